@@ -1,0 +1,54 @@
+// Package app is the Go side of the Switchboard desktop app: lifecycle,
+// the services bound to the UI, and (later) the relay client, tray and
+// notifications.
+//
+// Nothing in this package except the files built with the `desktop` tag
+// imports Wails, so the logic is tested headless with `go test ./...`.
+package app
+
+import (
+	"fmt"
+	"io/fs"
+)
+
+// Window names which view the app opens with.
+type Window string
+
+const (
+	// WindowMain is the agent's chat desk.
+	WindowMain Window = "main"
+	// WindowDashboard is the supervisor dashboard.
+	WindowDashboard Window = "dashboard"
+)
+
+// ParseWindow turns a --window flag value into a Window.
+func ParseWindow(s string) (Window, error) {
+	switch w := Window(s); w {
+	case WindowMain, WindowDashboard:
+		return w, nil
+	default:
+		return "", fmt.Errorf("unknown window %q (want %q or %q)", s, WindowMain, WindowDashboard)
+	}
+}
+
+// Options configure one run of the desktop app.
+type Options struct {
+	// Assets holds the built UI with index.html at its root.
+	Assets fs.FS
+	// Icon is the PNG window icon used on Linux.
+	Icon []byte
+	// Hidden starts the app without showing its window (e.g. autostart
+	// into the tray).
+	Hidden bool
+	// Window is the view the UI opens with.
+	Window Window
+}
+
+// Window geometry, shared by the Wails adapter and its tests.
+const (
+	Title     = "Switchboard"
+	Width     = 1100
+	Height    = 720
+	MinWidth  = 760
+	MinHeight = 520
+)

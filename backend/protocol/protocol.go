@@ -1,0 +1,468 @@
+// Package protocol holds the wire types of the Switchboard relay protocol (v1):
+// the frames, the command and event names, their payloads and the stable error
+// codes. It is imported by the relay and by the desktop app; it does no I/O.
+//
+// A frame is one JSON text message. Clients send commands:
+//
+//	{"id":"c1","cmd":"message.send","data":{...}}
+//
+// The relay answers every command with a reply naming its id:
+//
+//	{"re":"c1","ok":true,"data":{...}}
+//	{"re":"c1","ok":false,"error":{"code":"forbidden","message":"..."}}
+//
+// and pushes events, which carry the session and its sequence number where
+// they belong to a session's log:
+//
+//	{"ev":"entry","session":"s-…","seq":7,"data":{...}}
+package protocol
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// Version is the protocol version a client names in hello.
+const Version = 1
+
+// MaxFrameBytes caps one frame in either direction.
+const MaxFrameBytes = 64 << 10
+
+// Command is a frame from a client.
+type Command struct {
+	ID   string          `json:"id"`
+	Cmd  string          `json:"cmd"`
+	Data json.RawMessage `json:"data,omitempty"`
+}
+
+// Reply answers one command.
+type Reply struct {
+	Re    string `json:"re"`
+	OK    bool   `json:"ok"`
+	Data  any    `json:"data,omitempty"`
+	Error *Error `json:"error,omitempty"`
+}
+
+// Event is pushed by the relay without being asked.
+type Event struct {
+	Ev      string `json:"ev"`
+	Session string `json:"session,omitempty"`
+	Seq     uint64 `json:"seq,omitempty"`
+	Data    any    `json:"data,omitempty"`
+}
+
+// ServerFrame decodes anything the relay sends: a reply (Re set) or an event
+// (Ev set). Data stays raw so the client decodes it by name.
+type ServerFrame struct {
+	Re      string          `json:"re,omitempty"`
+	OK      bool            `json:"ok,omitempty"`
+	Error   *Error          `json:"error,omitempty"`
+	Ev      string          `json:"ev,omitempty"`
+	Session string          `json:"session,omitempty"`
+	Seq     uint64          `json:"seq,omitempty"`
+	Data    json.RawMessage `json:"data,omitempty"`
+}
+
+// Error is a refusal with a stable code and a human message.
+type Error struct {
+	Code    Code   `json:"code"`
+	Message string `json:"message"`
+}
+
+func (e *Error) Error() string { return string(e.Code) + ": " + e.Message }
+
+// Errorf builds an Error.
+func Errorf(code Code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// Code is a stable, machine-readable error code. Codes are never renamed.
+type Code string
+
+const (
+	CodeMalformed       Code = "malformed"       // not JSON, or a payload of the wrong shape
+	CodeTooLarge        Code = "too_large"       // frame or text over the limit
+	CodeUnknownCommand  Code = "unknown_command" // command name not known to this version
+	CodeBadRequest      Code = "bad_request"     // a field is missing or invalid
+	CodeVersion         Code = "unsupported_version"
+	CodeHelloFirst      Code = "hello_first"      // a command before a successful hello
+	CodeAlreadyHello    Code = "already_hello"    // a second hello on one connection
+	CodeBadCredentials  Code = "bad_credentials"  // wrong login, password or token
+	CodeForbidden       Code = "forbidden"        // authenticated, but not allowed
+	CodeNotFound        Code = "not_found"        // no such session, transfer, channel
+	CodeNotParticipant  Code = "not_participant"  // not the owner or visitor of the session
+	CodeListenOnly      Code = "listen_only"      // a listener tried to act
+	CodeInvalidState    Code = "invalid_state"    // the session or transfer is not in a state that allows it
+	CodeTransferPending Code = "transfer_pending" // a transfer is already pending on the session
+	CodeInvalidTarget   Code = "invalid_target"   // transfer target not Present, lacks respond, or is the owner
+	CodeNoAgent         Code = "no_agent"         // nobody Present who may take it
+	CodeQueueEmpty      Code = "queue_empty"      // get-next found nothing
+	CodeChannelClosed   Code = "channel_closed"   // use the offline form
+	CodeRateLimited     Code = "rate_limited"     // too many frames; slow down
+	CodeUnavailable     Code = "unavailable"      // the relay is shutting down
+	CodeInternal        Code = "internal"         // a fault on the relay; nothing was changed
+)
+
+// Command names.
+const (
+	CmdHello            = "hello"
+	CmdLogout           = "logout"
+	CmdStatusSet        = "status.set"
+	CmdQueueNext        = "queue.next"
+	CmdSessionPick      = "session.pick"
+	CmdSessionEnd       = "session.end"
+	CmdSessionLeave     = "session.leave"
+	CmdSessionListen    = "session.listen"
+	CmdSessionTakeover  = "session.takeover"
+	CmdSessionLog       = "session.log"
+	CmdMessageSend      = "message.send"
+	CmdTyping           = "typing"
+	CmdTransferTargets  = "transfer.targets"
+	CmdTransferStart    = "transfer.start"
+	CmdTransferAccept   = "transfer.accept"
+	CmdTransferReject   = "transfer.reject"
+	CmdTransferCancel   = "transfer.cancel"
+	CmdTransferHistory  = "transfer.history"
+	CmdRequestCreate    = "request.create"
+	CmdDashboardWatch   = "dashboard.watch"
+	CmdDashboardUnwatch = "dashboard.unwatch"
+	CmdChatStart        = "chat.start"     // visitor
+	CmdOfflineSubmit    = "offline.submit" // visitor
+	CmdPing             = "ping"           // application-level round trip, for clients that cannot see pongs
+)
+
+// Event names.
+const (
+	EvEntry     = "entry"     // a line of a session's log (session, seq)
+	EvSession   = "session"   // a session's state changed (agents)
+	EvTransfer  = "transfer"  // a transfer was offered or resolved (agents involved)
+	EvQueue     = "queue"     // the waiting list of a channel (agents with respond)
+	EvPosition  = "position"  // the visitor's place in the queue
+	EvPresence  = "presence"  // agents' status and load (agents)
+	EvWarning   = "warning"   // a chat waits too long
+	EvTyping    = "typing"    // someone is typing in a session
+	EvDashboard = "dashboard" // live figures (watchers)
+)
+
+// Roles in hello.
+const (
+	RoleAgent   = "agent"
+	RoleVisitor = "visitor"
+)
+
+// Hello is the first frame of every connection.
+type Hello struct {
+	V    int    `json:"v"`
+	Role string `json:"role"`
+	// Agents: login+password, or token.
+	Login    string `json:"login,omitempty"`
+	Password string `json:"password,omitempty"`
+	// Token is an agent token or a visitor's session token.
+	Token string `json:"token,omitempty"`
+	// Channel is the visitor's channel key (without a token).
+	Channel string `json:"channel,omitempty"`
+	// Resume maps a session id to the last seq the client holds; the relay
+	// replays what follows, in order, before anything live.
+	Resume map[string]uint64 `json:"resume,omitempty"`
+	Client string            `json:"client,omitempty"` // free text: app name and version
+}
+
+// AgentWelcome is the reply to an agent's hello.
+type AgentWelcome struct {
+	Token     string         `json:"token"` // only set after a password login
+	Agent     AgentInfo      `json:"agent"`
+	Channels  []ChannelInfo  `json:"channels"`
+	Sessions  []SessionInfo  `json:"sessions"` // owned, listened to, offered, and ended in the last 8 hours
+	Transfers []TransferInfo `json:"transfers"`
+	Queue     []QueueItem    `json:"queue"`
+	Agents    []AgentInfo    `json:"agents"`
+	Heartbeat int            `json:"heartbeat_s"`
+}
+
+// VisitorWelcome is the reply to a visitor's hello.
+type VisitorWelcome struct {
+	Channel ChannelInfo  `json:"channel"`
+	Session *SessionInfo `json:"session,omitempty"` // set when resuming with a token
+	// Position in the queue, when waiting.
+	Position *Position `json:"position,omitempty"`
+}
+
+// AgentInfo describes an agent as others see them.
+type AgentInfo struct {
+	ID     int64  `json:"id"`
+	Login  string `json:"login,omitempty"`
+	Name   string `json:"name"`
+	Status string `json:"status"` // present, away, offline
+	Load   int    `json:"load"`   // active chats owned
+}
+
+// ChannelInfo describes a channel and, for agents, their permissions in it.
+type ChannelInfo struct {
+	Key         string   `json:"key"`
+	Name        string   `json:"name"`
+	Open        bool     `json:"open"`                // within opening hours and somebody Present may respond
+	OfflineForm bool     `json:"offline_form"`        // offer the offline form when not open
+	Perms       []string `json:"perms,omitempty"`     // respond, notify, listen, manage
+	TransferTTL int      `json:"transfer_timeout_s"`  // 0 = until cancelled
+	Templates   []string `json:"templates,omitempty"` // reply templates
+}
+
+// Status values.
+const (
+	StatusPresent = "present"
+	StatusAway    = "away"
+	StatusOffline = "offline"
+)
+
+// Session states.
+const (
+	StateQueued = "queued"
+	StateActive = "active"
+	StateEnded  = "ended"
+)
+
+// SessionInfo is a session as an agent or its visitor sees it.
+type SessionInfo struct {
+	ID        string        `json:"id"`
+	Channel   string        `json:"channel"`
+	State     string        `json:"state"`
+	Visitor   VisitorInfo   `json:"visitor"`
+	Question  string        `json:"question,omitempty"`
+	Owner     *AgentInfo    `json:"owner,omitempty"`
+	Role      string        `json:"role,omitempty"` // the viewer's role: owner, listener, offered, visitor
+	Transfer  *TransferInfo `json:"transfer,omitempty"`
+	Seq       uint64        `json:"seq"` // last seq in the log
+	CreatedAt time.Time     `json:"created_at"`
+	QueuedAt  time.Time     `json:"queued_at"`
+	Answered  *time.Time    `json:"answered_at,omitempty"`
+	EndedAt   *time.Time    `json:"ended_at,omitempty"`
+	EndedBy   string        `json:"ended_by,omitempty"` // agent, visitor, idle
+	LastVisit *time.Time    `json:"last_visitor_at,omitempty"`
+	Log       []Entry       `json:"log,omitempty"` // included with offers and listen
+}
+
+// Viewer roles in SessionInfo.Role.
+const (
+	ViewOwner    = "owner"
+	ViewListener = "listener"
+	ViewOffered  = "offered"
+	ViewVisitor  = "visitor"
+	ViewWatcher  = "watcher" // dashboard only
+)
+
+// VisitorInfo is what the pre-chat form collected.
+type VisitorInfo struct {
+	Name  string `json:"name"`
+	Email string `json:"email,omitempty"`
+}
+
+// Entry is one line of a session's log.
+type Entry struct {
+	Seq      uint64    `json:"seq"`
+	At       time.Time `json:"at"`
+	Kind     string    `json:"kind"` // message, note
+	From     Author    `json:"from"`
+	ClientID string    `json:"client_id,omitempty"`
+	Text     string    `json:"text"`
+	Staff    bool      `json:"staff,omitempty"` // agents only; never sent to the visitor
+}
+
+// Entry kinds.
+const (
+	EntryMessage = "message"
+	EntryNote    = "note"
+)
+
+// Author names who wrote an entry.
+type Author struct {
+	Kind string `json:"kind"` // visitor, agent, system
+	ID   int64  `json:"id,omitempty"`
+	Name string `json:"name,omitempty"`
+}
+
+// Author kinds.
+const (
+	AuthorVisitor = "visitor"
+	AuthorAgent   = "agent"
+	AuthorSystem  = "system"
+)
+
+// TransferInfo is a transfer or take-over, pending or resolved.
+type TransferInfo struct {
+	ID        int64      `json:"id"`
+	Session   string     `json:"session"`
+	Channel   string     `json:"channel"`
+	Kind      string     `json:"kind"` // transfer, takeover
+	From      AgentInfo  `json:"from"`
+	To        AgentInfo  `json:"to"`
+	By        AgentInfo  `json:"by"` // who started it: the owner, or a supervisor
+	ToQueue   bool       `json:"to_queue,omitempty"`
+	Comment   string     `json:"comment,omitempty"`
+	State     string     `json:"state"`            // pending, accepted, rejected, cancelled, expired, voided
+	Reason    string     `json:"reason,omitempty"` // why voided
+	StartedAt time.Time  `json:"started_at"`
+	Deadline  *time.Time `json:"deadline,omitempty"`
+	EndedAt   *time.Time `json:"ended_at,omitempty"`
+	Visitor   string     `json:"visitor,omitempty"`
+	Log       []Entry    `json:"log,omitempty"` // the whole log, with an offer
+}
+
+// Transfer states.
+const (
+	TransferPending   = "pending"
+	TransferAccepted  = "accepted"
+	TransferRejected  = "rejected"
+	TransferCancelled = "cancelled"
+	TransferExpired   = "expired"
+	TransferVoided    = "voided"
+)
+
+// QueueItem is a waiting chat.
+type QueueItem struct {
+	Session  string    `json:"session"`
+	Channel  string    `json:"channel"`
+	Visitor  string    `json:"visitor"`
+	Question string    `json:"question,omitempty"`
+	Since    time.Time `json:"since"`
+}
+
+// QueueEvent is the waiting list of one channel.
+type QueueEvent struct {
+	Channel string      `json:"channel"`
+	Items   []QueueItem `json:"items"`
+}
+
+// Position tells a waiting visitor where they stand.
+type Position struct {
+	Position      int `json:"position"`         // 1 = next
+	EstimatedWait int `json:"estimated_wait_s"` // from recent waits in the channel
+}
+
+// PresenceEvent lists agents' status and load.
+type PresenceEvent struct {
+	Agents []AgentInfo `json:"agents"`
+}
+
+// WarningEvent announces a chat that waits too long.
+type WarningEvent struct {
+	Session string `json:"session"`
+	Channel string `json:"channel"`
+	Level   string `json:"level"` // waiting, manager
+	Visitor string `json:"visitor"`
+	Waited  int    `json:"waited_s"`
+}
+
+// TypingEvent says who is typing.
+type TypingEvent struct {
+	Who string `json:"who"` // visitor, or the agent's name
+}
+
+// Payloads of commands.
+
+type StatusSet struct {
+	Status string `json:"status"`
+}
+
+type SessionRef struct {
+	Session string `json:"session"`
+}
+
+type SessionLog struct {
+	Session string `json:"session"`
+	After   uint64 `json:"after"`
+}
+
+type MessageSend struct {
+	Session  string `json:"session"`
+	ClientID string `json:"client_id"`
+	Text     string `json:"text"`
+}
+
+// MessageAck answers message.send once the message is durably stored.
+type MessageAck struct {
+	Seq       uint64 `json:"seq"`
+	Duplicate bool   `json:"duplicate,omitempty"` // the client id was seen before; Seq is the original
+}
+
+type TransferStart struct {
+	Session string `json:"session"`
+	To      int64  `json:"to,omitempty"`    // an agent id, or
+	Queue   bool   `json:"queue,omitempty"` // the channel's queue: the least-loaded Present agent is offered it
+	Comment string `json:"comment,omitempty"`
+}
+
+type TransferRef struct {
+	Transfer int64 `json:"transfer"`
+}
+
+type TransferHistory struct {
+	Session string `json:"session,omitempty"`
+	Agent   int64  `json:"agent,omitempty"`
+}
+
+type RequestCreate struct {
+	Session string `json:"session"`
+	Title   string `json:"title"`
+}
+
+// RequestCreated answers request.create and offline.submit.
+type RequestCreated struct {
+	Number int64  `json:"number"`
+	Line   string `json:"line,omitempty"` // a line to send to the visitor
+}
+
+type ChatStart struct {
+	Name     string `json:"name"`
+	Email    string `json:"email"`
+	Question string `json:"question"`
+}
+
+// ChatStarted answers chat.start; the visitor keeps Token to resume.
+type ChatStarted struct {
+	Session  SessionInfo `json:"session"`
+	Token    string      `json:"token"`
+	Position Position    `json:"position"`
+}
+
+type OfflineSubmit = ChatStart
+
+// Dashboard is the live picture for supervisors.
+type Dashboard struct {
+	At        time.Time        `json:"at"`
+	Overall   Figures          `json:"overall"`
+	Channels  []ChannelFigures `json:"channels"`
+	Agents    []AgentInfo      `json:"agents"`
+	Sessions  []DashSession    `json:"sessions"`
+	Transfers []TransferInfo   `json:"transfers"` // recent, newest first
+}
+
+// Figures are the tiles of one channel or of all.
+type Figures struct {
+	Waiting     int            `json:"waiting"`
+	LongestWait int            `json:"longest_wait_s"`
+	Present     int            `json:"present"`
+	Active      int            `json:"active"`
+	ChatsToday  int            `json:"chats_today"`
+	Transfers   map[string]int `json:"transfers_today"` // by outcome
+}
+
+// ChannelFigures are Figures of one channel.
+type ChannelFigures struct {
+	Channel string `json:"channel"`
+	Name    string `json:"name"`
+	Figures
+}
+
+// DashSession is one ongoing session on the dashboard.
+type DashSession struct {
+	ID          string     `json:"id"`
+	Channel     string     `json:"channel"`
+	State       string     `json:"state"`
+	Visitor     string     `json:"visitor"`
+	Owner       *AgentInfo `json:"owner,omitempty"`
+	Since       time.Time  `json:"since"` // queued at, or answered at
+	LastVisitor *time.Time `json:"last_visitor_at,omitempty"`
+	Transfer    string     `json:"transfer,omitempty"` // pending transfer state
+	Warning     string     `json:"warning,omitempty"`  // waiting, manager
+}

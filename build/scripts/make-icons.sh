@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Draws build/appicon.png (1024x1024) and build/windows/icon.ico with
+# ImageMagick. The outputs are committed; rerun after changing the drawing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+teal='#2f6f73' # the UI's --accent
+mist='#9fc3c5' # the UI's --accent-soft
+
+convert -size 1024x1024 xc:none \
+  -fill "$teal" -draw 'roundrectangle 64,64 960,960 190,190' \
+  -fill white -draw 'roundrectangle 200,250 690,580 70,70' -draw 'polygon 290,560 290,700 420,570' \
+  -fill "$mist" -draw 'roundrectangle 380,460 830,760 70,70' -draw 'polygon 730,740 740,860 610,750' \
+  -fill "$teal" -draw 'circle 520,610 520,640' -draw 'circle 605,610 605,640' -draw 'circle 690,610 690,640' \
+  -depth 8 -strip appicon.png
+convert appicon.png -define icon:auto-resize=256,128,64,48,32,16 windows/icon.ico

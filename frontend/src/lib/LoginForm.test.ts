@@ -1,0 +1,58 @@
+import { fireEvent, render, screen } from '@testing-library/svelte'
+import { describe, expect, it, vi } from 'vitest'
+import LoginForm from './LoginForm.svelte'
+
+function fields() {
+  return {
+    server: screen.getByLabelText('Server address') as HTMLInputElement,
+    login: screen.getByLabelText('Login') as HTMLInputElement,
+    password: screen.getByLabelText('Password') as HTMLInputElement,
+    remember: screen.getByLabelText('Remember me') as HTMLInputElement,
+    button: screen.getByRole('button', { name: 'Sign in' }) as HTMLButtonElement,
+  }
+}
+
+describe('LoginForm', () => {
+  it('shows every field, with sign-in disabled until the form is complete', async () => {
+    render(LoginForm, { onsubmit: vi.fn() })
+    const f = fields()
+    expect(f.password.type).toBe('password')
+    expect(f.remember.checked).toBe(false)
+    expect(f.button.disabled).toBe(true)
+
+    await fireEvent.input(f.server, { target: { value: 'relay.example.com' } })
+    await fireEvent.input(f.login, { target: { value: 'ana' } })
+    expect(f.button.disabled).toBe(true)
+
+    await fireEvent.input(f.password, { target: { value: 'secret' } })
+    expect(f.button.disabled).toBe(false)
+  })
+
+  it('submits the trimmed form once', async () => {
+    const onsubmit = vi.fn()
+    render(LoginForm, { onsubmit, server: ' relay.example.com ' })
+    const f = fields()
+    expect(f.server.value).toBe(' relay.example.com ')
+
+    await fireEvent.input(f.login, { target: { value: '  ana ' } })
+    await fireEvent.input(f.password, { target: { value: ' pw ' } })
+    await fireEvent.click(f.remember)
+    await fireEvent.click(f.button)
+
+    expect(onsubmit).toHaveBeenCalledTimes(1)
+    expect(onsubmit).toHaveBeenCalledWith({
+      server: 'relay.example.com',
+      login: 'ana',
+      password: ' pw ',
+      remember: true,
+    })
+  })
+
+  it('does not submit an incomplete form', async () => {
+    const onsubmit = vi.fn()
+    const { container } = render(LoginForm, { onsubmit })
+    await fireEvent.input(fields().login, { target: { value: 'ana' } })
+    await fireEvent.submit(container.querySelector('form')!)
+    expect(onsubmit).not.toHaveBeenCalled()
+  })
+})

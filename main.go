@@ -1,0 +1,91 @@
+// Command switchboard is the Switchboard agent desktop app.
+//
+// Build it with the desktop tag (and Wails' production tag):
+//
+//	make desktop
+//	CGO_ENABLED=1 go build -tags desktop,production -o build/bin/switchboard .
+//
+// Without the desktop tag the binary only parses its flags and explains
+// how to build the real thing, which keeps `go test ./...` free of cgo.
+package main
+
+import (
+	"embed"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+
+	"switchboard/app"
+)
+
+// The built UI. frontend/dist/.gitkeep keeps the directory present (the
+// all: prefix includes dotfiles) so the package compiles before the first
+// `npm run build`.
+//
+//go:embed all:frontend/dist
+var dist embed.FS
+
+// The window icon on Linux (Windows and macOS take theirs from build/).
+//
+//go:embed build/appicon.png
+var icon []byte
+
+type config struct {
+	hidden      bool
+	window      app.Window
+	showVersion bool
+}
+
+func parseFlags(args []string, stderr io.Writer) (config, error) {
+	var cfg config
+	var window string
+	fset := flag.NewFlagSet("switchboard", flag.ContinueOnError)
+	fset.SetOutput(stderr)
+	fset.BoolVar(&cfg.hidden, "hidden", false, "start without showing the window")
+	fset.StringVar(&window, "window", string(app.WindowMain), "view to open: main or dashboard")
+	fset.BoolVar(&cfg.showVersion, "version", false, "print the version and exit")
+	if err := fset.Parse(args); err != nil {
+		return cfg, err
+	}
+	if fset.NArg() > 0 {
+		return cfg, fmt.Errorf("unexpected argument %q", fset.Arg(0))
+	}
+	w, err := app.ParseWindow(window)
+	if err != nil {
+		return cfg, err
+	}
+	cfg.window = w
+	return cfg, nil
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	cfg, err := parseFlags(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "switchboard:", err)
+		return 2
+	}
+	if cfg.showVersion {
+		fmt.Fprintln(stdout, "switchboard", app.Version)
+		return 0
+	}
+	assets, err := fs.Sub(dist, "frontend/dist")
+	if err != nil {
+		fmt.Fprintln(stderr, "switchboard:", err)
+		return 1
+	}
+	if err := app.Run(app.Options{Assets: assets, Icon: icon, Hidden: cfg.hidden, Window: cfg.window}); err != nil {
+		fmt.Fprintln(stderr, "switchboard:", err)
+		return 1
+	}
+	return 0
+}
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
