@@ -17,7 +17,7 @@ VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.0.
 # Debian 12 packages for building the desktop app (cgo, GTK, WebKitGTK 4.0)
 # and for testing it headless (Xvfb, a window manager, xdotool, ImageMagick,
 # D-Bus), plus Chromium for the browser tests.
-DEB_PACKAGES := gcc pkg-config libgtk-3-dev libwebkit2gtk-4.0-dev \
+DEB_PACKAGES := gcc pkg-config curl libgtk-3-dev libwebkit2gtk-4.0-dev \
 	xvfb xauth xdotool imagemagick chromium dbus-x11 openbox
 
 ##@ Setup
@@ -70,10 +70,38 @@ desktop: frontend ## Build the desktop app into build/bin/switchboard
 icons: ## Redraw build/appicon.png and build/windows/icon.ico (ImageMagick)
 	build/scripts/make-icons.sh
 
+##@ Relay (backend/)
+
+RELAY_BIN     := build/bin/switchboard-relay
+RELAY_LDFLAGS := -s -w -X main.Version=$(VERSION)
+RUN_DIR       := build/run
+RUN_ADDR      ?= 127.0.0.1:8080
+DEMO_PASSWORD ?= switchboard-demo
+
+.PHONY: relay
+relay: ## Build the relay into build/bin/switchboard-relay (pure Go)
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(RELAY_LDFLAGS)" -o $(RELAY_BIN) ./backend/cmd/relay
+	@echo "relay: $(RELAY_BIN) $(VERSION)"
+
+.PHONY: run
+run: deps desktop relay ## Run the relay (demo data in build/run) and the agent app; Ctrl+C stops both
+	build/scripts/run-demo.sh $(RELAY_BIN) $(DESKTOP_BIN) $(RUN_DIR) $(RUN_ADDR) $(DEMO_PASSWORD)
+
 ##@ Tests
 
 .PHONY: test
-test: frontend desktop test-frontend test-go test-desktop-smoke ## Build everything and run every test
+test: frontend desktop relay test-frontend test-go test-fuzz test-desktop-smoke ## Build everything and run every test
+
+FUZZTIME ?= 5s
+
+.PHONY: test-fuzz
+test-fuzz: ## Run each fuzz target briefly (FUZZTIME=5s)
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeCommand$$' -fuzztime $(FUZZTIME) ./backend/protocol/
+	$(GO) test -run '^$$' -fuzz '^FuzzDesk$$' -fuzztime $(FUZZTIME) ./backend/chat/
+
+.PHONY: bench
+bench: ## Run the relay's and the store's benchmarks
+	$(GO) test -run '^$$' -bench . -benchtime 1000x ./backend/relay/ ./backend/store/
 
 .PHONY: test-frontend
 test-frontend: $(FRONTEND_DEPS) ## Type-check the UI and run its Vitest tests

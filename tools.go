@@ -4,6 +4,7 @@
 package main
 
 import (
+	_ "github.com/chromedp/chromedp"
 	_ "github.com/gorilla/websocket"
 	_ "github.com/spf13/viper"
 	_ "github.com/wailsapp/wails/v2"

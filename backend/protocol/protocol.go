@@ -26,7 +26,8 @@ import (
 // Version is the protocol version a client names in hello.
 const Version = 1
 
-// MaxFrameBytes caps one frame in either direction.
+// MaxFrameBytes caps one frame from a client. The relay's own frames may be
+// larger (a welcome, a page of log); clients should accept up to a few MiB.
 const MaxFrameBytes = 64 << 10
 
 // Command is a frame from a client.
@@ -239,7 +240,6 @@ type SessionInfo struct {
 	EndedAt   *time.Time    `json:"ended_at,omitempty"`
 	EndedBy   string        `json:"ended_by,omitempty"` // agent, visitor, idle
 	LastVisit *time.Time    `json:"last_visitor_at,omitempty"`
-	Log       []Entry       `json:"log,omitempty"` // included with offers and listen
 }
 
 // Viewer roles in SessionInfo.Role.
@@ -305,7 +305,6 @@ type TransferInfo struct {
 	Deadline  *time.Time `json:"deadline,omitempty"`
 	EndedAt   *time.Time `json:"ended_at,omitempty"`
 	Visitor   string     `json:"visitor,omitempty"`
-	Log       []Entry    `json:"log,omitempty"` // the whole log, with an offer
 }
 
 // Transfer states.
@@ -466,3 +465,6 @@ type DashSession struct {
 	Transfer    string     `json:"transfer,omitempty"` // pending transfer state
 	Warning     string     `json:"warning,omitempty"`  // waiting, manager
 }
+
+// CloseLoggedOut is the websocket close code after a logout: do not reconnect.
+const CloseLoggedOut = 4001

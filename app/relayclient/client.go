@@ -1,0 +1,560 @@
+// Package relayclient is the desktop app's connection to the relay: it dials,
+// says hello (password once, then the token the relay issued), resumes every
+// session from the last seq it holds, reconnects with jittered exponential
+// backoff, correlates commands with their replies, and sends chat messages
+// through an outbox that survives disconnects without ever storing a message
+// twice. It knows the wire types of backend/protocol and nothing of Wails.
+//
+// Callbacks (OnState, OnEvent, OnOutbox) run one at a time on a single
+// goroutine, in the order things happened, so they may call Do; they should
+// not block for long, or later notifications wait behind them.
+package relayclient
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"switchboard/backend/protocol"
+)
+
+// Timings. The backoff defaults follow "full jitter": the delay before retry
+// n is uniform in [0, min(max, initial·2ⁿ)], so a relay restart is not met by
+// every desk at the same instant.
+const (
+	DefaultBackoffInitial = 250 * time.Millisecond
+	DefaultBackoffMax     = 15 * time.Second
+	DefaultRequestTimeout = 15 * time.Second
+
+	// goingAwayDelay bounds the jittered pause after a close 1001: the relay
+	// is restarting on purpose and will be back at once.
+	goingAwayDelay = 500 * time.Millisecond
+	// stableAfter: a connection that lived this long resets the backoff; one
+	// that dropped sooner keeps it growing, so a relay that accepts and then
+	// cuts us off is not hammered.
+	stableAfter = 10 * time.Second
+	// handshakeTimeout bounds the websocket upgrade; helloTimeout the hello.
+	handshakeTimeout = 10 * time.Second
+	helloTimeout     = 10 * time.Second
+	// writeWait bounds one frame write.
+	writeWait = 10 * time.Second
+	// defaultHeartbeat is assumed until the welcome names the relay's ping
+	// interval; silence for two intervals (plus slack) means a dead link.
+	defaultHeartbeat = 20 * time.Second
+	heartbeatSlack   = 5 * time.Second
+	// sendRetryDelay: a message refused for a passing reason (rate limit,
+	// relay restarting, internal fault) is tried again after this.
+	sendRetryDelay = time.Second
+	// maxReadBytes caps a frame from the relay. Replies such as session.log
+	// (up to 2000 entries) are far larger than protocol.MaxFrameBytes.
+	maxReadBytes = 32 << 20
+)
+
+// State is where the connection stands.
+type State string
+
+const (
+	Offline      State = "offline"      // not running (before Start/Run, after Close)
+	Connecting   State = "connecting"   // dialing and saying hello
+	Connected    State = "connected"    // hello accepted; commands flow
+	Reconnecting State = "reconnecting" // waiting until NextAttempt
+	AuthFailed   State = "auth_failed"  // the relay refused the credentials; no retry
+)
+
+// StateChange is one transition, as passed to OnState.
+type StateChange struct {
+	State       State
+	Attempt     int       // consecutive failed attempts so far
+	NextAttempt time.Time // Reconnecting: when the next dial starts
+	Err         error     // why the last connection ended or failed, if it did
+	// Welcome is the relay's answer to the hello (Connected only).
+	Welcome *protocol.AgentWelcome
+}
+
+// DialFunc opens a websocket to url. Tests replace it.
+type DialFunc func(ctx context.Context, url string) (*websocket.Conn, error)
+
+// Config is what a Client needs.
+type Config struct {
+	URL      string // ws:// or wss://…/ws
+	Login    string
+	Password string
+	Token    string // used instead of Login/Password when set
+	Client   string // free text sent in hello: app name and version
+
+	TLS  *tls.Config // for wss; nil = system roots
+	Dial DialFunc    // nil = gorilla's dialer with TLS
+
+	BackoffInitial time.Duration // 0 = DefaultBackoffInitial
+	BackoffMax     time.Duration // 0 = DefaultBackoffMax
+	RequestTimeout time.Duration // Do's bound when ctx has none; 0 = DefaultRequestTimeout
+
+	Logger *slog.Logger // nil = slog.Default()
+
+	OnState  func(StateChange)
+	OnEvent  func(protocol.ServerFrame) // every event, entries deduplicated, in order
+	OnOutbox func(Outgoing)             // every change of an outbox message
+}
+
+// Errors.
+var (
+	// ErrOffline: the client is not running (or was closed).
+	ErrOffline = errors.New("relayclient: not connected and not trying to")
+	// ErrConnectionLost: the link dropped after the command was written and
+	// before its reply; it may or may not have been applied.
+	ErrConnectionLost = errors.New("relayclient: connection lost before the reply")
+	// ErrRunning: Run or Start was called while already running.
+	ErrRunning = errors.New("relayclient: already running")
+)
+
+// Client keeps one connection to the relay. Its methods are safe for
+// concurrent use.
+type Client struct {
+	cfg  Config
+	log  *slog.Logger
+	dial DialFunc
+	disp dispatcher
+	kick chan struct{} // wakes the outbox pump
+	// redial cuts a reconnect wait short: the address changed.
+	redial chan struct{}
+
+	mu      sync.Mutex
+	url     string
+	token   string
+	state   StateChange
+	changed chan struct{} // closed and replaced on every state change
+	authErr error
+	cur     *conn // the connection that said hello, or nil
+	welcome *protocol.AgentWelcome
+	last    map[string]uint64 // per session, the highest seq handed to OnEvent
+	outbox  []*outItem        // unacknowledged messages, in the order typed
+	nextID  uint64
+	runCtx  context.Context    // of the running loop
+	cancel  context.CancelFunc // of the running loop
+	done    chan struct{}      // closed when the running loop has ended
+}
+
+// New returns a client; it does nothing until Start or Run.
+func New(cfg Config) *Client {
+	if cfg.BackoffInitial <= 0 {
+		cfg.BackoffInitial = DefaultBackoffInitial
+	}
+	if cfg.BackoffMax <= 0 {
+		cfg.BackoffMax = DefaultBackoffMax
+	}
+	if cfg.RequestTimeout <= 0 {
+		cfg.RequestTimeout = DefaultRequestTimeout
+	}
+	c := &Client{
+		cfg:     cfg,
+		log:     cfg.Logger,
+		dial:    cfg.Dial,
+		url:     cfg.URL,
+		token:   cfg.Token,
+		state:   StateChange{State: Offline},
+		changed: make(chan struct{}),
+		last:    make(map[string]uint64),
+		kick:    make(chan struct{}, 1),
+		redial:  make(chan struct{}, 1),
+	}
+	if c.log == nil {
+		c.log = slog.Default()
+	}
+	if c.dial == nil {
+		d := &websocket.Dialer{Proxy: http.ProxyFromEnvironment, HandshakeTimeout: handshakeTimeout, TLSClientConfig: cfg.TLS}
+		c.dial = func(ctx context.Context, u string) (*websocket.Conn, error) {
+			ws, _, err := d.DialContext(ctx, u, nil)
+			return ws, err
+		}
+	}
+	return c
+}
+
+func checkURL(u string) error {
+	p, err := url.Parse(u)
+	if err != nil {
+		return fmt.Errorf("relayclient: relay URL: %w", err)
+	}
+	if p.Scheme != "ws" && p.Scheme != "wss" || p.Host == "" {
+		return fmt.Errorf("relayclient: relay URL %q: want ws://host/… or wss://host/…", u)
+	}
+	return nil
+}
+
+// SetURL changes the relay address. A connection that is up is kept; a
+// reconnect that is waiting dials the new address at once.
+func (c *Client) SetURL(u string) error {
+	if err := checkURL(u); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	c.url = u
+	c.mu.Unlock()
+	select {
+	case c.redial <- struct{}{}:
+	default:
+	}
+	return nil
+}
+
+// State is the current connection state.
+func (c *Client) State() State {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.state.State
+}
+
+// Token is the agent token in use: the one issued after a password login,
+// for the app to remember.
+func (c *Client) Token() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.token
+}
+
+// Welcome is the relay's answer to the last successful hello.
+func (c *Client) Welcome() (protocol.AgentWelcome, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.welcome == nil {
+		return protocol.AgentWelcome{}, false
+	}
+	return *c.welcome, true
+}
+
+// LastSeqs returns, per session, the last seq handed to OnEvent: what the
+// next hello resumes from.
+func (c *Client) LastSeqs() map[string]uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make(map[string]uint64, len(c.last))
+	for k, v := range c.last {
+		out[k] = v
+	}
+	return out
+}
+
+// Start runs the connection loop in the background until Close or ctx ends.
+func (c *Client) Start(ctx context.Context) error {
+	if err := c.begin(ctx); err != nil {
+		return err
+	}
+	go func() { _ = c.loop() }()
+	return nil
+}
+
+// Run keeps the connection until ctx ends (it returns ctx's error) or the
+// relay refuses the credentials (it returns the refusal, a *protocol.Error).
+func (c *Client) Run(ctx context.Context) error {
+	if err := c.begin(ctx); err != nil {
+		return err
+	}
+	return c.loop()
+}
+
+// Close stops the loop, closes the connection and waits until every
+// goroutine of the client has ended. Pending messages stay in the outbox.
+func (c *Client) Close() error {
+	c.mu.Lock()
+	cancel, done := c.cancel, c.done
+	c.mu.Unlock()
+	if cancel == nil {
+		return nil
+	}
+	cancel()
+	<-done
+	return nil
+}
+
+// Logout revokes the token on the relay and stops the client. The password
+// and the token are forgotten, so nothing logs in again by itself; a new
+// login needs a new Client.
+func (c *Client) Logout(ctx context.Context) error {
+	c.mu.Lock()
+	// No password fallback if the link drops between the revocation and Close.
+	c.cfg.Password = ""
+	c.mu.Unlock()
+	err := c.Do(ctx, protocol.CmdLogout, nil, nil)
+	_ = c.Close()
+	c.mu.Lock()
+	c.token = ""
+	c.mu.Unlock()
+	return err
+}
+
+// begin claims the loop; the state turns Connecting before it returns, so a
+// Do right after Start waits for the connection instead of failing.
+func (c *Client) begin(ctx context.Context) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.cancel != nil {
+		return ErrRunning
+	}
+	if err := checkURL(c.url); err != nil {
+		return err
+	}
+	if c.token == "" && (c.cfg.Login == "" || c.cfg.Password == "") {
+		return errors.New("relayclient: give login and password, or a token")
+	}
+	c.runCtx, c.cancel = context.WithCancel(ctx)
+	c.done = make(chan struct{})
+	c.disp.start()
+	c.authErr = nil
+	c.setStateLocked(StateChange{State: Connecting})
+	return nil
+}
+
+// loop reconnects until ctx ends or the credentials are refused.
+func (c *Client) loop() error {
+	c.mu.Lock()
+	ctx := c.runCtx
+	c.mu.Unlock()
+	err := c.connectLoop(ctx)
+	c.mu.Lock()
+	if c.state.State != AuthFailed {
+		c.setStateLocked(StateChange{State: Offline})
+	}
+	c.mu.Unlock()
+	c.disp.stop() // hand on what is queued before saying we are done
+	c.mu.Lock()
+	c.cancel()
+	c.cancel, c.runCtx = nil, nil
+	done := c.done
+	c.mu.Unlock()
+	close(done)
+	return err
+}
+
+func (c *Client) connectLoop(ctx context.Context) error {
+	attempt := 0
+	for {
+		lived, goingAway, fatal, err := c.connectOnce(ctx)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if fatal {
+			c.log.Warn("relay refused the hello; not retrying", "err", err)
+			c.mu.Lock()
+			c.authErr = err
+			c.setStateLocked(StateChange{State: AuthFailed, Attempt: attempt, Err: err})
+			c.mu.Unlock()
+			return err
+		}
+		var delay time.Duration
+		switch {
+		case goingAway:
+			attempt, delay = 0, rand.N(goingAwayDelay+1)
+		case lived >= stableAfter:
+			attempt, delay = 1, c.backoff(0)
+		default:
+			delay = c.backoff(attempt)
+			attempt++
+		}
+		next := time.Now().Add(delay)
+		c.log.Info("relay connection ended; reconnecting", "err", err, "in", delay, "attempt", attempt)
+		c.mu.Lock()
+		c.setStateLocked(StateChange{State: Reconnecting, Attempt: attempt, NextAttempt: next, Err: err})
+		c.mu.Unlock()
+		t := time.NewTimer(delay)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-c.redial:
+			t.Stop()
+		case <-t.C:
+		}
+		c.mu.Lock()
+		c.setStateLocked(StateChange{State: Connecting, Attempt: attempt, Err: err})
+		c.mu.Unlock()
+	}
+}
+
+// backoff is the full-jitter delay before retry n.
+func (c *Client) backoff(n int) time.Duration {
+	ceil := c.cfg.BackoffMax
+	if n < 30 {
+		if d := c.cfg.BackoffInitial << n; d > 0 && d < ceil {
+			ceil = d
+		}
+	}
+	return rand.N(ceil + 1)
+}
+
+// connectOnce dials, says hello and serves the connection until it drops or
+// ctx ends. lived is how long it was up after the hello; fatal means the
+// hello was refused for good.
+func (c *Client) connectOnce(ctx context.Context) (lived time.Duration, goingAway, fatal bool, err error) {
+	c.mu.Lock()
+	u := c.url
+	c.mu.Unlock()
+	dctx, cancel := context.WithTimeout(ctx, handshakeTimeout)
+	ws, err := c.dial(dctx, u)
+	cancel()
+	if err != nil {
+		return 0, false, false, fmt.Errorf("dial %s: %w", u, err)
+	}
+	cn := newConn(c, ws)
+	go cn.readLoop()
+	if fatal, err := c.hello(ctx, cn); err != nil {
+		cn.close("")
+		<-cn.done
+		return 0, false, fatal, err
+	}
+	select {
+	case <-c.redial: // an address change meant for a wait that is over
+	default:
+	}
+	start := time.Now()
+	pumped := make(chan struct{})
+	go func() { defer close(pumped); c.pump(cn) }()
+	select {
+	case <-cn.done:
+	case <-ctx.Done():
+		cn.close("client closing")
+		<-cn.done
+	}
+	<-pumped
+	return time.Since(start), websocket.IsCloseError(cn.err, websocket.CloseGoingAway), false, cn.err
+}
+
+// fatalHello lists hello refusals that retrying cannot cure.
+func fatalHello(code protocol.Code) bool {
+	switch code {
+	case protocol.CodeBadCredentials, protocol.CodeVersion, protocol.CodeBadRequest, protocol.CodeMalformed, protocol.CodeForbidden:
+		return true
+	}
+	return false
+}
+
+// hello authenticates cn: with the token once there is one, else with the
+// password; a refused token falls back to the password when it is known.
+func (c *Client) hello(ctx context.Context, cn *conn) (fatal bool, err error) {
+	c.mu.Lock()
+	h := protocol.Hello{V: protocol.Version, Role: protocol.RoleAgent, Client: c.cfg.Client, Token: c.token}
+	if len(c.last) > 0 {
+		h.Resume = make(map[string]uint64, len(c.last))
+		for k, v := range c.last {
+			h.Resume[k] = v
+		}
+	}
+	login, password := c.cfg.Login, c.cfg.Password
+	c.mu.Unlock()
+	if h.Token == "" {
+		h.Login, h.Password = login, password
+	}
+	f, err := c.helloOnce(ctx, cn, h)
+	if err == nil && !f.OK && f.Error != nil && f.Error.Code == protocol.CodeBadCredentials &&
+		h.Token != "" && login != "" && password != "" {
+		c.log.Info("token refused; logging in with the password")
+		h.Token, h.Login, h.Password = "", login, password
+		f, err = c.helloOnce(ctx, cn, h)
+	}
+	if err != nil {
+		return false, err
+	}
+	if !f.OK {
+		perr := f.Error
+		if perr == nil {
+			perr = protocol.Errorf(protocol.CodeInternal, "hello refused without a reason")
+		}
+		return fatalHello(perr.Code), fmt.Errorf("relayclient: hello: %w", perr)
+	}
+	return false, nil
+}
+
+// helloOnce sends one hello and waits for its reply. A welcome is taken in
+// by the read loop itself, before it reads the next frame, so OnState hears
+// "connected" before any event of the new connection.
+func (c *Client) helloOnce(ctx context.Context, cn *conn, h protocol.Hello) (protocol.ServerFrame, error) {
+	ctx, cancel := context.WithTimeout(ctx, helloTimeout)
+	defer cancel()
+	raw, err := json.Marshal(h)
+	if err != nil {
+		return protocol.ServerFrame{}, err
+	}
+	got := make(chan protocol.ServerFrame, 1)
+	id := c.newID()
+	if !cn.expect(id, func(f protocol.ServerFrame) {
+		if f.OK {
+			var w protocol.AgentWelcome
+			if err := json.Unmarshal(f.Data, &w); err != nil {
+				f = protocol.ServerFrame{Re: f.Re, Error: protocol.Errorf(protocol.CodeInternal, "welcome: %v", err)}
+			} else {
+				c.attach(cn, w)
+			}
+		}
+		got <- f
+	}) {
+		return protocol.ServerFrame{}, fmt.Errorf("hello: %w: %v", ErrConnectionLost, cn.err)
+	}
+	if err := cn.write(id, protocol.CmdHello, raw); err != nil {
+		return protocol.ServerFrame{}, fmt.Errorf("hello: %w", err)
+	}
+	select {
+	case f := <-got:
+		return f, nil
+	case <-cn.done:
+		return protocol.ServerFrame{}, fmt.Errorf("hello: %w: %v", ErrConnectionLost, cn.err)
+	case <-ctx.Done():
+		return protocol.ServerFrame{}, fmt.Errorf("hello: %w", ctx.Err())
+	}
+}
+
+// attach makes cn the live connection. It runs on cn's read loop.
+func (c *Client) attach(cn *conn, w protocol.AgentWelcome) {
+	if w.Heartbeat > 0 {
+		cn.heartbeat = time.Duration(w.Heartbeat) * time.Second
+	}
+	c.mu.Lock()
+	if w.Token != "" {
+		c.token = w.Token
+	}
+	kept := w // Welcome() must not share what OnState is handed
+	c.welcome = &kept
+	// Forget sessions the relay no longer lists: it would ignore them, and
+	// the resume map of a desk left running for weeks must stay far below
+	// the hello's frame cap.
+	listed := make(map[string]bool, len(w.Sessions))
+	for _, s := range w.Sessions {
+		listed[s.ID] = true
+	}
+	for id := range c.last {
+		if !listed[id] {
+			delete(c.last, id)
+		}
+	}
+	c.cur = cn
+	c.setStateLocked(StateChange{State: Connected, Welcome: &w})
+	c.mu.Unlock()
+	c.poke()
+}
+
+// setStateLocked records a transition and queues it for OnState. Caller
+// holds c.mu, which keeps notifications in the order of the transitions.
+func (c *Client) setStateLocked(s StateChange) {
+	c.state = s
+	close(c.changed)
+	c.changed = make(chan struct{})
+	if f := c.cfg.OnState; f != nil {
+		c.disp.push(func() { f(s) })
+	}
+}
+
+func (c *Client) newID() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.nextID++
+	return "c" + strconv.FormatUint(c.nextID, 36)
+}

@@ -1,0 +1,153 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"switchboard/backend/relay"
+)
+
+// run executes the command line in-process and returns its output.
+func run(t *testing.T, stdin string, args ...string) (string, error) {
+	t.Helper()
+	cmd := rootCmd()
+	var out bytes.Buffer
+	cmd.SetOut(&out)
+	cmd.SetErr(&out)
+	cmd.SetIn(strings.NewReader(stdin))
+	cmd.SetArgs(args)
+	err := cmd.ExecuteContext(context.Background())
+	return out.String(), err
+}
+
+func TestAdminCommands(t *testing.T) {
+	relay.PasswordCost = bcrypt.MinCost
+	db := filepath.Join(t.TempDir(), "admin.db")
+	if _, err := run(t, "demo-password\n", "seed-demo", "--database", db); err != nil {
+		t.Fatal(err)
+	}
+	out, err := run(t, "", "agent", "add", "dora", "--name", "Dora Dahl", "--database", db)
+	if err == nil || !strings.Contains(err.Error(), "no password") {
+		t.Fatalf("agent add without a password: %v %s", err, out)
+	}
+	pwFile := filepath.Join(t.TempDir(), "pw")
+	if err := os.WriteFile(pwFile, []byte("s3cret-enough\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := run(t, "", "agent", "add", "dora", "--name", "Dora Dahl", "--password-file", pwFile, "--database", db); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := run(t, "again-password\n", "agent", "add", "dora", "--database", db); err == nil || !strings.Contains(err.Error(), "already exists") {
+		t.Fatalf("duplicate agent: %v", err)
+	}
+	if _, err := run(t, "", "channel", "set", "sales", "--name", "Sales", "--hours", "mon-fri 09:00-17:00", "--timezone", "Europe/Stockholm",
+		"--transfer-timeout", "90s", "--database", db); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := run(t, "", "channel", "set", "bad", "--hours", "someday 9-5", "--database", db); err == nil {
+		t.Fatal("bad hours accepted")
+	}
+	if _, err := run(t, "", "grant", "dora", "sales", "respond,listen", "--database", db); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := run(t, "", "grant", "dora", "sales", "respond,fly", "--database", db); err == nil {
+		t.Fatal("unknown permission accepted")
+	}
+	if _, err := run(t, "", "grant", "nobody", "sales", "respond", "--database", db); err == nil {
+		t.Fatal("grant to an unknown agent accepted")
+	}
+	if _, err := run(t, "", "agent", "disable", "dora", "--database", db); err != nil {
+		t.Fatal(err)
+	}
+	out, err = run(t, "", "snippet", "sales", "--public-url", "https://chat.example.com")
+	if err != nil || !strings.Contains(out, `<script src="https://chat.example.com/widget.js" data-channel="sales" async></script>`) {
+		t.Fatalf("snippet: %q %v", out, err)
+	}
+	backup := filepath.Join(t.TempDir(), "copy.db")
+	if _, err := run(t, "", "backup", backup, "--database", db); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := run(t, "", "backup", backup, "--database", db); err == nil {
+		t.Fatal("backup overwrote an existing file")
+	}
+}
+
+func TestConfigPrecedence(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "relay.yaml")
+	if err := os.WriteFile(cfg, []byte("listen: 127.0.0.1:9001\nlimits:\n  rate: 7\ntimers:\n  grace: 90s\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("SWITCHBOARD_LIMITS_RATE", "11")
+	out, err := run(t, "", "check-config", "--config", cfg, "--timers-grace", "2m")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"listen               127.0.0.1:9001", "limits.rate          11", "timers.grace         2m", "configuration is valid"} {
+		if !strings.Contains(out, want) {
+			t.Fatalf("check-config lacks %q:\n%s", want, out)
+		}
+	}
+	if _, err := run(t, "", "check-config", "--timers-ping", "1m", "--timers-pong-wait", "30s"); err == nil {
+		t.Fatal("pong_wait below ping accepted")
+	}
+	if _, err := run(t, "", "check-config", "--config", filepath.Join(dir, "missing.yaml")); err == nil {
+		t.Fatal("an explicit missing config file was accepted")
+	}
+}
+
+func TestServeAnswersHealthAndStopsOnCancel(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "serve.db")
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	cmd := rootCmd()
+	cmd.SetArgs([]string{"serve", "--database", db, "--listen", addr, "--log-format", "text"})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- cmd.ExecuteContext(ctx) }()
+	var body string
+	for i := 0; i < 100 && !strings.Contains(body, `"status":"ok"`); i++ {
+		time.Sleep(50 * time.Millisecond)
+		if resp, err := http.Get("http://" + addr + "/healthz"); err == nil {
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			body = string(b)
+		}
+	}
+	if !strings.Contains(body, `"status":"ok"`) {
+		t.Fatalf("healthz never answered ok: %q", body)
+	}
+	resp, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(m), "switchboard_connections 0") {
+		t.Fatalf("metrics: %s", m)
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("serve returned %v", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("serve did not stop on cancel")
+	}
+}

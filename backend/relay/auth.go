@@ -1,0 +1,95 @@
+package relay
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"switchboard/backend/chat"
+	"switchboard/backend/protocol"
+	"switchboard/backend/store"
+)
+
+// PasswordCost is the bcrypt cost for agents' passwords (tests lower it).
+var PasswordCost = 11
+
+// HashPassword hashes a password for the store.
+func HashPassword(pw string) ([]byte, error) {
+	if len(pw) < 8 {
+		return nil, errors.New("password must be at least 8 characters")
+	}
+	if len(pw) > 72 {
+		return nil, errors.New("password must be at most 72 bytes")
+	}
+	return bcrypt.GenerateFromPassword([]byte(pw), PasswordCost)
+}
+
+// dummyHash is compared against when the login is unknown, so that a wrong
+// login and a wrong password take the same time.
+var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("switchboard-no-such-agent"), PasswordCost)
+
+// newToken makes a random bearer token and the hash the store keeps. The
+// token itself is never stored or logged.
+func newToken() (token, hash string) {
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err) // the OS has no randomness: nothing is safe
+	}
+	token = base64.RawURLEncoding.EncodeToString(b[:])
+	return token, hashToken(token)
+}
+
+func hashToken(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}
+
+// newSessionID makes an unguessable session id.
+func newSessionID() chat.SessionID {
+	var b [12]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err)
+	}
+	return chat.SessionID("s-" + base64.RawURLEncoding.EncodeToString(b[:]))
+}
+
+// authenticate checks an agent's password or token. It returns the agent and,
+// after a password login, a fresh token.
+func (s *Server) authenticate(ctx context.Context, h protocol.Hello) (chat.AgentID, string, string, *protocol.Error) {
+	bad := protocol.Errorf(protocol.CodeBadCredentials, "wrong login, password or token")
+	if h.Token != "" {
+		hash := hashToken(h.Token)
+		id, err := s.store.TokenAgent(ctx, hash, s.now())
+		if err != nil {
+			if errors.Is(err, store.ErrNotFound) {
+				return 0, "", "", bad
+			}
+			return 0, "", "", protocol.Errorf(protocol.CodeInternal, "could not check the token")
+		}
+		return id, "", hash, nil
+	}
+	if h.Login == "" || h.Password == "" {
+		return 0, "", "", protocol.Errorf(protocol.CodeBadRequest, "give login and password, or a token")
+	}
+	row, err := s.store.AgentByLogin(ctx, h.Login)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return 0, "", "", protocol.Errorf(protocol.CodeInternal, "could not check the login")
+	}
+	hash := row.PasswordHash
+	if err != nil || row.Disabled {
+		hash = dummyHash
+	}
+	if bcrypt.CompareHashAndPassword(hash, []byte(h.Password)) != nil || err != nil || row.Disabled {
+		return 0, "", "", bad
+	}
+	token, th := newToken()
+	if err := s.store.CreateToken(ctx, row.ID, th, s.now().Add(s.cfg.TokenTTL)); err != nil {
+		return 0, "", "", protocol.Errorf(protocol.CodeInternal, "could not issue a token")
+	}
+	return row.ID, token, th, nil
+}

@@ -1,0 +1,153 @@
+package relay
+
+import (
+	"time"
+
+	"switchboard/backend/chat"
+	"switchboard/backend/protocol"
+)
+
+// deliver fans committed effects out to the clients concerned. Caller holds
+// s.mu; every effect here is already durable.
+func (s *Server) deliver(fx []chat.Effect) {
+	now := s.now()
+	for _, e := range fx {
+		switch e := e.(type) {
+		case chat.EntryAdded:
+			s.committed[e.Session] = e.Entry.Seq
+			s.metrics.delivered.Add(1)
+			frame := encodeEvent(protocol.EvEntry, e.Session, e.Entry.Seq, chat.EntryInfo(e.Entry))
+			for _, a := range s.desk.RecipientsOf(e.Session) {
+				for c := range s.agentConns[a] {
+					c.deliverEntry(e.Session, e.Entry.Seq, e.Entry.Staff, frame)
+				}
+			}
+			for c := range s.visitorConns[e.Session] {
+				c.deliverEntry(e.Session, e.Entry.Seq, e.Entry.Staff, frame)
+			}
+		case chat.SessionChanged:
+			sess := e.Session
+			for _, a := range e.Notify {
+				s.toAgent(a, encodeEvent(protocol.EvSession, sess.ID, 0, s.desk.SessionInfo(&sess, a)))
+			}
+			if len(s.visitorConns[sess.ID]) > 0 && len(e.Notify) > 0 {
+				frame := encodeEvent(protocol.EvSession, sess.ID, 0, s.desk.SessionInfo(&sess, 0))
+				for c := range s.visitorConns[sess.ID] {
+					c.enqueue(frame)
+				}
+			}
+			s.dashDirty = true
+		case chat.TransferChanged:
+			frame := encodeEvent(protocol.EvTransfer, e.Transfer.Session, 0, s.desk.TransferInfo(e.Transfer))
+			told := map[chat.AgentID]bool{}
+			for _, a := range []chat.AgentID{e.Transfer.From, e.Transfer.To, e.Transfer.By} {
+				if a != 0 && !told[a] {
+					told[a] = true
+					s.toAgent(a, frame)
+				}
+			}
+			s.dashDirty = true
+		case chat.AgentChanged:
+			info := s.desk.AgentInfo(e.Agent)
+			frame := encodeEvent(protocol.EvPresence, "", 0, protocol.PresenceEvent{Agents: []protocol.AgentInfo{info}})
+			for _, set := range s.agentConns {
+				for c := range set {
+					c.enqueue(frame)
+				}
+			}
+			s.dashDirty = true
+		case chat.QueueChanged:
+			frame := encodeEvent(protocol.EvQueue, "", 0, protocol.QueueEvent{Channel: string(e.Channel), Items: s.desk.QueueItems(e.Channel)})
+			for _, a := range s.desk.QueueWatchers(e.Channel) {
+				s.toAgent(a, frame)
+			}
+			for _, sid := range s.desk.Waiting(e.Channel) {
+				if len(s.visitorConns[sid]) == 0 {
+					continue
+				}
+				pos, est := s.desk.Position(sid, now)
+				pf := encodeEvent(protocol.EvPosition, sid, 0, protocol.Position{Position: pos, EstimatedWait: int(est / time.Second)})
+				for c := range s.visitorConns[sid] {
+					c.enqueue(pf)
+				}
+			}
+			s.dashDirty = true
+		case chat.Warned:
+			frame := encodeEvent(protocol.EvWarning, e.Session, 0, protocol.WarningEvent{
+				Session: string(e.Session), Channel: string(e.Channel), Level: e.Level.String(),
+				Visitor: s.visitorName(e.Session), Waited: int(e.Waited / time.Second)})
+			for _, a := range e.Recipients {
+				s.toAgent(a, frame)
+			}
+			s.dashDirty = true
+		case chat.Subscribed:
+			for c := range s.agentConns[e.Agent] {
+				c.sync(e.Session)
+			}
+		}
+	}
+}
+
+func (s *Server) toAgent(a chat.AgentID, frame []byte) {
+	for c := range s.agentConns[a] {
+		c.enqueue(frame)
+	}
+}
+
+func (s *Server) visitorName(id chat.SessionID) string {
+	if sess, ok := s.desk.Session(id); ok {
+		return sess.Visitor.Name
+	}
+	return ""
+}
+
+// prune forgets routing entries of sessions the desk no longer holds (ended
+// chats past the listing window). An ended chat's token stays valid while it
+// is listed, so a reload still shows the transcript. Caller holds s.mu.
+func (s *Server) prune() {
+	for h, sid := range s.visitorTokens {
+		if _, ok := s.desk.Session(sid); !ok {
+			delete(s.visitorTokens, h)
+		}
+	}
+	for sid := range s.committed {
+		if _, ok := s.desk.Session(sid); !ok && len(s.visitorConns[sid]) == 0 {
+			delete(s.committed, sid)
+		}
+	}
+}
+
+// unregister removes a closed connection from every table.
+func (s *Server) unregister(c *conn) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.watchers, c)
+	now := s.now()
+	switch c.role {
+	case protocol.RoleAgent:
+		set := s.agentConns[c.agent]
+		if _, ok := set[c]; !ok {
+			return
+		}
+		delete(set, c)
+		if len(set) == 0 {
+			delete(s.agentConns, c.agent)
+		}
+		if fx := s.desk.Disconnect(now, c.agent); len(fx) > 0 && !s.closing {
+			s.pipe.push(&job{fx: fx})
+		}
+	case protocol.RoleVisitor:
+		if c.session == "" {
+			return
+		}
+		set := s.visitorConns[c.session]
+		if _, ok := set[c]; !ok {
+			return
+		}
+		delete(set, c)
+		if len(set) == 0 {
+			delete(s.visitorConns, c.session)
+		}
+		s.desk.VisitorDetach(now, c.session)
+	}
+}

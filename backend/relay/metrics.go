@@ -1,0 +1,98 @@
+package relay
+
+import (
+	"fmt"
+	"net/http"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"switchboard/backend/protocol"
+)
+
+// metrics are counters served in the Prometheus text format at /metrics.
+type metrics struct {
+	commits       atomic.Int64
+	committedJobs atomic.Int64
+	commitNanos   atomic.Int64
+	delivered     atomic.Int64
+	slowKilled    atomic.Int64
+	rateLimited   atomic.Int64
+	originRefused atomic.Int64
+	errors        codeCounter
+}
+
+func (m *metrics) commit(jobs int, d time.Duration) {
+	m.commits.Add(1)
+	m.committedJobs.Add(int64(jobs))
+	m.commitNanos.Add(int64(d))
+}
+
+type codeCounter struct {
+	mu sync.Mutex
+	n  map[protocol.Code]int64
+}
+
+func (c *codeCounter) inc(code protocol.Code) {
+	c.mu.Lock()
+	if c.n == nil {
+		c.n = make(map[protocol.Code]int64)
+	}
+	c.n[code]++
+	c.mu.Unlock()
+}
+
+func (c *codeCounter) snapshot() map[protocol.Code]int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make(map[protocol.Code]int64, len(c.n))
+	for k, v := range c.n {
+		out[k] = v
+	}
+	return out
+}
+
+func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	agents, visitors, watchers := 0, 0, len(s.watchers)
+	for _, set := range s.agentConns {
+		agents += len(set)
+	}
+	for _, set := range s.visitorConns {
+		visitors += len(set)
+	}
+	s.mu.Unlock()
+	m := &s.metrics
+	var b strings.Builder
+	gauge := func(name, help string, v int64) {
+		fmt.Fprintf(&b, "# HELP %s %s\n# TYPE %s gauge\n%s %d\n", name, help, name, name, v)
+	}
+	counter := func(name, help string, v int64) {
+		fmt.Fprintf(&b, "# HELP %s %s\n# TYPE %s counter\n%s %d\n", name, help, name, name, v)
+	}
+	gauge("switchboard_connections", "Open websocket connections.", s.live.Load())
+	gauge("switchboard_agent_connections", "Connections of logged-in agents.", int64(agents))
+	gauge("switchboard_visitor_connections", "Connections routed to a visitor's chat.", int64(visitors))
+	gauge("switchboard_dashboard_watchers", "Connections watching the dashboard.", int64(watchers))
+	counter("switchboard_commits_total", "Store transactions (group commits).", m.commits.Load())
+	counter("switchboard_committed_jobs_total", "Decisions committed.", m.committedJobs.Load())
+	fmt.Fprintf(&b, "# HELP switchboard_commit_seconds_total Time spent committing.\n# TYPE switchboard_commit_seconds_total counter\nswitchboard_commit_seconds_total %g\n", time.Duration(m.commitNanos.Load()).Seconds())
+	counter("switchboard_entries_delivered_total", "Log entries committed and fanned out.", m.delivered.Load())
+	counter("switchboard_slow_clients_disconnected_total", "Clients cut off because their send queue filled.", m.slowKilled.Load())
+	counter("switchboard_rate_limited_total", "Frames refused by the per-connection rate limit.", m.rateLimited.Load())
+	counter("switchboard_origin_refused_total", "Websocket handshakes refused for their Origin.", m.originRefused.Load())
+	codes := m.errors.snapshot()
+	keys := make([]string, 0, len(codes))
+	for k := range codes {
+		keys = append(keys, string(k))
+	}
+	sort.Strings(keys)
+	b.WriteString("# HELP switchboard_errors_total Refusals sent, by error code.\n# TYPE switchboard_errors_total counter\n")
+	for _, k := range keys {
+		fmt.Fprintf(&b, "switchboard_errors_total{code=%q} %d\n", k, codes[protocol.Code(k)])
+	}
+	w.Header().Set("Content-Type", "text/plain; version=0.0.4")
+	_, _ = w.Write([]byte(b.String()))
+}

@@ -1,0 +1,152 @@
+package relay
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"switchboard/backend/chat"
+)
+
+// job is one decision on its way to the store: the effects a command (or a
+// timer) caused, and what to do once they are durable.
+type job struct {
+	fx []chat.Effect
+	// pre runs under the server lock after the commit and before the effects
+	// are delivered: replies go first, so a client hears "ok" before events.
+	pre func()
+	// post runs under the lock after delivery.
+	post func()
+	// marker jobs carry a channel closed once everything before them is done.
+	done chan struct{}
+}
+
+// pipeline is an unbounded FIFO of jobs. Jobs are pushed under the server
+// lock, so their order is the order of decisions. It is unbounded so that a
+// push never blocks while the lock is held; each connection bounds its own
+// commands in flight, which bounds the queue.
+type pipeline struct {
+	mu     sync.Mutex
+	queue  []*job
+	wake   chan struct{}
+	closed bool
+}
+
+func (p *pipeline) init() { p.wake = make(chan struct{}, 1) }
+
+func (p *pipeline) push(j *job) {
+	p.mu.Lock()
+	p.queue = append(p.queue, j)
+	p.mu.Unlock()
+	select {
+	case p.wake <- struct{}{}:
+	default:
+	}
+}
+
+// take waits for jobs and returns up to max of them; nil once closed and empty.
+func (p *pipeline) take(max int) []*job {
+	for {
+		p.mu.Lock()
+		if n := len(p.queue); n > 0 {
+			if n > max {
+				n = max
+			}
+			batch := make([]*job, n)
+			copy(batch, p.queue)
+			// Shift rather than reslice so the backing array does not grow forever.
+			rest := copy(p.queue, p.queue[n:])
+			clear(p.queue[rest:])
+			p.queue = p.queue[:rest]
+			p.mu.Unlock()
+			return batch
+		}
+		closed := p.closed
+		p.mu.Unlock()
+		if closed {
+			return nil
+		}
+		<-p.wake
+	}
+}
+
+// drain waits until every job pushed so far is committed and delivered.
+func (p *pipeline) drain() {
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return
+	}
+	m := &job{done: make(chan struct{})}
+	p.queue = append(p.queue, m)
+	p.mu.Unlock()
+	select {
+	case p.wake <- struct{}{}:
+	default:
+	}
+	<-m.done
+}
+
+func (p *pipeline) close() {
+	p.mu.Lock()
+	p.closed = true
+	p.mu.Unlock()
+	select {
+	case p.wake <- struct{}{}:
+	default:
+	}
+}
+
+// maxBatch bounds one group commit.
+const maxBatch = 1024
+
+// commitLoop is the only writer: it takes every job waiting, commits all their
+// effects in one transaction, then delivers them in order. Group commit is what
+// lets one fsync carry hundreds of messages.
+func (s *Server) commitLoop() {
+	var all []chat.Effect
+	for {
+		batch := s.pipe.take(maxBatch)
+		if batch == nil {
+			return
+		}
+		all = all[:0]
+		for _, j := range batch {
+			all = append(all, j.fx...)
+		}
+		if persistable(all) {
+			start := time.Now()
+			if err := s.store.Apply(context.Background(), all); err != nil {
+				s.fatal(err)
+				return
+			}
+			s.metrics.commit(len(batch), time.Since(start))
+		}
+		s.mu.Lock()
+		for _, j := range batch {
+			if j.pre != nil {
+				j.pre()
+			}
+			s.deliver(j.fx)
+			if j.post != nil {
+				j.post()
+			}
+		}
+		s.mu.Unlock()
+		for _, j := range batch {
+			if j.done != nil {
+				close(j.done)
+			}
+		}
+	}
+}
+
+func persistable(fx []chat.Effect) bool {
+	for _, e := range fx {
+		switch e.(type) {
+		case chat.EntryAdded, chat.SessionChanged, chat.TransferChanged, chat.RequestCreated, chat.AgentChanged:
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,437 @@
+package relay_test
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"switchboard/backend/chat"
+	"switchboard/backend/protocol"
+	"switchboard/backend/relay"
+	"switchboard/backend/relay/relaytest"
+)
+
+func send(t *testing.T, c *relaytest.Client, session, clientID, text string) protocol.MessageAck {
+	t.Helper()
+	var ack protocol.MessageAck
+	c.OK(protocol.CmdMessageSend, protocol.MessageSend{Session: session, ClientID: clientID, Text: text}, &ack)
+	return ack
+}
+
+func texts(es []protocol.Entry) []string {
+	out := make([]string, len(es))
+	for i, e := range es {
+		out[i] = e.Text
+	}
+	return out
+}
+
+// checkSeqs fails unless the entries are numbered without gap or duplicate
+// (visitors skip staff-only entries, so only strictly increasing is required
+// where staff is true).
+func checkSeqs(t *testing.T, es []protocol.Entry, contiguous bool) {
+	t.Helper()
+	for i := 1; i < len(es); i++ {
+		if es[i].Seq <= es[i-1].Seq || (contiguous && es[i].Seq != es[i-1].Seq+1) {
+			t.Fatalf("seqs out of order at %d: %v", i, seqList(es))
+		}
+	}
+}
+
+func seqList(es []protocol.Entry) []uint64 {
+	out := make([]uint64, len(es))
+	for i, e := range es {
+		out[i] = e.Seq
+	}
+	return out
+}
+
+func TestFullChat(t *testing.T) {
+	t.Parallel()
+	h := relaytest.Start(t, relaytest.Options{})
+	anna, welcome := h.Agent("anna", nil)
+	if welcome.Token == "" || welcome.Agent.Name != "Anna" || welcome.Agent.Status != protocol.StatusPresent {
+		t.Fatalf("welcome: %+v", welcome)
+	}
+	visitor, started := h.Visitor("Vera", "My order has not arrived")
+	sid := started.Session.ID
+	if started.Token == "" || started.Session.State != protocol.StateQueued || started.Position.Position != 1 {
+		t.Fatalf("started: %+v", started)
+	}
+	// The agent hears of the waiting chat.
+	anna.Event(protocol.EvQueue, 0, func(f protocol.ServerFrame) bool {
+		var q protocol.QueueEvent
+		_ = json.Unmarshal(f.Data, &q)
+		return len(q.Items) == 1 && q.Items[0].Session == sid
+	})
+	var picked protocol.SessionInfo
+	anna.OK(protocol.CmdSessionPick, protocol.SessionRef{Session: sid}, &picked)
+	if picked.State != protocol.StateActive || picked.Role != protocol.ViewOwner {
+		t.Fatalf("picked: %+v", picked)
+	}
+	send(t, anna, sid, "a1", "Hello Vera, let me check.")
+	send(t, visitor, sid, "v1", "Thanks!")
+	send(t, anna, sid, "a2", "It ships today.")
+	var ended struct{}
+	anna.OK(protocol.CmdSessionEnd, protocol.SessionRef{Session: sid}, &ended)
+
+	want := []string{"My order has not arrived", "Anna has joined the chat.", "Hello Vera, let me check.", "Thanks!", "It ships today.", "Anna ended the chat."}
+	for _, c := range []*relaytest.Client{anna, visitor} {
+		es := c.WaitEntries(sid, 6)
+		checkSeqs(t, es, true)
+		if got := texts(es); strings.Join(got, "|") != strings.Join(want, "|") {
+			t.Fatalf("log:\n got %q\nwant %q", got, want)
+		}
+	}
+	visitor.Event(protocol.EvSession, 0, func(f protocol.ServerFrame) bool {
+		var s protocol.SessionInfo
+		_ = json.Unmarshal(f.Data, &s)
+		return s.State == protocol.StateEnded && s.EndedBy == "agent"
+	})
+	// Durable: the store has the same log.
+	stored, err := h.Store.Entries(context.Background(), chat.SessionID(sid), 0, 0)
+	if err != nil || len(stored) != 6 {
+		t.Fatalf("stored %d entries, err %v", len(stored), err)
+	}
+	// After the end nobody writes.
+	visitor.Refused(protocol.CmdMessageSend, protocol.MessageSend{Session: sid, ClientID: "v2", Text: "hello?"}, protocol.CodeInvalidState)
+}
+
+func TestResumeGetsExactlyTheMissingEntries(t *testing.T) {
+	t.Parallel()
+	h := relaytest.Start(t, relaytest.Options{})
+	anna, _ := h.Agent("anna", nil)
+	visitor, started := h.Visitor("Vera", "Hi")
+	sid := started.Session.ID
+	anna.OK(protocol.CmdSessionPick, protocol.SessionRef{Session: sid}, nil)
+	send(t, anna, sid, "a1", "one")
+	es := visitor.WaitEntries(sid, 3)
+	last := es[len(es)-1].Seq
+	visitor.Close()
+
+	for i, txt := range []string{"two", "three", "four"} {
+		send(t, anna, sid, "b"+string(rune('0'+i)), txt)
+	}
+	again, welcome := h.ResumeVisitor(started.Token, sid, last)
+	if welcome.Session == nil || welcome.Session.ID != sid {
+		t.Fatalf("resume welcome: %+v", welcome)
+	}
+	got := again.WaitEntries(sid, last+3)
+	if len(got) != 3 || strings.Join(texts(got), ",") != "two,three,four" || got[0].Seq != last+1 {
+		t.Fatalf("resumed with %v %q, want exactly two,three,four after %d", seqList(got), texts(got), last)
+	}
+	// Live again, no duplicate of what was replayed.
+	send(t, anna, sid, "a5", "five")
+	got = again.WaitEntries(sid, last+4)
+	checkSeqs(t, got, true)
+	if len(got) != 4 {
+		t.Fatalf("after live message: %v", seqList(got))
+	}
+
+	// The agent resumes the same way.
+	anna.Close()
+	send(t, again, sid, "v9", "are you there?")
+	anna2, w2 := h.Agent("anna", map[string]uint64{sid: last + 4})
+	if len(w2.Sessions) != 1 || w2.Sessions[0].Role != protocol.ViewOwner {
+		t.Fatalf("agent welcome sessions: %+v", w2.Sessions)
+	}
+	ag := anna2.WaitEntries(sid, last+5)
+	if len(ag) != 1 || ag[0].Text != "are you there?" {
+		t.Fatalf("agent resumed with %q", texts(ag))
+	}
+}
+
+func TestRestartKeepsAcknowledgedState(t *testing.T) {
+	t.Parallel()
+	h := relaytest.Start(t, relaytest.Options{})
+	anna, _ := h.Agent("anna", nil)
+	v1, s1 := h.Visitor("First", "one")
+	v2, s2 := h.Visitor("Second", "two")
+	_, s3 := h.Visitor("Third", "three")
+	anna.OK(protocol.CmdSessionPick, protocol.SessionRef{Session: s1.Session.ID}, nil)
+	acks := map[string]uint64{}
+	for i := 0; i < 20; i++ {
+		id := "m" + string(rune('a'+i))
+		acks[id] = send(t, v1, s1.Session.ID, id, "message "+id).Seq
+	}
+	_ = v2
+	h.Restart()
+
+	// Ownership kept: anna's welcome lists the chat as hers.
+	anna2, w := h.Agent("anna", nil)
+	if len(w.Sessions) != 1 || w.Sessions[0].ID != s1.Session.ID || w.Sessions[0].Role != protocol.ViewOwner {
+		t.Fatalf("after restart anna has %+v", w.Sessions)
+	}
+	// Queue order kept.
+	if len(w.Queue) != 2 || w.Queue[0].Session != s2.Session.ID || w.Queue[1].Session != s3.Session.ID {
+		t.Fatalf("queue after restart: %+v", w.Queue)
+	}
+	// Every acknowledged message is there, once, at its seq.
+	es := anna2.WaitEntries(s1.Session.ID, w.Sessions[0].Seq)
+	checkSeqs(t, es, true)
+	bySeq := map[uint64]string{}
+	for _, e := range es {
+		bySeq[e.Seq] = e.ClientID
+	}
+	for id, seq := range acks {
+		if bySeq[seq] != id {
+			t.Fatalf("ack %s at seq %d lost after restart (have %q)", id, seq, bySeq[seq])
+		}
+	}
+	// A resend of an acknowledged message after the restart is still stored once.
+	v1b, _ := h.ResumeVisitor(s1.Token, s1.Session.ID, es[len(es)-1].Seq)
+	again := send(t, v1b, s1.Session.ID, "ma", "message ma")
+	if !again.Duplicate || again.Seq != acks["ma"] {
+		t.Fatalf("resend after restart: %+v want seq %d duplicate", again, acks["ma"])
+	}
+}
+
+func TestDuplicateSendStoredOnce(t *testing.T) {
+	t.Parallel()
+	h := relaytest.Start(t, relaytest.Options{})
+	anna, _ := h.Agent("anna", nil)
+	v, st := h.Visitor("Vera", "")
+	sid := st.Session.ID
+	anna.OK(protocol.CmdSessionPick, protocol.SessionRef{Session: sid}, nil)
+	first := send(t, v, sid, "same-id", "hello")
+	second := send(t, v, sid, "same-id", "hello")
+	if first.Duplicate || !second.Duplicate || first.Seq != second.Seq {
+		t.Fatalf("first %+v second %+v", first, second)
+	}
+	// Another sender may use the same client id.
+	other := send(t, anna, sid, "same-id", "hi")
+	if other.Duplicate || other.Seq == first.Seq {
+		t.Fatalf("agent's message with the visitor's id: %+v", other)
+	}
+	stored, _ := h.Store.Entries(context.Background(), chat.SessionID(sid), 0, 0)
+	n := 0
+	for _, e := range stored {
+		if e.ClientID == "same-id" && e.AuthorKind == chat.ByVisitor {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Fatalf("visitor's message stored %d times", n)
+	}
+}
+
+func TestBadInputGetsErrorsAndChangesNothing(t *testing.T) {
+	t.Parallel()
+	h := relaytest.Start(t, relaytest.Options{})
+	anna, _ := h.Agent("anna", nil)
+	v, st := h.Visitor("Vera", "question")
+	sid := st.Session.ID
+	count := func() int {
+		es, err := h.Store.Entries(context.Background(), chat.SessionID(sid), 0, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(es)
+	}
+	before := count()
+
+	// Malformed JSON: an error, the connection lives on.
+	// Truncated JSON has no readable id: the reply names none.
+	if err := v.Send(`{"id":"x0","cmd":"message.send","data":`); err != nil {
+		t.Fatal(err)
+	}
+	if r := v.Reply(""); r.OK || r.Error.Code != protocol.CodeMalformed {
+		t.Fatalf("truncated: %+v", r)
+	}
+	// A payload of the wrong shape keeps its id.
+	if err := v.Send(`{"id":"x1","cmd":"message.send","data":"just text"}`); err != nil {
+		t.Fatal(err)
+	}
+	if r := v.Reply("x1"); r.OK || r.Error.Code != protocol.CodeMalformed {
+		t.Fatalf("malformed: %+v", r)
+	}
+	v.Refused("transfer.steal", nil, protocol.CodeUnknownCommand)
+	v.Refused(protocol.CmdMessageSend, map[string]any{"session": 42}, protocol.CodeMalformed)
+	v.Refused(protocol.CmdMessageSend, protocol.MessageSend{Session: sid, ClientID: "e", Text: "   "}, protocol.CodeBadRequest)
+	v.Refused(protocol.CmdMessageSend, protocol.MessageSend{Session: sid, ClientID: "big", Text: strings.Repeat("x", chat.MaxText+1)}, protocol.CodeTooLarge)
+	v.Refused(protocol.CmdSessionPick, protocol.SessionRef{Session: sid}, protocol.CodeForbidden)
+	v.Refused(protocol.CmdHello, protocol.Hello{V: 1, Role: "visitor"}, protocol.CodeAlreadyHello)
+
+	// A visitor's token cannot reach another session.
+	_, other := h.Visitor("Otto", "other question")
+	v.Refused(protocol.CmdMessageSend, protocol.MessageSend{Session: other.Session.ID, ClientID: "o1", Text: "hi"}, protocol.CodeForbidden)
+
+	// An agent without respond cannot pick; a stranger cannot write.
+	nils, _ := h.Agent("nils", nil)
+	nils.Refused(protocol.CmdSessionPick, protocol.SessionRef{Session: sid}, protocol.CodeForbidden)
+	nils.Refused(protocol.CmdQueueNext, nil, protocol.CodeQueueEmpty)
+	anna.OK(protocol.CmdSessionPick, protocol.SessionRef{Session: sid}, nil)
+	nils.Refused(protocol.CmdMessageSend, protocol.MessageSend{Session: sid, ClientID: "n1", Text: "hi"}, protocol.CodeNotParticipant)
+	nils.Refused(protocol.CmdSessionLog, protocol.SessionLog{Session: sid}, protocol.CodeForbidden)
+	nils.Refused(protocol.CmdDashboardWatch, nil, protocol.CodeForbidden)
+
+	if got := count(); got != before+1 { // only the pick's join note
+		t.Fatalf("entries %d, want %d", got, before+1)
+	}
+
+	// Wrong password and unknown login: the same error; no token.
+	c := relaytest.Dial(t, h.URL(), "")
+	c.Refused(protocol.CmdHello, protocol.Hello{V: 1, Role: "agent", Login: "anna", Password: "wrong password"}, protocol.CodeBadCredentials)
+	c.Refused(protocol.CmdHello, protocol.Hello{V: 1, Role: "agent", Login: "nobody", Password: "wrong password"}, protocol.CodeBadCredentials)
+	c.Refused(protocol.CmdHello, protocol.Hello{V: 2, Role: "agent", Login: "anna", Password: relaytest.Password}, protocol.CodeVersion)
+	c.Refused(protocol.CmdSessionPick, protocol.SessionRef{Session: sid}, protocol.CodeHelloFirst)
+	c.Refused(protocol.CmdHello, protocol.Hello{V: 1, Role: "visitor", Token: "forged"}, protocol.CodeBadCredentials)
+
+	// An oversized frame closes that connection with 1009; the relay lives on.
+	big := relaytest.Dial(t, h.URL(), "")
+	_ = big.Send(`{"id":"b","cmd":"ping","data":"` + strings.Repeat("x", protocol.MaxFrameBytes+10) + `"}`)
+	if err := big.Closed(); !websocket.IsCloseError(err, websocket.CloseMessageTooBig) {
+		t.Fatalf("oversized frame: %v", err)
+	}
+	anna.OK(protocol.CmdPing, nil, nil)
+	send(t, anna, sid, "after", "still here")
+}
+
+func TestTokenLoginAndLogout(t *testing.T) {
+	t.Parallel()
+	h := relaytest.Start(t, relaytest.Options{})
+	_, w := h.Agent("bertil", nil)
+	c := relaytest.Dial(t, h.URL(), "")
+	var w2 protocol.AgentWelcome
+	c.OK(protocol.CmdHello, protocol.Hello{V: 1, Role: "agent", Token: w.Token}, &w2)
+	if w2.Agent.Login != "bertil" || w2.Token != "" {
+		t.Fatalf("token login: %+v", w2.Agent)
+	}
+	c.OK(protocol.CmdLogout, nil, nil)
+	c.Closed()
+	d := relaytest.Dial(t, h.URL(), "")
+	d.Refused(protocol.CmdHello, protocol.Hello{V: 1, Role: "agent", Token: w.Token}, protocol.CodeBadCredentials)
+}
+
+func TestOriginAllowlist(t *testing.T) {
+	t.Parallel()
+	h := relaytest.Start(t, relaytest.Options{Config: func(c *relay.Config) {
+		c.AllowedOrigins = []string{"https://shop.example"}
+	}})
+	if _, resp, err := relaytest.DialErr(t, h.URL(), "https://evil.example"); err == nil || resp == nil || resp.StatusCode != 403 {
+		t.Fatalf("disallowed origin: err %v resp %v", err, resp)
+	}
+	ok := relaytest.Dial(t, h.URL(), "https://shop.example")
+	ok.OK(protocol.CmdHello, protocol.Hello{V: 1, Role: "visitor", Channel: "support"}, nil)
+}
+
+func TestOwnerOfflinePastGraceReturnsChatToHeadOfQueue(t *testing.T) {
+	t.Parallel()
+	h := relaytest.Start(t, relaytest.Options{Config: func(c *relay.Config) { c.Desk.Grace = 300 * time.Millisecond }})
+	anna, _ := h.Agent("anna", nil)
+	bertil, _ := h.Agent("bertil", nil)
+	v1, s1 := h.Visitor("First", "one")
+	_, s2 := h.Visitor("Second", "two")
+	anna.OK(protocol.CmdSessionPick, protocol.SessionRef{Session: s1.Session.ID}, nil)
+	send(t, v1, s1.Session.ID, "v1", "still waiting for my answer")
+	anna.Close()
+	// Back at the head of the queue, ahead of the older waiting chat.
+	bertil.Event(protocol.EvQueue, 0, func(f protocol.ServerFrame) bool {
+		var q protocol.QueueEvent
+		_ = json.Unmarshal(f.Data, &q)
+		return len(q.Items) == 2 && q.Items[0].Session == s1.Session.ID && q.Items[1].Session == s2.Session.ID
+	})
+	es := v1.WaitEntries(s1.Session.ID, 4)
+	if !strings.Contains(es[len(es)-1].Text, "back in the queue") {
+		t.Fatalf("last line %q", es[len(es)-1].Text)
+	}
+	var info protocol.SessionInfo
+	bertil.OK(protocol.CmdQueueNext, nil, &info)
+	if info.ID != s1.Session.ID {
+		t.Fatalf("next gave %s, want the returned chat", info.ID)
+	}
+	// Nothing lost: bertil gets the whole log.
+	got := bertil.WaitEntries(s1.Session.ID, 5)
+	if len(got) != 5 || got[2].Text != "still waiting for my answer" {
+		t.Fatalf("bertil sees %q", texts(got))
+	}
+}
+
+func TestOfflineFormCreatesRequest(t *testing.T) {
+	t.Parallel()
+	h := relaytest.Start(t, relaytest.Options{})
+	// Nobody is Present: the channel is closed to chats.
+	c := relaytest.Dial(t, h.URL(), "")
+	var w protocol.VisitorWelcome
+	c.OK(protocol.CmdHello, protocol.Hello{V: 1, Role: "visitor", Channel: "support"}, &w)
+	if w.Channel.Open || !w.Channel.OfflineForm {
+		t.Fatalf("channel: %+v", w.Channel)
+	}
+	c.Refused(protocol.CmdChatStart, protocol.ChatStart{Name: "Vera", Email: "vera@example.com", Question: "Hello?"}, protocol.CodeChannelClosed)
+	var r protocol.RequestCreated
+	c.OK(protocol.CmdOfflineSubmit, protocol.ChatStart{Name: "Vera", Email: "vera@example.com", Question: "Please call me back"}, &r)
+	row, err := h.Store.Request(context.Background(), r.Number)
+	if err != nil || row.Visitor.Email != "vera@example.com" || !strings.Contains(row.Transcript, "Please call me back") {
+		t.Fatalf("request %d: %+v %v", r.Number, row, err)
+	}
+	c.Refused(protocol.CmdOfflineSubmit, protocol.ChatStart{Name: "Vera", Email: "not-an-address", Question: "x"}, protocol.CodeBadRequest)
+}
+
+func TestCreateRequestFromChat(t *testing.T) {
+	t.Parallel()
+	h := relaytest.Start(t, relaytest.Options{})
+	anna, _ := h.Agent("anna", nil)
+	v, st := h.Visitor("Vera", "Broken charger")
+	anna.OK(protocol.CmdSessionPick, protocol.SessionRef{Session: st.Session.ID}, nil)
+	send(t, v, st.Session.ID, "v1", "It sparks when plugged in")
+	var r protocol.RequestCreated
+	anna.OK(protocol.CmdRequestCreate, protocol.RequestCreate{Session: st.Session.ID, Title: "Charger replacement"}, &r)
+	if r.Number == 0 || !strings.Contains(r.Line, "request number") {
+		t.Fatalf("request: %+v", r)
+	}
+	row, err := h.Store.Request(context.Background(), r.Number)
+	if err != nil || row.Title != "Charger replacement" || row.CreatedBy != chat.AgentID(h.ID("anna")) ||
+		!strings.Contains(row.Transcript, "It sparks when plugged in") {
+		t.Fatalf("stored request: %+v %v", row, err)
+	}
+}
+
+func TestGracefulShutdownSaysGoingAway(t *testing.T) {
+	t.Parallel()
+	h := relaytest.Start(t, relaytest.Options{})
+	anna, _ := h.Agent("anna", nil)
+	v, st := h.Visitor("Vera", "q")
+	anna.OK(protocol.CmdSessionPick, protocol.SessionRef{Session: st.Session.ID}, nil)
+	ack := send(t, v, st.Session.ID, "v1", "last words")
+	h.Stop()
+	for _, c := range []*relaytest.Client{anna, v} {
+		if err := c.Closed(); !websocket.IsCloseError(err, websocket.CloseGoingAway) {
+			t.Fatalf("close: %v", err)
+		}
+	}
+	h.Restart()
+	es, err := h.Store.Entries(context.Background(), chat.SessionID(st.Session.ID), ack.Seq-1, 0)
+	if err != nil || len(es) == 0 || es[0].Text != "last words" {
+		t.Fatalf("after shutdown: %+v %v", es, err)
+	}
+}
+
+func TestPresenceCountsConnections(t *testing.T) {
+	t.Parallel()
+	h := relaytest.Start(t, relaytest.Options{})
+	watcher, _ := h.Agent("cecilia", nil)
+	one, _ := h.Agent("anna", nil)
+	two, _ := h.Agent("anna", nil)
+	id := h.ID("anna")
+	status := func(want string, from int) int {
+		_, i := watcher.Event(protocol.EvPresence, from, func(f protocol.ServerFrame) bool {
+			var p protocol.PresenceEvent
+			_ = json.Unmarshal(f.Data, &p)
+			return len(p.Agents) == 1 && p.Agents[0].ID == id && p.Agents[0].Status == want
+		})
+		return i
+	}
+	i := status(protocol.StatusPresent, 0)
+	one.OK(protocol.CmdStatusSet, protocol.StatusSet{Status: "away"}, nil)
+	i = status(protocol.StatusAway, i)
+	one.Close()
+	two.OK(protocol.CmdPing, nil, nil) // the second window keeps anna online
+	two.OK(protocol.CmdStatusSet, protocol.StatusSet{Status: "present"}, nil)
+	i = status(protocol.StatusPresent, i)
+	two.Close()
+	status(protocol.StatusOffline, i)
+}

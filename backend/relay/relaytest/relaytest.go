@@ -1,0 +1,424 @@
+// Package relaytest starts a real relay on a real SQLite file behind a real
+// HTTP server, and drives it with real websocket clients. Tests of the relay,
+// the widget, the dashboard and the desktop app's Go side share it.
+package relaytest
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"golang.org/x/crypto/bcrypt"
+
+	"switchboard/backend/chat"
+	"switchboard/backend/protocol"
+	"switchboard/backend/relay"
+	"switchboard/backend/store"
+)
+
+// Password is every seeded agent's password.
+const Password = "correct horse battery"
+
+// Agent is a seeded agent.
+type Agent struct {
+	Login, Name string
+	Perms       string // e.g. "respond,notify"
+}
+
+// DefaultAgents: two agents who answer, a supervisor, a listener, and one
+// without any permission.
+var DefaultAgents = []Agent{
+	{"anna", "Anna", "respond,notify"},
+	{"bertil", "Bertil", "respond,notify"},
+	{"cecilia", "Cecilia", "respond,notify,listen,manage"},
+	{"lars", "Lars", "listen"},
+	{"nils", "Nils", ""},
+}
+
+// Options change the harness.
+type Options struct {
+	Agents  []Agent
+	Channel store.ChannelRow
+	Config  func(*relay.Config)
+	// Handler wraps the relay's handler (to add the widget, say).
+	Handler func(relay http.Handler) http.Handler
+}
+
+// Harness is a running relay.
+type Harness struct {
+	T      testing.TB
+	DBPath string
+	Store  *store.SQLite
+	Server *relay.Server
+	HTTP   *httptest.Server
+	Config relay.Config
+	opts   Options
+	IDs    map[string]int64 // login -> agent id
+}
+
+var lowerCost sync.Once
+
+// Start seeds a database in t.TempDir() and runs a relay on it.
+func Start(t testing.TB, opts Options) *Harness {
+	t.Helper()
+	lowerCost.Do(func() { relay.PasswordCost = bcrypt.MinCost })
+	if opts.Agents == nil {
+		opts.Agents = DefaultAgents
+	}
+	if opts.Channel.Key == "" {
+		opts.Channel = store.ChannelRow{Key: "support", Name: "Support", TimeZone: "UTC", OfflineForm: true,
+			WarnAfter: time.Minute, ManagerWarnAfter: 3 * time.Minute, TransferTimeout: chat.DefaultTransferTimeout}
+	}
+	h := &Harness{T: t, DBPath: filepath.Join(t.TempDir(), "relay.db"), opts: opts, IDs: map[string]int64{}}
+	db, err := store.OpenSQLite(h.DBPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := db.PutChannel(ctx, opts.Channel); err != nil {
+		t.Fatal(err)
+	}
+	hash, err := relay.HashPassword(Password)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range opts.Agents {
+		id, err := db.CreateAgent(ctx, a.Login, a.Name, hash)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.IDs[a.Login] = int64(id)
+		if a.Perms != "" {
+			p, ok := chat.ParsePerms(strings.Split(a.Perms, ","))
+			if !ok {
+				t.Fatalf("bad perms %q", a.Perms)
+			}
+			if err := db.Grant(ctx, a.Login, opts.Channel.Key, p); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	h.Store = db
+	h.boot()
+	t.Cleanup(h.Stop)
+	return h
+}
+
+func (h *Harness) boot() {
+	h.T.Helper()
+	cfg := relay.DefaultConfig()
+	cfg.TickInterval = 20 * time.Millisecond
+	cfg.DashboardInterval = 50 * time.Millisecond
+	cfg.DirectoryPoll = 100 * time.Millisecond
+	cfg.RatePerSecond, cfg.RateBurst = 1000, 1000
+	if h.opts.Config != nil {
+		h.opts.Config(&cfg)
+	}
+	h.Config = cfg
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if testing.Verbose() {
+		log = slog.Default()
+	}
+	srv, err := relay.New(cfg, h.Store, log)
+	if err != nil {
+		h.T.Fatal(err)
+	}
+	srv.Start()
+	h.Server = srv
+	var handler http.Handler = srv.Handler()
+	if h.opts.Handler != nil {
+		handler = h.opts.Handler(handler)
+	}
+	h.HTTP = httptest.NewServer(handler)
+}
+
+// Stop shuts the relay down gracefully and closes the store.
+func (h *Harness) Stop() {
+	if h.Server == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_ = h.Server.Shutdown(ctx)
+	h.HTTP.CloseClientConnections()
+	h.HTTP.Close()
+	_ = h.Store.Close()
+	h.Server = nil
+}
+
+// Restart stops the relay and starts a new one on the same database file.
+func (h *Harness) Restart() {
+	h.T.Helper()
+	h.Stop()
+	db, err := store.OpenSQLite(h.DBPath)
+	if err != nil {
+		h.T.Fatal(err)
+	}
+	h.Store = db
+	h.boot()
+}
+
+// URL is the websocket endpoint.
+func (h *Harness) URL() string { return "ws" + strings.TrimPrefix(h.HTTP.URL, "http") + "/ws" }
+
+// ID is a seeded agent's id.
+func (h *Harness) ID(login string) int64 { return h.IDs[login] }
+
+// Client is one websocket client that records everything it receives.
+type Client struct {
+	T  testing.TB
+	WS *websocket.Conn
+
+	mu      sync.Mutex
+	cond    *sync.Cond
+	frames  []protocol.ServerFrame // events, in arrival order
+	replies map[string]protocol.ServerFrame
+	closed  error
+	next    int
+}
+
+// Dial opens a websocket; origin may be empty (a desktop client).
+func Dial(t testing.TB, url, origin string) *Client {
+	t.Helper()
+	c, _, err := DialErr(t, url, origin)
+	if err != nil {
+		t.Fatalf("dial %s: %v", url, err)
+	}
+	return c
+}
+
+// DialErr is Dial that returns the handshake error (and response).
+func DialErr(t testing.TB, url, origin string) (*Client, *http.Response, error) {
+	hdr := http.Header{}
+	if origin != "" {
+		hdr.Set("Origin", origin)
+	}
+	ws, resp, err := websocket.DefaultDialer.Dial(url, hdr)
+	if err != nil {
+		return nil, resp, err
+	}
+	c := &Client{T: t, WS: ws, replies: map[string]protocol.ServerFrame{}}
+	c.cond = sync.NewCond(&c.mu)
+	go c.read()
+	t.Cleanup(func() { _ = ws.Close() })
+	return c, resp, nil
+}
+
+func (c *Client) read() {
+	for {
+		_, b, err := c.WS.ReadMessage()
+		c.mu.Lock()
+		if err != nil {
+			c.closed = err
+			c.cond.Broadcast()
+			c.mu.Unlock()
+			return
+		}
+		var f protocol.ServerFrame
+		if json.Unmarshal(b, &f) == nil {
+			if f.Ev != "" {
+				c.frames = append(c.frames, f)
+			} else {
+				c.replies[f.Re] = f
+			}
+		}
+		c.cond.Broadcast()
+		c.mu.Unlock()
+	}
+}
+
+// Timeout bounds every wait.
+var Timeout = 5 * time.Second
+
+// waitFor blocks until cond holds (under c.mu) or the timeout passes.
+func (c *Client) waitFor(what string, cond func() bool) bool {
+	deadline := time.Now().Add(Timeout)
+	timer := time.AfterFunc(Timeout, func() { c.mu.Lock(); c.cond.Broadcast(); c.mu.Unlock() })
+	defer timer.Stop()
+	for !cond() {
+		if c.closed != nil || time.Now().After(deadline) {
+			return false
+		}
+		c.cond.Wait()
+	}
+	return true
+}
+
+// Send writes a raw frame.
+func (c *Client) Send(frame string) error {
+	return c.WS.WriteMessage(websocket.TextMessage, []byte(frame))
+}
+
+// Do sends a command and waits for its reply.
+func (c *Client) Do(cmd string, data any) protocol.ServerFrame {
+	c.T.Helper()
+	c.mu.Lock()
+	c.next++
+	id := fmt.Sprintf("c%d", c.next)
+	c.mu.Unlock()
+	raw, _ := json.Marshal(data)
+	b, _ := json.Marshal(protocol.Command{ID: id, Cmd: cmd, Data: raw})
+	if err := c.WS.WriteMessage(websocket.TextMessage, b); err != nil {
+		c.T.Fatalf("%s: write: %v", cmd, err)
+	}
+	return c.Reply(id)
+}
+
+// Reply waits for the reply to a command id.
+func (c *Client) Reply(id string) protocol.ServerFrame {
+	c.T.Helper()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var r protocol.ServerFrame
+	ok := c.waitFor("reply "+id, func() bool { var ok bool; r, ok = c.replies[id]; return ok })
+	if !ok {
+		c.T.Fatalf("no reply to %s (closed: %v)", id, c.closed)
+	}
+	return r
+}
+
+// OK sends a command, fails the test unless it succeeds, and decodes the data.
+func (c *Client) OK(cmd string, data, out any) {
+	c.T.Helper()
+	r := c.Do(cmd, data)
+	if !r.OK {
+		c.T.Fatalf("%s: %v", cmd, r.Error)
+	}
+	if out != nil {
+		if err := json.Unmarshal(r.Data, out); err != nil {
+			c.T.Fatalf("%s: decode %s: %v", cmd, r.Data, err)
+		}
+	}
+}
+
+// Refused sends a command and fails the test unless it is refused with code.
+func (c *Client) Refused(cmd string, data any, code protocol.Code) {
+	c.T.Helper()
+	r := c.Do(cmd, data)
+	if r.OK || r.Error == nil || r.Error.Code != code {
+		c.T.Fatalf("%s: want error %s, got ok=%v %v", cmd, code, r.OK, r.Error)
+	}
+}
+
+// Event waits for the first event named ev (after index from) matching pred
+// and returns it with its index.
+func (c *Client) Event(ev string, from int, pred func(protocol.ServerFrame) bool) (protocol.ServerFrame, int) {
+	c.T.Helper()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var found protocol.ServerFrame
+	idx := -1
+	ok := c.waitFor("event "+ev, func() bool {
+		for i := from; i < len(c.frames); i++ {
+			if c.frames[i].Ev == ev && (pred == nil || pred(c.frames[i])) {
+				found, idx = c.frames[i], i
+				return true
+			}
+		}
+		return false
+	})
+	if !ok {
+		c.T.Fatalf("no %s event (closed: %v); got %d events", ev, c.closed, len(c.frames))
+	}
+	return found, idx
+}
+
+// Events returns a copy of every event so far.
+func (c *Client) Events() []protocol.ServerFrame {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]protocol.ServerFrame(nil), c.frames...)
+}
+
+// Entries decodes the entry events of a session received so far, in order.
+func (c *Client) Entries(session string) []protocol.Entry {
+	var out []protocol.Entry
+	for _, f := range c.Events() {
+		if f.Ev == protocol.EvEntry && f.Session == session {
+			var e protocol.Entry
+			_ = json.Unmarshal(f.Data, &e)
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// WaitEntries waits until the client holds entries of a session up to seq.
+func (c *Client) WaitEntries(session string, seq uint64) []protocol.Entry {
+	c.T.Helper()
+	c.mu.Lock()
+	ok := c.waitFor("entries", func() bool {
+		for i := len(c.frames) - 1; i >= 0; i-- {
+			if c.frames[i].Ev == protocol.EvEntry && c.frames[i].Session == session && c.frames[i].Seq >= seq {
+				return true
+			}
+		}
+		return false
+	})
+	c.mu.Unlock()
+	if !ok {
+		c.T.Fatalf("session %s: never reached seq %d; have %v", session, seq, seqs(c.Entries(session)))
+	}
+	return c.Entries(session)
+}
+
+func seqs(es []protocol.Entry) []uint64 {
+	out := make([]uint64, len(es))
+	for i, e := range es {
+		out[i] = e.Seq
+	}
+	return out
+}
+
+// Closed waits for the connection to close and returns the close error.
+func (c *Client) Closed() error {
+	c.T.Helper()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.waitFor("close", func() bool { return c.closed != nil }) {
+		c.T.Fatal("connection did not close")
+	}
+	return c.closed
+}
+
+// Close closes the connection.
+func (c *Client) Close() { _ = c.WS.Close() }
+
+// Agent dials and logs in with the seeded password.
+func (h *Harness) Agent(login string, resume map[string]uint64) (*Client, protocol.AgentWelcome) {
+	h.T.Helper()
+	c := Dial(h.T, h.URL(), "")
+	var w protocol.AgentWelcome
+	c.OK(protocol.CmdHello, protocol.Hello{V: protocol.Version, Role: protocol.RoleAgent, Login: login, Password: Password, Resume: resume}, &w)
+	return c, w
+}
+
+// Visitor dials and starts a chat in the harness channel.
+func (h *Harness) Visitor(name, question string) (*Client, protocol.ChatStarted) {
+	h.T.Helper()
+	c := Dial(h.T, h.URL(), "")
+	c.OK(protocol.CmdHello, protocol.Hello{V: protocol.Version, Role: protocol.RoleVisitor, Channel: string(h.opts.Channel.Key)}, nil)
+	var st protocol.ChatStarted
+	c.OK(protocol.CmdChatStart, protocol.ChatStart{Name: name, Email: strings.ToLower(name) + "@example.com", Question: question}, &st)
+	return c, st
+}
+
+// ResumeVisitor reconnects a visitor with its token and last seq.
+func (h *Harness) ResumeVisitor(token, session string, last uint64) (*Client, protocol.VisitorWelcome) {
+	h.T.Helper()
+	c := Dial(h.T, h.URL(), "")
+	var w protocol.VisitorWelcome
+	c.OK(protocol.CmdHello, protocol.Hello{V: protocol.Version, Role: protocol.RoleVisitor, Token: token,
+		Resume: map[string]uint64{session: last}}, &w)
+	return c, w
+}

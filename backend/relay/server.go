@@ -1,0 +1,255 @@
+package relay
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"switchboard/backend/chat"
+	"switchboard/backend/store"
+)
+
+// Server is one relay: the desk, its connections and its committer.
+type Server struct {
+	cfg   Config
+	store store.Store
+	log   *slog.Logger
+	now   func() time.Time
+
+	// mu guards the desk and every routing table below, and each conn's
+	// subscription state. It is never held across I/O.
+	mu            sync.Mutex
+	desk          *chat.Desk
+	agentConns    map[chat.AgentID]map[*conn]struct{}
+	visitorConns  map[chat.SessionID]map[*conn]struct{}
+	visitorTokens map[string]chat.SessionID // token hash -> session
+	committed     map[chat.SessionID]uint64 // highest seq durable and delivered
+	watchers      map[*conn]struct{}        // dashboard subscribers
+	dashDirty     bool
+	closing       bool
+
+	pipe     pipeline
+	upgrader websocket.Upgrader
+	metrics  metrics
+	dirVer   int64
+
+	wg       sync.WaitGroup
+	stop     chan struct{}
+	stopOnce sync.Once
+	conns    sync.WaitGroup
+	live     atomic.Int64
+	// fatal is called when the store fails to commit; the default exits the
+	// process (the store is the truth and memory may no longer match it).
+	fatal func(error)
+}
+
+// New loads the desk from the store and returns a relay ready to serve.
+func New(cfg Config, st store.Store, log *slog.Logger) (*Server, error) {
+	if log == nil {
+		log = slog.Default()
+	}
+	s := &Server{
+		cfg: cfg, store: st, log: log, now: time.Now,
+		agentConns:    make(map[chat.AgentID]map[*conn]struct{}),
+		visitorConns:  make(map[chat.SessionID]map[*conn]struct{}),
+		visitorTokens: make(map[string]chat.SessionID),
+		committed:     make(map[chat.SessionID]uint64),
+		watchers:      make(map[*conn]struct{}),
+		stop:          make(chan struct{}),
+	}
+	s.fatal = func(err error) {
+		log.Error("store commit failed; stopping so that memory never runs ahead of the database", "err", err)
+		panic(err)
+	}
+	if err := s.loadDesk(context.Background()); err != nil {
+		return nil, err
+	}
+	s.pipe.init()
+	s.upgrader = websocket.Upgrader{
+		ReadBufferSize:  4096,
+		WriteBufferSize: 4096,
+		CheckOrigin:     s.checkOrigin,
+	}
+	return s, nil
+}
+
+func (s *Server) loadDesk(ctx context.Context) error {
+	now := s.now()
+	snap, err := s.store.Load(ctx, now, now.Add(-s.cfg.Desk.KeepEnded))
+	if err != nil {
+		return err
+	}
+	desk := chat.New(s.cfg.Desk, snap, now)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.desk = desk
+	for _, sess := range snap.Sessions {
+		s.committed[sess.ID] = sess.Seq
+		if sess.TokenHash != "" {
+			s.visitorTokens[sess.TokenHash] = sess.ID
+		}
+	}
+	if v, err := s.store.DirectoryVersion(ctx); err == nil {
+		s.dirVer = v
+	}
+	return nil
+}
+
+// Start runs the committer and the timers. Serve the Handler afterwards.
+func (s *Server) Start() {
+	s.wg.Add(4)
+	go func() { defer s.wg.Done(); s.commitLoop() }()
+	go func() { defer s.wg.Done(); s.tickLoop() }()
+	go func() { defer s.wg.Done(); s.dashboardLoop() }()
+	go func() { defer s.wg.Done(); s.directoryLoop() }()
+}
+
+// Handler serves the websocket endpoint, health and metrics.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/ws", s.serveWS)
+	mux.HandleFunc("/healthz", s.serveHealth)
+	mux.HandleFunc("/metrics", s.serveMetrics)
+	return mux
+}
+
+// Shutdown stops taking commands, commits what was decided, and closes every
+// client with "going away" so it reconnects (elsewhere, or after a restart).
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	s.closing = true
+	var all []*conn
+	for _, set := range s.agentConns {
+		for c := range set {
+			all = append(all, c)
+		}
+	}
+	for _, set := range s.visitorConns {
+		for c := range set {
+			all = append(all, c)
+		}
+	}
+	s.mu.Unlock()
+	// Flush: everything decided so far is committed and delivered.
+	s.pipe.drain()
+	for _, c := range all {
+		c.closeWith(websocket.CloseGoingAway, "relay restarting")
+	}
+	s.stopOnce.Do(func() { close(s.stop) })
+	s.pipe.close()
+	done := make(chan struct{})
+	go func() { s.wg.Wait(); s.conns.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (s *Server) tickLoop() {
+	t := time.NewTicker(s.cfg.TickInterval)
+	defer t.Stop()
+	lastPrune := s.now()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+			s.mu.Lock()
+			if !s.closing {
+				now := s.now()
+				if fx := s.desk.Tick(now); len(fx) > 0 {
+					s.pipe.push(&job{fx: fx})
+				}
+				if now.Sub(lastPrune) > time.Minute {
+					s.prune()
+					lastPrune = now
+				}
+			}
+			s.mu.Unlock()
+		}
+	}
+}
+
+// directoryLoop reloads agents and channels when an admin command changed them.
+func (s *Server) directoryLoop() {
+	if s.cfg.DirectoryPoll <= 0 {
+		return
+	}
+	t := time.NewTicker(s.cfg.DirectoryPoll)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+			v, err := s.store.DirectoryVersion(context.Background())
+			if err != nil || v == s.dirVer {
+				continue
+			}
+			if err := s.reloadDirectory(context.Background()); err != nil {
+				s.log.Warn("reload of agents and channels failed", "err", err)
+				continue
+			}
+			s.dirVer = v
+		}
+	}
+}
+
+// reloadDirectory applies admin changes to the running desk: it commits what
+// is in flight, then rebuilds the desk from the store, keeping presence.
+func (s *Server) reloadDirectory(ctx context.Context) error {
+	s.pipe.drain()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.now()
+	snap, err := s.store.Load(ctx, now, now.Add(-s.cfg.Desk.KeepEnded))
+	if err != nil {
+		return err
+	}
+	old := s.desk
+	s.desk = chat.New(s.cfg.Desk, snap, now)
+	for id, set := range s.agentConns {
+		for range set {
+			s.desk.Connect(now, id)
+		}
+		if a, ok := old.Agent(id); ok {
+			s.desk.SetStatus(now, id, a.Chosen)
+		}
+	}
+	for id, set := range s.visitorConns {
+		for range set {
+			s.desk.VisitorAttach(now, id)
+		}
+	}
+	s.log.Info("agents and channels reloaded")
+	return nil
+}
+
+func (s *Server) serveHealth(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if _, err := s.store.DirectoryVersion(ctx); err != nil {
+		http.Error(w, "store unavailable", http.StatusServiceUnavailable)
+		return
+	}
+	s.mu.Lock()
+	closing := s.closing
+	s.mu.Unlock()
+	if closing {
+		http.Error(w, "shutting down", http.StatusServiceUnavailable)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write([]byte(`{"status":"ok","version":"` + s.cfg.Version + `"}`))
+}
+
+// errClosing refuses work during shutdown.
+var errClosing = errors.New("relay is shutting down")

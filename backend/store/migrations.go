@@ -1,0 +1,188 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+)
+
+// migrations are the schema's steps, in order. The database's PRAGMA
+// user_version is the number of steps applied. Append only: a released step
+// is never edited, a change is a new step.
+//
+// Conventions: times are INTEGER Unix nanoseconds with 0 for "never";
+// durations are INTEGER milliseconds (the _ms columns); agent ids of 0 mean
+// "nobody". The history tables (sessions, entries, transfers, requests) keep
+// channel keys and agent ids without foreign keys, so history outlives any
+// change to the directory.
+var migrations = []string{
+	// 1: the initial schema.
+	`
+CREATE TABLE meta (
+	key   TEXT PRIMARY KEY NOT NULL,
+	value INTEGER NOT NULL
+) WITHOUT ROWID;
+INSERT INTO meta (key, value) VALUES ('directory_version', 1);
+
+CREATE TABLE agents (
+	id            INTEGER PRIMARY KEY AUTOINCREMENT,
+	login         TEXT NOT NULL UNIQUE,
+	name          TEXT NOT NULL,
+	password_hash BLOB NOT NULL,
+	disabled      INTEGER NOT NULL DEFAULT 0,
+	chosen_status TEXT NOT NULL DEFAULT 'present'
+);
+
+CREATE TABLE channels (
+	key                   TEXT PRIMARY KEY NOT NULL,
+	name                  TEXT NOT NULL,
+	hours                 TEXT NOT NULL DEFAULT '',
+	time_zone             TEXT NOT NULL DEFAULT '',
+	offline_form          INTEGER NOT NULL DEFAULT 0,
+	warn_after_ms         INTEGER NOT NULL DEFAULT 0,
+	manager_warn_after_ms INTEGER NOT NULL DEFAULT 0,
+	transfer_timeout_ms   INTEGER NOT NULL DEFAULT 0,
+	templates             TEXT NOT NULL DEFAULT '[]'
+) WITHOUT ROWID;
+
+CREATE TABLE grants (
+	agent_id INTEGER NOT NULL REFERENCES agents (id) ON DELETE CASCADE,
+	channel  TEXT NOT NULL REFERENCES channels (key) ON DELETE CASCADE ON UPDATE CASCADE,
+	perms    INTEGER NOT NULL,
+	PRIMARY KEY (agent_id, channel)
+) WITHOUT ROWID;
+CREATE INDEX grants_channel ON grants (channel);
+
+CREATE TABLE tokens (
+	hash     TEXT PRIMARY KEY NOT NULL,
+	agent_id INTEGER NOT NULL REFERENCES agents (id) ON DELETE CASCADE,
+	created  INTEGER NOT NULL,
+	expires  INTEGER NOT NULL DEFAULT 0,
+	revoked  INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+CREATE INDEX tokens_agent ON tokens (agent_id);
+
+CREATE TABLE sessions (
+	id            TEXT PRIMARY KEY NOT NULL,
+	channel       TEXT NOT NULL,
+	state         TEXT NOT NULL CHECK (state IN ('queued', 'active', 'ended')),
+	visitor_name  TEXT NOT NULL DEFAULT '',
+	visitor_email TEXT NOT NULL DEFAULT '',
+	question      TEXT NOT NULL DEFAULT '',
+	token_hash    TEXT NOT NULL DEFAULT '',
+	owner         INTEGER NOT NULL DEFAULT 0,
+	listeners     TEXT NOT NULL DEFAULT '[]',
+	pending       INTEGER NOT NULL DEFAULT 0,
+	rank          INTEGER NOT NULL DEFAULT 0,
+	seq           INTEGER NOT NULL DEFAULT 0,
+	created_at    INTEGER NOT NULL DEFAULT 0,
+	queued_at     INTEGER NOT NULL DEFAULT 0,
+	answered_at   INTEGER NOT NULL DEFAULT 0,
+	ended_at      INTEGER NOT NULL DEFAULT 0,
+	ended_by      TEXT NOT NULL DEFAULT '',
+	last_visitor  INTEGER NOT NULL DEFAULT 0,
+	last_agent    INTEGER NOT NULL DEFAULT 0,
+	warned        INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX sessions_state ON sessions (state, ended_at);
+CREATE INDEX sessions_channel_created ON sessions (channel, created_at);
+
+-- A rowid table: messages run up to 8 KB, too large to cluster in a
+-- WITHOUT ROWID b-tree; the primary key's index serves reads by session.
+CREATE TABLE entries (
+	session     TEXT NOT NULL,
+	seq         INTEGER NOT NULL,
+	at          INTEGER NOT NULL,
+	kind        TEXT NOT NULL,
+	author_kind TEXT NOT NULL,
+	author      INTEGER NOT NULL DEFAULT 0,
+	author_name TEXT NOT NULL DEFAULT '',
+	client_id   TEXT NOT NULL DEFAULT '',
+	text        TEXT NOT NULL,
+	staff       INTEGER NOT NULL DEFAULT 0,
+	PRIMARY KEY (session, seq)
+);
+
+CREATE TABLE transfers (
+	id         INTEGER PRIMARY KEY,
+	session    TEXT NOT NULL,
+	channel    TEXT NOT NULL,
+	kind       TEXT NOT NULL,
+	from_agent INTEGER NOT NULL DEFAULT 0,
+	to_agent   INTEGER NOT NULL DEFAULT 0,
+	by_agent   INTEGER NOT NULL DEFAULT 0,
+	to_queue   INTEGER NOT NULL DEFAULT 0,
+	comment    TEXT NOT NULL DEFAULT '',
+	state      TEXT NOT NULL,
+	reason     TEXT NOT NULL DEFAULT '',
+	started    INTEGER NOT NULL DEFAULT 0,
+	deadline   INTEGER NOT NULL DEFAULT 0,
+	ended      INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX transfers_session ON transfers (session);
+CREATE INDEX transfers_from ON transfers (from_agent);
+CREATE INDEX transfers_to ON transfers (to_agent);
+CREATE INDEX transfers_by ON transfers (by_agent);
+CREATE INDEX transfers_state ON transfers (state);
+CREATE INDEX transfers_started ON transfers (started);
+
+CREATE TABLE requests (
+	number        INTEGER PRIMARY KEY,
+	channel       TEXT NOT NULL,
+	session       TEXT NOT NULL DEFAULT '',
+	title         TEXT NOT NULL,
+	visitor_name  TEXT NOT NULL DEFAULT '',
+	visitor_email TEXT NOT NULL DEFAULT '',
+	question      TEXT NOT NULL DEFAULT '',
+	created_by    INTEGER NOT NULL DEFAULT 0,
+	created_at    INTEGER NOT NULL DEFAULT 0,
+	transcript    TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX requests_session ON requests (session);
+`,
+}
+
+// migrate applies the steps the database has not seen yet, each in its own
+// IMMEDIATE transaction that rereads user_version, so two processes opening
+// a fresh file at once apply every step exactly once.
+func migrate(ctx context.Context, db *sql.DB) error {
+	for {
+		done, err := migrateOne(ctx, db)
+		if err != nil || done {
+			return err
+		}
+	}
+}
+
+func migrateOne(ctx context.Context, db *sql.DB) (done bool, err error) {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return false, fmt.Errorf("store: migrate: %w", err)
+	}
+	defer tx.Rollback()
+	var v int
+	if err := tx.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v); err != nil {
+		return false, fmt.Errorf("store: migrate: %w", err)
+	}
+	switch {
+	case v == len(migrations):
+		return true, nil
+	case v > len(migrations):
+		return false, fmt.Errorf("store: database schema version %d is newer than this program knows (%d)", v, len(migrations))
+	}
+	if _, err := tx.ExecContext(ctx, migrations[v]); err != nil {
+		return false, fmt.Errorf("store: migration %d: %w", v+1, err)
+	}
+	// PRAGMA takes no bound parameters; v+1 is our own integer.
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", v+1)); err != nil {
+		return false, fmt.Errorf("store: migration %d: %w", v+1, err)
+	}
+	return false, tx.Commit()
+}
+
+// SchemaVersion is the number of migration steps the database has applied.
+func (s *SQLite) SchemaVersion(ctx context.Context) (int, error) {
+	var v int
+	err := s.r.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v)
+	return v, err
+}

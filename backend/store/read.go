@@ -1,0 +1,456 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"switchboard/backend/chat"
+)
+
+// firstRequest is the number of the first ticket, so numbers look like ones.
+const firstRequest = 1001
+
+// transferHistory is how far back Load reads resolved transfers.
+const transferHistory = 24 * time.Hour
+
+// Load reads a desk's starting state in one read transaction, so it is a
+// consistent picture even while the relay or an admin command writes.
+func (s *SQLite) Load(ctx context.Context, now time.Time, endedSince time.Time) (chat.Snapshot, error) {
+	var snap chat.Snapshot
+	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return snap, fmt.Errorf("store: load: %w", err)
+	}
+	defer tx.Rollback()
+
+	steps := []struct {
+		what string
+		f    func() error
+	}{
+		{"channels", func() (err error) { snap.Channels, err = loadChannels(ctx, tx); return }},
+		{"agents", func() (err error) { snap.Agents, err = loadAgents(ctx, tx); return }},
+		{"sessions", func() (err error) { snap.Sessions, err = loadSessions(ctx, tx, endedSince); return }},
+		{"transfers", func() (err error) { snap.Transfers, err = loadTransfers(ctx, tx, now.Add(-transferHistory)); return }},
+		{"recent ids", func() (err error) { snap.Recent, err = loadRecent(ctx, tx, snap.Sessions); return }},
+		{"counters", func() error {
+			var t, r sql.NullInt64
+			if err := tx.QueryRowContext(ctx, `SELECT (SELECT max(id) FROM transfers), (SELECT max(number) FROM requests)`).Scan(&t, &r); err != nil {
+				return err
+			}
+			snap.NextTransfer = chat.TransferID(t.Int64 + 1)
+			snap.NextRequest = firstRequest
+			if r.Valid {
+				snap.NextRequest = max(r.Int64+1, 1)
+			}
+			return nil
+		}},
+		{"chats today", func() (err error) { snap.ChatsToday, err = chatsToday(ctx, tx, snap.Channels, now); return }},
+	}
+	for _, st := range steps {
+		if err := st.f(); err != nil {
+			return chat.Snapshot{}, fmt.Errorf("store: load %s: %w", st.what, err)
+		}
+	}
+	return snap, nil
+}
+
+// queryer is what reads need: a *sql.DB or a *sql.Tx.
+type queryer interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+const channelCols = `key, name, hours, time_zone, offline_form, warn_after_ms, manager_warn_after_ms, transfer_timeout_ms, templates`
+
+func scanChannelRow(sc interface{ Scan(...any) error }) (ChannelRow, error) {
+	var (
+		c              ChannelRow
+		key, templates string
+		warn, mwarn, t int64
+	)
+	if err := sc.Scan(&key, &c.Name, &c.Hours, &c.TimeZone, &c.OfflineForm, &warn, &mwarn, &t, &templates); err != nil {
+		return c, err
+	}
+	c.Key = chat.ChannelID(key)
+	c.WarnAfter = time.Duration(warn) * time.Millisecond
+	c.ManagerWarnAfter = time.Duration(mwarn) * time.Millisecond
+	c.TransferTimeout = time.Duration(t) * time.Millisecond
+	if templates != "" && templates != "[]" {
+		if err := json.Unmarshal([]byte(templates), &c.Templates); err != nil {
+			return c, fmt.Errorf("channel %s templates: %w", key, err)
+		}
+	}
+	return c, nil
+}
+
+func listChannels(ctx context.Context, q queryer) ([]ChannelRow, error) {
+	rows, err := q.QueryContext(ctx, `SELECT `+channelCols+` FROM channels ORDER BY key`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []ChannelRow
+	for rows.Next() {
+		c, err := scanChannelRow(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// channel turns a stored row into the domain's channel.
+func (c ChannelRow) channel() (chat.Channel, error) {
+	h, err := c.hours()
+	if err != nil {
+		return chat.Channel{}, err
+	}
+	return chat.Channel{
+		ID: c.Key, Name: c.Name, Hours: h, OfflineForm: c.OfflineForm,
+		WarnAfter: c.WarnAfter, ManagerWarnAfter: c.ManagerWarnAfter, TransferTimeout: c.TransferTimeout,
+		Templates: c.Templates,
+	}, nil
+}
+
+func (c ChannelRow) hours() (chat.Hours, error) {
+	loc, err := time.LoadLocation(c.TimeZone)
+	if err != nil {
+		return chat.Hours{}, fmt.Errorf("channel %s: time zone: %w", c.Key, err)
+	}
+	h, err := chat.ParseHours(c.Hours, loc)
+	if err != nil {
+		return chat.Hours{}, fmt.Errorf("channel %s: %w", c.Key, err)
+	}
+	return h, nil
+}
+
+func loadChannels(ctx context.Context, q queryer) ([]chat.Channel, error) {
+	rows, err := listChannels(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]chat.Channel, 0, len(rows))
+	for _, r := range rows {
+		c, err := r.channel()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+// grantsByAgent reads every grant, or one agent's (agent != 0).
+func grantsByAgent(ctx context.Context, q queryer, agent chat.AgentID) (map[chat.AgentID]map[chat.ChannelID]chat.Perm, error) {
+	query, args := `SELECT agent_id, channel, perms FROM grants`, []any{}
+	if agent != 0 {
+		query, args = query+` WHERE agent_id = ?`, append(args, int64(agent))
+	}
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := make(map[chat.AgentID]map[chat.ChannelID]chat.Perm)
+	for rows.Next() {
+		var (
+			id    int64
+			ch    string
+			perms int64
+		)
+		if err := rows.Scan(&id, &ch, &perms); err != nil {
+			return nil, err
+		}
+		m := out[chat.AgentID(id)]
+		if m == nil {
+			m = make(map[chat.ChannelID]chat.Perm)
+			out[chat.AgentID(id)] = m
+		}
+		m[chat.ChannelID(ch)] = chat.Perm(perms)
+	}
+	return out, rows.Err()
+}
+
+func loadAgents(ctx context.Context, q queryer) ([]chat.Agent, error) {
+	grants, err := grantsByAgent(ctx, q, 0)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := q.QueryContext(ctx, `SELECT id, login, name, disabled, chosen_status FROM agents ORDER BY id`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []chat.Agent
+	for rows.Next() {
+		var (
+			a      chat.Agent
+			id     int64
+			chosen string
+		)
+		if err := rows.Scan(&id, &a.Login, &a.Name, &a.Disabled, &chosen); err != nil {
+			return nil, err
+		}
+		a.ID = chat.AgentID(id)
+		a.Perms = grants[a.ID]
+		if a.Perms == nil {
+			a.Perms = make(map[chat.ChannelID]chat.Perm)
+		}
+		if a.Chosen, _ = chat.ParseStatus(chosen); a.Chosen == chat.Offline {
+			a.Chosen = chat.Present
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+const sessionCols = `id, channel, state, visitor_name, visitor_email, question, token_hash, owner, listeners, pending,
+	rank, seq, created_at, queued_at, answered_at, ended_at, ended_by, last_visitor, last_agent, warned`
+
+func scanSession(sc interface{ Scan(...any) error }) (chat.Session, error) {
+	var (
+		s                                chat.Session
+		id, ch, state, listeners         string
+		owner, pending, seq, warned      int64
+		created, queued, answered, ended int64
+		lastVisitor, lastAgent           int64
+	)
+	err := sc.Scan(&id, &ch, &state, &s.Visitor.Name, &s.Visitor.Email, &s.Question, &s.TokenHash, &owner,
+		&listeners, &pending, &s.Rank, &seq, &created, &queued, &answered, &ended, &s.EndedBy,
+		&lastVisitor, &lastAgent, &warned)
+	if err != nil {
+		return s, err
+	}
+	s.ID, s.Channel, s.State = chat.SessionID(id), chat.ChannelID(ch), parseState(state)
+	s.Owner, s.Pending, s.Seq, s.Warned = chat.AgentID(owner), chat.TransferID(pending), uint64(seq), chat.WarnLevel(warned)
+	s.CreatedAt, s.QueuedAt, s.AnsweredAt, s.EndedAt = fromNanos(created), fromNanos(queued), fromNanos(answered), fromNanos(ended)
+	s.LastVisitor, s.LastAgent = fromNanos(lastVisitor), fromNanos(lastAgent)
+	if s.Listeners, err = decodeIDs(listeners); err != nil {
+		return s, fmt.Errorf("session %s listeners: %w", id, err)
+	}
+	return s, nil
+}
+
+func loadSessions(ctx context.Context, q queryer, endedSince time.Time) ([]chat.Session, error) {
+	// Two index ranges of sessions_state rather than an OR over the table.
+	rows, err := q.QueryContext(ctx, `
+SELECT `+sessionCols+` FROM sessions WHERE state IN ('queued', 'active')
+UNION ALL
+SELECT `+sessionCols+` FROM sessions WHERE state = 'ended' AND ended_at >= ?
+ORDER BY rank, id`, nanos(endedSince))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []chat.Session
+	for rows.Next() {
+		s, err := scanSession(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}
+
+const transferCols = `id, session, channel, kind, from_agent, to_agent, by_agent, to_queue, comment, state, reason, started, deadline, ended`
+
+func scanTransfer(sc interface{ Scan(...any) error }) (chat.Transfer, error) {
+	var (
+		t                        chat.Transfer
+		id, from, to, by         int64
+		sid, ch, state           string
+		started, deadline, ended int64
+	)
+	if err := sc.Scan(&id, &sid, &ch, &t.Kind, &from, &to, &by, &t.ToQueue, &t.Comment, &state, &t.Reason,
+		&started, &deadline, &ended); err != nil {
+		return t, err
+	}
+	t.ID, t.Session, t.Channel = chat.TransferID(id), chat.SessionID(sid), chat.ChannelID(ch)
+	t.From, t.To, t.By = chat.AgentID(from), chat.AgentID(to), chat.AgentID(by)
+	t.State = parseTransferState(state)
+	t.Started, t.Deadline, t.Ended = fromNanos(started), fromNanos(deadline), fromNanos(ended)
+	return t, nil
+}
+
+func collectTransfers(rows *sql.Rows, err error) ([]chat.Transfer, error) {
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []chat.Transfer
+	for rows.Next() {
+		t, err := scanTransfer(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
+func loadTransfers(ctx context.Context, q queryer, since time.Time) ([]chat.Transfer, error) {
+	return collectTransfers(q.QueryContext(ctx, `
+SELECT `+transferCols+` FROM transfers WHERE state = 'pending'
+UNION
+SELECT `+transferCols+` FROM transfers WHERE started >= ?
+ORDER BY id`, nanos(since)))
+}
+
+// loadRecent reads, per open session, the last DedupWindow entries that
+// carry a client id, oldest first.
+func loadRecent(ctx context.Context, tx *sql.Tx, sessions []chat.Session) (map[chat.SessionID][]chat.RecentID, error) {
+	out := make(map[chat.SessionID][]chat.RecentID)
+	st, err := tx.PrepareContext(ctx, `SELECT author_kind, author, client_id, seq FROM entries
+WHERE session = ? AND client_id != '' ORDER BY seq DESC LIMIT ?`)
+	if err != nil {
+		return nil, err
+	}
+	defer st.Close()
+	for i := range sessions {
+		s := &sessions[i]
+		if s.State != chat.Queued && s.State != chat.Active {
+			continue
+		}
+		rows, err := st.QueryContext(ctx, string(s.ID), chat.DedupWindow)
+		if err != nil {
+			return nil, err
+		}
+		var ids []chat.RecentID
+		for rows.Next() {
+			var (
+				r      chat.RecentID
+				author int64
+				seq    int64
+			)
+			if err := rows.Scan(&r.AuthorKind, &author, &r.ClientID, &seq); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			r.Author, r.Seq = chat.AgentID(author), uint64(seq)
+			ids = append(ids, r)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+		if len(ids) > 0 {
+			slices.Reverse(ids)
+			out[s.ID] = ids
+		}
+	}
+	return out, nil
+}
+
+// chatsToday counts, per channel, the sessions created since midnight of
+// now in the channel's time zone.
+func chatsToday(ctx context.Context, q queryer, channels []chat.Channel, now time.Time) (map[chat.ChannelID]int, error) {
+	out := make(map[chat.ChannelID]int)
+	for _, c := range channels {
+		loc := c.Hours.Loc
+		if loc == nil {
+			loc = time.UTC
+		}
+		t := now.In(loc)
+		midnight := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, loc)
+		var n int
+		if err := q.QueryRowContext(ctx, `SELECT count(*) FROM sessions WHERE channel = ? AND created_at >= ?`,
+			string(c.ID), nanos(midnight)).Scan(&n); err != nil {
+			return nil, err
+		}
+		if n > 0 {
+			out[c.ID] = n
+		}
+	}
+	return out, nil
+}
+
+// Entries reads a session's log after seq, in order, at most limit (0 = all).
+func (s *SQLite) Entries(ctx context.Context, session chat.SessionID, after uint64, limit int) ([]chat.Entry, error) {
+	if limit <= 0 {
+		limit = -1 // SQLite: no limit
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT seq, at, kind, author_kind, author, author_name, client_id, text, staff
+FROM entries WHERE session = ? AND seq > ? ORDER BY seq LIMIT ?`, string(session), int64(min(after, 1<<63-1)), limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: entries: %w", err)
+	}
+	defer rows.Close()
+	var out []chat.Entry
+	for rows.Next() {
+		var (
+			e           chat.Entry
+			seq, at, au int64
+		)
+		if err := rows.Scan(&seq, &at, &e.Kind, &e.AuthorKind, &au, &e.AuthorName, &e.ClientID, &e.Text, &e.Staff); err != nil {
+			return nil, fmt.Errorf("store: entries: %w", err)
+		}
+		e.Seq, e.At, e.Author = uint64(seq), fromNanos(at), chat.AgentID(au)
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: entries: %w", err)
+	}
+	return out, nil
+}
+
+// SessionRow reads one session, also an ended one.
+func (s *SQLite) SessionRow(ctx context.Context, id chat.SessionID) (chat.Session, error) {
+	sess, err := scanSession(s.r.QueryRowContext(ctx, `SELECT `+sessionCols+` FROM sessions WHERE id = ?`, string(id)))
+	if err != nil {
+		return chat.Session{}, notFound(err)
+	}
+	return sess, nil
+}
+
+// Transfers reads transfers of a session, of an agent (as From, To or By),
+// or of both when both are given; newest first, at most limit (0 = all).
+func (s *SQLite) Transfers(ctx context.Context, session chat.SessionID, agent chat.AgentID, limit int) ([]chat.Transfer, error) {
+	var (
+		where []string
+		args  []any
+	)
+	if session != "" {
+		where, args = append(where, `session = ?`), append(args, string(session))
+	}
+	if agent != 0 {
+		where = append(where, `(from_agent = ? OR to_agent = ? OR by_agent = ?)`)
+		args = append(args, int64(agent), int64(agent), int64(agent))
+	}
+	query := `SELECT ` + transferCols + ` FROM transfers`
+	if len(where) > 0 {
+		query += ` WHERE ` + strings.Join(where, ` AND `)
+	}
+	if limit <= 0 {
+		limit = -1
+	}
+	query += ` ORDER BY started DESC, id DESC LIMIT ?`
+	out, err := collectTransfers(s.r.QueryContext(ctx, query, append(args, limit)...))
+	if err != nil {
+		return nil, fmt.Errorf("store: transfers: %w", err)
+	}
+	return out, nil
+}
+
+// Request reads a ticket with its transcript.
+func (s *SQLite) Request(ctx context.Context, number int64) (RequestRow, error) {
+	var (
+		r           RequestRow
+		ch, sid     string
+		by, created int64
+	)
+	err := s.r.QueryRowContext(ctx, `SELECT number, channel, session, title, visitor_name, visitor_email, question,
+	created_by, created_at, transcript FROM requests WHERE number = ?`, number).Scan(&r.Number, &ch, &sid, &r.Title,
+		&r.Visitor.Name, &r.Visitor.Email, &r.Question, &by, &created, &r.Transcript)
+	if err != nil {
+		return RequestRow{}, notFound(err)
+	}
+	r.Channel, r.Session, r.CreatedBy, r.CreatedAt = chat.ChannelID(ch), chat.SessionID(sid), chat.AgentID(by), fromNanos(created)
+	return r, nil
+}

@@ -1,0 +1,180 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"runtime"
+	"strings"
+	"time"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"switchboard/backend/chat"
+
+	// Channel time zones must resolve on minimal systems without
+	// /usr/share/zoneinfo (containers, Windows).
+	_ "time/tzdata"
+)
+
+// SQLite is the Store on one SQLite file (pure Go, WAL).
+//
+// Two database/sql handles share the file: w has exactly one connection and
+// takes every write, so writes are serialised in this process without lock
+// contention and its prepared statements stay on that one connection; r is a
+// pool for reads, which in WAL mode never wait for the writer. Another
+// process (an admin command) may write to the same file at the same time:
+// writes begin IMMEDIATE and wait up to busyTimeout for each other.
+//
+// Times are stored as Unix nanoseconds in INTEGER columns, the zero time as
+// 0, so every time.Time within years 1678..2262 comes back Equal to what was
+// stored (in UTC, without monotonic reading). Durations of channels are
+// stored in whole milliseconds, as the column names say.
+type SQLite struct {
+	w    *sql.DB
+	r    *sql.DB
+	path string
+	st   writeStmts
+}
+
+var _ Store = (*SQLite)(nil)
+
+// busyTimeout is how long a connection waits for another one's lock (another
+// process writing, or a checkpoint) before failing with SQLITE_BUSY.
+const busyTimeout = 10 * time.Second
+
+// OpenSQLite opens (creating if needed) the database at path and brings its
+// schema up to date.
+func OpenSQLite(path string) (*SQLite, error) {
+	if path == "" {
+		return nil, errors.New("store: empty database path")
+	}
+	if strings.ContainsAny(path, "?#") {
+		// The driver splits its DSN at the first '?'.
+		return nil, fmt.Errorf("store: database path %q must not contain '?' or '#'", path)
+	}
+	// synchronous=FULL: a commit has reached the disk when Apply returns, and
+	// the relay acknowledges messages only after that.
+	common := url.Values{}
+	common.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busyTimeout.Milliseconds()))
+	common.Add("_pragma", "foreign_keys(1)")
+	common.Add("_pragma", "synchronous(FULL)")
+	wq := url.Values{}
+	for k, v := range common {
+		wq[k] = append([]string(nil), v...)
+	}
+	wq.Add("_pragma", "journal_mode(WAL)")
+	wq.Add("_pragma", "cache_size(-16384)") // 16 MiB for the writer
+	wq.Add("_pragma", "temp_store(memory)")
+	wq.Set("_txlock", "immediate")
+
+	w, err := sql.Open("sqlite", path+"?"+wq.Encode())
+	if err != nil {
+		return nil, err
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	w.SetConnMaxIdleTime(0)
+
+	ctx := context.Background()
+	if err := migrate(ctx, w); err != nil {
+		w.Close()
+		return nil, err
+	}
+
+	r, err := sql.Open("sqlite", path+"?"+common.Encode())
+	if err != nil {
+		w.Close()
+		return nil, err
+	}
+	n := max(4, runtime.NumCPU())
+	r.SetMaxOpenConns(n)
+	r.SetMaxIdleConns(n)
+
+	s := &SQLite{w: w, r: r, path: path}
+	if err := s.st.prepare(ctx, w); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Close closes both handles. The writer goes last: the last connection to
+// close checkpoints the WAL into the main file.
+func (s *SQLite) Close() error {
+	s.st.close()
+	return errors.Join(s.r.Close(), s.w.Close())
+}
+
+// --- conversions ---------------------------------------------------------
+
+// nanos stores a time; the zero time is 0.
+func nanos(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+// fromNanos is nanos' inverse: 0 is the zero time, others are UTC.
+func fromNanos(n int64) time.Time {
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, n).UTC()
+}
+
+func boolInt(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func parseState(s string) chat.State {
+	switch s {
+	case "queued":
+		return chat.Queued
+	case "active":
+		return chat.Active
+	case "ended":
+		return chat.Ended
+	}
+	return 0
+}
+
+func parseTransferState(s string) chat.TransferState {
+	for st := chat.TransferPending; st <= chat.TransferVoided; st++ {
+		if st.String() == s {
+			return st
+		}
+	}
+	return 0
+}
+
+// isUnique reports a violated UNIQUE or PRIMARY KEY constraint.
+func isUnique(err error) bool {
+	var e *sqlite.Error
+	if !errors.As(err, &e) {
+		return false
+	}
+	return e.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || e.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+}
+
+// isForeignKey reports a violated FOREIGN KEY constraint.
+func isForeignKey(err error) bool {
+	var e *sqlite.Error
+	return errors.As(err, &e) && e.Code() == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY
+}
+
+// notFound maps sql.ErrNoRows to ErrNotFound.
+func notFound(err error) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return ErrNotFound
+	}
+	return err
+}

@@ -1,0 +1,94 @@
+// Package store keeps Switchboard's state durably. The relay talks to the
+// Store interface only; SQLite (pure Go, WAL) is the default implementation
+// and a PostgreSQL one can sit behind the same interface.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"switchboard/backend/chat"
+)
+
+// ErrNotFound is returned when a looked-up row does not exist.
+var ErrNotFound = errors.New("not found")
+
+// ErrExists is returned when creating something whose key is taken.
+var ErrExists = errors.New("already exists")
+
+// Store is everything the relay and the admin commands persist.
+type Store interface {
+	// Load reads what a desk needs at start (see chat.Snapshot): channels,
+	// agents with grants and chosen status, sessions that are queued, active
+	// or ended after endedSince, pending transfers and those of the last day,
+	// the recent client ids of open sessions, counters, chats today.
+	Load(ctx context.Context, now time.Time, endedSince time.Time) (chat.Snapshot, error)
+
+	// Apply persists the effects of one or more commands in one transaction,
+	// in order, durably (the ack to a client follows its return). Effects
+	// that only deliver (QueueChanged, Warned, Subscribed) are ignored.
+	Apply(ctx context.Context, effects []chat.Effect) error
+
+	// Entries reads a session's log after seq, in order, at most limit (0 = all).
+	Entries(ctx context.Context, session chat.SessionID, after uint64, limit int) ([]chat.Entry, error)
+	// SessionRow reads one session, also an ended one no longer in memory.
+	SessionRow(ctx context.Context, id chat.SessionID) (chat.Session, error)
+	// Transfers reads the history of a session or of an agent (as From, To
+	// or By), newest first, at most limit.
+	Transfers(ctx context.Context, session chat.SessionID, agent chat.AgentID, limit int) ([]chat.Transfer, error)
+	// Request reads a ticket with its transcript.
+	Request(ctx context.Context, number int64) (RequestRow, error)
+
+	// Auth.
+	AgentByLogin(ctx context.Context, login string) (AgentRow, error)
+	CreateToken(ctx context.Context, agent chat.AgentID, tokenHash string, expires time.Time) error
+	TokenAgent(ctx context.Context, tokenHash string, now time.Time) (chat.AgentID, error)
+	RevokeToken(ctx context.Context, tokenHash string) error
+
+	// Administration.
+	CreateAgent(ctx context.Context, login, name string, passwordHash []byte) (chat.AgentID, error)
+	SetPassword(ctx context.Context, login string, passwordHash []byte) error
+	SetAgentDisabled(ctx context.Context, login string, disabled bool) error // also revokes tokens when disabling
+	ListAgents(ctx context.Context) ([]AgentRow, error)
+	PutChannel(ctx context.Context, c ChannelRow) error // create or update by key
+	ListChannels(ctx context.Context) ([]ChannelRow, error)
+	Grant(ctx context.Context, login string, channel chat.ChannelID, perms chat.Perm) error // replaces the set; 0 removes
+	// DirectoryVersion changes whenever agents, channels or grants change, so
+	// a running relay notices what an admin command did.
+	DirectoryVersion(ctx context.Context) (int64, error)
+
+	// Backup writes an online, consistent copy of the database to path.
+	Backup(ctx context.Context, path string) error
+	Close() error
+}
+
+// AgentRow is an agent as stored.
+type AgentRow struct {
+	ID           chat.AgentID
+	Login        string
+	Name         string
+	PasswordHash []byte
+	Disabled     bool
+	Perms        map[chat.ChannelID]chat.Perm
+}
+
+// ChannelRow is a channel as stored; Hours is chat.ParseHours' text form and
+// TimeZone an IANA name.
+type ChannelRow struct {
+	Key              chat.ChannelID
+	Name             string
+	Hours            string
+	TimeZone         string
+	OfflineForm      bool
+	WarnAfter        time.Duration
+	ManagerWarnAfter time.Duration
+	TransferTimeout  time.Duration
+	Templates        []string
+}
+
+// RequestRow is a ticket with the chat's transcript.
+type RequestRow struct {
+	chat.Request
+	Transcript string
+}
