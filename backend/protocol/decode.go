@@ -74,5 +74,5 @@ var commands = map[string]struct{}{
 	CmdSessionLog: {}, CmdMessageSend: {}, CmdTyping: {}, CmdTransferTargets: {},
 	CmdTransferStart: {}, CmdTransferAccept: {}, CmdTransferReject: {}, CmdTransferCancel: {},
 	CmdTransferHistory: {}, CmdRequestCreate: {}, CmdDashboardWatch: {}, CmdDashboardUnwatch: {},
-	CmdChatStart: {}, CmdOfflineSubmit: {}, CmdPing: {},
+	CmdChatStart: {}, CmdOfflineSubmit: {}, CmdPing: {}, CmdTokenHandover: {},
 }

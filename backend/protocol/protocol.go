@@ -131,6 +131,7 @@ const (
 	CmdChatStart        = "chat.start"     // visitor
 	CmdOfflineSubmit    = "offline.submit" // visitor
 	CmdPing             = "ping"           // application-level round trip, for clients that cannot see pongs
+	CmdTokenHandover    = "token.handover" // a one-time, short-lived token for a second window of the same agent
 )
 
 // Event names.
@@ -468,3 +469,11 @@ type DashSession struct {
 
 // CloseLoggedOut is the websocket close code after a logout: do not reconnect.
 const CloseLoggedOut = 4001
+
+// Handover answers token.handover: a token valid once, for HandoverTTL
+// seconds, that a second window (the dashboard) logs in with, so the login
+// never travels on a command line or in an environment.
+type Handover struct {
+	Token     string `json:"token"`
+	ExpiresIn int    `json:"expires_in_s"`
+}

@@ -7,6 +7,8 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
+	"strings"
+	"time"
 
 	"golang.org/x/crypto/bcrypt"
 
@@ -44,6 +46,19 @@ func newToken() (token, hash string) {
 	return token, hashToken(token)
 }
 
+// handoverPrefix marks one-time tokens: they are revoked on first use.
+const handoverPrefix = "h1."
+
+// HandoverTTL is how long a one-time handover token is valid.
+const HandoverTTL = 60 * time.Second
+
+// newHandoverToken makes a one-time token for a second window.
+func newHandoverToken() (token, hash string) {
+	t, _ := newToken()
+	token = handoverPrefix + t
+	return token, hashToken(token)
+}
+
 func hashToken(token string) string {
 	sum := sha256.Sum256([]byte(token))
 	return hex.EncodeToString(sum[:])
@@ -70,6 +85,12 @@ func (s *Server) authenticate(ctx context.Context, h protocol.Hello) (chat.Agent
 				return 0, "", "", bad
 			}
 			return 0, "", "", protocol.Errorf(protocol.CodeInternal, "could not check the token")
+		}
+		if strings.HasPrefix(h.Token, handoverPrefix) {
+			// One use only: a leaked handover token is worthless afterwards.
+			if err := s.store.RevokeToken(ctx, hash); err != nil {
+				return 0, "", "", protocol.Errorf(protocol.CodeInternal, "could not check the token")
+			}
 		}
 		return id, "", hash, nil
 	}

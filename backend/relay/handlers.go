@@ -373,6 +373,15 @@ func (c *conn) handleAgent(cmd protocol.Command) {
 			time.Sleep(100 * time.Millisecond) // let the reply go out
 			c.closeWith(protocol.CloseLoggedOut, "logged out")
 		}()
+	case protocol.CmdTokenHandover:
+		token, hash := newHandoverToken()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := s.store.CreateToken(ctx, me, hash, s.now().Add(HandoverTTL)); err != nil {
+			c.fail(cmd.ID, protocol.Errorf(protocol.CodeInternal, "could not issue a token"))
+			return
+		}
+		c.answer(cmd.ID, protocol.Handover{Token: token, ExpiresIn: int(HandoverTTL / time.Second)})
 	case protocol.CmdStatusSet:
 		p, ok := payload[protocol.StatusSet](c, cmd)
 		if !ok {

@@ -435,3 +435,22 @@ func TestPresenceCountsConnections(t *testing.T) {
 	two.Close()
 	status(protocol.StatusOffline, i)
 }
+
+func TestHandoverTokenWorksOnce(t *testing.T) {
+	t.Parallel()
+	h := relaytest.Start(t, relaytest.Options{})
+	main, _ := h.Agent("cecilia", nil)
+	var ho protocol.Handover
+	main.OK(protocol.CmdTokenHandover, nil, &ho)
+	if ho.Token == "" || ho.ExpiresIn <= 0 || ho.ExpiresIn > 120 {
+		t.Fatalf("handover: %+v", ho)
+	}
+	dash := relaytest.Dial(t, h.URL(), "")
+	var w protocol.AgentWelcome
+	dash.OK(protocol.CmdHello, protocol.Hello{V: 1, Role: "agent", Token: ho.Token, Client: "dashboard"}, &w)
+	if w.Agent.Login != "cecilia" {
+		t.Fatalf("handover login as %+v", w.Agent)
+	}
+	again := relaytest.Dial(t, h.URL(), "")
+	again.Refused(protocol.CmdHello, protocol.Hello{V: 1, Role: "agent", Token: ho.Token}, protocol.CodeBadCredentials)
+}
