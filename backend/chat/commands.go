@@ -292,11 +292,7 @@ func (d *Desk) send(now time.Time, s *Session, kind string, a AgentID, name, cli
 
 // Pick makes an agent with respond the owner of a waiting chat.
 func (d *Desk) Pick(now time.Time, a AgentID, id SessionID) ([]Effect, *Error) {
-	s, err := d.session(id)
-	if err != nil {
-		return nil, err
-	}
-	ag, err := d.agent(a)
+	s, ag, err := d.sessionFor(id, a)
 	if err != nil {
 		return nil, err
 	}
@@ -344,11 +340,7 @@ func (d *Desk) Next(now time.Time, a AgentID) ([]Effect, SessionID, *Error) {
 
 // End ends a chat from the agent's side: its owner, or a manager.
 func (d *Desk) End(now time.Time, a AgentID, id SessionID) ([]Effect, *Error) {
-	s, err := d.session(id)
-	if err != nil {
-		return nil, err
-	}
-	ag, err := d.agent(a)
+	s, ag, err := d.sessionFor(id, a)
 	if err != nil {
 		return nil, err
 	}
@@ -401,11 +393,7 @@ func (d *Desk) Leave(now time.Time, a AgentID, id SessionID) ([]Effect, *Error) 
 // Listen lets an agent with listen (or manage) in the channel follow a chat
 // silently: nobody else is told.
 func (d *Desk) Listen(now time.Time, a AgentID, id SessionID) ([]Effect, *Error) {
-	s, err := d.session(id)
-	if err != nil {
-		return nil, err
-	}
-	ag, err := d.agent(a)
+	s, ag, err := d.sessionFor(id, a)
 	if err != nil {
 		return nil, err
 	}
@@ -431,11 +419,7 @@ func (d *Desk) Listen(now time.Time, a AgentID, id SessionID) ([]Effect, *Error)
 // CreateRequest files a ticket from a chat: its owner, a listener, or anyone
 // who may listen in the channel (the ticket holds the chat log).
 func (d *Desk) CreateRequest(now time.Time, a AgentID, id SessionID, title string) ([]Effect, int64, *Error) {
-	s, err := d.session(id)
-	if err != nil {
-		return nil, 0, err
-	}
-	ag, err := d.agent(a)
+	s, ag, err := d.sessionFor(id, a)
 	if err != nil {
 		return nil, 0, err
 	}

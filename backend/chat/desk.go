@@ -176,6 +176,19 @@ func (d *Desk) name(id AgentID) string {
 	return "an agent"
 }
 
+// sessionFor looks up a session and the agent acting on it.
+func (d *Desk) sessionFor(id SessionID, a AgentID) (*Session, *Agent, *Error) {
+	s, err := d.session(id)
+	if err != nil {
+		return nil, nil, err
+	}
+	ag, err := d.agent(a)
+	if err != nil {
+		return nil, nil, err
+	}
+	return s, ag, nil
+}
+
 // Agent returns a copy of an agent, or false.
 func (d *Desk) Agent(id AgentID) (Agent, bool) {
 	a, ok := d.agents[id]

@@ -237,11 +237,7 @@ func (d *Desk) Cancel(now time.Time, a AgentID, id TransferID) ([]Effect, *Error
 // TakeOver: a manager becomes the owner at once; the former owner listens and
 // is told. A pending transfer is voided.
 func (d *Desk) TakeOver(now time.Time, a AgentID, id SessionID) ([]Effect, TransferID, *Error) {
-	s, err := d.session(id)
-	if err != nil {
-		return nil, 0, err
-	}
-	ag, err := d.agent(a)
+	s, ag, err := d.sessionFor(id, a)
 	if err != nil {
 		return nil, 0, err
 	}

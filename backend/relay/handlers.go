@@ -410,21 +410,9 @@ func (c *conn) handleAgent(cmd protocol.Command) {
 			return
 		}
 		sid := chat.SessionID(p.Session)
+		act := sessionActions[cmd.Cmd]
 		c.decide(cmd.ID, func(now time.Time) ([]chat.Effect, any, *protocol.Error) {
-			var fx []chat.Effect
-			var err *protocol.Error
-			switch cmd.Cmd {
-			case protocol.CmdSessionPick:
-				fx, err = s.desk.Pick(now, me, sid)
-			case protocol.CmdSessionEnd:
-				fx, err = s.desk.End(now, me, sid)
-			case protocol.CmdSessionLeave:
-				fx, err = s.desk.Leave(now, me, sid)
-			case protocol.CmdSessionListen:
-				fx, err = s.desk.Listen(now, me, sid)
-			case protocol.CmdSessionTakeover:
-				fx, _, err = s.desk.TakeOver(now, me, sid)
-			}
+			fx, err := act(s.desk, now, me, sid)
 			if err != nil {
 				return nil, nil, err
 			}
@@ -498,17 +486,9 @@ func (c *conn) handleAgent(cmd protocol.Command) {
 			return
 		}
 		tid := chat.TransferID(p.Transfer)
+		act := transferActions[cmd.Cmd]
 		c.decide(cmd.ID, func(now time.Time) ([]chat.Effect, any, *protocol.Error) {
-			var fx []chat.Effect
-			var err *protocol.Error
-			switch cmd.Cmd {
-			case protocol.CmdTransferAccept:
-				fx, err = s.desk.Accept(now, me, tid)
-			case protocol.CmdTransferReject:
-				fx, err = s.desk.Reject(now, me, tid)
-			default:
-				fx, err = s.desk.Cancel(now, me, tid)
-			}
+			fx, err := act(s.desk, now, me, tid)
 			if err != nil {
 				return nil, nil, err
 			}
@@ -548,6 +528,26 @@ func (c *conn) handleAgent(cmd protocol.Command) {
 	default:
 		c.fail(cmd.ID, protocol.Errorf(protocol.CodeForbidden, "agents may not use %s", cmd.Cmd))
 	}
+}
+
+// sessionActions are the agent commands that act on one session and answer
+// with it as the agent now sees it.
+var sessionActions = map[string]func(*chat.Desk, time.Time, chat.AgentID, chat.SessionID) ([]chat.Effect, *protocol.Error){
+	protocol.CmdSessionPick:   (*chat.Desk).Pick,
+	protocol.CmdSessionEnd:    (*chat.Desk).End,
+	protocol.CmdSessionLeave:  (*chat.Desk).Leave,
+	protocol.CmdSessionListen: (*chat.Desk).Listen,
+	protocol.CmdSessionTakeover: func(d *chat.Desk, now time.Time, a chat.AgentID, id chat.SessionID) ([]chat.Effect, *protocol.Error) {
+		fx, _, err := d.TakeOver(now, a, id)
+		return fx, err
+	},
+}
+
+// transferActions resolve a pending transfer.
+var transferActions = map[string]func(*chat.Desk, time.Time, chat.AgentID, chat.TransferID) ([]chat.Effect, *protocol.Error){
+	protocol.CmdTransferAccept: (*chat.Desk).Accept,
+	protocol.CmdTransferReject: (*chat.Desk).Reject,
+	protocol.CmdTransferCancel: (*chat.Desk).Cancel,
 }
 
 // maxLogRead bounds one session.log reply; ask again after the last seq.
