@@ -55,6 +55,15 @@ func readPassword(file string, stdin io.Reader) (string, error) {
 	return pw, nil
 }
 
+// readPasswordHash reads a password (see readPassword) and hashes it.
+func readPasswordHash(file string, stdin io.Reader) ([]byte, error) {
+	pw, err := readPassword(file, stdin)
+	if err != nil {
+		return nil, err
+	}
+	return relay.HashPassword(pw)
+}
+
 func (a *app) agentCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "agent", Short: "Create, disable and list agents"}
 	var name, pwFile string
@@ -63,11 +72,7 @@ func (a *app) agentCmd() *cobra.Command {
 		Short: "Create an agent; the password is read from stdin or --password-file",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			pw, err := readPassword(pwFile, cmd.InOrStdin())
-			if err != nil {
-				return err
-			}
-			hash, err := relay.HashPassword(pw)
+			hash, err := readPasswordHash(pwFile, cmd.InOrStdin())
 			if err != nil {
 				return err
 			}
@@ -95,11 +100,7 @@ func (a *app) agentCmd() *cobra.Command {
 		Short: "Set an agent's password (stdin or --password-file)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			pw, err := readPassword(pwFile, cmd.InOrStdin())
-			if err != nil {
-				return err
-			}
-			hash, err := relay.HashPassword(pw)
+			hash, err := readPasswordHash(pwFile, cmd.InOrStdin())
 			if err != nil {
 				return err
 			}
@@ -271,11 +272,7 @@ func (a *app) seedCmd() *cobra.Command {
 		Short: "Create the demo channel \"support\" and demo agents anna, bertil and cecilia (a supervisor)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			pw, err := readPassword(pwFile, cmd.InOrStdin())
-			if err != nil {
-				return err
-			}
-			hash, err := relay.HashPassword(pw)
+			hash, err := readPasswordHash(pwFile, cmd.InOrStdin())
 			if err != nil {
 				return err
 			}
