@@ -1,6 +1,642 @@
-/* Switchboard visitor widget: placeholder until the widget is built. */
-(function () {
+/*! Switchboard visitor chat widget. Embed with
+ *   <script src="https://RELAY/widget.js" data-channel="CHANNEL" async></script>
+ * optional: data-lang="en|sv" (default: the page's <html lang>), data-color="#24527a".
+ * It speaks protocol v1 (backend/protocol) over the relay's websocket, beside this file at /ws.
+ * Plain ES2020, no dependencies, no build step. Everything lives in one shadow root; the only
+ * global is window.Switchboard {open(), close(), version}. */
+(() => {
   "use strict";
-  if (window.Switchboard) return;
-  window.Switchboard = { version: "0" };
+  const VERSION = "1.0.0";
+  const W = window, D = document, MARK = Symbol.for("switchboard.widget");
+  if (W.Switchboard && W.Switchboard[MARK]) return; // loaded twice
+
+  let me = D.currentScript;
+  if (!me || !me.getAttribute("data-channel")) me = D.querySelector('script[src*="widget.js"][data-channel]');
+  if (!me) return;
+  const attr = (n) => me.getAttribute("data-" + n) || "";
+  const channel = attr("channel");
+  const src = new URL(me.src, location.href);
+  const wsURL = (src.protocol === "https:" ? "wss://" : "ws://") + src.host + src.pathname.replace(/[^/]*$/, "") + "ws";
+  const K = "switchboard:" + src.origin + ":" + channel; // storage key: one chat per relay and channel
+  const sv = /^sv/i.test(attr("lang") || D.documentElement.lang || "");
+  const color = /^#[0-9a-f]{3}([0-9a-f]{3})?$/i.test(attr("color")) ? attr("color") : "#24527a";
+
+  const L = sv ? {
+    open: "Öppna chatten", openNew: "Öppna chatten (nytt meddelande)", close: "Minimera chatten", title: "Chatta med oss",
+    hello: "Hej! Berätta vem du är och vad du behöver hjälp med, så kopplar vi dig till någon som kan hjälpa dig.",
+    offline: "Vi kan inte chatta just nu. Lämna ett meddelande så återkommer vi via e-post.",
+    closed: "Vi är inte tillgängliga just nu. Välkommen tillbaka senare.",
+    name: "Namn", email: "E-post", question: "Din fråga", start: "Starta chatten", submit: "Skicka meddelandet",
+    errName: "Skriv ditt namn.", errEmail: "Skriv en giltig e-postadress.", errQuestion: "Skriv din fråga.",
+    thanks: "Tack, ditt ärendenummer är {n}.", thanksMore: "Vi återkommer till dig via e-post.",
+    queue: "Du är nummer {n} i kön, beräknad väntetid cirka {m} min",
+    here: "Vi finns här för att hjälpa dig", leave: "Lämna ett meddelande", waiting: "Väntar på svar…", with: "Du chattar med {n}", ended: "Chatten är avslutad.",
+    typing: "{n} skriver…", write: "Skriv ett meddelande", send: "Skicka", end: "Avsluta", endQ: "Vill du avsluta chatten?",
+    cancel: "Avbryt", transcript: "Ladda ned konversationen", again: "Starta en ny chatt",
+    na: "Chatten är inte tillgänglig på den här sidan.", connecting: "Ansluter…", reconnecting: "Anslutningen bröts. Ansluter igen…",
+    rate: "Du skickar meddelanden för snabbt; vi försöker igen.", tooLong: "Meddelandet är för långt. Korta ned det.",
+    failed: "Något gick fel. Försök igen.", notSent: "Inte skickat", sending: "skickas", you: "Du", log: "Konversation",
+    tr: "Chattkonversation",
+  } : {
+    open: "Open chat", openNew: "Open chat (new message)", close: "Minimise chat", title: "Chat with us",
+    hello: "Hi! Tell us who you are and what you need, and we will connect you with someone who can help.",
+    offline: "We cannot chat right now. Leave a message and we will get back to you by e-mail.",
+    closed: "We are not available right now. Please come back later.",
+    name: "Name", email: "E-mail", question: "Your question", start: "Start chat", submit: "Send message",
+    errName: "Please enter your name.", errEmail: "Please enter a valid e-mail address.", errQuestion: "Please write your question.",
+    thanks: "Thank you, your request number is {n}.", thanksMore: "We will get back to you by e-mail.",
+    queue: "You are number {n} in the queue, estimated wait about {m} min",
+    here: "We are here to help", leave: "Leave us a message", waiting: "Waiting for someone to answer…", with: "You are chatting with {n}", ended: "The chat has ended.",
+    typing: "{n} is typing…", write: "Write a message", send: "Send", end: "End chat", endQ: "End this chat?",
+    cancel: "Cancel", transcript: "Download transcript", again: "Start a new chat",
+    na: "Chat is not available on this page.", connecting: "Connecting…", reconnecting: "Connection lost. Reconnecting…",
+    rate: "You are sending messages too fast; we will retry.", tooLong: "Your message is too long. Please shorten it.",
+    failed: "Something went wrong. Please try again.", notSent: "Not sent", sending: "sending", you: "You", log: "Conversation",
+    tr: "Chat transcript",
+  };
+  const t = (k, v) => {
+    let s = L[k];
+    if (v) for (const x of Object.keys(v)) s = s.replace("{" + x + "}", () => v[x]);
+    return s;
+  };
+
+  // Every rule is inside the shadow root. :host rules marked !important beat the page's
+  // !important rules (the inner context wins for important declarations); lengths are px,
+  // never rem, so the page's root font size changes nothing.
+  const CSS = `
+:host{all:initial!important;display:block!important;position:fixed!important;right:0!important;bottom:0!important;
+ width:0!important;height:0!important;margin:0!important;padding:0!important;border:0!important;z-index:2147483000!important;
+ visibility:visible!important;opacity:1!important;transform:none!important;filter:none!important;overflow:visible!important}
+*{box-sizing:border-box;margin:0;padding:0}
+[hidden]{display:none!important}
+.launch,.panel{font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif;color:#1f2933;
+ text-align:left;letter-spacing:normal;text-transform:none;-webkit-font-smoothing:antialiased}
+button,input,textarea,a{font:inherit;color:inherit}
+button{cursor:pointer;border:0;background:none}
+:focus-visible{outline:2px solid ${color};outline-offset:2px}
+header :focus-visible{outline-color:#fff}
+.vh{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
+.launch{position:fixed;right:20px;bottom:20px;width:56px;height:56px;border-radius:50%;background:${color};color:#fff;
+ display:flex;align-items:center;justify-content:center;box-shadow:0 4px 14px rgba(16,24,40,.22)}
+.launch:hover{filter:brightness(1.1)}
+.launch svg{width:26px;height:26px}
+.launch .i2,.launch[aria-expanded=true] .i1{display:none}
+.launch[aria-expanded=true] .i2{display:block}
+.dot{position:absolute;top:2px;right:2px;width:14px;height:14px;border-radius:50%;background:#d64545;border:2px solid #fff}
+.panel{position:fixed;right:20px;bottom:88px;width:370px;height:600px;max-height:calc(100vh - 108px);background:#fff;
+ border-radius:14px;box-shadow:0 12px 40px rgba(16,24,40,.2);border:1px solid rgba(16,24,40,.08);display:flex;
+ flex-direction:column;overflow:hidden}
+@media (prefers-reduced-motion:no-preference){.panel{animation:in .16s ease-out}}
+@keyframes in{from{opacity:0;transform:translateY(8px)}}
+header{background:${color};color:#fff;padding:14px 10px 14px 18px;display:flex;align-items:center;gap:6px;flex:none}
+.hd{flex:1;min-width:0}
+.ttl{font-size:16px;font-weight:600}
+.sub{font-size:13px;opacity:.88;min-height:18px}
+header button{color:#fff;border-radius:8px;padding:6px 10px;font-size:13px}
+header button:hover{background:rgba(255,255,255,.16)}
+#x{padding:6px;display:flex}
+#x svg{width:22px;height:22px}
+.bar{padding:9px 18px;font-size:13.5px;flex:none;border-bottom:1px solid #e4e7eb}
+.conn,.warn{background:#fff8e6;color:#6b4d00}
+.err{background:#fdeeee;color:#9b1c1c}
+.confirm{display:flex;align-items:center;gap:8px;background:#f5f7fa}
+.confirm span{flex:1}
+.btn{display:inline-block;border-radius:8px;padding:8px 14px;font-weight:600;font-size:14px;text-decoration:none;
+ border:1px solid #cbd2d9;background:#fff;color:#1f2933;text-align:center}
+.pri{background:${color};border-color:${color};color:#fff}
+.body{flex:1;overflow-y:auto;padding:18px}
+.intro{color:#3e4c59;margin-bottom:6px}
+label{display:block;font-size:13px;font-weight:600;color:#3e4c59;margin:14px 0 5px}
+input,textarea{display:block;width:100%;border:1px solid #cbd2d9;border-radius:8px;padding:9px 11px;background:#fff;
+ outline:none;resize:none}
+input:focus,textarea:focus{border-color:${color};box-shadow:0 0 0 3px color-mix(in srgb,${color} 18%,transparent)}
+[aria-invalid=true]{border-color:#c53030}
+.fe{color:#b42318;font-size:13px;margin-top:4px}
+.form .pri{width:100%;margin-top:18px;padding:11px}
+.form .pri:disabled{opacity:.6;cursor:default}
+.msgc{text-align:center;color:#3e4c59;padding-top:40px}
+.msgc p+p{margin-top:8px}
+.big{font-size:17px;font-weight:600;color:#1f2933}
+.chat{flex:1;display:flex;flex-direction:column;min-height:0}
+.pos{background:#f5f7fa;color:#3e4c59}
+.log{flex:1;overflow-y:auto;padding:14px 14px 6px;display:flex;flex-direction:column;gap:6px}
+.m{display:flex;flex-direction:column;max-width:82%}
+.b{padding:8px 12px;border-radius:14px;white-space:pre-wrap;overflow-wrap:anywhere}
+.b a{text-decoration:underline}
+.v{align-self:flex-end;align-items:flex-end}
+.v .b{background:${color};color:#fff;border-bottom-right-radius:4px}
+.a{align-self:flex-start}
+.a .b{background:#eef1f4;border-bottom-left-radius:4px}
+.who{font-size:12px;color:#616e7c;margin:6px 0 2px 4px}
+.a.c .who{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}
+.s{align-self:center;max-width:90%;font-size:12.5px;color:#616e7c;text-align:center;margin:4px 0}
+.s .b{padding:0}
+.p{opacity:.55}
+.x .b{background:#fff;color:#9b1c1c;border:1px solid #e6a5a5}
+.ns{font-size:12px;color:#b42318;margin-top:2px}
+.typ{font-size:12.5px;color:#616e7c;font-style:italic;min-height:20px;padding:0 18px 2px}
+.done{border-top:1px solid #e4e7eb;padding:14px 18px;text-align:center;display:flex;flex-direction:column;gap:8px;flex:none}
+.cmp{display:flex;align-items:flex-end;gap:8px;border-top:1px solid #e4e7eb;padding:10px 10px 10px 14px;flex:none}
+.cmp textarea{border:0;padding:8px 0;max-height:120px;box-shadow:none}
+.snd{width:40px;height:40px;border-radius:50%;background:${color};color:#fff;display:flex;align-items:center;
+ justify-content:center;flex:none}
+.snd svg{width:20px;height:20px}
+@media (max-width:480px){
+ .panel{left:0;top:0;right:0;bottom:0;width:auto;height:auto;max-height:none;border-radius:0;border:0}
+ .launch[aria-expanded=true]{display:none}
+ input,textarea{font-size:16px}
+}`;
+
+  const chev = '<svg viewBox="0 0 24 24" aria-hidden="true"><path d="M6 9l6 6 6-6" fill="none" stroke="currentColor" stroke-width="2.2" stroke-linecap="round" stroke-linejoin="round"/></svg>';
+  const HTML = `
+<button id="l" class="launch" type="button" aria-expanded="false" aria-controls="p" aria-label="${t("open")}">
+<svg class="i1" viewBox="0 0 24 24" aria-hidden="true"><path fill="currentColor" d="M4 3h16a2 2 0 0 1 2 2v11a2 2 0 0 1-2 2h-9.5L5 22v-4H4a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2z"/></svg>
+<span class="i2">${chev}</span><span id="dot" class="dot" hidden></span></button>
+<div id="p" class="panel" role="dialog" aria-labelledby="ttl" hidden>
+<header><div class="hd"><div id="ttl" class="ttl"></div><div id="sub" class="sub"></div></div>
+<button id="end" type="button" hidden>${t("end")}</button>
+<button id="x" type="button" aria-label="${t("close")}">${chev}</button></header>
+<div id="cf" class="bar confirm" hidden><span>${t("endQ")}</span>
+<button id="cy" class="btn pri" type="button">${t("end")}</button><button id="cn" class="btn" type="button">${t("cancel")}</button></div>
+<div id="cs" class="bar conn" role="status" hidden></div>
+<div id="nt" class="bar" role="alert" hidden></div>
+<div id="ld" class="body msgc">${t("connecting")}</div>
+<div id="na" class="body msgc" hidden><p class="big" id="nat"></p></div>
+<form id="f" class="body form" novalidate hidden>
+<p id="fi" class="intro"></p>
+<label for="fn">${t("name")}</label><input id="fn" name="name" autocomplete="name" maxlength="100" aria-describedby="fne"><div id="fne" class="fe"></div>
+<label for="fm">${t("email")}</label><input id="fm" name="email" type="email" autocomplete="email" maxlength="254" aria-describedby="fme"><div id="fme" class="fe"></div>
+<label for="fq">${t("question")}</label><textarea id="fq" name="question" rows="4" maxlength="2000" aria-describedby="fqe"></textarea><div id="fqe" class="fe"></div>
+<div id="fx" class="fe" role="alert"></div>
+<button id="fs" class="btn pri" type="submit"></button></form>
+<div id="ty" class="body msgc" role="status" hidden><p class="big" id="tyn"></p><p>${t("thanksMore")}</p></div>
+<div id="chat" class="chat" hidden>
+<div id="pos" class="bar pos" role="status" hidden></div>
+<div id="log" class="log" role="log" aria-live="polite" aria-label="${t("log")}" tabindex="0"></div>
+<div id="typ" class="typ" aria-live="polite"></div>
+<div id="done" class="done" hidden><a id="dl" class="btn" href="#">${t("transcript")}</a>
+<button id="again" class="btn pri" type="button">${t("again")}</button></div>
+<form id="cmp" class="cmp"><label for="msg" class="vh">${t("write")}</label>
+<textarea id="msg" rows="1" placeholder="${t("write")}"></textarea>
+<button class="snd" type="submit" aria-label="${t("send")}"><svg viewBox="0 0 24 24" aria-hidden="true"><path fill="currentColor" d="M3.4 20.4 21 12 3.4 3.6v6.5L16 12 3.4 13.9z"/></svg></button></form>
+</div></div>`;
+
+  // ---- storage: the chat (token, session, lines up to seq q) and the outbox of unsent lines
+  let ls = null;
+  try { ls = W.localStorage; ls.getItem(K); } catch (e) { ls = null; }
+  const get = (k) => { try { return JSON.parse(ls.getItem(k)); } catch (e) { return null; } };
+  const put = (k, v) => { try { if (v == null) ls.removeItem(k); else ls.setItem(k, JSON.stringify(v)); } catch (e) { /* full or blocked */ } };
+  // Objects, never arrays, go through JSON: pages that patch Array.prototype.toJSON break arrays.
+  const OUT = K + ":out";
+
+  // ---- state
+  let tok = null, sid = null, st = "", agent = "", last = 0, lines = {}, pend = {}, chan = {};
+  let isOpen = false, view = "", mode = "chat", root, $;
+  let ws = null, online = false, ever = false, tries = 0, timer = 0, nid = 0, reqs = {}, pingWait = false;
+  let lastTyping = 0, typT = 0, ntT = 0, blobURL = "", booted = false, reopen = false;
+
+  function load() {
+    const s = get(K);
+    if (!s || !s.t) return false;
+    tok = s.t; sid = s.s; st = s.st || "queued"; agent = s.a || ""; reopen = !!s.o;
+    if (s.l && s.q) { lines = s.l; last = s.q; }
+    const o = get(OUT) || {};
+    for (const c of Object.keys(o)) pend[c] = { x: o[c] };
+    return true;
+  }
+  function save() {
+    if (!tok) return;
+    const s = { t: tok, s: sid, st, a: agent, o: isOpen ? 1 : 0, q: last, l: lines };
+    let j = JSON.stringify(s);
+    if (j.length > 400000) { s.q = 0; s.l = {}; } // too long to keep: replay it all on the next load
+    put(K, s);
+  }
+  function outbox(c, x) {
+    const o = get(OUT) || {};
+    if (x == null) delete o[c]; else o[c] = x;
+    put(OUT, Object.keys(o).length ? o : null);
+  }
+  function forget() {
+    put(K, null); put(OUT, null);
+    tok = sid = null; st = agent = ""; last = 0; lines = {}; pend = {};
+    $("log").textContent = ""; $("typ").textContent = ""; $("pos").hidden = true;
+  }
+
+  // ---- connection: hello, requests, reconnect with backoff and jitter
+  function connect() {
+    if (ws) return;
+    clearTimeout(timer);
+    let s;
+    try { s = new WebSocket(wsURL); } catch (e) { return retry(); }
+    ws = s;
+    s.onopen = hello;
+    s.onmessage = (e) => frame(e.data);
+    s.onclose = () => { if (ws === s) lost(); };
+  }
+  function kill() {
+    if (!ws) return;
+    const s = ws;
+    ws = null; online = false;
+    s.onclose = s.onmessage = s.onopen = null;
+    try { s.close(); } catch (e) { /* closed */ }
+    flushReqs();
+  }
+  function lost() { ws = null; online = false; retry(); flushReqs(); }
+  function flushReqs() {
+    const r = reqs;
+    reqs = {};
+    for (const id of Object.keys(r)) { clearTimeout(r[id].t); r[id].cb(null, { code: "offline" }); }
+  }
+  function retry() {
+    tries++;
+    // A refused handshake (origin not allowed) looks like any failed connection to a
+    // page; before the first success and with no chat to resume, call it unavailable.
+    const refused = !ever && !tok && tries >= 2 && navigator.onLine !== false;
+    if (refused) { $("nat").textContent = t("na"); show("na"); } else if (ever || tok) status(t("reconnecting"));
+    const d = Math.min(refused ? 60000 : 15000, 500 * 2 ** Math.min(tries - 1, 8));
+    timer = setTimeout(connect, d / 2 + Math.random() * d / 2);
+  }
+  function now() { tries = 0; kill(); clearTimeout(timer); connect(); }
+  function req(cmd, data, cb) {
+    cb = cb || (() => {});
+    if (!ws || ws.readyState !== 1) { cb(null, { code: "offline" }); return ""; }
+    const id = "w" + ++nid;
+    reqs[id] = { cb, t: setTimeout(() => { if (reqs[id]) { delete reqs[id]; cb(null, { code: "timeout" }); kill(); retry(); } }, 15000) };
+    ws.send(JSON.stringify({ id, cmd, data }));
+    return id;
+  }
+  function hello() {
+    const h = { v: 1, role: "visitor", client: "widget/" + VERSION };
+    if (tok) { h.token = tok; h.resume = {}; h.resume[sid] = last; } else h.channel = channel;
+    req("hello", h, welcome);
+  }
+  function welcome(d, err) {
+    if (err) {
+      if (err.code === "offline" || err.code === "timeout") return;
+      if (err.code === "bad_credentials" && tok) { forget(); show(""); return hello(); } // chat gone: start over
+      $("nat").textContent = t("na"); show("na"); // unknown channel, unsupported version
+      kill(); tries = 6; retry();
+      return;
+    }
+    online = ever = true; tries = 0; status("");
+    chan = d.channel || {};
+    $("ttl").textContent = chan.name || t("title");
+    if (d.session) {
+      session(d.session);
+      if (d.position) position(d.position);
+      for (const c of Object.keys(pend)) push(c);
+    } else if (view !== "thanks" && !tok) form(chan.open ? "chat" : chan.offline_form ? "offline" : "closed");
+  }
+  setInterval(() => { // an application ping finds a dead connection that never closed
+    if (!online) return;
+    if (pingWait) { kill(); retry(); return; }
+    pingWait = true;
+    req("ping", {}, () => { pingWait = false; });
+  }, 25000);
+  W.addEventListener("online", () => { if (!online && (tok || isOpen)) now(); });
+
+  function frame(raw) {
+    let f;
+    try { f = JSON.parse(raw); } catch (e) { return; }
+    if (!f || typeof f !== "object") return;
+    if (f.ev) return event(f);
+    const r = reqs[f.re];
+    if (r) { delete reqs[f.re]; clearTimeout(r.t); r.cb(f.ok ? f.data || {} : null, f.ok ? null : f.error || {}); return; }
+    // The relay refuses a flooded frame without naming it: resend what waits for an ack.
+    if (f.error && f.error.code === "rate_limited") limited();
+  }
+  function event(f) {
+    const d = f.data || {};
+    if (f.session && f.session !== sid) return;
+    if (f.ev === "entry") entry(f.seq, d);
+    else if (f.ev === "session") session(d);
+    else if (f.ev === "position") position(d);
+    else if (f.ev === "typing" && d.who && d.who !== "visitor") {
+      $("typ").textContent = t("typing", { n: d.who });
+      clearTimeout(typT);
+      typT = setTimeout(() => { $("typ").textContent = ""; }, 5000);
+    }
+  }
+
+  // ---- the chat
+  function session(s) {
+    sid = s.id; st = s.state;
+    if (s.owner && s.owner.name) agent = s.owner.name;
+    if (st !== "queued") $("pos").hidden = true;
+    save();
+    show("chat");
+    ended();
+  }
+  function position(p) {
+    const el = $("pos");
+    el.hidden = !(st === "queued" && p.position > 0);
+    el.textContent = t("queue", { n: p.position, m: Math.max(1, Math.round((p.estimated_wait_s || 0) / 60)) });
+  }
+  function entry(seq, e) {
+    if (!seq || lines[seq] || e.staff) return;
+    const kind = e.from && e.from.kind === "agent" ? "a" : e.from && e.from.kind === "system" ? "s" : "v";
+    const x = { k: kind, n: (e.from && e.from.name) || "", x: e.text || "", t: e.at };
+    const p = e.client_id && kind === "v" && pend[e.client_id];
+    if (p) { delete pend[e.client_id]; outbox(e.client_id, null); }
+    add(seq, x, p && p.el);
+    if (kind === "a") {
+      clearTimeout(typT); $("typ").textContent = "";
+      if (!isOpen) { $("dot").hidden = false; $("l").setAttribute("aria-label", t("openNew")); }
+    }
+  }
+  function add(seq, x, el) {
+    lines[seq] = x;
+    if (seq > last) last = seq;
+    const log = $("log");
+    const end = log.scrollHeight - log.scrollTop - log.clientHeight < 48;
+    if (el) { el.classList.remove("p", "x"); const s = el.querySelector(".st"); if (s) s.remove(); } else el = line(x);
+    place(el, seq);
+    if (end || x.k === "v") log.scrollTop = log.scrollHeight;
+    save();
+    if (st === "ended") transcript();
+  }
+  // place puts a confirmed line in seq order, above the lines still waiting for their ack.
+  function place(el, seq) {
+    const log = $("log");
+    el._q = seq;
+    let ref = log.lastChild;
+    while (ref && (ref._q === undefined || ref._q > seq)) ref = ref.previousSibling;
+    log.insertBefore(el, ref ? ref.nextSibling : log.firstChild);
+    const prev = el.previousSibling; // an agent's name once per run of lines
+    el.classList.toggle("c", el._k === "a" && !!prev && prev._k === "a" && prev._n === el._n);
+  }
+  function line(x) {
+    const el = D.createElement("div");
+    el.className = "m " + x.k;
+    el._k = x.k; el._n = x.n;
+    if (x.k !== "s") {
+      const w = D.createElement("div");
+      w.className = x.k === "a" ? "who" : "vh";
+      w.textContent = x.k === "a" ? x.n : t("you") + ":";
+      el.appendChild(w);
+    }
+    const b = D.createElement("div");
+    b.className = "b";
+    // Text only, never HTML; web addresses become links.
+    const re = /\bhttps?:\/\/[^\s<>"]+[^\s<>".,;:!?)'\]]/g;
+    let i = 0, m;
+    while ((m = re.exec(x.x))) {
+      b.appendChild(D.createTextNode(x.x.slice(i, m.index)));
+      const a = D.createElement("a");
+      a.href = m[0]; a.target = "_blank"; a.rel = "noopener noreferrer nofollow"; a.textContent = m[0];
+      b.appendChild(a);
+      i = m.index + m[0].length;
+    }
+    b.appendChild(D.createTextNode(x.x.slice(i)));
+    el.appendChild(b);
+    return el;
+  }
+  function pending(c) {
+    const p = pend[c];
+    if (!p.el) {
+      p.el = line({ k: "v", n: "", x: p.x });
+      p.el.classList.add("p");
+      const s = D.createElement("span");
+      s.className = "vh st"; s.textContent = " (" + t("sending") + ")";
+      p.el.appendChild(s);
+      const log = $("log");
+      log.appendChild(p.el);
+      log.scrollTop = log.scrollHeight;
+    }
+    return p;
+  }
+  function push(c) {
+    const p = pend[c];
+    if (!p || p.id || !online) return;
+    p.id = req("message.send", { session: sid, client_id: c, text: p.x }, (d, err) => {
+      p.id = "";
+      if (d) return ack(c, d.seq);
+      if (err.code === "offline" || err.code === "timeout" || err.code === "unavailable") return; // resent after reconnect
+      if (err.code === "rate_limited") return limited();
+      delete pend[c]; outbox(c, null);
+      if (err.code === "too_large") { // keep the text in the box
+        p.el.remove();
+        const m = $("msg");
+        m.value = p.x + (m.value ? "\n" + m.value : "");
+        grow(); m.focus();
+        return note(t("tooLong"), "err");
+      }
+      p.el.classList.add("x");
+      const s = p.el.querySelector(".st");
+      s.className = "ns st"; s.textContent = t("notSent");
+    });
+  }
+  function ack(c, seq) {
+    const p = pend[c];
+    if (!p) return; // the entry came first
+    delete pend[c]; outbox(c, null);
+    if (lines[seq]) { p.el.remove(); return; }
+    add(seq, { k: "v", n: "", x: p.x, t: new Date().toISOString() }, p.el);
+  }
+  function limited() {
+    note(t("rate"), "warn");
+    setTimeout(() => {
+      for (const c of Object.keys(pend)) {
+        const p = pend[c];
+        if (p.id && reqs[p.id]) { clearTimeout(reqs[p.id].t); delete reqs[p.id]; p.id = ""; }
+        push(c);
+      }
+    }, 1500);
+  }
+  function sendMsg() {
+    const m = $("msg"), x = m.value.replace(/^\s*\n/, "").replace(/\s+$/, "");
+    if (!x.trim() || !sid || st === "ended") return;
+    if (new TextEncoder().encode(x).length > 8000) return note(t("tooLong"), "err");
+    m.value = ""; grow();
+    const b = new Uint8Array(9);
+    crypto.getRandomValues(b);
+    let c = "w";
+    for (const v of b) c += (v + 256).toString(16).slice(1);
+    pend[c] = { x };
+    outbox(c, x);
+    pending(c);
+    push(c);
+  }
+  function grow() { const m = $("msg"); m.style.height = "auto"; m.style.height = Math.min(m.scrollHeight, 120) + "px"; }
+  function ended() {
+    const over = st === "ended";
+    $("done").hidden = !over; $("cmp").hidden = over; $("end").hidden = over || view !== "chat";
+    if (over) { $("cf").hidden = true; $("typ").textContent = ""; transcript(); }
+    sub();
+  }
+  function transcript() {
+    const f = (s) => { const d = new Date(s); return isNaN(d) ? "" : d.toLocaleString(sv ? "sv-SE" : "en-GB"); };
+    let s = t("tr") + " - " + (chan.name || t("title")) + "\n\n";
+    for (const k of Object.keys(lines)) {
+      const x = lines[k];
+      s += "[" + f(x.t) + "] " + (x.k === "s" ? "* " : (x.k === "v" ? t("you") : x.n) + ": ") + x.x + "\n";
+    }
+    if (blobURL) URL.revokeObjectURL(blobURL);
+    blobURL = URL.createObjectURL(new Blob([s], { type: "text/plain;charset=utf-8" }));
+    const a = $("dl");
+    a.href = blobURL;
+    a.download = "chat-" + new Date().toISOString().slice(0, 10) + ".txt";
+  }
+
+  // ---- forms
+  function form(m) {
+    mode = m;
+    if (m === "closed") { $("nat").textContent = t("closed"); return show("na"); }
+    $("fi").textContent = t(m === "offline" ? "offline" : "hello");
+    $("fs").textContent = t(m === "offline" ? "submit" : "start");
+    show("form");
+    if (isOpen && (!root.activeElement || root.activeElement.id === "x")) focusIn();
+  }
+  function check() {
+    let ok = true, first = null;
+    const f = (id, bad, msg) => {
+      const el = $(id);
+      el.setAttribute("aria-invalid", bad ? "true" : "false");
+      $(id + "e").textContent = bad ? t(msg) : "";
+      if (bad) { ok = false; first = first || el; }
+    };
+    f("fn", !$("fn").value.trim(), "errName");
+    f("fm", !/^[^\s@<>()[\]\\,;:"]+@[^\s@<>()[\]\\,;:"]+\.[^\s@<>()[\]\\,;:".]+$/.test($("fm").value.trim()), "errEmail");
+    f("fq", mode === "offline" && !$("fq").value.trim(), "errQuestion");
+    if (first) first.focus();
+    return ok;
+  }
+  function submit(e) {
+    e.preventDefault();
+    $("fx").textContent = "";
+    if (!check()) return;
+    const data = { name: $("fn").value.trim(), email: $("fm").value.trim(), question: $("fq").value.trim() };
+    const cmd = mode === "offline" ? "offline.submit" : "chat.start";
+    $("fs").disabled = true;
+    req(cmd, data, (d, err) => {
+      $("fs").disabled = false;
+      if (d && cmd === "chat.start") {
+        tok = d.token; st = "queued"; last = 0; lines = {};
+        $("fq").value = "";
+        session(d.session);
+        position(d.position || {});
+        return $("msg").focus();
+      }
+      if (d) { $("tyn").textContent = t("thanks", { n: d.number }); $("fq").value = ""; return show("thanks"); }
+      if (err.code === "channel_closed") { form("offline"); return $("fs").focus(); } // keeps what was typed
+      if (err.code === "bad_request" && /mail/i.test(err.message || "")) { $("fme").textContent = t("errEmail"); return $("fm").focus(); }
+      $("fx").textContent = t("failed");
+      if (err.code === "offline" && !ws) now();
+    });
+  }
+
+  // ---- the panel
+  function show(v) {
+    view = v;
+    $("ld").hidden = v !== ""; $("na").hidden = v !== "na"; $("f").hidden = v !== "form";
+    $("ty").hidden = v !== "thanks"; $("chat").hidden = v !== "chat";
+    $("end").hidden = v !== "chat" || st === "ended";
+    sub();
+  }
+  function sub() {
+    $("sub").textContent = view === "chat"
+      ? (st === "ended" ? t("ended") : st === "active" && agent ? t("with", { n: agent }) : t("waiting"))
+      : view === "form" || view === "thanks" ? t(mode === "chat" ? "here" : "leave") : "";
+  }
+  function status(s) { $("cs").textContent = s; $("cs").hidden = !s; }
+  function note(s, kind) {
+    const n = $("nt");
+    n.textContent = s; n.className = "bar " + kind; n.hidden = false;
+    clearTimeout(ntT);
+    ntT = setTimeout(() => { n.hidden = true; }, 6000);
+  }
+  function open(focus) {
+    if (!booted) return;
+    if (!isOpen) {
+      isOpen = true;
+      $("p").hidden = false;
+      $("dot").hidden = true;
+      const l = $("l");
+      l.setAttribute("aria-expanded", "true"); l.setAttribute("aria-label", t("close"));
+      if (!ws && !tries) connect();
+      save();
+      const log = $("log");
+      log.scrollTop = log.scrollHeight;
+    }
+    if (focus !== false) focusIn();
+  }
+  // focusIn moves the focus to where the visitor will type.
+  function focusIn() {
+    let el = $("x");
+    if (view === "chat") el = st === "ended" ? $("dl") : $("msg");
+    else if (view === "form") el = !$("fn").value ? $("fn") : !$("fm").value ? $("fm") : $("fq");
+    el.focus();
+  }
+  function close() {
+    if (!isOpen) return;
+    isOpen = false;
+    $("p").hidden = true;
+    const l = $("l");
+    l.setAttribute("aria-expanded", "false"); l.setAttribute("aria-label", t("open"));
+    l.focus();
+    save();
+  }
+
+  function boot() {
+    const host = D.createElement("switchboard-widget");
+    root = host.attachShadow({ mode: "open" });
+    root.innerHTML = "<style>" + CSS + "</style>" + HTML;
+    $ = (id) => root.getElementById(id);
+    D.body.appendChild(host);
+    // Pages that re-render <body> would drop the widget: put it back.
+    const mo = new MutationObserver(() => {
+      if (host.isConnected || !D.body) return;
+      D.body.appendChild(host);
+      mo.observe(D.body, { childList: true });
+    });
+    mo.observe(D.documentElement, { childList: true });
+    mo.observe(D.body, { childList: true });
+    booted = true;
+
+    $("ttl").textContent = t("title");
+    $("l").onclick = () => (isOpen ? close() : open());
+    $("x").onclick = close;
+    $("p").addEventListener("keydown", (e) => {
+      if (e.key !== "Escape") return;
+      e.stopPropagation();
+      if (!$("cf").hidden) { $("cf").hidden = true; $("end").focus(); } else close();
+    });
+    $("f").onsubmit = submit;
+    $("f").oninput = (e) => { // a corrected field loses its error
+      const el = e.target;
+      if (el.getAttribute("aria-invalid") === "true") { el.setAttribute("aria-invalid", "false"); $(el.id + "e").textContent = ""; }
+    };
+    $("cmp").onsubmit = (e) => { e.preventDefault(); sendMsg(); };
+    const m = $("msg");
+    m.onkeydown = (e) => { if (e.key === "Enter" && !e.shiftKey && !e.isComposing) { e.preventDefault(); sendMsg(); } };
+    m.oninput = () => {
+      grow();
+      const n = Date.now();
+      if (online && sid && st !== "ended" && m.value && n - lastTyping > 3000) { lastTyping = n; req("typing", { session: sid }); }
+    };
+    $("end").onclick = () => { $("cf").hidden = false; $("cy").focus(); };
+    $("cn").onclick = () => { $("cf").hidden = true; $("end").focus(); };
+    $("cy").onclick = () => {
+      $("cf").hidden = true;
+      req("session.end", { session: sid }, (d, err) => {
+        if (d || err.code === "invalid_state") { st = "ended"; save(); ended(); $("dl").focus(); } else note(t("failed"), "err");
+      });
+    };
+    $("again").onclick = () => { forget(); show(""); now(); $("x").focus(); };
+    // Another tab started a chat: join it.
+    W.addEventListener("storage", (e) => { if (e.key === K && !tok && e.newValue && load()) { restore(); now(); } });
+
+    if (load()) { restore(); connect(); if (reopen) open(false); }
+  }
+  function restore() {
+    show("chat");
+    for (const k of Object.keys(lines)) place(line(lines[k]), +k);
+    for (const c of Object.keys(pend)) pending(c);
+    ended();
+  }
+
+  const api = { version: VERSION, open: () => open(), close: () => close() };
+  Object.defineProperty(api, MARK, { value: true });
+  try { Object.defineProperty(W, "Switchboard", { value: Object.freeze(api), configurable: true, enumerable: false, writable: false }); } catch (e) { /* taken */ }
+  if (D.body) boot(); else D.addEventListener("DOMContentLoaded", boot);
 })();
