@@ -90,7 +90,7 @@ run: deps desktop relay ## Run the relay (demo data in build/run) and the agent 
 ##@ Tests
 
 .PHONY: test
-test: frontend desktop relay test-frontend test-go test-fuzz test-desktop-smoke ## Build everything and run every test
+test: frontend desktop relay test-frontend test-go test-dbus test-fuzz test-desktop-smoke ## Build everything and run every test
 
 FUZZTIME ?= 5s
 
@@ -112,6 +112,18 @@ test-frontend: $(FRONTEND_DEPS) ## Type-check the UI and run its Vitest tests
 test-go: ## go vet and go test -race over the whole module
 	$(GO) vet ./...
 	CGO_ENABLED=1 $(GO) test -race ./...
+
+# The tray and notifications over a private session bus: the test owns the
+# tray host and the notification server itself. Once plainly (GetLayout, as
+# a tray host reads the menu) and once under the race detector.
+.PHONY: test-dbus
+test-dbus: ## Tray and notification tests on a private D-Bus session (dbus-run-session)
+	dbus-run-session -- $(GO) test -count=1 -run DBus ./app/...
+	CGO_ENABLED=1 dbus-run-session -- $(GO) test -count=1 -race -run DBus ./app/...
+
+.PHONY: test-app
+test-app: ## The desktop app's Go side only (go test -race ./app/...)
+	CGO_ENABLED=1 $(GO) test -race ./app/...
 
 .PHONY: test-desktop-smoke
 test-desktop-smoke: desktop ## Launch the built app under Xvfb and screenshot it to build/smoke.png

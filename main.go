@@ -37,6 +37,8 @@ type config struct {
 	hidden      bool
 	window      app.Window
 	showVersion bool
+	server      string // overrides the config files and SWITCHBOARD_SERVER
+	language    string // overrides the config files and SWITCHBOARD_LANGUAGE
 }
 
 func parseFlags(args []string, stderr io.Writer) (config, error) {
@@ -47,6 +49,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fset.BoolVar(&cfg.hidden, "hidden", false, "start without showing the window")
 	fset.StringVar(&window, "window", string(app.WindowMain), "view to open: main or dashboard")
 	fset.BoolVar(&cfg.showVersion, "version", false, "print the version and exit")
+	fset.StringVar(&cfg.server, "server", "", "relay address (unless locked by the administrator)")
+	fset.StringVar(&cfg.language, "language", "", "UI language: auto, en or sv")
 	if err := fset.Parse(args); err != nil {
 		return cfg, err
 	}
@@ -59,6 +63,18 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	}
 	cfg.window = w
 	return cfg, nil
+}
+
+// settings are the flags that are config keys, only where given.
+func (c config) settings() map[string]string {
+	m := map[string]string{}
+	if c.server != "" {
+		m["server"] = c.server
+	}
+	if c.language != "" {
+		m["language"] = c.language
+	}
+	return m
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
@@ -79,7 +95,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "switchboard:", err)
 		return 1
 	}
-	if err := app.Run(app.Options{Assets: assets, Icon: icon, Hidden: cfg.hidden, Window: cfg.window}); err != nil {
+	if err := app.Run(app.Options{Assets: assets, Icon: icon, Hidden: cfg.hidden, Window: cfg.window, Settings: cfg.settings()}); err != nil {
 		fmt.Fprintln(stderr, "switchboard:", err)
 		return 1
 	}

@@ -20,6 +20,7 @@ func TestParseFlags(t *testing.T) {
 		{[]string{"--hidden"}, config{hidden: true, window: app.WindowMain}, false},
 		{[]string{"--window=dashboard"}, config{window: app.WindowDashboard}, false},
 		{[]string{"-window", "main", "-version"}, config{window: app.WindowMain, showVersion: true}, false},
+		{[]string{"--server", "relay.example.com", "--language=sv"}, config{window: app.WindowMain, server: "relay.example.com", language: "sv"}, false},
 		{[]string{"--window=tray"}, config{}, true},
 		{[]string{"--nope"}, config{}, true},
 		{[]string{"extra"}, config{}, true},
@@ -28,6 +29,17 @@ func TestParseFlags(t *testing.T) {
 		if (err != nil) != tc.wantErr || (!tc.wantErr && got != tc.want) {
 			t.Errorf("parseFlags(%q) = %+v, %v; want %+v, error %v", tc.args, got, err, tc.want, tc.wantErr)
 		}
+	}
+}
+
+func TestSettingsOnlyWhereGiven(t *testing.T) {
+	t.Parallel()
+	if got := (config{}).settings(); len(got) != 0 {
+		t.Fatalf("settings() = %v, want none", got)
+	}
+	got := config{server: "wss://x", language: "en"}.settings()
+	if got["server"] != "wss://x" || got["language"] != "en" || len(got) != 2 {
+		t.Fatalf("settings() = %v", got)
 	}
 }
 

@@ -1,7 +1,7 @@
 package app
 
 import (
-	"errors"
+	"encoding/json"
 	"slices"
 	"sync"
 	"testing"
@@ -49,46 +49,90 @@ func TestNormalizeServer(t *testing.T) {
 	}
 }
 
-func TestSessionServiceFacts(t *testing.T) {
+func TestRelayURL(t *testing.T) {
 	t.Parallel()
-	s := NewSessionService(&Recorder{}, "")
-	if got := s.Version(); got != Version || got == "" {
-		t.Errorf("Version() = %q, want %q", got, Version)
-	}
-	if got := s.Window(); got != "main" {
-		t.Errorf("Window() = %q, want main by default", got)
-	}
-	if got := NewSessionService(&Recorder{}, WindowDashboard).Window(); got != "dashboard" {
-		t.Errorf("Window() = %q, want dashboard", got)
+	for in, want := range map[string]string{
+		"wss://relay.example.com":      "wss://relay.example.com/ws",
+		"ws://127.0.0.1:8080/ws":       "ws://127.0.0.1:8080/ws",
+		"wss://relay.example.com/desk": "wss://relay.example.com/desk/ws",
+	} {
+		if got := relayURL(in); got != want {
+			t.Errorf("relayURL(%q) = %q, want %q", in, got, want)
+		}
 	}
 }
 
-func TestLoginValidatesBeforeReporting(t *testing.T) {
+// Every bound method answers, and never panics, on a nil or empty Desk:
+// Wails on Linux aborts the process on a nil dereference in a bound method.
+func TestDeskIsNilSafe(t *testing.T) {
 	t.Parallel()
-	rec := &Recorder{}
-	s := NewSessionService(rec, WindowMain)
-
-	for _, req := range []LoginRequest{
-		{Server: "", Login: "ana", Password: "pw"},
-		{Server: "relay.example.com", Login: "  ", Password: "pw"},
-		{Server: "relay.example.com", Login: "ana", Password: ""},
-	} {
-		err := s.Login(req)
-		if err == nil || errors.Is(err, ErrSignInUnavailable) {
-			t.Errorf("Login(%+v) = %v, want a validation error", req, err)
+	for _, d := range []*Desk{nil, {}} {
+		if d.Version() != Version || Version == "" {
+			t.Fatal("Version")
+		}
+		for name, res := range map[string]Result{
+			"Config": d.Config(), "Login": d.Login(LoginRequest{}), "Resume": d.Resume(), "Logout": d.Logout(),
+			"SetStatus": d.SetStatus("away"), "Next": d.Next(), "Pick": d.Pick("s"), "Send": d.Send("s", "t"),
+			"End": d.End("s"), "Leave": d.Leave("s"), "Listen": d.Listen("s"), "TakeOver": d.TakeOver("s"),
+			"Typing": d.Typing("s"), "Log": d.Log("s", 0), "Targets": d.Targets("s"), "Transfer": d.Transfer(TransferRequest{}),
+			"Accept": d.Accept(1), "Reject": d.Reject(1), "Cancel": d.Cancel(1), "History": d.History("s"),
+			"CreateRequest": d.CreateRequest("s", "t"), "SetMuted": d.SetMuted(true), "SetLanguage": d.SetLanguage("en"),
+			"OpenDashboard": d.OpenDashboard(), "Quit": d.Quit(),
+		} {
+			if res.OK || res.Error == nil || res.Error.Code != CodeNoDesk {
+				t.Errorf("%s on %v = %v", name, d, res)
+			}
 		}
 	}
-	if n := len(rec.Events()); n != 0 {
-		t.Fatalf("invalid forms emitted %d events, want none", n)
-	}
+}
 
-	err := s.Login(LoginRequest{Server: "relay.example.com", Login: "ana", Password: "pw", Remember: true})
-	if !errors.Is(err, ErrSignInUnavailable) {
-		t.Fatalf("Login(valid) = %v, want ErrSignInUnavailable", err)
+// A Desk over a core that never signed in refuses politely.
+func TestDeskBeforeLogin(t *testing.T) {
+	t.Parallel()
+	d := newTestDesk(t, deskOpts{window: WindowDashboard})
+	desk := newDesk(d.c)
+	cfg := desk.Config()
+	if !cfg.OK || cfg.Data.(ConfigData).Window != "dashboard" || cfg.Data.(ConfigData).Language != "auto" {
+		t.Fatalf("Config() = %+v", cfg)
 	}
-	got := rec.Events()
-	if len(got) != 1 || got[0].Name != EventStatus || len(got[0].Data) != 1 || got[0].Data[0] != ErrSignInUnavailable.Error() {
-		t.Fatalf("events = %+v, want one %s with the reason", got, EventStatus)
+	for name, res := range map[string]Result{
+		"Next": desk.Next(), "Send": desk.Send("s", "hi"), "Accept": desk.Accept(1), "Logout": desk.Logout(),
+	} {
+		if name == "Logout" {
+			if !res.OK {
+				t.Errorf("Logout before login = %v, want ok", res)
+			}
+			continue
+		}
+		if res.OK || res.Error.Code != CodeOffline {
+			t.Errorf("%s = %v, want offline", name, res)
+		}
+	}
+	if res := desk.Send("s", "  "); res.OK || res.Error.Code != "bad_request" {
+		t.Errorf("empty Send = %v", res)
+	}
+	// Result JSON: ok, data and error as the UI reads them.
+	b, _ := json.Marshal(desk.Next())
+	if string(b) != `{"ok":false,"error":{"code":"offline","message":"not signed in"}}` {
+		t.Errorf("Result JSON %s", b)
+	}
+	b, _ = json.Marshal(okResult(json.RawMessage(`{"seq":3}`)))
+	if string(b) != `{"ok":true,"data":{"seq":3}}` {
+		t.Errorf("Result JSON %s", b)
+	}
+}
+
+func TestSettingFlags(t *testing.T) {
+	t.Parallel()
+	got := settingFlags(Options{Hidden: true, Settings: map[string]string{"server": "wss://x"}})
+	if got["start_hidden"] != "true" || got["server"] != "wss://x" || len(got) != 2 {
+		t.Fatalf("settingFlags = %v", got)
+	}
+	if got := settingFlags(Options{}); len(got) != 0 {
+		t.Fatalf("settingFlags(empty) = %v", got)
+	}
+	if wailsInstanceName(InstanceMain) != "org.wails_app_com_switchboard_desk.SingleInstance" || uniqueID(WindowDashboard) != InstanceDashboard {
+		t.Fatal("instance names")
 	}
 }
 

@@ -1,5 +1,5 @@
 // Package app is the Go side of the Switchboard desktop app: lifecycle,
-// the services bound to the UI, and (later) the relay client, tray and
+// the Desk bound to the UI, the relay client's owner (core), tray and
 // notifications.
 //
 // Nothing in this package except the files built with the `desktop` tag
@@ -37,11 +37,14 @@ type Options struct {
 	Assets fs.FS
 	// Icon is the PNG window icon used on Linux.
 	Icon []byte
-	// Hidden starts the app without showing its window (e.g. autostart
-	// into the tray).
+	// Hidden starts the app without showing its window (autostart into
+	// the tray); the same as Settings["start_hidden"] = "true".
 	Hidden bool
 	// Window is the view the UI opens with.
 	Window Window
+	// Settings given on the command line, by config key (config.KeyServer,
+	// ...). They beat the environment and the files, not locked keys.
+	Settings map[string]string
 }
 
 // Window geometry, shared by the Wails adapter and its tests.

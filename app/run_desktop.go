@@ -6,14 +6,23 @@ import (
 	"context"
 	"errors"
 	"io/fs"
+	"log/slog"
+	"sync"
 
 	"github.com/wailsapp/wails/v2"
 	"github.com/wailsapp/wails/v2/pkg/options"
 	"github.com/wailsapp/wails/v2/pkg/options/assetserver"
 	"github.com/wailsapp/wails/v2/pkg/options/linux"
+	"github.com/wailsapp/wails/v2/pkg/runtime"
+
+	"switchboard/app/config"
 )
 
 // Run starts the Wails window and blocks until the app quits.
+//
+// Order matters: on Windows and macOS the tray (systray) must start on the
+// main goroutine before wails.Run, and Run is called from main; on Linux the
+// tray is plain D-Bus and the order does not matter.
 func Run(opts Options) error {
 	if opts.Assets == nil {
 		return errors.New("app: no UI assets")
@@ -24,26 +33,58 @@ func Run(opts Options) error {
 	if opts.Window == "" {
 		opts.Window = WindowMain
 	}
-	emitter := &wailsEmitter{}
-	session := NewSessionService(emitter, opts.Window)
+	log := slog.Default()
+	cfg, err := config.Load(config.Options{Flags: settingFlags(opts), Logger: log})
+	if err != nil {
+		return err
+	}
+	emitter, shell := &wailsEmitter{}, &wailsShell{}
+	c := newCore(coreOptions{Emitter: emitter, Config: cfg, Window: opts.Window, Shell: shell, Logger: log})
 
+	id := uniqueID(opts.Window)
+	// The tray and the notifications belong to the main window's process;
+	// a second launch hands over to the first (below) and must not flash
+	// an icon of its own meanwhile.
+	primary := opts.Window == WindowMain && !instanceRunning(id)
+	svc, trayHost := startServices(c, servicesOptions{Tray: primary, Notify: primary, Logger: log})
+	defer svc.stop()
+
+	hidden := primary && cfg.Settings().StartHidden
+	if hidden && !trayHost {
+		log.Warn("not starting hidden: there is no system tray to bring the window back from")
+		hidden = false
+	}
 	return wails.Run(&options.App{
 		Title:       Title,
 		Width:       Width,
 		Height:      Height,
 		MinWidth:    MinWidth,
 		MinHeight:   MinHeight,
-		StartHidden: opts.Hidden,
+		StartHidden: hidden,
+		// Without a tray icon a hidden window could never come back.
+		HideWindowOnClose: trayHost,
+		SingleInstanceLock: &options.SingleInstanceLock{
+			UniqueId:               id,
+			OnSecondInstanceLaunch: func(options.SecondInstanceData) { shell.Show() },
+		},
 		AssetServer: &assetserver.Options{Assets: opts.Assets},
 		// Matches the UI's background so the window never flashes white.
 		BackgroundColour: &options.RGBA{R: 0xf6, G: 0xf7, B: 0xf9, A: 0xff},
 		OnStartup: func(ctx context.Context) {
 			emitter.attach(ctx)
+			shell.attach(ctx)
+		},
+		OnDomReady: func(context.Context) {
+			if opts.Window == WindowMain && !trayHost {
+				c.notice("warning", "No system tray was found: closing the window quits Switchboard.")
+			}
 		},
 		OnShutdown: func(context.Context) {
+			c.shutdown()
 			emitter.attach(nil)
+			shell.attach(nil)
 		},
-		Bind: []any{session},
+		Bind: []any{newDesk(c)},
 		Linux: &linux.Options{
 			Icon:        opts.Icon,
 			ProgramName: "switchboard",
@@ -52,4 +93,36 @@ func Run(opts Options) error {
 			WebviewGpuPolicy: linux.WebviewGpuPolicyNever,
 		},
 	})
+}
+
+// wailsShell is the Shell over Wails' runtime; calls before startup or
+// after shutdown do nothing.
+type wailsShell struct {
+	mu  sync.RWMutex
+	ctx context.Context
+}
+
+func (w *wailsShell) attach(ctx context.Context) {
+	w.mu.Lock()
+	w.ctx = ctx
+	w.mu.Unlock()
+}
+
+func (w *wailsShell) get() context.Context {
+	w.mu.RLock()
+	defer w.mu.RUnlock()
+	return w.ctx
+}
+
+func (w *wailsShell) Show() {
+	if ctx := w.get(); ctx != nil {
+		runtime.WindowShow(ctx)
+		runtime.WindowUnminimise(ctx)
+	}
+}
+
+func (w *wailsShell) Quit() {
+	if ctx := w.get(); ctx != nil {
+		runtime.Quit(ctx)
+	}
 }

@@ -14,3 +14,19 @@ convert -size 1024x1024 xc:none \
   -fill "$teal" -draw 'circle 520,610 520,640' -draw 'circle 605,610 605,640' -draw 'circle 690,610 690,640' \
   -depth 8 -strip appicon.png
 convert appicon.png -define icon:auto-resize=256,128,64,48,32,16 windows/icon.ico
+
+# Tray icons (32x32, embedded by app/tray): the bubble on the accent square,
+# with a status dot; offline is all grey.
+tray=../app/tray/icons
+mkdir -p "$tray"
+tray_icon() { # name square-colour dot-colour
+  convert -size 32x32 xc:none \
+    -fill "$2" -draw 'roundrectangle 1,1 30,30 7,7' \
+    -fill white -draw 'roundrectangle 6,7 22,19 4,4' -draw 'polygon 9,18 9,24 14,18' \
+    -fill "$3" -stroke white -strokewidth 2 -draw 'circle 24,24 24,30' \
+    -depth 8 -strip "$tray/$1.png"
+}
+tray_icon present "$teal" '#2e9e5b'
+tray_icon away "$teal" '#e0a526'
+tray_icon transfer "$teal" '#d9480f'
+tray_icon offline '#8a9399' '#8a9399'

@@ -1,0 +1,265 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"slices"
+	"strings"
+
+	"switchboard/app/config"
+	"switchboard/app/notify"
+	"switchboard/app/tray"
+	"switchboard/backend/protocol"
+)
+
+// do runs one relay command and returns its reply data as-is.
+func (c *core) do(cmd string, data any) (Result, json.RawMessage) {
+	cl := c.current()
+	if cl == nil {
+		return failResult(CodeOffline, "not signed in"), nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), commandTimeout)
+	defer cancel()
+	var raw json.RawMessage
+	if err := cl.Do(ctx, cmd, data, &raw); err != nil {
+		return errResult(err), nil
+	}
+	if len(raw) == 0 || string(raw) == "null" {
+		return okResult(nil), nil
+	}
+	return okResult(raw), raw
+}
+
+// doSession runs a command whose reply is a session, and takes the session
+// in at once: the reply may come before the event that says the same.
+func (c *core) doSession(cmd string, data any) Result {
+	res, raw := c.do(cmd, data)
+	var s protocol.SessionInfo
+	if raw != nil && json.Unmarshal(raw, &s) == nil && s.ID != "" {
+		c.mu.Lock()
+		c.view.session(s)
+		c.mu.Unlock()
+		c.pushTray()
+	}
+	return res
+}
+
+func (c *core) doTransfer(cmd string, data any) Result {
+	res, raw := c.do(cmd, data)
+	var t protocol.TransferInfo
+	if raw != nil && json.Unmarshal(raw, &t) == nil && t.ID != 0 {
+		c.mu.Lock()
+		c.view.transfer(t)
+		c.mu.Unlock()
+		c.pushTray()
+	}
+	return res
+}
+
+func ref(session string) protocol.SessionRef { return protocol.SessionRef{Session: session} }
+
+func (c *core) setStatus(status string) Result {
+	if status != protocol.StatusPresent && status != protocol.StatusAway {
+		return failResult(protocol.CodeBadRequest, "status must be present or away")
+	}
+	res, raw := c.do(protocol.CmdStatusSet, protocol.StatusSet{Status: status})
+	var a protocol.AgentInfo
+	if raw != nil && json.Unmarshal(raw, &a) == nil && a.Status != "" {
+		c.mu.Lock()
+		c.view.status = a.Status
+		c.mu.Unlock()
+		c.pushTray()
+	}
+	return res
+}
+
+func (c *core) next() Result { return c.doSession(protocol.CmdQueueNext, nil) }
+
+func (c *core) pick(session string) Result {
+	return c.doSession(protocol.CmdSessionPick, ref(session))
+}
+
+func (c *core) end(session string) Result { return c.doSession(protocol.CmdSessionEnd, ref(session)) }
+
+func (c *core) leave(session string) Result {
+	return c.doSession(protocol.CmdSessionLeave, ref(session))
+}
+
+func (c *core) listen(session string) Result {
+	return c.doSession(protocol.CmdSessionListen, ref(session))
+}
+
+func (c *core) takeOver(session string) Result {
+	return c.doSession(protocol.CmdSessionTakeover, ref(session))
+}
+
+func (c *core) typing(session string) Result {
+	res, _ := c.do(protocol.CmdTyping, ref(session))
+	return res
+}
+
+func (c *core) readLog(session string, after uint64) Result {
+	res, _ := c.do(protocol.CmdSessionLog, protocol.SessionLog{Session: session, After: after})
+	return res
+}
+
+func (c *core) targets(session string) Result {
+	res, _ := c.do(protocol.CmdTransferTargets, ref(session))
+	return res
+}
+
+func (c *core) transfer(req TransferRequest) Result {
+	return c.doTransfer(protocol.CmdTransferStart, protocol.TransferStart{Session: req.Session, To: req.To, Queue: req.Queue,
+		Comment: req.Comment})
+}
+
+func (c *core) accept(id int64) Result {
+	return c.doTransfer(protocol.CmdTransferAccept, protocol.TransferRef{Transfer: id})
+}
+
+func (c *core) reject(id int64) Result {
+	return c.doTransfer(protocol.CmdTransferReject, protocol.TransferRef{Transfer: id})
+}
+
+func (c *core) cancel(id int64) Result {
+	return c.doTransfer(protocol.CmdTransferCancel, protocol.TransferRef{Transfer: id})
+}
+
+func (c *core) history(session string) Result {
+	res, _ := c.do(protocol.CmdTransferHistory, protocol.TransferHistory{Session: session})
+	return res
+}
+
+func (c *core) createRequest(session, title string) Result {
+	res, _ := c.do(protocol.CmdRequestCreate, protocol.RequestCreate{Session: session, Title: title})
+	return res
+}
+
+// send queues a message in the relay client's outbox: it is delivered once,
+// across reconnects. A chat the agent only listens to is refused here, so
+// no message sits in the outbox only to fail.
+func (c *core) send(session, text string) Result {
+	if strings.TrimSpace(text) == "" {
+		return failResult(protocol.CodeBadRequest, "the message is empty")
+	}
+	if session == "" {
+		return failResult(protocol.CodeBadRequest, "session is required")
+	}
+	c.mu.Lock()
+	cl, readOnly := c.client, c.view.readOnly(session)
+	c.mu.Unlock()
+	if cl == nil {
+		return failResult(CodeOffline, "not signed in")
+	}
+	if readOnly {
+		return failResult(protocol.CodeListenOnly, "you are listening to this chat and cannot write")
+	}
+	return okResult(ClientIDData{ClientID: cl.Send(session, text)})
+}
+
+func (c *core) setMuted(muted bool) Result {
+	if err := c.cfg.Set(config.KeyMuted, muted); err != nil {
+		return settingErr(err)
+	}
+	c.mu.Lock()
+	c.muted = muted
+	c.mu.Unlock()
+	return okResult(nil)
+}
+
+func (c *core) setLanguage(lang string) Result {
+	if !slices.Contains(config.Languages, lang) {
+		return failResult(protocol.CodeBadRequest, "language must be one of %s", strings.Join(config.Languages, ", "))
+	}
+	if err := c.cfg.Set(config.KeyLanguage, lang); err != nil {
+		return settingErr(err)
+	}
+	c.mu.Lock()
+	c.lang = notifyLang(lang)
+	c.mu.Unlock()
+	return okResult(nil)
+}
+
+func settingErr(err error) Result {
+	if errors.Is(err, config.ErrLocked) {
+		return failResult(CodeLocked, "this setting is locked by your administrator")
+	}
+	return failResult(protocol.CodeInternal, "could not save the setting: %v", err)
+}
+
+// openDashboard starts the dashboard window as a second process of this
+// program. Handing the sign-in over to it comes later (token.handover).
+func (c *core) openDashboard() Result {
+	c.mu.Lock()
+	can := c.view.canDashboard()
+	c.mu.Unlock()
+	if !can {
+		return failResult(protocol.CodeUnavailable, "the dashboard needs listen or manage permission in a channel")
+	}
+	if err := c.spawn("--window=" + string(WindowDashboard)); err != nil {
+		return failResult(protocol.CodeInternal, "could not open the dashboard: %v", err)
+	}
+	return okResult(nil)
+}
+
+// quit closes the connection (without logging out) and ends the app.
+func (c *core) quit() Result {
+	go func() {
+		c.shutdown()
+		if c.shell != nil {
+			c.shell.Quit()
+		}
+	}()
+	return okResult(nil)
+}
+
+// show raises the window and, for a chat, asks the UI to select it.
+func (c *core) show(session string) {
+	if c.shell != nil {
+		c.shell.Show()
+	}
+	if session != "" {
+		c.emit.Emit(EventOpen, OpenPayload{Session: session})
+	}
+}
+
+// onTrayClick acts on a tray menu item.
+func (c *core) onTrayClick(id string) {
+	switch id {
+	case tray.IDOpen:
+		c.show("")
+	case tray.IDPresent, tray.IDAway:
+		if res := c.setStatus(id); !res.OK {
+			c.notice("error", "Could not change status: "+res.Error.Message)
+		}
+	case tray.IDDashboard:
+		if res := c.openDashboard(); !res.OK {
+			c.notice("error", res.Error.Message)
+		}
+	case tray.IDQuit:
+		c.quit()
+	default:
+		if tid, ok := tray.ParseTransferID(id); ok {
+			c.mu.Lock()
+			t := c.view.incoming[tid]
+			c.mu.Unlock()
+			c.show(t.Session)
+		}
+	}
+}
+
+// onNoteAction acts on a notification's button.
+func (c *core) onNoteAction(n notify.Note, action string) {
+	switch action {
+	case notify.ActionAccept:
+		if res := c.accept(n.Transfer); !res.OK {
+			c.show(n.Session)
+			c.notice("error", "Could not accept the transfer: "+res.Error.Message)
+			return
+		}
+		c.show(n.Session)
+	case notify.ActionOpen, notify.ActionDefault:
+		c.show(n.Session)
+	}
+}

@@ -1,0 +1,465 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"time"
+
+	"switchboard/app/config"
+	"switchboard/app/notify"
+	"switchboard/app/relayclient"
+	"switchboard/app/secret"
+	"switchboard/app/tray"
+	"switchboard/backend/protocol"
+)
+
+// Timeouts of the calls the UI waits for.
+const (
+	// loginTimeout bounds Login and Resume: dial, hello, welcome.
+	loginTimeout = 20 * time.Second
+	// commandTimeout bounds one relay command.
+	commandTimeout = 15 * time.Second
+)
+
+// Shell is what the core asks of the window system. Nil in headless tests.
+type Shell interface {
+	Show() // raise the window (from the tray, a notification, a second launch)
+	Quit() // end the app
+}
+
+// coreOptions configure a core. Zero values are fine except Config.
+type coreOptions struct {
+	Emitter Emitter
+	Config  *config.Config
+	Secrets secret.Store // nil = secret.Default in the user's config directory
+	Window  Window
+	Shell   Shell
+	// Spawn starts this program again with args (the dashboard window).
+	Spawn   func(args ...string) error
+	Logger  *slog.Logger
+	Backoff time.Duration // the relay client's first reconnect delay; 0 = its default
+}
+
+// core is the desk's logic behind the bound Desk: the relay client, what it
+// knows of the relay's state, and the hooks to tray and notifications. It
+// never imports Wails, so tests drive it against a real relay.
+type core struct {
+	emit    Emitter
+	cfg     *config.Config
+	secrets secret.Store
+	window  Window
+	shell   Shell
+	spawn   func(args ...string) error
+	log     *slog.Logger
+	backoff time.Duration
+	decider *notify.Decider
+
+	mu     sync.Mutex
+	client *relayclient.Client
+	gen    uint64 // bumped per client; callbacks of older clients are ignored
+	creds  creds  // of the current client
+	view   view
+	muted  bool
+	lang   string // en, sv: for notification texts
+	onTray func() // the tray re-reads trayState: always the newest, in order
+	onNote func(notify.Note)
+}
+
+type creds struct {
+	server, login string
+	viaToken      bool
+}
+
+func newCore(o coreOptions) *core {
+	c := &core{emit: o.Emitter, cfg: o.Config, secrets: o.Secrets, window: o.Window, shell: o.Shell,
+		spawn: o.Spawn, log: o.Logger, backoff: o.Backoff, decider: notify.New(), view: newView()}
+	if c.emit == nil {
+		c.emit = &Recorder{}
+	}
+	if c.log == nil {
+		c.log = slog.Default()
+	}
+	if c.window == "" {
+		c.window = WindowMain
+	}
+	if c.secrets == nil {
+		c.secrets = secret.Default(c.cfg.UserDir(), c.log)
+	}
+	if c.spawn == nil {
+		c.spawn = spawnSelf
+	}
+	s := c.cfg.Settings()
+	c.muted, c.lang = s.Muted, notifyLang(s.Language)
+	return c
+}
+
+// spawnSelf starts this executable again, detached from our lifetime.
+func spawnSelf(args ...string) error {
+	exe, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	cmd := exec.Command(exe, args...)
+	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	go func() { _ = cmd.Wait() }() // reap it
+	return nil
+}
+
+// notifyLang resolves "auto" from the environment's locale.
+func notifyLang(setting string) string {
+	if setting == "en" || setting == "sv" {
+		return setting
+	}
+	for _, k := range []string{"LC_ALL", "LC_MESSAGES", "LANG"} {
+		if v := os.Getenv(k); v != "" {
+			if strings.HasPrefix(v, "sv") {
+				return "sv"
+			}
+			return "en"
+		}
+	}
+	return "en"
+}
+
+func (c *core) notice(kind, text string) {
+	c.emit.Emit(EventNotice, NoticePayload{Kind: kind, Text: text})
+}
+
+// current returns the relay client, or nil before a login.
+func (c *core) current() *relayclient.Client {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.client
+}
+
+// Config reports the settings the UI shows.
+func (c *core) config() Result {
+	s := c.cfg.Settings()
+	d := ConfigData{Server: s.Server, ServerLocked: c.cfg.Locked(config.KeyServer), Login: s.Login,
+		Remember: s.Remember, Language: s.Language, Muted: s.Muted, Window: string(c.window)}
+	if s.Remember && s.Server != "" && s.Login != "" {
+		if base, err := NormalizeServer(s.Server); err == nil {
+			_, err := c.secrets.Load(base, s.Login)
+			d.HasToken = err == nil
+		}
+	}
+	return okResult(d)
+}
+
+// login signs in with a password and connects.
+func (c *core) login(req LoginRequest) Result {
+	login := strings.TrimSpace(req.Login)
+	if login == "" {
+		return failResult(protocol.CodeBadRequest, "login is required")
+	}
+	if req.Password == "" {
+		return failResult(protocol.CodeBadRequest, "password is required")
+	}
+	s := c.cfg.Settings()
+	server := req.Server
+	locked := c.cfg.Locked(config.KeyServer)
+	if locked {
+		want, err := NormalizeServer(s.Server)
+		if err != nil {
+			return failResult(CodeLocked, "the server address set by your administrator is not valid: %v", err)
+		}
+		if strings.TrimSpace(req.Server) != "" {
+			if got, err := NormalizeServer(req.Server); err != nil || got != want {
+				return failResult(CodeLocked, "the server address is set by your administrator (%s)", want)
+			}
+		}
+		server = want
+	} else if strings.TrimSpace(server) == "" {
+		server = s.Server
+	}
+	base, err := NormalizeServer(server)
+	if err != nil {
+		return failResult(protocol.CodeBadRequest, "%v", err)
+	}
+	res := c.connect(creds{server: base, login: login}, req.Password, "", false)
+	if !res.OK {
+		return res
+	}
+	// Remember what the form said; a locked key keeps its machine value.
+	c.save(config.KeyLogin, login)
+	if !locked {
+		c.save(config.KeyServer, base)
+	}
+	if !c.cfg.Locked(config.KeyRemember) {
+		c.save(config.KeyRemember, req.Remember)
+	}
+	c.rememberToken(base, login, c.cfg.Settings().Remember)
+	return res
+}
+
+func (c *core) save(key string, value any) {
+	if err := c.cfg.Set(key, value); err != nil {
+		c.log.Warn("could not save a setting", "key", key, "err", err)
+	}
+}
+
+// rememberToken keeps the relay's token (never the password), or forgets it.
+func (c *core) rememberToken(server, login string, remember bool) {
+	cl := c.current()
+	tok := ""
+	if cl != nil {
+		tok = cl.Token()
+	}
+	if remember && tok != "" {
+		if err := c.secrets.Save(server, login, tok); err != nil {
+			c.log.Warn("could not remember the sign-in", "err", err)
+			c.notice("warning", "Could not remember the sign-in on this computer: "+err.Error())
+		}
+		return
+	}
+	if err := c.secrets.Delete(server, login); err != nil {
+		c.log.Warn("could not forget the sign-in", "err", err)
+	}
+}
+
+// resume signs in with the remembered token.
+func (c *core) resume() Result {
+	s := c.cfg.Settings()
+	base, err := NormalizeServer(s.Server)
+	if err != nil || s.Login == "" || !s.Remember {
+		return failResult(CodeNoToken, "no remembered sign-in")
+	}
+	tok, err := c.secrets.Load(base, s.Login)
+	if err != nil {
+		return failResult(CodeNoToken, "no remembered sign-in")
+	}
+	return c.connect(creds{server: base, login: s.Login, viaToken: true}, "", tok, true)
+}
+
+// connect replaces the relay client and waits for the first outcome: the
+// welcome, a refusal, or (Login) a server that cannot be reached. Resume
+// keeps retrying in the background when the server is down: the agent was
+// signed in and should come back by itself.
+func (c *core) connect(cr creds, password, token string, keepTrying bool) Result {
+	c.mu.Lock()
+	old := c.client
+	c.client = nil
+	c.gen++
+	gen := c.gen
+	c.creds = cr
+	c.mu.Unlock()
+	if old != nil {
+		_ = old.Close()
+	}
+
+	states := make(chan relayclient.StateChange, 16)
+	cl := relayclient.New(relayclient.Config{
+		URL: relayURL(cr.server), Login: cr.login, Password: password, Token: token,
+		Client: "switchboard-desk/" + Version, BackoffInitial: c.backoff, Logger: c.log,
+		OnState: func(s relayclient.StateChange) {
+			c.onState(gen, s)
+			select {
+			case states <- s:
+			default:
+			}
+		},
+		OnEvent:  func(f protocol.ServerFrame) { c.onEvent(gen, f) },
+		OnOutbox: func(o relayclient.Outgoing) { c.onOutbox(gen, o) },
+	})
+	c.mu.Lock()
+	if c.gen != gen {
+		c.mu.Unlock()
+		return failResult(protocol.CodeUnavailable, "another sign-in started meanwhile")
+	}
+	c.client = cl
+	c.mu.Unlock()
+	if err := cl.Start(context.Background()); err != nil {
+		c.drop(gen, cl)
+		return failResult(protocol.CodeBadRequest, "%v", err)
+	}
+
+	timer := time.NewTimer(loginTimeout)
+	defer timer.Stop()
+	for {
+		select {
+		case s := <-states:
+			switch s.State {
+			case relayclient.Connected:
+				if s.Welcome == nil {
+					return okResult(nil)
+				}
+				return okResult(*welcomeForUI(s.Welcome))
+			case relayclient.AuthFailed:
+				c.drop(gen, cl)
+				if s.Err == nil {
+					return failResult(protocol.CodeBadCredentials, "the server refused the sign-in")
+				}
+				return errResult(s.Err)
+			case relayclient.Reconnecting:
+				if keepTrying {
+					return failResult(protocol.CodeUnavailable, "cannot reach the server (%v); still trying", s.Err)
+				}
+				c.drop(gen, cl)
+				return failResult(protocol.CodeUnavailable, "cannot reach the server: %v", s.Err)
+			case relayclient.Offline:
+				c.drop(gen, cl)
+				return failResult(protocol.CodeUnavailable, "the connection was closed")
+			}
+		case <-timer.C:
+			if keepTrying {
+				return failResult(protocol.CodeUnavailable, "the server did not answer in time; still trying")
+			}
+			c.drop(gen, cl)
+			return failResult(protocol.CodeUnavailable, "the server did not answer in time")
+		}
+	}
+}
+
+// drop stops cl and forgets it if it is still the current client.
+func (c *core) drop(gen uint64, cl *relayclient.Client) {
+	c.mu.Lock()
+	if c.gen == gen && c.client == cl {
+		c.client = nil
+	}
+	c.mu.Unlock()
+	_ = cl.Close() // never under c.mu: Close waits for callbacks that take it
+}
+
+// logout revokes the token on the relay and forgets it here.
+func (c *core) logout() Result {
+	c.mu.Lock()
+	cl, cr := c.client, c.creds
+	c.mu.Unlock()
+	var err error
+	if cl != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), commandTimeout)
+		err = cl.Logout(ctx)
+		cancel()
+		c.mu.Lock()
+		if c.client == cl {
+			c.client = nil
+		}
+		c.mu.Unlock()
+	}
+	if cr.server != "" {
+		if derr := c.secrets.Delete(cr.server, cr.login); derr != nil {
+			c.log.Warn("could not forget the sign-in", "err", derr)
+		}
+	}
+	if err != nil && !errors.Is(err, relayclient.ErrOffline) {
+		// The token is forgotten here either way; say the relay may keep it.
+		c.log.Warn("logout not confirmed by the relay", "err", err)
+		return errResult(err)
+	}
+	return okResult(nil)
+}
+
+// shutdown closes the connection without logging out (the app quits; a
+// remembered token stays valid).
+func (c *core) shutdown() {
+	c.mu.Lock()
+	cl := c.client
+	c.client = nil
+	c.mu.Unlock()
+	if cl != nil {
+		_ = cl.Close() // its last word, "offline", still reaches the UI
+	}
+}
+
+// onState runs on the relay client's callback goroutine.
+func (c *core) onState(gen uint64, s relayclient.StateChange) {
+	c.mu.Lock()
+	if gen != c.gen {
+		c.mu.Unlock()
+		return
+	}
+	c.view.conn = string(s.State)
+	if s.State == relayclient.Connected && s.Welcome != nil {
+		c.view.welcome(*s.Welcome)
+		c.decider.Welcome(*s.Welcome)
+	}
+	cr := c.creds
+	c.mu.Unlock()
+	if s.State == relayclient.AuthFailed && cr.viaToken {
+		// The relay no longer takes the remembered token (revoked, expired).
+		if err := c.secrets.Delete(cr.server, cr.login); err != nil {
+			c.log.Warn("could not forget a refused token", "err", err)
+		}
+	}
+	c.emit.Emit(EventState, statePayload(s))
+	c.pushTray()
+}
+
+// onEvent runs on the relay client's callback goroutine.
+func (c *core) onEvent(gen uint64, f protocol.ServerFrame) {
+	c.mu.Lock()
+	if gen != c.gen {
+		c.mu.Unlock()
+		return
+	}
+	changed := c.view.apply(f)
+	facts := c.factsLocked()
+	c.mu.Unlock()
+	c.emit.Emit(EventRelay, EventPayload{Ev: f.Ev, Session: f.Session, Seq: f.Seq, Data: f.Data})
+	for _, n := range c.decider.Event(f, facts) {
+		c.notify(n)
+	}
+	if changed {
+		c.pushTray()
+	}
+}
+
+func (c *core) onOutbox(gen uint64, o relayclient.Outgoing) {
+	c.mu.Lock()
+	stale := gen != c.gen
+	c.mu.Unlock()
+	if !stale {
+		c.emit.Emit(EventOutbox, outboxPayload(o))
+	}
+}
+
+func (c *core) factsLocked() notify.Facts {
+	return notify.Facts{Me: c.view.me.ID, Status: c.view.status, Muted: c.muted, Perms: c.view.perms, Lang: c.lang}
+}
+
+// Hooks to the tray and the notifier, set by the desktop services.
+
+func (c *core) setTrayHook(f func()) {
+	c.mu.Lock()
+	c.onTray = f
+	c.mu.Unlock()
+	c.pushTray()
+}
+
+func (c *core) setNoteHook(f func(notify.Note)) {
+	c.mu.Lock()
+	c.onNote = f
+	c.mu.Unlock()
+}
+
+func (c *core) trayState() tray.State {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.view.trayState()
+}
+
+func (c *core) pushTray() {
+	c.mu.Lock()
+	f := c.onTray
+	c.mu.Unlock()
+	if f != nil {
+		f()
+	}
+}
+
+func (c *core) notify(n notify.Note) {
+	c.mu.Lock()
+	f := c.onNote
+	c.mu.Unlock()
+	if f != nil {
+		f(n)
+	}
+}

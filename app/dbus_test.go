@@ -1,0 +1,310 @@
+package app
+
+import (
+	"encoding/json"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/godbus/dbus/v5"
+	"github.com/godbus/dbus/v5/prop"
+
+	"switchboard/app/internal/sessionbus"
+	notifynative "switchboard/app/notify/native"
+	"switchboard/app/tray"
+	traynative "switchboard/app/tray/native"
+	"switchboard/backend/protocol"
+	"switchboard/backend/relay/relaytest"
+)
+
+// fakeWatcher is a minimal org.kde.StatusNotifierWatcher: the tray host.
+type fakeWatcher struct {
+	mu    sync.Mutex
+	items []registered
+}
+
+type registered struct {
+	sender dbus.Sender
+	path   string
+}
+
+func (w *fakeWatcher) RegisterStatusNotifierItem(sender dbus.Sender, service string) *dbus.Error {
+	w.mu.Lock()
+	w.items = append(w.items, registered{sender, service})
+	w.mu.Unlock()
+	return nil
+}
+
+func (w *fakeWatcher) RegisterStatusNotifierHost(string) *dbus.Error { return nil }
+
+func (w *fakeWatcher) registered() []registered {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return slices.Clone(w.items)
+}
+
+// fakeNotifications is a minimal org.freedesktop.Notifications server that
+// records every Notify.
+type fakeNotifications struct {
+	mu    sync.Mutex
+	calls []notifyCall
+}
+
+type notifyCall struct {
+	id                       uint32
+	app, summary, body, icon string
+	actions                  []string
+	hints                    map[string]dbus.Variant
+}
+
+func (n *fakeNotifications) Notify(app string, replaces uint32, icon, summary, body string, actions []string,
+	hints map[string]dbus.Variant, timeout int32) (uint32, *dbus.Error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	id := uint32(len(n.calls) + 1)
+	n.calls = append(n.calls, notifyCall{id, app, summary, body, icon, actions, hints})
+	return id, nil
+}
+
+func (n *fakeNotifications) GetCapabilities() ([]string, *dbus.Error) {
+	return []string{"actions", "body"}, nil
+}
+
+func (n *fakeNotifications) GetServerInformation() (string, string, string, string, *dbus.Error) {
+	return "fake", "switchboard-tests", "1", "1.2", nil
+}
+
+func (n *fakeNotifications) CloseNotification(uint32) *dbus.Error { return nil }
+
+func (n *fakeNotifications) find(pred func(notifyCall) bool) (notifyCall, bool) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for _, c := range n.calls {
+		if pred(c) {
+			return c, true
+		}
+	}
+	return notifyCall{}, false
+}
+
+// own exports obj at path under iface and takes name, skipping the test
+// when a real desktop already owns it.
+func own(t *testing.T, conn *dbus.Conn, name string, path dbus.ObjectPath, iface string, obj any) {
+	t.Helper()
+	if err := conn.Export(obj, path, iface); err != nil {
+		t.Fatal(err)
+	}
+	reply, err := conn.RequestName(name, dbus.NameFlagDoNotQueue)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if reply != dbus.RequestNameReplyPrimaryOwner {
+		t.Skipf("%s is owned by someone else on this bus; run: make test-dbus", name)
+	}
+}
+
+// menuEntry is one item of the tray's menu as a host sees it.
+type menuEntry struct {
+	id    int32
+	label string
+	props map[string]dbus.Variant
+}
+
+// readMenu reads the tray's menu as a host does, with GetLayout. Under the
+// race detector it reads the same items with GetGroupProperties instead:
+// systray v1.12.2's GetLayout starts a delayed refresh that writes the menu
+// version without the lock GetLayout reads it under, which -race reports
+// (a race inside systray, not in this app).
+func readMenu(t *testing.T, conn *dbus.Conn, dest string, path dbus.ObjectPath) []menuEntry {
+	t.Helper()
+	obj := conn.Object(dest, path)
+	var out []menuEntry
+	add := func(id int32, props map[string]dbus.Variant) {
+		if props["type"].Value() == "separator" {
+			return
+		}
+		label, _ := props["label"].Value().(string)
+		out = append(out, menuEntry{id: id, label: label, props: props})
+	}
+	if raceEnabled {
+		ids := make([]int32, 500)
+		for i := range ids {
+			ids[i] = int32(i + 1)
+		}
+		var groups []struct {
+			ID    int32
+			Props map[string]dbus.Variant
+		}
+		if err := obj.Call("com.canonical.dbusmenu.GetGroupProperties", 0, ids, []string{}).Store(&groups); err != nil {
+			t.Fatalf("GetGroupProperties: %v", err)
+		}
+		for _, g := range groups { // IDs grow in menu order within one build
+			add(g.ID, g.Props)
+		}
+		return out
+	}
+	var rev uint32
+	var layout struct {
+		ID       int32
+		Props    map[string]dbus.Variant
+		Children []dbus.Variant
+	}
+	if err := obj.Call("com.canonical.dbusmenu.GetLayout", 0, int32(0), int32(-1), []string{}).Store(&rev, &layout); err != nil {
+		t.Fatalf("GetLayout: %v", err)
+	}
+	for _, ch := range layout.Children {
+		fields, ok := ch.Value().([]any)
+		if !ok || len(fields) < 2 {
+			t.Fatalf("menu child %v", ch)
+		}
+		id, _ := fields[0].(int32)
+		props, _ := fields[1].(map[string]dbus.Variant)
+		add(id, props)
+	}
+	return out
+}
+
+func entry(entries []menuEntry, label string) (menuEntry, bool) {
+	for _, e := range entries {
+		if e.label == label {
+			return e, true
+		}
+	}
+	return menuEntry{}, false
+}
+
+// The tray and the notifier over a real D-Bus session bus (make test-dbus
+// runs this under dbus-run-session), with this test owning the tray host
+// and the notification server: the icon registers, its menu lists the
+// incoming transfer, the transfer's notification carries Accept / Open, and
+// invoking Accept accepts it on the relay.
+func TestDBusTrayAndNotifications(t *testing.T) {
+	if os.Getenv("DBUS_SESSION_BUS_ADDRESS") == "" {
+		t.Skip("no D-Bus session bus; run: make test-dbus")
+	}
+	conn, err := sessionbus.Connect()
+	if err != nil {
+		t.Skipf("session bus unreachable (%v); run: make test-dbus", err)
+	}
+	t.Cleanup(func() { conn.Close() })
+
+	watcher := &fakeWatcher{}
+	own(t, conn, traynative.WatcherName, "/StatusNotifierWatcher", traynative.WatcherName, watcher)
+	if _, err := prop.Export(conn, "/StatusNotifierWatcher", prop.Map{traynative.WatcherName: {
+		"IsStatusNotifierHostRegistered": {Value: true, Emit: prop.EmitTrue},
+		"ProtocolVersion":                {Value: int32(0), Emit: prop.EmitTrue},
+		"RegisteredStatusNotifierItems":  {Value: []string{}, Emit: prop.EmitTrue},
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	notes := &fakeNotifications{}
+	own(t, conn, notifynative.BusName, notifynative.Path, notifynative.Interface, notes)
+
+	h := relaytest.Start(t, relaytest.Options{})
+	anna, bertil := newTestDesk(t, deskOpts{}), newTestDesk(t, deskOpts{})
+	svc, host := startServices(bertil.c, servicesOptions{Tray: true, Notify: true, Logger: testLogger()})
+	t.Cleanup(svc.stop)
+	if !host {
+		t.Fatal("no tray host found, though this test owns the watcher")
+	}
+	if d, ok := svc.sender.(*notifynative.DBus); !ok || !d.Actions() {
+		t.Fatalf("notifier %T: want the D-Bus one with actions", svc.sender)
+	}
+	bertil.login(h.URL(), "bertil", false)
+	anna.login(h.URL(), "anna", false)
+
+	// The icon registered with the watcher, from our own process.
+	wait(t, "tray registration", func() bool { return len(watcher.registered()) > 0 })
+	item := watcher.registered()[0]
+	if item.path != "/StatusNotifierItem" {
+		t.Fatalf("registered %+v", item)
+	}
+	itemObj := conn.Object(string(item.sender), dbus.ObjectPath(item.path))
+	menuProp, err := itemObj.GetProperty("org.kde.StatusNotifierItem.Menu")
+	if err != nil {
+		t.Fatal(err)
+	}
+	menuPath, _ := menuProp.Value().(dbus.ObjectPath)
+	if tip, err := itemObj.GetProperty("org.kde.StatusNotifierItem.ToolTip"); err != nil || !strings.Contains(tip.String(), "Switchboard") {
+		t.Fatalf("tooltip %v %v", tip, err)
+	}
+
+	_, st := h.Visitor("Vera", "Where is my parcel?")
+	sid := st.Session.ID
+	anna.ok("pick", anna.c.pick(sid))
+	var ti protocol.TransferInfo
+	raw := anna.ok("transfer", anna.c.transfer(TransferRequest{Session: sid, To: h.ID("bertil"), Comment: "Knows the courier"}))
+	if err := json.Unmarshal(raw, &ti); err != nil {
+		t.Fatal(err)
+	}
+
+	// The notification: sender, visitor, comment, and the two buttons.
+	var call notifyCall
+	wait(t, "transfer notification", func() bool {
+		var ok bool
+		call, ok = notes.find(func(c notifyCall) bool { return strings.Contains(c.summary, "Anna") })
+		return ok
+	})
+	if call.app != "Switchboard" || !strings.Contains(call.body, "Vera") || !strings.Contains(call.body, "Knows the courier") {
+		t.Fatalf("notify %+v", call)
+	}
+	if !slices.Equal(call.actions, []string{"accept", "Accept", "open", "Open"}) {
+		t.Fatalf("actions %q", call.actions)
+	}
+	if u, _ := call.hints["urgency"].Value().(byte); u != 2 {
+		t.Fatalf("urgency hint %v", call.hints["urgency"])
+	}
+
+	// The menu, read as a tray host reads it.
+	transferLabel := "Transfer from Anna: Vera (Knows the courier)"
+	wait(t, "tray shows the transfer", func() bool { return traynative.Has(svc.tray.Shown(), tray.TransferID(ti.ID)) })
+	entries := readMenu(t, conn, string(item.sender), menuPath)
+	for _, want := range []string{"Open Switchboard", "Present", "Away", transferLabel, "Quit"} {
+		if _, ok := entry(entries, want); !ok {
+			t.Fatalf("menu lacks %q: %+v", want, entries)
+		}
+	}
+	if p, _ := entry(entries, "Present"); p.props["toggle-state"].Value() != int32(1) && p.props["toggle-state"].Value() != 1 {
+		t.Fatalf("Present not checked: %v", p.props)
+	}
+	if _, ok := entry(entries, "Dashboard"); ok {
+		t.Fatal("Dashboard offered without listen or manage")
+	}
+	// systray refreshes its layout 150 ms after the first read; let that
+	// pass before the menu changes again.
+	time.Sleep(300 * time.Millisecond)
+
+	// Accept, as the notification server reports the button.
+	if err := conn.Emit(notifynative.Path, notifynative.Interface+".ActionInvoked", call.id, "accept"); err != nil {
+		t.Fatal(err)
+	}
+	waitRelay(anna, protocol.EvTransfer, 0, func(x protocol.TransferInfo) bool {
+		return x.ID == ti.ID && x.State == protocol.TransferAccepted
+	})
+	open, _ := bertil.waitEvent(EventOpen, 0, nil)
+	if open.(OpenPayload).Session != sid {
+		t.Fatalf("app:open %+v", open)
+	}
+	wait(t, "transfer item gone", func() bool { return !traynative.Has(svc.tray.Shown(), tray.TransferID(ti.ID)) })
+
+	// A click on "Away" in the menu sets the status on the relay. The menu
+	// was rebuilt without the transfer: read it again for the new IDs.
+	entries = readMenu(t, conn, string(item.sender), menuPath)
+	if _, ok := entry(entries, transferLabel); ok {
+		t.Fatalf("menu still offers the accepted transfer: %+v", entries)
+	}
+	away, _ := entry(entries, "Away")
+	if err := conn.Object(string(item.sender), menuPath).Call("com.canonical.dbusmenu.Event", 0,
+		away.id, "clicked", dbus.MakeVariant(""), uint32(0)).Err; err != nil {
+		t.Fatal(err)
+	}
+	wait(t, "away", func() bool { return bertil.c.trayState().Status == protocol.StatusAway })
+	wait(t, "icon away", func() bool {
+		shown := svc.tray.Shown()
+		i := slices.IndexFunc(shown, func(it tray.Item) bool { return it.ID == tray.IDAway })
+		return i >= 0 && shown[i].Checked
+	})
+}

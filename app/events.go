@@ -1,0 +1,118 @@
+package app
+
+import (
+	"encoding/json"
+	"time"
+
+	"switchboard/app/relayclient"
+	"switchboard/backend/protocol"
+)
+
+// Events emitted to the UI (window.runtime.EventsOn).
+const (
+	EventState  = "relay:state"  // StatePayload
+	EventRelay  = "relay:event"  // EventPayload
+	EventOutbox = "relay:outbox" // OutboxPayload
+	EventOpen   = "app:open"     // OpenPayload: select this chat
+	EventNotice = "app:notice"   // NoticePayload
+)
+
+// StatePayload is the connection state.
+type StatePayload struct {
+	State       string                 `json:"state"` // offline, connecting, connected, reconnecting, auth_failed
+	Attempt     int                    `json:"attempt"`
+	NextAttempt *string                `json:"nextAttempt"` // RFC 3339, while reconnecting
+	Error       string                 `json:"error"`
+	Welcome     *protocol.AgentWelcome `json:"welcome"` // connected only
+}
+
+func statePayload(s relayclient.StateChange) StatePayload {
+	p := StatePayload{State: string(s.State), Attempt: s.Attempt, Welcome: welcomeForUI(s.Welcome)}
+	if !s.NextAttempt.IsZero() {
+		at := s.NextAttempt.UTC().Format(time.RFC3339Nano)
+		p.NextAttempt = &at
+	}
+	if s.Err != nil {
+		p.Error = s.Err.Error()
+	}
+	return p
+}
+
+// welcomeForUI copies a welcome without the agent's token: the UI never
+// talks to the relay itself, so the token stays on the Go side.
+func welcomeForUI(w *protocol.AgentWelcome) *protocol.AgentWelcome {
+	if w == nil {
+		return nil
+	}
+	c := *w
+	c.Token = ""
+	return &c
+}
+
+// EventPayload is a relay event frame; Data is passed through untouched.
+type EventPayload struct {
+	Ev      string          `json:"ev"`
+	Session string          `json:"session"`
+	Seq     uint64          `json:"seq"`
+	Data    json.RawMessage `json:"data"`
+}
+
+// OutboxPayload is one change of a typed message.
+type OutboxPayload struct {
+	Session   string          `json:"session"`
+	ClientID  string          `json:"clientId"`
+	Text      string          `json:"text"`
+	Status    string          `json:"status"` // pending, acked, failed
+	Seq       uint64          `json:"seq"`
+	Duplicate bool            `json:"duplicate"`
+	Error     *protocol.Error `json:"error"` // failed: {code, message}
+}
+
+func outboxPayload(o relayclient.Outgoing) OutboxPayload {
+	return OutboxPayload{Session: o.Session, ClientID: o.ClientID, Text: o.Text, Status: string(o.State),
+		Seq: o.Seq, Duplicate: o.Duplicate, Error: o.Err}
+}
+
+// OpenPayload asks the UI to select a chat.
+type OpenPayload struct {
+	Session string `json:"session"`
+}
+
+// NoticePayload is a message for the agent.
+type NoticePayload struct {
+	Kind string `json:"kind"` // info, warning, error
+	Text string `json:"text"`
+}
+
+// ConfigData is the data of Desk.Config.
+type ConfigData struct {
+	Server       string `json:"server"`
+	ServerLocked bool   `json:"serverLocked"`
+	Login        string `json:"login"`
+	Remember     bool   `json:"remember"`
+	Language     string `json:"language"`
+	Muted        bool   `json:"muted"`
+	Window       string `json:"window"`
+	HasToken     bool   `json:"hasToken"`
+}
+
+// LoginRequest is what the login form sends.
+type LoginRequest struct {
+	Server   string `json:"server"`
+	Login    string `json:"login"`
+	Password string `json:"password"`
+	Remember bool   `json:"remember"`
+}
+
+// TransferRequest starts a transfer to an agent (To) or to the queue.
+type TransferRequest struct {
+	Session string `json:"session"`
+	To      int64  `json:"to"`
+	Queue   bool   `json:"queue"`
+	Comment string `json:"comment"`
+}
+
+// ClientIDData is the data of Desk.Send.
+type ClientIDData struct {
+	ClientID string `json:"clientId"`
+}

@@ -1,0 +1,214 @@
+// Package notify decides which desktop notifications the desk shows and what
+// they say. It is pure: fed the relay's welcome and events plus a few facts
+// (status, muted, permissions), it returns notes; package notify/native puts
+// them on screen.
+//
+// The rules: a transfer offered to the agent is always shown (it needs an
+// answer before it expires); a new waiting chat and a waiting-too-long
+// warning only while the agent is Present, has notify permission in that
+// channel (manage for manager warnings), and has not muted the desk.
+package notify
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+
+	"switchboard/backend/protocol"
+)
+
+// Kind of note.
+type Kind string
+
+const (
+	KindTransfer Kind = "transfer"
+	KindWaiting  Kind = "waiting"
+	KindWarning  Kind = "warning"
+)
+
+// Action keys offered on a note (where the notification server can).
+const (
+	ActionAccept  = "accept"
+	ActionOpen    = "open"
+	ActionDefault = "default" // a click on the notification's body
+)
+
+// Note is one notification to show.
+type Note struct {
+	Kind     Kind
+	Title    string
+	Body     string
+	Session  string
+	Transfer int64    // KindTransfer
+	Actions  []Action // in order
+	Urgent   bool     // stays until dismissed where the server supports it
+}
+
+// Action is a button on a note.
+type Action struct{ Key, Label string }
+
+// Facts are what the decisions depend on besides the event itself.
+type Facts struct {
+	Me     int64
+	Status string // present, away
+	Muted  bool
+	Perms  map[string][]string // channel key -> respond, notify, listen, manage
+	Lang   string              // en, sv
+}
+
+func (f Facts) can(channel, perm string) bool { return slices.Contains(f.Perms[channel], perm) }
+
+// maxSingles: more new waiting chats than this at once make one summary.
+const maxSingles = 3
+
+// Decider remembers what it has already announced. Safe for concurrent use.
+type Decider struct {
+	mu        sync.Mutex
+	names     map[string]string          // channel key -> name
+	queues    map[string]map[string]bool // channel -> waiting sessions
+	transfers map[int64]bool             // pending transfers already known
+}
+
+// New returns an empty Decider.
+func New() *Decider {
+	return &Decider{names: map[string]string{}, queues: map[string]map[string]bool{}, transfers: map[int64]bool{}}
+}
+
+// Welcome takes in a (re)connection: what it lists is known, not news.
+func (d *Decider) Welcome(w protocol.AgentWelcome) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, c := range w.Channels {
+		d.names[c.Key] = c.Name
+	}
+	d.queues = map[string]map[string]bool{}
+	for _, q := range w.Queue {
+		d.waitingLocked(q.Channel)[q.Session] = true
+	}
+	d.transfers = map[int64]bool{}
+	for _, t := range w.Transfers {
+		if t.State == protocol.TransferPending {
+			d.transfers[t.ID] = true
+		}
+	}
+}
+
+func (d *Decider) waitingLocked(channel string) map[string]bool {
+	m := d.queues[channel]
+	if m == nil {
+		m = map[string]bool{}
+		d.queues[channel] = m
+	}
+	return m
+}
+
+// Event returns the notes an event calls for.
+func (d *Decider) Event(f protocol.ServerFrame, facts Facts) []Note {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	t := texts(facts.Lang)
+	switch f.Ev {
+	case protocol.EvTransfer:
+		var tr protocol.TransferInfo
+		if json.Unmarshal(f.Data, &tr) != nil {
+			return nil
+		}
+		if tr.State != protocol.TransferPending {
+			delete(d.transfers, tr.ID)
+			return nil
+		}
+		if tr.To.ID != facts.Me || tr.Kind == "takeover" || d.transfers[tr.ID] {
+			return nil
+		}
+		d.transfers[tr.ID] = true
+		body := fmt.Sprintf(t.visitor, name(tr.Visitor))
+		if c := strings.TrimSpace(tr.Comment); c != "" {
+			body += "\n" + fmt.Sprintf(t.comment, c)
+		}
+		return []Note{{Kind: KindTransfer, Title: fmt.Sprintf(t.transferFrom, name(tr.From.Name)), Body: body,
+			Session: tr.Session, Transfer: tr.ID, Urgent: true,
+			Actions: []Action{{ActionAccept, t.accept}, {ActionOpen, t.open}}}}
+
+	case protocol.EvQueue:
+		var q protocol.QueueEvent
+		if json.Unmarshal(f.Data, &q) != nil {
+			return nil
+		}
+		known := d.waitingLocked(q.Channel)
+		var fresh []protocol.QueueItem
+		now := make(map[string]bool, len(q.Items))
+		for _, it := range q.Items {
+			now[it.Session] = true
+			if !known[it.Session] {
+				fresh = append(fresh, it)
+			}
+		}
+		d.queues[q.Channel] = now
+		if len(fresh) == 0 || !d.chatty(facts, q.Channel, false) {
+			return nil
+		}
+		if len(fresh) > maxSingles {
+			return []Note{{Kind: KindWaiting, Title: fmt.Sprintf(t.manyWaiting, len(fresh)), Body: d.channelName(q.Channel),
+				Actions: []Action{{ActionOpen, t.open}}}}
+		}
+		var out []Note
+		for _, it := range fresh {
+			body := name(it.Visitor)
+			if qs := strings.TrimSpace(it.Question); qs != "" {
+				body += ": " + qs
+			}
+			out = append(out, Note{Kind: KindWaiting, Title: fmt.Sprintf(t.newWaiting, d.channelName(q.Channel)), Body: body,
+				Session: it.Session, Actions: []Action{{ActionOpen, t.open}}})
+		}
+		return out
+
+	case protocol.EvWarning:
+		var w protocol.WarningEvent
+		if json.Unmarshal(f.Data, &w) != nil {
+			return nil
+		}
+		mins := max(1, (w.Waited+30)/60)
+		if w.Level == "manager" {
+			if !d.chatty(facts, w.Channel, true) {
+				return nil
+			}
+			return []Note{{Kind: KindWarning, Title: fmt.Sprintf(t.unanswered, name(w.Visitor), mins),
+				Body: d.channelName(w.Channel), Session: w.Session, Actions: []Action{{ActionOpen, t.open}}}}
+		}
+		if !d.chatty(facts, w.Channel, false) {
+			return nil
+		}
+		return []Note{{Kind: KindWarning, Title: fmt.Sprintf(t.stillWaiting, mins),
+			Body: fmt.Sprintf("%s · %s", name(w.Visitor), d.channelName(w.Channel)), Session: w.Session,
+			Actions: []Action{{ActionOpen, t.open}}}}
+	}
+	return nil
+}
+
+// chatty: new chats and warnings interrupt only a Present agent who has not
+// muted the desk and has the permission that asks for them.
+func (d *Decider) chatty(f Facts, channel string, manager bool) bool {
+	if f.Status != protocol.StatusPresent || f.Muted {
+		return false
+	}
+	if manager {
+		return f.can(channel, "manage")
+	}
+	return f.can(channel, "notify")
+}
+
+func (d *Decider) channelName(key string) string {
+	if n := d.names[key]; n != "" {
+		return n
+	}
+	return key
+}
+
+func name(s string) string {
+	if s = strings.TrimSpace(s); s == "" {
+		return "?"
+	}
+	return s
+}

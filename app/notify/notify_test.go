@@ -1,0 +1,152 @@
+package notify
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"switchboard/backend/protocol"
+)
+
+func frame(ev string, data any) protocol.ServerFrame {
+	b, _ := json.Marshal(data)
+	return protocol.ServerFrame{Ev: ev, Data: b}
+}
+
+const me = 2
+
+var present = Facts{Me: me, Status: "present", Perms: map[string][]string{"support": {"respond", "notify"}, "sales": {"respond"}}}
+
+func offer(id int64, to int64, state string) protocol.ServerFrame {
+	return frame(protocol.EvTransfer, protocol.TransferInfo{ID: id, Session: "s-1", Channel: "support", Kind: "transfer",
+		From: protocol.AgentInfo{ID: 1, Name: "Anna"}, To: protocol.AgentInfo{ID: to, Name: "Bertil"},
+		Comment: "Knows the courier", State: state, Visitor: "Vera"})
+}
+
+func queue(channel string, sessions ...string) protocol.ServerFrame {
+	q := protocol.QueueEvent{Channel: channel}
+	for _, s := range sessions {
+		q.Items = append(q.Items, protocol.QueueItem{Session: s, Channel: channel, Visitor: "V-" + s, Question: "Q?"})
+	}
+	return frame(protocol.EvQueue, q)
+}
+
+func TestTransferAlwaysOnceWithActions(t *testing.T) {
+	t.Parallel()
+	d := New()
+	// Muted and Away: a transfer still needs an answer.
+	facts := Facts{Me: me, Status: "away", Muted: true}
+	notes := d.Event(offer(7, me, "pending"), facts)
+	if len(notes) != 1 {
+		t.Fatalf("notes = %+v", notes)
+	}
+	n := notes[0]
+	if n.Kind != KindTransfer || n.Transfer != 7 || n.Session != "s-1" || !n.Urgent ||
+		!strings.Contains(n.Title, "Anna") || !strings.Contains(n.Body, "Vera") || !strings.Contains(n.Body, "Knows the courier") {
+		t.Fatalf("note = %+v", n)
+	}
+	if len(n.Actions) != 2 || n.Actions[0] != (Action{"accept", "Accept"}) || n.Actions[1] != (Action{"open", "Open"}) {
+		t.Fatalf("actions = %+v", n.Actions)
+	}
+	// The same offer again (a snapshot resent) is not news.
+	if notes := d.Event(offer(7, me, "pending"), facts); len(notes) != 0 {
+		t.Fatalf("repeat: %+v", notes)
+	}
+	// Someone else's transfer, and resolutions, say nothing.
+	if notes := d.Event(offer(8, 3, "pending"), facts); len(notes) != 0 {
+		t.Fatalf("other receiver: %+v", notes)
+	}
+	if notes := d.Event(offer(7, me, "rejected"), facts); len(notes) != 0 {
+		t.Fatalf("resolved: %+v", notes)
+	}
+}
+
+func TestWelcomeTransfersAreNotNews(t *testing.T) {
+	t.Parallel()
+	d := New()
+	d.Welcome(protocol.AgentWelcome{Transfers: []protocol.TransferInfo{{ID: 7, State: "pending"}}})
+	if notes := d.Event(offer(7, me, "pending"), present); len(notes) != 0 {
+		t.Fatalf("notes = %+v", notes)
+	}
+}
+
+func TestQueueGrowth(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name  string
+		facts Facts
+		ch    string
+		want  int
+	}{
+		{"present with notify", present, "support", 1},
+		{"away", Facts{Me: me, Status: "away", Perms: present.Perms}, "support", 0},
+		{"muted", Facts{Me: me, Status: "present", Muted: true, Perms: present.Perms}, "support", 0},
+		{"no notify permission", present, "sales", 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			d := New()
+			d.Welcome(protocol.AgentWelcome{
+				Channels: []protocol.ChannelInfo{{Key: "support", Name: "Support"}},
+				Queue:    []protocol.QueueItem{{Session: "s-1", Channel: tc.ch}},
+			})
+			notes := d.Event(queue(tc.ch, "s-1", "s-2"), tc.facts)
+			if len(notes) != tc.want {
+				t.Fatalf("notes = %+v", notes)
+			}
+			if tc.want == 1 && (notes[0].Session != "s-2" || notes[0].Body != "V-s-2: Q?" || notes[0].Title != "New chat waiting in Support") {
+				t.Fatalf("note = %+v", notes[0])
+			}
+			// Shrinking, or the same list again, is not news.
+			if notes := d.Event(queue(tc.ch, "s-2"), tc.facts); len(notes) != 0 {
+				t.Fatalf("shrink: %+v", notes)
+			}
+		})
+	}
+}
+
+func TestManyNewChatsMakeOneNote(t *testing.T) {
+	t.Parallel()
+	d := New()
+	notes := d.Event(queue("support", "a", "b", "c", "d", "e"), present)
+	if len(notes) != 1 || notes[0].Title != "5 new chats waiting" {
+		t.Fatalf("notes = %+v", notes)
+	}
+}
+
+func TestWarnings(t *testing.T) {
+	t.Parallel()
+	warn := func(level string) protocol.ServerFrame {
+		return frame(protocol.EvWarning, protocol.WarningEvent{Session: "s-1", Channel: "support", Level: level, Visitor: "Vera", Waited: 185})
+	}
+	d := New()
+	if n := d.Event(warn("waiting"), present); len(n) != 1 || n[0].Title != "A chat has waited 3 min" || n[0].Session != "s-1" {
+		t.Fatalf("waiting: %+v", n)
+	}
+	if n := d.Event(warn("waiting"), Facts{Me: me, Status: "present", Muted: true, Perms: present.Perms}); len(n) != 0 {
+		t.Fatalf("muted: %+v", n)
+	}
+	// A manager warning needs manage.
+	if n := d.Event(warn("manager"), present); len(n) != 0 {
+		t.Fatalf("manager without manage: %+v", n)
+	}
+	boss := Facts{Me: me, Status: "present", Perms: map[string][]string{"support": {"manage"}}, Lang: "sv"}
+	if n := d.Event(warn("manager"), boss); len(n) != 1 || n[0].Title != "Ingen har svarat Vera på 3 min" {
+		t.Fatalf("manager: %+v", n)
+	}
+}
+
+func TestIgnoresOtherAndBrokenEvents(t *testing.T) {
+	t.Parallel()
+	d := New()
+	for _, f := range []protocol.ServerFrame{
+		{Ev: protocol.EvEntry, Data: []byte(`{}`)},
+		{Ev: protocol.EvTransfer, Data: []byte(`nope`)},
+		{Ev: protocol.EvQueue, Data: []byte(`[]`)},
+		{Ev: protocol.EvWarning},
+	} {
+		if n := d.Event(f, present); len(n) != 0 {
+			t.Errorf("%s: %+v", f.Ev, n)
+		}
+	}
+}

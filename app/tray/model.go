@@ -1,0 +1,178 @@
+// Package tray is the tray icon's menu model: from what the desk knows
+// (status, connection, incoming transfers, permissions, counts) it builds the
+// menu items, the tooltip and which icon to show. It is pure; a thin adapter
+// (package tray/native) puts the model on screen.
+package tray
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// Transfer is a transfer offered to this agent, waiting for an answer.
+type Transfer struct {
+	ID      int64
+	Session string
+	From    string // the sender's name
+	Visitor string
+	Comment string
+}
+
+// State is what the menu is built from.
+type State struct {
+	Status       string // present, away (the agent's choice)
+	Conn         string // offline, connecting, connected, reconnecting, auth_failed
+	Transfers    []Transfer
+	CanDashboard bool // listen or manage in some channel
+	Chats        int  // active chats owned
+	Waiting      int  // visitors waiting in the agent's channels
+}
+
+// Icon names one of the tray icons.
+type Icon string
+
+const (
+	IconOffline  Icon = "offline"
+	IconPresent  Icon = "present"
+	IconAway     Icon = "away"
+	IconTransfer Icon = "transfer" // a transfer waits for an answer
+)
+
+// Item IDs. Transfer items are "transfer:<id>".
+const (
+	IDOpen      = "open"
+	IDPresent   = "present"
+	IDAway      = "away"
+	IDDashboard = "dashboard"
+	IDQuit      = "quit"
+	IDSeparator = "-"
+
+	transferPrefix = "transfer:"
+)
+
+// Item is one menu entry.
+type Item struct {
+	ID        string
+	Label     string
+	Checkable bool // a check mark shows Checked
+	Checked   bool
+	Enabled   bool
+}
+
+// Separator reports whether the item is a separator line.
+func (it Item) Separator() bool { return it.ID == IDSeparator }
+
+// Menu is the whole tray: items, tooltip, icon.
+type Menu struct {
+	Items   []Item
+	Tooltip string
+	Icon    Icon
+}
+
+// maxComment keeps a transfer's menu line readable.
+const maxComment = 40
+
+// Build makes the menu for s.
+func Build(s State) Menu {
+	online := s.Conn == "connected"
+	sep := Item{ID: IDSeparator}
+	items := []Item{
+		{ID: IDOpen, Label: "Open Switchboard", Enabled: true},
+		sep,
+		{ID: IDPresent, Label: "Present", Checkable: true, Checked: online && s.Status == "present", Enabled: online},
+		{ID: IDAway, Label: "Away", Checkable: true, Checked: online && s.Status == "away", Enabled: online},
+	}
+	if len(s.Transfers) > 0 {
+		items = append(items, sep)
+		for _, t := range s.Transfers {
+			items = append(items, Item{ID: TransferID(t.ID), Label: TransferLabel(t), Enabled: true})
+		}
+	}
+	items = append(items, sep)
+	if s.CanDashboard {
+		items = append(items, Item{ID: IDDashboard, Label: "Dashboard", Enabled: online})
+	}
+	items = append(items, Item{ID: IDQuit, Label: "Quit", Enabled: true})
+	return Menu{Items: items, Tooltip: Tooltip(s), Icon: IconFor(s)}
+}
+
+// TransferID is the item ID of a transfer.
+func TransferID(id int64) string { return transferPrefix + strconv.FormatInt(id, 10) }
+
+// ParseTransferID returns the transfer of an item ID, if it is one.
+func ParseTransferID(itemID string) (int64, bool) {
+	rest, ok := strings.CutPrefix(itemID, transferPrefix)
+	if !ok {
+		return 0, false
+	}
+	id, err := strconv.ParseInt(rest, 10, 64)
+	return id, err == nil
+}
+
+// TransferLabel: "Transfer from Anna: Vera (knows the courier)".
+func TransferLabel(t Transfer) string {
+	from, visitor := orDash(t.From), orDash(t.Visitor)
+	label := fmt.Sprintf("Transfer from %s: %s", from, visitor)
+	if c := strings.Join(strings.Fields(t.Comment), " "); c != "" {
+		if utf8.RuneCountInString(c) > maxComment {
+			c = string([]rune(c)[:maxComment-1]) + "…"
+		}
+		label += " (" + c + ")"
+	}
+	return label
+}
+
+func orDash(s string) string {
+	if s = strings.TrimSpace(s); s == "" {
+		return "?"
+	}
+	return s
+}
+
+// IconFor: not connected beats everything; then a waiting transfer; then
+// the agent's status.
+func IconFor(s State) Icon {
+	switch {
+	case s.Conn != "connected":
+		return IconOffline
+	case len(s.Transfers) > 0:
+		return IconTransfer
+	case s.Status == "away":
+		return IconAway
+	default:
+		return IconPresent
+	}
+}
+
+// Tooltip: "Switchboard: Present · 2 chats · 3 waiting · 1 transfer".
+func Tooltip(s State) string {
+	var head string
+	switch s.Conn {
+	case "connected":
+		head = "Present"
+		if s.Status == "away" {
+			head = "Away"
+		}
+	case "connecting":
+		return "Switchboard: connecting…"
+	case "reconnecting":
+		return "Switchboard: reconnecting…"
+	default:
+		return "Switchboard: offline"
+	}
+	parts := []string{"Switchboard: " + head}
+	parts = append(parts, plural(s.Chats, "chat", "chats"), fmt.Sprintf("%d waiting", s.Waiting))
+	if n := len(s.Transfers); n > 0 {
+		parts = append(parts, plural(n, "transfer", "transfers"))
+	}
+	return strings.Join(parts, " · ")
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.Itoa(n) + " " + many
+}
