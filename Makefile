@@ -18,7 +18,7 @@ VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.0.
 # and for testing it headless (Xvfb, a window manager, xdotool, ImageMagick,
 # D-Bus), plus Chromium for the browser tests.
 DEB_PACKAGES := gcc pkg-config curl libgtk-3-dev libwebkit2gtk-4.0-dev \
-	xvfb xauth xdotool imagemagick chromium dbus-x11 openbox
+	xvfb xauth xdotool imagemagick chromium dbus dbus-x11 openbox
 
 ##@ Setup
 

@@ -2,10 +2,13 @@ package relay
 
 import (
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"net/http"
+	"strconv"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gorilla/websocket"
 	"golang.org/x/time/rate"
@@ -18,9 +21,9 @@ import (
 // It has one read pump (this goroutine handles its commands) and one write
 // pump draining a bounded queue.
 type conn struct {
-	srv  *Server
-	ws   *websocket.Conn
-	send chan []byte
+	srv *Server
+	ws  *websocket.Conn
+	q   sendQueue
 	// inflight bounds this connection's commands waiting for their commit.
 	inflight chan struct{}
 
@@ -37,17 +40,88 @@ type conn struct {
 	// Guarded by srv.mu: per session, the highest seq queued to this client,
 	// and sessions being caught up from the store.
 	seen     map[chat.SessionID]uint64
-	catching map[chat.SessionID]*catchup
+	catching map[chat.SessionID]struct{}
 }
 
-type catchup struct {
-	buf []pendingEntry // live entries that arrived meanwhile
+// sendQueue holds the frames waiting for the write pump. It is a slice
+// rather than a channel so that an idle connection holds no buffer: memory
+// follows the backlog, which is bounded by the send-queue limit.
+type sendQueue struct {
+	mu      sync.Mutex
+	frames  [][]byte
+	dead    bool          // full once, or closing: nothing more is queued
+	wake    chan struct{} // the pump has frames to write
+	drained chan struct{} // closed when the pump is done after stop
+	stopped bool
 }
 
-type pendingEntry struct {
-	seq   uint64
-	staff bool
-	frame []byte
+type pushResult int
+
+const (
+	pushed pushResult = iota
+	pushFull
+	pushDropped
+)
+
+func (q *sendQueue) init() {
+	q.wake = make(chan struct{}, 1)
+	q.drained = make(chan struct{})
+}
+
+func (q *sendQueue) push(frame []byte, limit int) pushResult {
+	q.mu.Lock()
+	if q.dead {
+		q.mu.Unlock()
+		return pushDropped
+	}
+	if len(q.frames) >= limit {
+		q.dead = true
+		q.mu.Unlock()
+		return pushFull
+	}
+	q.frames = append(q.frames, frame)
+	first := len(q.frames) == 1
+	q.mu.Unlock()
+	if first {
+		select {
+		case q.wake <- struct{}{}:
+		default:
+		}
+	}
+	return pushed
+}
+
+// take swaps the queued frames for spare (emptied) and returns them.
+func (q *sendQueue) take(spare [][]byte) [][]byte {
+	q.mu.Lock()
+	out := q.frames
+	q.frames = spare[:0]
+	q.mu.Unlock()
+	return out
+}
+
+func (q *sendQueue) len() int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return len(q.frames)
+}
+
+// stop refuses further frames; the pump writes what is queued, then closes
+// drained.
+func (q *sendQueue) stop() {
+	q.mu.Lock()
+	q.dead, q.stopped = true, true
+	q.mu.Unlock()
+	select {
+	case q.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (q *sendQueue) isStopped() bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.stopped
 }
 
 func (s *Server) checkOrigin(r *http.Request) bool {
@@ -84,60 +158,150 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	}
 	c := &conn{
 		srv: s, ws: ws,
-		send:     make(chan []byte, s.cfg.SendQueue),
 		inflight: make(chan struct{}, s.cfg.InFlight),
 		closed:   make(chan struct{}),
 		seen:     make(map[chat.SessionID]uint64),
-		catching: make(map[chat.SessionID]*catchup),
 	}
+	c.q.init()
 	s.conns.Add(1)
 	s.live.Add(1)
+	// Both pumps get goroutines of their own and the handler returns, so
+	// that net/http's per-request state (its buffered reader and writer, the
+	// handler goroutine's grown stack) is freed rather than held for the
+	// connection's life.
 	go c.writePump()
-	c.readPump()
+	go c.readPump()
 }
 
 // enqueue hands a frame to the write pump. A client whose queue is full is
 // too slow: it is cut off rather than allowed to hold anyone else up. It
 // reconnects and resumes what it missed.
 func (c *conn) enqueue(frame []byte) {
-	select {
-	case <-c.closed:
-	case c.send <- frame:
-	default:
+	if c.q.push(frame, c.srv.cfg.SendQueue) == pushFull {
 		c.srv.metrics.slowKilled.Add(1)
 		go c.closeWith(websocket.ClosePolicyViolation, "too slow: send queue full")
 	}
 }
 
+// closeWith says goodbye with a close code and closes the socket. For an
+// orderly close (going away, logged out, the client left) the write pump
+// first sends what is queued, for at most a second. A client cut off for
+// its own fault (too slow, flooding, a frame too large) gets nothing more
+// but the close frame, and WriteWait to read its way to it: a client that
+// stopped reading learns why it was closed if it reads again in time.
 func (c *conn) closeWith(code int, reason string) {
 	c.closeOnce.Do(func() {
-		msg := websocket.FormatCloseMessage(code, reason)
-		_ = c.ws.WriteControl(websocket.CloseMessage, msg, time.Now().Add(time.Second))
+		wait := time.Second
+		switch code {
+		case websocket.ClosePolicyViolation, websocket.CloseMessageTooBig:
+			wait = c.srv.cfg.WriteWait
+		case websocket.CloseAbnormalClosure, websocket.CloseInternalServerErr:
+		default:
+			c.q.stop()
+			select {
+			case <-c.q.drained:
+			case <-time.After(time.Second):
+			}
+		}
 		close(c.closed)
+		msg := websocket.FormatCloseMessage(code, reason)
+		_ = c.ws.WriteControl(websocket.CloseMessage, msg, time.Now().Add(wait))
 		_ = c.ws.Close()
 	})
 }
 
+// writeChunk is how many bytes of frames the write pump hands the kernel at
+// once. Writing every queued frame in one system call rather than one call
+// per frame is most of what fan-out costs.
+const writeChunk = 64 << 10
+
+var writeBufs = sync.Pool{New: func() any { b := make([]byte, 0, writeChunk); return &b }}
+
+// writePump writes queued frames as websocket text frames, all it finds
+// waiting in one go. It frames them itself (a server frame is a 2-10 byte
+// header and the payload, unmasked and uncompressed) and writes straight to
+// the socket; gorilla still writes control frames (ping, pong, close), and
+// the socket serialises each whole write, so frames never interleave.
 func (c *conn) writePump() {
+	defer close(c.q.drained)
 	ping := time.NewTicker(c.srv.cfg.PingInterval)
 	defer ping.Stop()
+	var batch [][]byte
 	for {
 		select {
 		case <-c.closed:
 			return
-		case frame := <-c.send:
-			_ = c.ws.SetWriteDeadline(time.Now().Add(c.srv.cfg.WriteWait))
-			if err := c.ws.WriteMessage(websocket.TextMessage, frame); err != nil {
-				c.closeWith(websocket.CloseAbnormalClosure, "write failed")
-				return
-			}
 		case <-ping.C:
 			if err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(c.srv.cfg.WriteWait)); err != nil {
 				c.closeWith(websocket.CloseAbnormalClosure, "ping failed")
 				return
 			}
+			continue
+		case <-c.q.wake:
+		}
+		for {
+			batch = c.q.take(batch)
+			if len(batch) == 0 {
+				break
+			}
+			err := c.writeFrames(batch)
+			clear(batch)
+			if cap(batch) > 64 {
+				batch = nil // a burst passed: do not keep its backing array
+			}
+			if err != nil {
+				c.closeWith(websocket.CloseAbnormalClosure, "write failed")
+				return
+			}
+		}
+		if c.q.isStopped() {
+			return
 		}
 	}
+}
+
+func (c *conn) writeFrames(frames [][]byte) error {
+	select {
+	case <-c.closed:
+		return nil
+	default:
+	}
+	nc := c.ws.NetConn()
+	_ = nc.SetWriteDeadline(time.Now().Add(c.srv.cfg.WriteWait))
+	bp := writeBufs.Get().(*[]byte)
+	buf := (*bp)[:0]
+	defer func() {
+		if cap(buf) <= 4*writeChunk {
+			*bp = buf[:0]
+			writeBufs.Put(bp)
+		}
+	}()
+	for _, f := range frames {
+		if len(buf) > 0 && len(buf)+len(f)+10 > writeChunk {
+			if _, err := nc.Write(buf); err != nil {
+				return err
+			}
+			buf = buf[:0]
+		}
+		buf = appendFrame(buf, f)
+	}
+	_, err := nc.Write(buf)
+	return err
+}
+
+// appendFrame appends one final, unmasked text frame (RFC 6455, 5.2).
+func appendFrame(b, payload []byte) []byte {
+	const finText = 0x80 | websocket.TextMessage
+	switch n := len(payload); {
+	case n <= 125:
+		b = append(b, finText, byte(n))
+	case n <= 0xFFFF:
+		b = append(b, finText, 126, byte(n>>8), byte(n))
+	default:
+		b = append(b, finText, 127)
+		b = binary.BigEndian.AppendUint64(b, uint64(n))
+	}
+	return append(b, payload...)
 }
 
 // maxRefusals: a client refused this many times in a row by the rate limit
@@ -231,6 +395,9 @@ func (c *conn) reply(id string, data any, perr *protocol.Error) {
 }
 
 func encodeReply(id string, data any, perr *protocol.Error) []byte {
+	if ack, ok := data.(protocol.MessageAck); ok && perr == nil {
+		return appendAckReply(make([]byte, 0, 48+len(id)), id, ack)
+	}
 	r := protocol.Reply{Re: id, OK: perr == nil, Data: data, Error: perr}
 	b, err := json.Marshal(r)
 	if err != nil {
@@ -244,6 +411,129 @@ func encodeEvent(ev string, session chat.SessionID, seq uint64, data any) []byte
 	return b
 }
 
+// The two frames of every message, its ack and its entry event, are written
+// by hand: they are most of what the relay encodes, and encoding/json's
+// reflection was a tenth of its time. The output is byte for byte what
+// encoding/json writes for the same values (encode_test.go checks).
+
+// appendAckReply is encodeReply of a MessageAck.
+func appendAckReply(b []byte, id string, ack protocol.MessageAck) []byte {
+	b = append(b, `{"re":`...)
+	b = appendJSONString(b, id)
+	b = append(b, `,"ok":true,"data":{"seq":`...)
+	b = strconv.AppendUint(b, ack.Seq, 10)
+	if ack.Duplicate {
+		b = append(b, `,"duplicate":true`...)
+	}
+	return append(b, `}}`...)
+}
+
+// encodeEntry is encodeEvent(EvEntry, sid, e.Seq, chat.EntryInfo(e)).
+func encodeEntry(sid chat.SessionID, e chat.Entry) []byte {
+	b := make([]byte, 0, 256+len(sid)+len(e.AuthorName)+len(e.ClientID)+len(e.Text))
+	b = append(b, `{"ev":"entry"`...)
+	if sid != "" {
+		b = append(b, `,"session":`...)
+		b = appendJSONString(b, string(sid))
+	}
+	if e.Seq != 0 {
+		b = append(b, `,"seq":`...)
+		b = strconv.AppendUint(b, e.Seq, 10)
+	}
+	b = append(b, `,"data":{"seq":`...)
+	b = strconv.AppendUint(b, e.Seq, 10)
+	b = append(b, `,"at":"`...)
+	b, err := e.At.AppendText(b) // what MarshalJSON writes, unquoted
+	if err != nil {
+		return encodeEvent(protocol.EvEntry, sid, e.Seq, chat.EntryInfo(e)) // a year past 9999: json says so
+	}
+	b = append(b, `","kind":`...)
+	b = appendJSONString(b, e.Kind)
+	b = append(b, `,"from":{"kind":`...)
+	b = appendJSONString(b, e.AuthorKind)
+	if e.Author != 0 {
+		b = append(b, `,"id":`...)
+		b = strconv.AppendInt(b, int64(e.Author), 10)
+	}
+	if e.AuthorName != "" {
+		b = append(b, `,"name":`...)
+		b = appendJSONString(b, e.AuthorName)
+	}
+	b = append(b, '}')
+	if e.ClientID != "" {
+		b = append(b, `,"client_id":`...)
+		b = appendJSONString(b, e.ClientID)
+	}
+	b = append(b, `,"text":`...)
+	b = appendJSONString(b, e.Text)
+	if e.Staff {
+		b = append(b, `,"staff":true`...)
+	}
+	return append(b, `}}`...)
+}
+
+// jsonSafe: ASCII bytes encoding/json writes as they are (HTML-safe set).
+var jsonSafe = func() (t [utf8.RuneSelf]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\' && c != '<' && c != '>' && c != '&'
+	}
+	return t
+}()
+
+// appendJSONString quotes s as encoding/json does (HTML-safe: <, > and &
+// escaped; invalid UTF-8 as U+FFFD; U+2028 and U+2029 escaped).
+func appendJSONString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		if c := s[i]; c < utf8.RuneSelf {
+			if jsonSafe[c] {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xF])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
+
 // done releases one in-flight slot.
 func (c *conn) done() {
 	select {
@@ -255,11 +545,11 @@ func (c *conn) done() {
 // --- log delivery: no gap, no duplicate -----------------------------------
 
 // deliverEntry queues one log entry to this client, in seq order. A seq that
-// is not the next one it expects starts a catch-up from the store; entries
-// arriving meanwhile wait in order. Caller holds srv.mu.
+// is not the next one it expects starts a catch-up from the store; while it
+// runs, live entries of that session are left to it (the store has them:
+// everything delivered is committed first). Caller holds srv.mu.
 func (c *conn) deliverEntry(sid chat.SessionID, seq uint64, staff bool, frame []byte) {
-	if cu := c.catching[sid]; cu != nil {
-		cu.buf = append(cu.buf, pendingEntry{seq, staff, frame})
+	if _, ok := c.catching[sid]; ok {
 		return
 	}
 	last := c.seen[sid]
@@ -272,45 +562,79 @@ func (c *conn) deliverEntry(sid chat.SessionID, seq uint64, staff bool, frame []
 			c.enqueue(frame)
 		}
 	default:
-		c.catching[sid] = &catchup{buf: []pendingEntry{{seq, staff, frame}}}
-		go c.srv.catchUp(c, sid, last, seq-1)
+		c.startCatchUp(sid)
 	}
 }
 
 // sync brings this client up to the session's durable seq. Caller holds srv.mu.
 func (c *conn) sync(sid chat.SessionID) {
-	if c.catching[sid] != nil {
+	if _, ok := c.catching[sid]; ok {
 		return
 	}
-	last, upto := c.seen[sid], c.srv.committed[sid]
-	if upto > last {
-		c.catching[sid] = &catchup{}
-		go c.srv.catchUp(c, sid, last, upto)
+	if c.srv.committed[sid] > c.seen[sid] {
+		c.startCatchUp(sid)
 	}
 }
 
-// catchUp reads (after, upto] from the store and queues it, then what arrived
-// live meanwhile.
-func (s *Server) catchUp(c *conn, sid chat.SessionID, after, upto uint64) {
-	entries, err := s.store.Entries(context.Background(), sid, after, 0)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	cu := c.catching[sid]
-	delete(c.catching, sid)
-	if err != nil {
-		s.log.Warn("catch-up read failed; client will resume on reconnect", "session", sid, "err", err)
-		go c.closeWith(websocket.CloseInternalServerErr, "catch-up failed")
-		return
+// startCatchUp: caller holds srv.mu.
+func (c *conn) startCatchUp(sid chat.SessionID) {
+	if c.catching == nil {
+		c.catching = make(map[chat.SessionID]struct{})
 	}
-	for _, e := range entries {
-		if e.Seq > upto {
-			break
-		}
-		c.deliverEntry(sid, e.Seq, e.Staff, encodeEvent(protocol.EvEntry, sid, e.Seq, chat.EntryInfo(e)))
+	c.catching[sid] = struct{}{}
+	go c.srv.catchUp(c, sid)
+}
+
+// catchUp reads what the client misses of a session from the store, a page
+// at a time, until it holds everything committed; then live delivery takes
+// over, under the same lock, so nothing falls between. It queues a page only
+// when the client's queue is at most half full: a long log (the whole chat,
+// for the receiver of a transfer) is paced by the client's reading instead
+// of overflowing its queue.
+func (s *Server) catchUp(c *conn, sid chat.SessionID) {
+	page := min(256, max(s.cfg.SendQueue/4, 1))
+	finish := func() {
+		delete(c.catching, sid)
 	}
-	if cu != nil {
-		for _, p := range cu.buf {
-			c.deliverEntry(sid, p.seq, p.staff, p.frame)
+	for {
+		for c.q.len() > s.cfg.SendQueue/2 {
+			select {
+			case <-c.closed:
+				s.mu.Lock()
+				finish()
+				s.mu.Unlock()
+				return
+			case <-time.After(2 * time.Millisecond):
+			}
 		}
+		s.mu.Lock()
+		after := c.seen[sid]
+		s.mu.Unlock()
+		entries, err := s.store.Entries(context.Background(), sid, after, page)
+		s.mu.Lock()
+		if err != nil {
+			finish()
+			s.mu.Unlock()
+			s.log.Warn("catch-up read failed; client will resume on reconnect", "session", sid, "err", err)
+			go c.closeWith(websocket.CloseInternalServerErr, "catch-up failed")
+			return
+		}
+		for _, e := range entries {
+			if e.Seq != c.seen[sid]+1 {
+				continue
+			}
+			c.seen[sid] = e.Seq
+			if !(e.Staff && c.role == protocol.RoleVisitor) {
+				c.enqueue(encodeEntry(sid, e))
+			}
+		}
+		// Entries committed after the read went by live while we were
+		// catching up: read again until nothing committed is missing.
+		if len(entries) == 0 || c.seen[sid] >= s.committed[sid] {
+			finish()
+			s.mu.Unlock()
+			return
+		}
+		s.mu.Unlock()
 	}
 }

@@ -7,16 +7,23 @@ import (
 	"switchboard/backend/protocol"
 )
 
-// deliver fans committed effects out to the clients concerned. Caller holds
-// s.mu; every effect here is already durable.
-func (s *Server) deliver(fx []chat.Effect) {
+// deliver fans committed effects out to the clients concerned. entries holds
+// the encoded frames of fx's EntryAdded effects, in order, possibly followed
+// by those of later effects; deliver returns what it did not use. Caller
+// holds s.mu; every effect here is already durable.
+func (s *Server) deliver(fx []chat.Effect, entries [][]byte) [][]byte {
 	now := s.now()
 	for _, e := range fx {
 		switch e := e.(type) {
 		case chat.EntryAdded:
 			s.committed[e.Session] = e.Entry.Seq
 			s.metrics.delivered.Add(1)
-			frame := encodeEvent(protocol.EvEntry, e.Session, e.Entry.Seq, chat.EntryInfo(e.Entry))
+			var frame []byte
+			if len(entries) > 0 {
+				frame, entries = entries[0], entries[1:]
+			} else {
+				frame = encodeEntry(e.Session, e.Entry)
+			}
 			for _, a := range s.desk.RecipientsOf(e.Session) {
 				for c := range s.agentConns[a] {
 					c.deliverEntry(e.Session, e.Entry.Seq, e.Entry.Staff, frame)
@@ -86,6 +93,7 @@ func (s *Server) deliver(fx []chat.Effect) {
 			}
 		}
 	}
+	return entries
 }
 
 func (s *Server) toAgent(a chat.AgentID, frame []byte) {

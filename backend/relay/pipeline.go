@@ -100,10 +100,16 @@ func (p *pipeline) close() {
 // maxBatch bounds one group commit.
 const maxBatch = 1024
 
-// commitLoop is the only writer: it takes every job waiting, commits all their
-// effects in one transaction, then delivers them in order. Group commit is what
-// lets one fsync carry hundreds of messages.
+// commitLoop is the only writer: it takes every job waiting and commits all
+// their effects in one transaction (group commit is what lets one fsync carry
+// hundreds of messages), then hands the batch to deliverLoop and goes on to
+// commit the next one while the first is fanned out. Batches are delivered
+// in the order they were committed, and only after their commit.
 func (s *Server) commitLoop() {
+	committed := make(chan []*job, 1)
+	delivered := make(chan struct{})
+	go func() { defer close(delivered); s.deliverLoop(committed) }()
+	defer func() { close(committed); <-delivered }()
 	var all []chat.Effect
 	for {
 		batch := s.pipe.take(maxBatch)
@@ -122,17 +128,38 @@ func (s *Server) commitLoop() {
 			}
 			s.metrics.commit(len(batch), time.Since(start))
 		}
+		clear(all) // the jobs keep their effects; drop this batch's references
+		committed <- batch
+	}
+}
+
+// deliverLoop fans committed batches out, in order. It encodes the batch's
+// log entries before taking the server lock, so that the lock, which every
+// read pump needs to decide a command, is held only for routing.
+func (s *Server) deliverLoop(committed <-chan []*job) {
+	var frames [][]byte
+	for batch := range committed {
+		frames = frames[:0]
+		for _, j := range batch {
+			for _, e := range j.fx {
+				if e, ok := e.(chat.EntryAdded); ok {
+					frames = append(frames, encodeEntry(e.Session, e.Entry))
+				}
+			}
+		}
 		s.mu.Lock()
+		next := frames
 		for _, j := range batch {
 			if j.pre != nil {
 				j.pre()
 			}
-			s.deliver(j.fx)
+			next = s.deliver(j.fx, next)
 			if j.post != nil {
 				j.post()
 			}
 		}
 		s.mu.Unlock()
+		clear(frames)
 		for _, j := range batch {
 			if j.done != nil {
 				close(j.done)

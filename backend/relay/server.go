@@ -72,8 +72,13 @@ func New(cfg Config, st store.Store, log *slog.Logger) (*Server, error) {
 	}
 	s.pipe.init()
 	s.upgrader = websocket.Upgrader{
-		ReadBufferSize:  4096,
-		WriteBufferSize: 4096,
+		// Commands are small; a larger frame is read through the buffer in
+		// pieces. Every connection holds this buffer for its whole life.
+		ReadBufferSize: 1024,
+		// The write pump frames and writes data itself (see writePump), so
+		// gorilla's write buffer only serves the rare NextWriter: pooled,
+		// an idle connection holds none.
+		WriteBufferPool: &sync.Pool{},
 		CheckOrigin:     s.checkOrigin,
 	}
 	return s, nil

@@ -1,70 +1,154 @@
 import { fireEvent, render, screen } from '@testing-library/svelte'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import App from './App.svelte'
-import type { SessionService } from './lib/bridge'
+import { language } from './lib/i18n'
+import { createDesk } from './lib/state/store'
+import { memoryStorage } from './test/desk'
+import { defaultConfig, installFakeBridge, type FakeBridge } from './test/fakeBridge'
+import { session, welcome } from './test/fixtures'
 
-function stubDesktop(service: SessionService) {
-  const listeners = new Map<string, (...data: unknown[]) => void>()
-  window.go = { app: { SessionService: service } }
-  window.runtime = {
-    EventsOn: (event, callback) => {
-      listeners.set(event, callback)
-      return () => listeners.delete(event)
-    },
-  }
-  return listeners
-}
+let bridge: FakeBridge | undefined
+afterEach(() => {
+  bridge?.uninstall()
+  bridge = undefined
+  language.set('en')
+})
 
-async function fillAndSubmit() {
-  await fireEvent.input(screen.getByLabelText('Server address'), { target: { value: 'relay.example.com' } })
-  await fireEvent.input(screen.getByLabelText('Login'), { target: { value: 'ana' } })
+const app = () => render(App, { ctl: createDesk({ storage: memoryStorage(), toastMs: 0 }) })
+const config = (over: Partial<typeof defaultConfig>) => () => ({ ok: true, data: { ...defaultConfig, ...over } })
+
+async function signIn() {
+  await fireEvent.input(await screen.findByLabelText('Login'), { target: { value: 'anna' } })
   await fireEvent.input(screen.getByLabelText('Password'), { target: { value: 'pw' } })
   await fireEvent.click(screen.getByRole('button', { name: 'Sign in' }))
 }
 
-afterEach(() => {
-  delete window.go
-  delete window.runtime
-})
-
 describe('App', () => {
   it('says so when it runs outside the desktop app', async () => {
-    render(App)
+    app()
     expect(screen.getByRole('heading', { level: 1 }).textContent).toBe('Switchboard')
-    expect((await screen.findByRole('status')).textContent).toBe('Not connected to the desktop app.')
+    await vi.waitFor(() => expect(screen.getByText('Not connected to the desktop app.')).toBeTruthy())
   })
 
-  it('shows the version and the view from the Go side', async () => {
-    stubDesktop({
-      Version: async () => '1.2.3',
-      Window: async () => 'dashboard',
-      Login: async () => {},
-    })
-    render(App)
+  it('prefills the server from Config and shows the version', async () => {
+    bridge = installFakeBridge({ Config: config({ server: 'relay.corp.example', login: 'anna' }) })
+    app()
+    expect(((await screen.findByLabelText('Server address')) as HTMLInputElement).value).toBe('relay.corp.example')
+    expect((screen.getByLabelText('Login') as HTMLInputElement).value).toBe('anna')
     expect(await screen.findByText('v1.2.3')).toBeTruthy()
-    expect(await screen.findByText('Dashboard')).toBeTruthy()
-    expect(screen.getByRole('status').textContent).toBe('Not signed in.')
+    expect(bridge.callsOf('Resume')).toEqual([])
   })
 
-  it('calls the bound Login and shows its error in the status line', async () => {
-    const login = vi.fn(async () => {
-      throw 'signing in is not available in this build yet'
+  it('locks a preset server', async () => {
+    bridge = installFakeBridge({ Config: config({ server: 'relay.corp.example', serverLocked: true }) })
+    app()
+    const server = (await screen.findByLabelText('Server address')) as HTMLInputElement
+    expect(server.readOnly).toBe(true)
+    expect(screen.getByTestId('server-lock-note')).toBeTruthy()
+  })
+
+  it('signs in with Login and opens the desk with the welcome', async () => {
+    bridge = installFakeBridge()
+    app()
+    await signIn()
+    expect(bridge.callsOf('Login')).toEqual([[{ server: 'relay.example.com', login: 'anna', password: 'pw', remember: false }]])
+    expect(await screen.findByTestId('session-item')).toBeTruthy()
+    expect(screen.getByTestId('session-item').textContent).toContain('Vera')
+    expect(screen.getByTestId('connection-indicator').dataset.state).toBe('connected')
+  })
+
+  it('shows a refused sign-in inline', async () => {
+    bridge = installFakeBridge({ Login: () => ({ ok: false, error: { code: 'bad_credentials', message: 'bad' } }) })
+    app()
+    await signIn()
+    expect((await screen.findByTestId('login-error')).textContent).toBe('Wrong login or password.')
+    expect(screen.queryByTestId('session-item')).toBeNull()
+  })
+
+  it('shows the relay’s message for other failures', async () => {
+    bridge = installFakeBridge({ Login: () => ({ ok: false, error: { code: 'dial', message: 'relay.example.com: connection refused' } }) })
+    app()
+    await signIn()
+    expect((await screen.findByTestId('login-error')).textContent).toBe('relay.example.com: connection refused')
+  })
+
+  it('resumes with a remembered token', async () => {
+    bridge = installFakeBridge({
+      Config: config({ hasToken: true }),
+      Resume: () => ({ ok: true, data: welcome({ sessions: [session({ visitor: { name: 'Rut' } })] }) }),
     })
-    stubDesktop({ Version: async () => '1.2.3', Window: async () => 'main', Login: login })
-    render(App)
-    await fillAndSubmit()
-
-    expect(login).toHaveBeenCalledWith({ server: 'relay.example.com', login: 'ana', password: 'pw', remember: false })
-    await vi.waitFor(() =>
-      expect(screen.getByRole('status').textContent).toBe('signing in is not available in this build yet'),
-    )
+    app()
+    expect((await screen.findByTestId('session-item')).textContent).toContain('Rut')
+    expect(bridge.callsOf('Resume')).toEqual([[]])
+    expect(bridge.callsOf('Login')).toEqual([])
   })
 
-  it('follows status events from the Go side', async () => {
-    const listeners = stubDesktop({ Version: async () => '1', Window: async () => 'main', Login: async () => {} })
-    render(App)
-    await vi.waitFor(() => expect(listeners.has('session:status')).toBe(true))
-    listeners.get('session:status')!('Relay unreachable, retrying.')
-    await vi.waitFor(() => expect(screen.getByRole('status').textContent).toBe('Relay unreachable, retrying.'))
+  it('falls back to the login form when the token is refused', async () => {
+    bridge = installFakeBridge({
+      Config: config({ hasToken: true }),
+      Resume: () => ({ ok: false, error: { code: 'bad_credentials', message: 'bad' } }),
+    })
+    app()
+    expect((await screen.findByTestId('login-error')).textContent).toContain('no longer valid')
+  })
+
+  it('returns to the login form when the relay refuses the token later', async () => {
+    bridge = installFakeBridge({ Config: config({ hasToken: true }) })
+    app()
+    await screen.findByTestId('session-item')
+    bridge.emit('relay:state', { state: 'auth_failed', error: 'token revoked' })
+    expect((await screen.findByTestId('login-error')).textContent).toBe('token revoked')
+  })
+
+  it('signs out', async () => {
+    bridge = installFakeBridge({ Config: config({ hasToken: true }) })
+    app()
+    await screen.findByTestId('session-item')
+    await fireEvent.click(screen.getByTestId('settings-menu'))
+    await fireEvent.click(screen.getByTestId('sign-out'))
+    expect(bridge.callsOf('Logout')).toEqual([[]])
+    expect(await screen.findByTestId('login-submit')).toBeTruthy()
+  })
+
+  it('speaks Swedish when Config says so', async () => {
+    bridge = installFakeBridge({ Config: config({ language: 'sv' }) })
+    app()
+    expect(await screen.findByRole('button', { name: 'Logga in' })).toBeTruthy()
+    expect(screen.getByLabelText('Lösenord')).toBeTruthy()
+  })
+
+  it('follows the system language on auto', async () => {
+    const spy = vi.spyOn(navigator, 'language', 'get').mockReturnValue('sv-SE')
+    bridge = installFakeBridge({ Config: config({ language: 'auto' }) })
+    app()
+    expect(await screen.findByLabelText('Serveradress')).toBeTruthy()
+    spy.mockRestore()
+  })
+
+  it('shows the dashboard in the dashboard window, with live figures', async () => {
+    bridge = installFakeBridge({ Config: config({ window: 'dashboard' }) })
+    app()
+    expect(await screen.findByRole('heading', { level: 1, name: 'Dashboard' })).toBeTruthy()
+    expect(screen.getByText('Waiting for live figures…')).toBeTruthy()
+    bridge.emit('relay:event', {
+      ev: 'dashboard',
+      data: {
+        at: new Date().toISOString(),
+        overall: { waiting: 4, longest_wait_s: 125, present: 2, active: 6, chats_today: 31 },
+        channels: [],
+        agents: [],
+        sessions: [],
+        transfers: [],
+      },
+    })
+    const tiles = await screen.findAllByTestId('dashboard-tile')
+    expect(tiles.map((t) => t.textContent?.replace(/\s+/g, ' ').trim())).toEqual([
+      '4 Visitors waiting',
+      '2 min Longest wait',
+      '2 Agents Present',
+      '6 Active chats',
+      '31 Chats today',
+    ])
+    expect(screen.queryByTestId('login-submit')).toBeNull()
   })
 })

@@ -55,4 +55,31 @@ describe('LoginForm', () => {
     await fireEvent.submit(container.querySelector('form')!)
     expect(onsubmit).not.toHaveBeenCalled()
   })
+
+  it('shows a locked server read-only, with the note, and signs in to it', async () => {
+    const onsubmit = vi.fn()
+    render(LoginForm, { onsubmit, server: 'chat.corp.example', serverLocked: true, login: 'ana', remember: true })
+    const f = fields()
+    expect(f.server.readOnly).toBe(true)
+    expect(f.server.value).toBe('chat.corp.example')
+    expect(screen.getByTestId('server-lock-note').textContent).toContain('Set by your administrator')
+    expect(f.login.value).toBe('ana')
+    expect(f.remember.checked).toBe(true)
+
+    await fireEvent.input(f.server, { target: { value: 'evil.example' } })
+    await fireEvent.input(f.password, { target: { value: 'pw' } })
+    await fireEvent.click(f.button)
+    expect(onsubmit).toHaveBeenCalledWith({ server: 'chat.corp.example', login: 'ana', password: 'pw', remember: true })
+  })
+
+  it('has no lock note when the server may be changed', () => {
+    render(LoginForm, { onsubmit: vi.fn(), server: 'relay.example.com' })
+    expect(screen.queryByTestId('server-lock-note')).toBeNull()
+    expect(fields().server.readOnly).toBe(false)
+  })
+
+  it('shows an error inline', () => {
+    render(LoginForm, { onsubmit: vi.fn(), error: 'Wrong login or password.' })
+    expect(screen.getByRole('alert').textContent).toBe('Wrong login or password.')
+  })
 })

@@ -1,6 +1,30 @@
 // The only place that knows how the Go side is reached. Inside the desktop
 // app Wails injects window.go (bound services) and window.runtime (events);
-// in a plain browser (vite dev, tests) they are absent or stubbed.
+// in a plain browser (vite dev) they are absent, and in tests they are
+// stubbed (src/test/fakeBridge.ts).
+
+import type { AgentInfo, AgentWelcome, Entry, RequestCreated, SessionInfo, TransferInfo } from './protocol'
+
+/** The uniform answer of every bound Desk method (except Version). */
+export interface Result<T = unknown> {
+  ok: boolean
+  data?: T
+  error?: { code: string; message: string }
+}
+
+export type Language = 'auto' | 'en' | 'sv'
+export type WindowKind = 'main' | 'dashboard'
+
+export interface DeskConfig {
+  server: string
+  serverLocked: boolean
+  login: string
+  remember: boolean
+  language: Language
+  muted: boolean
+  window: WindowKind
+  hasToken: boolean
+}
 
 export interface LoginRequest {
   server: string
@@ -9,12 +33,50 @@ export interface LoginRequest {
   remember: boolean
 }
 
-/** Mirrors app.SessionService on the Go side. */
-export interface SessionService {
-  Version(): Promise<string>
-  Window(): Promise<string>
-  Login(req: LoginRequest): Promise<void>
+export interface TransferRequest {
+  session: string
+  /** An agent id, or 0 with queue: true. */
+  to: number
+  queue: boolean
+  comment: string
 }
+
+export interface LogPage {
+  entries: Entry[] | null
+  more: boolean
+}
+
+/** Mirrors app.Desk on the Go side: window.go.app.Desk.<Method>. */
+export interface DeskApi {
+  Version(): Promise<string>
+  Config(): Promise<Result<DeskConfig>>
+  Login(req: LoginRequest): Promise<Result<AgentWelcome>>
+  Resume(): Promise<Result<AgentWelcome>>
+  Logout(): Promise<Result>
+  SetStatus(status: 'present' | 'away'): Promise<Result<AgentInfo>>
+  Next(): Promise<Result<SessionInfo>>
+  Pick(session: string): Promise<Result<SessionInfo>>
+  Send(session: string, text: string): Promise<Result<{ clientId: string }>>
+  End(session: string): Promise<Result<SessionInfo>>
+  Leave(session: string): Promise<Result>
+  Listen(session: string): Promise<Result<SessionInfo>>
+  TakeOver(session: string): Promise<Result>
+  Typing(session: string): Promise<Result>
+  Log(session: string, after: number): Promise<Result<LogPage>>
+  Targets(session: string): Promise<Result<AgentInfo[]>>
+  Transfer(req: TransferRequest): Promise<Result<TransferInfo>>
+  Accept(transfer: number): Promise<Result<TransferInfo>>
+  Reject(transfer: number): Promise<Result<TransferInfo>>
+  Cancel(transfer: number): Promise<Result<TransferInfo>>
+  History(session: string): Promise<Result<TransferInfo[]>>
+  CreateRequest(session: string, title: string): Promise<Result<RequestCreated>>
+  SetMuted(muted: boolean): Promise<Result>
+  SetLanguage(language: Language): Promise<Result>
+  OpenDashboard(): Promise<Result>
+  Quit(): Promise<Result>
+}
+
+export type DeskMethod = Exclude<keyof DeskApi, 'Version'>
 
 interface WailsRuntime {
   EventsOn(event: string, callback: (...data: unknown[]) => void): () => void
@@ -22,26 +84,71 @@ interface WailsRuntime {
 
 declare global {
   interface Window {
-    go?: { app?: { SessionService?: SessionService } }
+    go?: { app?: { Desk?: Partial<DeskApi> } }
     runtime?: WailsRuntime
   }
 }
 
-/** Names of events the Go side emits (see app/*.go). */
+/** Names of events the Go side emits. */
 export const Events = {
-  status: 'session:status',
+  state: 'relay:state',
+  event: 'relay:event',
+  outbox: 'relay:outbox',
+  open: 'app:open',
+  notice: 'app:notice',
 } as const
 
-export function sessionService(): SessionService | undefined {
-  return window.go?.app?.SessionService
+export function deskApi(): Partial<DeskApi> | undefined {
+  return window.go?.app?.Desk
+}
+
+/** True inside the desktop app (or a test that stubbed it). */
+export function hasBridge(): boolean {
+  return deskApi() !== undefined
+}
+
+/**
+ * Calls a bound Desk method and always resolves to a Result: a missing
+ * bridge, a rejected promise (a Go error) or a malformed answer become
+ * ok: false with a code of their own, so callers handle one shape.
+ */
+export async function call<M extends DeskMethod>(
+  method: M,
+  ...args: Parameters<DeskApi[M]>
+): Promise<Awaited<ReturnType<DeskApi[M]>>> {
+  type R = Awaited<ReturnType<DeskApi[M]>>
+  const fn = deskApi()?.[method] as ((...a: unknown[]) => Promise<unknown>) | undefined
+  if (!fn) {
+    return { ok: false, error: { code: 'no_bridge', message: 'Not connected to the desktop app.' } } as R
+  }
+  try {
+    const res = await fn(...args)
+    if (res && typeof res === 'object' && 'ok' in res) return res as R
+    return { ok: true, data: res } as R
+  } catch (err) {
+    return { ok: false, error: { code: 'bridge', message: errorText(err) } } as R
+  }
+}
+
+/** Version is the one bound method that answers a plain string. */
+export async function version(): Promise<string> {
+  try {
+    const v: unknown = await deskApi()?.Version?.()
+    if (typeof v === 'string') return v
+    if (v && typeof v === 'object' && 'data' in v) return String((v as Result).data ?? '')
+  } catch {
+    /* no version to show */
+  }
+  return ''
 }
 
 /** Subscribes to a Go event; returns the unsubscribe function. */
-export function onEvent(event: string, callback: (...data: unknown[]) => void): () => void {
-  return window.runtime?.EventsOn(event, callback) ?? (() => {})
+export function onEvent(event: string, callback: (data: unknown) => void): () => void {
+  const off = window.runtime?.EventsOn(event, (...data: unknown[]) => callback(data[0]))
+  return typeof off === 'function' ? off : () => {}
 }
 
-/** Bound methods reject with the Go error's text; make it a string. */
+/** Bound methods may reject with the Go error's text; make it a string. */
 export function errorText(err: unknown): string {
   if (err instanceof Error) return err.message
   return String(err)
