@@ -92,12 +92,41 @@ describe('App', () => {
     expect((await screen.findByTestId('login-error')).textContent).toContain('no longer valid')
   })
 
+  it('shows just the form when nothing was remembered after all', async () => {
+    bridge = installFakeBridge({
+      Config: config({ hasToken: true }),
+      Resume: () => ({ ok: false, error: { code: 'no_token', message: 'no remembered sign-in' } }),
+    })
+    app()
+    await screen.findByTestId('login-submit')
+    expect(screen.queryByTestId('login-error')).toBeNull()
+  })
+
+  it('opens the desk once a server that was down answers the resume', async () => {
+    bridge = installFakeBridge({
+      Config: config({ hasToken: true }),
+      Resume: () => ({ ok: false, error: { code: 'unavailable', message: 'cannot reach the server (refused); still trying' } }),
+    })
+    app()
+    expect((await screen.findByTestId('login-error')).textContent).toContain('still trying')
+    bridge.emit('relay:state', { state: 'connected', welcome: welcome() })
+    expect(await screen.findByTestId('session-item')).toBeTruthy()
+  })
+
   it('returns to the login form when the relay refuses the token later', async () => {
     bridge = installFakeBridge({ Config: config({ hasToken: true }) })
     app()
     await screen.findByTestId('session-item')
     bridge.emit('relay:state', { state: 'auth_failed', error: 'token revoked' })
     expect((await screen.findByTestId('login-error')).textContent).toBe('token revoked')
+  })
+
+  it('opens the desk when the Go side signs in by itself', async () => {
+    bridge = installFakeBridge()
+    app()
+    await screen.findByTestId('login-submit')
+    bridge.emit('relay:state', { state: 'connected', welcome: welcome() })
+    expect(await screen.findByTestId('session-item')).toBeTruthy()
   })
 
   it('signs out', async () => {

@@ -1,0 +1,310 @@
+import { fireEvent, render, screen, within } from '@testing-library/svelte'
+import { tick } from 'svelte'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { makeDesk, type TestDesk } from '../../test/desk'
+import { agentLine, anna, bo, channel, cleo, dana, entry, session, staffNote, transfer } from '../../test/fixtures'
+import ChatPanel from './ChatPanel.svelte'
+import Desk from './Desk.svelte'
+
+let d: TestDesk
+afterEach(() => {
+  d?.stop()
+  d?.bridge.uninstall()
+  vi.useRealTimers()
+})
+
+async function open(w: Parameters<typeof makeDesk>[0], overrides: Parameters<typeof makeDesk>[1] = {}, id = 's-1') {
+  d = makeDesk(w, overrides)
+  render(ChatPanel, { ctl: d.ctl })
+  await d.ctl.select(id)
+  await tick()
+}
+
+async function menu(testid: string) {
+  await fireEvent.click(screen.getByTestId('chat-menu'))
+  await fireEvent.click(screen.getByTestId(testid))
+}
+
+const menuItems = async () => {
+  await fireEvent.click(screen.getByTestId('chat-menu'))
+  const ids = screen.getAllByRole('menuitem').map((el) => el.dataset.testid)
+  await fireEvent.keyDown(screen.getByRole('menu'), { key: 'Escape' })
+  return ids
+}
+
+describe('the conversation', () => {
+  it('shows visitor, agent and system lines, staff notes set apart', async () => {
+    await open({ sessions: [session({ seq: 4 })] }, {
+      Log: () => ({
+        ok: true,
+        data: {
+          entries: [entry(1, { text: 'My invoice is wrong' }), agentLine(2, 'Let me look'), staffNote(3, 'Anna asked Bo to take over the chat.'), entry(4, { kind: 'note', from: { kind: 'system' }, text: 'Bo has joined the chat.' })],
+          more: false,
+        },
+      }),
+    })
+    await vi.waitFor(() => expect(screen.getAllByTestId('log-entry')).toHaveLength(4))
+    const kinds = screen.getAllByTestId('log-entry').map((e) => e.dataset.kind)
+    expect(kinds).toEqual(['visitor', 'me', 'staff', 'system'])
+    expect(screen.getAllByTestId('log-entry')[2].textContent).toContain('Only agents see this')
+    expect(screen.getAllByTestId('log-entry')[1].textContent).not.toContain('Only agents see this')
+  })
+
+  it('has a composer for the owner of an active chat', async () => {
+    await open({})
+    expect(screen.getByTestId('composer')).toBeTruthy()
+    expect(await menuItems()).toEqual(['menu-transfer', 'menu-create-request', 'menu-end'])
+  })
+
+  it('says when nothing is selected', () => {
+    d = makeDesk()
+    render(ChatPanel, { ctl: d.ctl })
+    expect(screen.getByText(/Select a chat/)).toBeTruthy()
+  })
+})
+
+describe('Transfer dialog', () => {
+  const targets = () => ({ ok: true, data: [bo, dana] })
+
+  it('lists the Present agents with their load, live', async () => {
+    await open({}, { Targets: targets })
+    await menu('menu-transfer')
+    expect(d.bridge.callsOf('Targets')).toEqual([['s-1']])
+    await vi.waitFor(() => expect(screen.getAllByTestId('transfer-agent-option')).toHaveLength(2))
+    const rows = () => screen.getAllByTestId('transfer-agent-option').map((el) => el.textContent?.replace(/\s+/g, ' ').trim())
+    expect(rows()).toEqual(['Bo 0 chats', 'Dana 3 chats'])
+
+    d.bridge.emit('relay:event', { ev: 'presence', data: { agents: [{ ...bo, load: 1 }] } })
+    await tick()
+    expect(rows()).toEqual(['Bo 1 chat', 'Dana 3 chats'])
+
+    d.bridge.emit('relay:event', { ev: 'presence', data: { agents: [{ ...dana, status: 'away' }] } })
+    await tick()
+    expect(rows()).toEqual(['Bo 1 chat'])
+    expect(screen.getByTestId('transfer-queue-option').textContent).toContain("The channel's queue")
+  })
+
+  it('asks the relay again when someone else becomes Present', async () => {
+    await open({}, { Targets: targets })
+    await menu('menu-transfer')
+    await vi.waitFor(() => expect(screen.getAllByTestId('transfer-agent-option')).toHaveLength(2))
+    d.bridge.emit('relay:event', { ev: 'presence', data: { agents: [{ ...cleo, status: 'present' }] } })
+    await vi.waitFor(() => expect(d.bridge.callsOf('Targets')).toHaveLength(2))
+  })
+
+  it('transfers to the chosen agent with the comment', async () => {
+    await open({}, { Targets: targets, Transfer: () => ({ ok: true, data: transfer({ comment: 'Billing question' }) }) })
+    await menu('menu-transfer')
+    await vi.waitFor(() => expect(screen.getAllByTestId('transfer-agent-option')).toHaveLength(2))
+    const submit = screen.getByTestId('transfer-submit') as HTMLButtonElement
+    expect(submit.disabled).toBe(true)
+    await fireEvent.click(within(screen.getAllByTestId('transfer-agent-option')[0]).getByRole('radio'))
+    await fireEvent.input(screen.getByTestId('transfer-comment'), { target: { value: ' Billing question ' } })
+    await fireEvent.click(submit)
+    expect(d.bridge.callsOf('Transfer')).toEqual([[{ session: 's-1', to: bo.id, queue: false, comment: 'Billing question' }]])
+    await vi.waitFor(() => expect(screen.queryByTestId('transfer-dialog')).toBeNull())
+    expect(screen.getByTestId('transfer-pending-banner').textContent).toContain('Waiting for Bo to accept')
+  })
+
+  it('transfers to the channel’s queue', async () => {
+    await open({}, { Targets: targets, Transfer: () => ({ ok: true, data: transfer({ to_queue: true }) }) })
+    await menu('menu-transfer')
+    await fireEvent.click(within(screen.getByTestId('transfer-queue-option')).getByRole('radio'))
+    await fireEvent.click(screen.getByTestId('transfer-submit'))
+    expect(d.bridge.callsOf('Transfer')).toEqual([[{ session: 's-1', to: 0, queue: true, comment: '' }]])
+  })
+
+  it('shows a refusal inline and stays open', async () => {
+    await open({}, { Targets: targets, Transfer: () => ({ ok: false, error: { code: 'invalid_target', message: 'Bo is away, not Present' } }) })
+    await menu('menu-transfer')
+    await vi.waitFor(() => expect(screen.getAllByTestId('transfer-agent-option')).toHaveLength(2))
+    await fireEvent.click(within(screen.getAllByTestId('transfer-agent-option')[0]).getByRole('radio'))
+    await fireEvent.click(screen.getByTestId('transfer-submit'))
+    expect((await screen.findByTestId('transfer-error')).textContent).toBe('Bo is away, not Present')
+    expect(screen.getByTestId('transfer-dialog')).toBeTruthy()
+  })
+
+  it('closes on Escape', async () => {
+    await open({}, { Targets: targets })
+    await menu('menu-transfer')
+    await fireEvent.keyDown(screen.getByTestId('transfer-dialog'), { key: 'Escape' })
+    expect(screen.queryByTestId('transfer-dialog')).toBeNull()
+  })
+})
+
+describe('pending transfer, sender side', () => {
+  it('shows the banner with a live countdown and cancels', async () => {
+    vi.useFakeTimers({ now: Date.parse('2025-03-03T10:00:00Z'), toFake: ['Date', 'setInterval', 'clearInterval'] })
+    await open({ sessions: [session({ transfer: transfer() })], transfers: [transfer()] }, {
+      Cancel: () => ({ ok: true, data: transfer({ state: 'cancelled' }) }),
+    })
+    const banner = screen.getByTestId('transfer-pending-banner')
+    expect(banner.textContent).toContain('Waiting for Bo to accept')
+    expect(screen.getByTestId('transfer-countdown').textContent).toBe('2:00 left')
+    vi.advanceTimersByTime(5000)
+    await tick()
+    expect(screen.getByTestId('transfer-countdown').textContent).toBe('1:55 left')
+    // The owner keeps chatting, and cannot start a second transfer.
+    expect(screen.getByTestId('composer')).toBeTruthy()
+    await fireEvent.click(screen.getByTestId('chat-menu'))
+    expect((screen.getByTestId('menu-transfer') as HTMLButtonElement).disabled).toBe(true)
+
+    await fireEvent.click(screen.getByTestId('transfer-cancel'))
+    expect(d.bridge.callsOf('Cancel')).toEqual([[7]])
+    await tick()
+    expect(screen.queryByTestId('transfer-pending-banner')).toBeNull()
+  })
+
+  it('has no countdown when the transfer waits until cancelled', async () => {
+    const t = transfer({ deadline: null })
+    await open({ sessions: [session({ transfer: t })], transfers: [t] })
+    expect(screen.getByTestId('transfer-pending-banner').textContent).toContain('Waiting for Bo to accept')
+    expect(screen.queryByTestId('transfer-countdown')).toBeNull()
+  })
+
+  it('shows the banner without Cancel to an owner whose manager started it', async () => {
+    const t = transfer({ by: dana })
+    await open({ sessions: [session({ transfer: t })], transfers: [t] })
+    expect(screen.getByTestId('transfer-pending-banner')).toBeTruthy()
+    expect(screen.queryByTestId('transfer-cancel')).toBeNull()
+  })
+})
+
+describe('pending transfer, receiver side', () => {
+  const offered = () => ({
+    agent: bo,
+    sessions: [session({ role: 'offered', seq: 2, transfer: transfer({ comment: 'Needs a refund' }) })],
+    transfers: [transfer({ comment: 'Needs a refund' })],
+  })
+
+  it('shows the whole log read-only, the comment, and Accept/Reject below it', async () => {
+    await open(offered(), { Log: () => ({ ok: true, data: { entries: [entry(1), agentLine(2)], more: false } }) })
+    await vi.waitFor(() => expect(screen.getAllByTestId('log-entry')).toHaveLength(2))
+    expect(screen.queryByTestId('composer')).toBeNull()
+    const offer = screen.getByTestId('transfer-offer-banner')
+    expect(offer.textContent).toContain('Anna asks you to take over this chat.')
+    expect(offer.textContent).toContain('Comment: Needs a refund')
+    expect(within(offer).getByTestId('transfer-accept').textContent?.trim()).toBe('Accept transfer')
+    expect(within(offer).getByTestId('transfer-reject').textContent?.trim()).toBe('Reject transfer')
+    // The conversation comes before the buttons.
+    const log = screen.getByTestId('conversation')
+    expect(log.compareDocumentPosition(offer) & Node.DOCUMENT_POSITION_FOLLOWING).toBeTruthy()
+  })
+
+  it('accepts through the bridge', async () => {
+    await open(offered(), { Accept: () => ({ ok: true, data: transfer({ state: 'accepted' }) }) })
+    await fireEvent.click(screen.getByTestId('transfer-accept'))
+    expect(d.bridge.callsOf('Accept')).toEqual([[7]])
+    d.bridge.emit('relay:event', { ev: 'session', data: session({ role: 'owner', owner: bo }) })
+    await tick()
+    expect(screen.queryByTestId('transfer-offer-banner')).toBeNull()
+    expect(screen.getByTestId('composer')).toBeTruthy()
+  })
+
+  it('rejects through the bridge', async () => {
+    await open(offered(), { Reject: () => ({ ok: true, data: transfer({ state: 'rejected' }) }) })
+    await fireEvent.click(screen.getByTestId('transfer-reject'))
+    expect(d.bridge.callsOf('Reject')).toEqual([[7]])
+    expect(d.bridge.callsOf('Accept')).toEqual([])
+  })
+})
+
+describe('listen mode', () => {
+  it('has a banner, no composer, and Close window leaves', async () => {
+    await open({ sessions: [session({ role: 'listener', owner: bo })] })
+    expect(screen.getByTestId('listen-banner').textContent).toContain('Listening — you cannot write in this chat')
+    expect(screen.queryByTestId('composer')).toBeNull()
+    expect(await menuItems()).toEqual(['menu-close-window'])
+    await fireEvent.click(screen.getByTestId('close-window'))
+    expect(d.bridge.callsOf('Leave')).toEqual([['s-1']])
+    await tick()
+    expect(screen.queryByTestId('listen-banner')).toBeNull()
+  })
+
+  it('offers Close window in the ☰ menu', async () => {
+    await open({ sessions: [session({ role: 'listener', owner: bo })] })
+    await menu('menu-close-window')
+    expect(d.bridge.callsOf('Leave')).toEqual([['s-1']])
+  })
+
+  it('lets a manager take over or transfer while listening', async () => {
+    await open({ channels: [channel({ perms: ['respond', 'manage'] })], sessions: [session({ role: 'listener', owner: bo })] })
+    expect(await menuItems()).toEqual(['menu-transfer', 'menu-take-over', 'menu-close-window'])
+    await menu('menu-take-over')
+    expect(d.bridge.callsOf('TakeOver')).toEqual([['s-1']])
+  })
+
+  it('becomes listen mode after my transfer is accepted', async () => {
+    await open({ sessions: [session({ transfer: transfer() })], transfers: [transfer()] })
+    expect(screen.getByTestId('composer')).toBeTruthy()
+    d.bridge.emit('relay:event', { ev: 'entry', session: 's-1', seq: 1, data: staffNote(1, 'Bo accepted the transfer.') })
+    d.bridge.emit('relay:event', { ev: 'transfer', data: transfer({ state: 'accepted' }) })
+    d.bridge.emit('relay:event', { ev: 'session', data: session({ role: 'listener', owner: bo }) })
+    await tick()
+    expect(screen.getByTestId('listen-banner')).toBeTruthy()
+    expect(screen.queryByTestId('composer')).toBeNull()
+    expect(screen.queryByTestId('transfer-pending-banner')).toBeNull()
+    expect(screen.getByText('Bo accepted the transfer.')).toBeTruthy()
+  })
+})
+
+describe('Create request', () => {
+  it('prefills the title, shows the log, and puts the line in the text box unsent', async () => {
+    await open({ sessions: [session({ seq: 1 })] }, {
+      Log: () => ({ ok: true, data: { entries: [entry(1, { text: 'My invoice is wrong' })], more: false } }),
+      CreateRequest: () => ({ ok: true, data: { number: 1042, line: 'I have created request #1042 for you.' } }),
+    })
+    await menu('menu-create-request')
+    const title = screen.getByTestId('request-title') as HTMLInputElement
+    expect(title.value).toBe('My invoice is wrong')
+    expect(within(screen.getByTestId('request-dialog')).getByTestId('request-log').textContent).toContain('My invoice is wrong')
+    await fireEvent.input(title, { target: { value: 'Invoice 77 wrong' } })
+    await fireEvent.click(screen.getByTestId('request-submit'))
+    expect(d.bridge.callsOf('CreateRequest')).toEqual([['s-1', 'Invoice 77 wrong']])
+    await vi.waitFor(() => expect(screen.queryByTestId('request-dialog')).toBeNull())
+    expect((screen.getByTestId('composer') as HTMLTextAreaElement).value).toBe('I have created request #1042 for you.')
+    expect(d.bridge.callsOf('Send')).toEqual([])
+  })
+})
+
+describe('End chat', () => {
+  it('asks first, then ends', async () => {
+    await open({}, { End: () => ({ ok: true, data: session({ state: 'ended', ended_at: new Date().toISOString() }) }) })
+    await menu('menu-end')
+    expect(screen.getByTestId('end-dialog').textContent).toContain('End the chat with Vera?')
+    expect(d.bridge.callsOf('End')).toEqual([])
+    await fireEvent.click(screen.getByTestId('end-confirm'))
+    expect(d.bridge.callsOf('End')).toEqual([['s-1']])
+    await vi.waitFor(() => expect(screen.getByTestId('ended-banner')).toBeTruthy())
+    expect(screen.queryByTestId('composer')).toBeNull()
+  })
+})
+
+describe('toasts for transfer outcomes', () => {
+  it('tells the sender each outcome', async () => {
+    d = makeDesk({ sessions: [session({ transfer: transfer() })], transfers: [transfer()] })
+    render(Desk, { ctl: d.ctl, onsignout: () => {} })
+    const outcomes: [string, string][] = [
+      ['rejected', 'Bo rejected the chat with Vera. It stays with you.'],
+      ['expired', 'The transfer of the chat with Vera to Bo expired unanswered.'],
+    ]
+    for (const [state, text] of outcomes) {
+      d.bridge.emit('relay:event', { ev: 'transfer', data: transfer({ id: state.length, state }) })
+      await tick()
+      expect(screen.getAllByTestId('toast').map((el) => el.textContent)).toContainEqual(expect.stringContaining(text))
+    }
+  })
+
+  it('tells the receiver of the offer and of a cancel', async () => {
+    d = makeDesk({ agent: bo, sessions: [] })
+    render(Desk, { ctl: d.ctl, onsignout: () => {} })
+    d.bridge.emit('relay:event', { ev: 'transfer', data: transfer() })
+    d.bridge.emit('relay:event', { ev: 'transfer', data: transfer({ state: 'cancelled' }) })
+    await tick()
+    expect(screen.getAllByTestId('toast').map((el) => el.textContent)).toEqual([
+      expect.stringContaining('Anna asks you to take over the chat with Vera.'),
+      expect.stringContaining('Anna cancelled the transfer of the chat with Vera.'),
+    ])
+    void anna
+  })
+})

@@ -1,0 +1,170 @@
+// TypeScript mirror of the relay's wire types (backend/protocol/protocol.go,
+// docs/protocol.md). The Go side forwards these payloads unchanged inside
+// relay:event and in the welcome; times are RFC 3339 strings.
+
+export type AgentStatus = 'present' | 'away' | 'offline'
+export type Perm = 'respond' | 'notify' | 'listen' | 'manage'
+export type SessionState = 'queued' | 'active' | 'ended'
+export type ViewerRole = 'owner' | 'listener' | 'offered' | 'visitor' | 'watcher' | ''
+export type TransferState = 'pending' | 'accepted' | 'rejected' | 'cancelled' | 'expired' | 'voided'
+
+export interface AgentInfo {
+  id: number
+  login?: string
+  name: string
+  status: AgentStatus | string
+  /** Active chats owned. */
+  load: number
+}
+
+export interface ChannelInfo {
+  key: string
+  name: string
+  open: boolean
+  offline_form: boolean
+  perms?: Perm[] | string[]
+  /** Seconds a transfer waits to be accepted; 0 = until cancelled. */
+  transfer_timeout_s: number
+  templates?: string[]
+}
+
+export interface VisitorInfo {
+  name: string
+  email?: string
+}
+
+export interface SessionInfo {
+  id: string
+  channel: string
+  state: SessionState | string
+  visitor: VisitorInfo
+  question?: string
+  owner?: AgentInfo | null
+  role?: ViewerRole | string
+  transfer?: TransferInfo | null
+  /** Last seq in the session's log. */
+  seq: number
+  created_at: string
+  queued_at: string
+  answered_at?: string | null
+  ended_at?: string | null
+  ended_by?: string
+  last_visitor_at?: string | null
+}
+
+export type AuthorKind = 'visitor' | 'agent' | 'system'
+
+export interface Author {
+  kind: AuthorKind | string
+  id?: number
+  name?: string
+}
+
+export interface Entry {
+  seq: number
+  at: string
+  kind: 'message' | 'note' | string
+  from: Author
+  client_id?: string
+  text: string
+  /** Agents only; never shown to the visitor (transfer notes). */
+  staff?: boolean
+}
+
+export interface TransferInfo {
+  id: number
+  session: string
+  channel: string
+  kind: 'transfer' | 'takeover' | string
+  from: AgentInfo
+  to: AgentInfo
+  by: AgentInfo
+  to_queue?: boolean
+  comment?: string
+  state: TransferState | string
+  reason?: string
+  started_at: string
+  deadline?: string | null
+  ended_at?: string | null
+  visitor?: string
+}
+
+export interface QueueItem {
+  session: string
+  channel: string
+  visitor: string
+  question?: string
+  since: string
+}
+
+export interface QueueEvent {
+  channel: string
+  items: QueueItem[] | null
+}
+
+export interface PresenceEvent {
+  agents: AgentInfo[] | null
+}
+
+export interface WarningEvent {
+  session: string
+  channel: string
+  level: 'waiting' | 'manager' | string
+  visitor: string
+  waited_s: number
+}
+
+export interface TypingEvent {
+  who: string
+}
+
+export interface AgentWelcome {
+  token?: string
+  agent: AgentInfo
+  channels: ChannelInfo[] | null
+  sessions: SessionInfo[] | null
+  transfers: TransferInfo[] | null
+  queue: QueueItem[] | null
+  agents: AgentInfo[] | null
+  heartbeat_s?: number
+}
+
+export interface Figures {
+  waiting: number
+  longest_wait_s: number
+  present: number
+  active: number
+  chats_today: number
+  transfers_today?: Record<string, number> | null
+}
+
+export interface ChannelFigures extends Figures {
+  channel: string
+  name: string
+}
+
+export interface DashSession {
+  id: string
+  channel: string
+  state: string
+  visitor: string
+  owner?: AgentInfo | null
+  since: string
+  last_visitor_at?: string | null
+  transfer?: string
+  warning?: string
+}
+
+export interface Dashboard {
+  at: string
+  overall: Figures
+  channels: ChannelFigures[] | null
+  agents: AgentInfo[] | null
+  sessions: DashSession[] | null
+  transfers: TransferInfo[] | null
+}
+
+export interface RequestCreated {
+  number: number
+  line?: string
+}

@@ -1,0 +1,406 @@
+// The desk's live state and the actions the screens call. One writable holds
+// the DeskState; bridge events and answers of bound calls go through the pure
+// functions of desk.ts. Components get the controller as a prop, so a test
+// can build one against the fake bridge and look at both the DOM and calls.
+
+import { get, writable, type Readable, type Writable } from 'svelte/store'
+import { call, Events, onEvent, type DeskConfig, type Language, type Result, type TransferRequest } from '../bridge'
+import { errorMessage, language, resolveLanguage, t, type MessageKey, type Params } from '../i18n'
+import type { AgentInfo, AgentWelcome, SessionInfo, TransferInfo, WarningEvent } from '../protocol'
+import { connectionFrom, initialConnection, type Connection, type RelayStatePayload } from './connection'
+import {
+  adoptSession,
+  applyEntries,
+  applyOutboxEvent,
+  applyRelayEvent,
+  applySession,
+  applyTransferEvent,
+  applyWelcome,
+  channelName,
+  initialDesk,
+  removeChat,
+  selectChat,
+  type DeskState,
+  type RelayEvent,
+} from './desk'
+import { contiguousSeq, needsBackfill } from './log'
+import { dismiss as dismissLine, outboxRefused, outboxSent, type OutboxEvent } from './outbox'
+import { createQuickReplies, type QuickReplies } from './quickReplies'
+import { createThrottle, typingInterval } from './throttle'
+import { formatDuration } from './time'
+import { dismissToast, pushToast, toastKind, type Toast, type ToastKind } from './toasts'
+import { transferNotice } from './transfers'
+
+/** How long a toast stays, by kind (ms). */
+const toastMs: Record<ToastKind, number> = { info: 8000, success: 8000, warning: 12000, error: 12000 }
+/** Log pages fetched at most per opening of a chat (2,000 entries each). */
+const maxLogPages = 50
+
+export interface DeskController {
+  state: Readable<DeskState>
+  connection: Readable<Connection>
+  toasts: Readable<Toast[]>
+  /** Composer text per session, kept while switching chats. */
+  drafts: Writable<Record<string, string>>
+  /** Sessions whose log is being fetched. */
+  loading: Readable<Record<string, boolean>>
+  config: Writable<DeskConfig | null>
+  quickReplies: QuickReplies
+
+  /** Subscribes to the Go side's events; returns the unsubscribe function. */
+  start(): () => void
+  welcome(w: AgentWelcome): void
+  reset(): void
+
+  select(session: string | null): Promise<void>
+  setDraft(session: string, text: string): void
+  send(session: string, text: string): Promise<Result>
+  retry(clientId: string): Promise<Result>
+  dismissLine(clientId: string): void
+  typing(session: string): void
+
+  next(): Promise<Result>
+  pick(session: string): Promise<Result>
+  end(session: string): Promise<Result>
+  leave(session: string): Promise<Result>
+  listen(session: string): Promise<Result>
+  takeOver(session: string): Promise<Result>
+  setStatus(status: 'present' | 'away'): Promise<Result>
+
+  targets(session: string): Promise<Result<AgentInfo[]>>
+  transfer(req: TransferRequest): Promise<Result>
+  accept(transfer: number): Promise<Result>
+  reject(transfer: number): Promise<Result>
+  cancel(transfer: number): Promise<Result>
+  createRequest(session: string, title: string): Promise<Result>
+
+  setMuted(muted: boolean): Promise<Result>
+  setLanguage(lang: Language): Promise<Result>
+  openDashboard(): Promise<Result>
+  logout(): Promise<Result>
+
+  notify(kind: ToastKind, text: string, session?: string): void
+  dismissToast(id: number): void
+  /** The human text of a failed call. */
+  errorText(r: Result): string
+}
+
+export interface ControllerOptions {
+  now?: () => number
+  storage?: Storage
+  /** Toast lifetime override (tests pass 0 to keep them). */
+  toastMs?: number
+}
+
+let localIds = 0
+
+export function createDesk(opts: ControllerOptions = {}): DeskController {
+  const now = opts.now ?? (() => Date.now())
+  const state = writable<DeskState>(initialDesk())
+  const connection = writable<Connection>(initialConnection)
+  const toasts = writable<Toast[]>([])
+  const drafts = writable<Record<string, string>>({})
+  const loading = writable<Record<string, boolean>>({})
+  const config = writable<DeskConfig | null>(null)
+  const quickReplies = createQuickReplies(opts.storage ?? globalThis.localStorage)
+  const typingThrottle = createThrottle(typingInterval)
+  /** Transfer outcomes already told, as "id:state": an event and a reply may both report one. */
+  const told = new Set<string>()
+  let toastId = 0
+
+  const tr = (key: MessageKey, params?: Params) => get(t)(key, params)
+  const update = (fn: (s: DeskState) => DeskState) => state.update(fn)
+
+  function notify(kind: ToastKind, text: string, session?: string) {
+    const toast: Toast = { id: ++toastId, kind, text, session }
+    toasts.update((l) => pushToast(l, toast))
+    const ms = opts.toastMs ?? toastMs[kind]
+    if (ms > 0) setTimeout(() => toasts.update((l) => dismissToast(l, toast.id)), ms)
+  }
+
+  function errorText(r: Result): string {
+    return errorMessage(get(t).lang, r.error)
+  }
+
+  /** Applies a transfer (event or reply) and tells its news once. */
+  function noteTransfer(tr0: TransferInfo) {
+    update((s) => applyTransferEvent(s, tr0))
+    const key = `${tr0.id}:${tr0.state}`
+    if (told.has(key)) return
+    told.add(key)
+    const n = transferNotice(tr0, get(state).me?.id)
+    if (n) notify(n.kind, tr(n.key as MessageKey, n.params), tr0.session)
+  }
+
+  function sessionEvent(info: SessionInfo) {
+    const before = get(state)
+    update((s) => applySession(s, info))
+    const after = get(state)
+    // An offered chat shows itself when nothing else is open.
+    if (after.selected === null && info.id in after.sessions && info.role === 'offered' && !(info.id in before.sessions)) {
+      void select(info.id)
+    } else if (after.selected === info.id) {
+      void backfill(info.id)
+    }
+  }
+
+  function relayEvent(ev: RelayEvent) {
+    switch (ev.ev) {
+      case 'session':
+        if (ev.data) sessionEvent(ev.data as SessionInfo)
+        return
+      case 'transfer':
+        if (ev.data) noteTransfer(ev.data as TransferInfo)
+        return
+      case 'warning': {
+        update((s) => applyRelayEvent(s, ev, now()))
+        const w = ev.data as WarningEvent
+        if (w) {
+          const key = w.level === 'manager' ? 'toast.warning.manager' : 'toast.warning.waiting'
+          notify('warning', tr(key, { visitor: w.visitor, channel: channelName(get(state), w.channel), duration: formatDuration(w.waited_s) }))
+        }
+        return
+      }
+    }
+    update((s) => applyRelayEvent(s, ev, now()))
+  }
+
+  /** Fetches what is missing of a chat's log (a fresh login holds none of it). */
+  async function backfill(session: string) {
+    if (get(loading)[session]) return
+    const s0 = get(state)
+    const info = s0.sessions[session]
+    if (!info || !needsBackfill(s0.logs[session] ?? [], info.seq)) return
+    loading.update((l) => ({ ...l, [session]: true }))
+    try {
+      for (let page = 0; page < maxLogPages; page++) {
+        const after = contiguousSeq(get(state).logs[session] ?? [])
+        const r = await call('Log', session, after)
+        if (!r.ok || !r.data) break
+        const entries = r.data.entries ?? []
+        update((s) => applyEntries(s, session, entries))
+        if (!r.data.more || entries.length === 0) break
+      }
+    } finally {
+      loading.update((l) => {
+        const next = { ...l }
+        delete next[session]
+        return next
+      })
+    }
+  }
+
+  async function select(session: string | null) {
+    update((s) => selectChat(s, session))
+    if (session) await backfill(session)
+  }
+
+  function welcome(w: AgentWelcome) {
+    update((s) => applyWelcome(s, w))
+    for (const tr0 of w.transfers ?? []) told.add(`${tr0.id}:${tr0.state}`)
+    if (get(connection).state !== 'connected') connection.set({ ...initialConnection, state: 'connected' })
+    const sel = get(state).selected
+    if (sel) void backfill(sel)
+  }
+
+  /** Applies a session a call answered with, and opens it. */
+  async function adopt(r: Result<SessionInfo>) {
+    if (r.ok && r.data?.id) {
+      const info = r.data
+      update((s) => adoptSession(s, info))
+      await select(info.id)
+    }
+    return r
+  }
+
+  async function send(session: string, text: string): Promise<Result> {
+    typingThrottle.reset(session)
+    const r = await call('Send', session, text)
+    if (r.ok && r.data?.clientId) {
+      const id = r.data.clientId
+      update((s) => ({ ...s, outbox: outboxSent(s.outbox, session, id, text) }))
+    } else if (!r.ok) {
+      const msg = errorText(r)
+      update((s) => ({ ...s, outbox: outboxRefused(s.outbox, session, `local-${++localIds}`, text, msg) }))
+    }
+    return r
+  }
+
+  async function resolved(r: Result<TransferInfo>) {
+    if (r.ok && r.data && typeof r.data.id === 'number') noteTransfer(r.data)
+    return r
+  }
+
+  return {
+    state: { subscribe: state.subscribe },
+    connection: { subscribe: connection.subscribe },
+    toasts: { subscribe: toasts.subscribe },
+    drafts,
+    loading: { subscribe: loading.subscribe },
+    config,
+    quickReplies,
+
+    start() {
+      const offs = [
+        onEvent(Events.state, (p) => {
+          if (!p || typeof p !== 'object') return
+          const payload = p as RelayStatePayload
+          // The welcome first, so whoever watches the connection sees the desk it belongs to.
+          if (payload.state === 'connected' && payload.welcome) welcome(payload.welcome)
+          connection.set(connectionFrom(payload, now()))
+        }),
+        onEvent(Events.event, (ev) => {
+          if (ev && typeof ev === 'object' && 'ev' in ev) relayEvent(ev as RelayEvent)
+        }),
+        onEvent(Events.outbox, (ev) => {
+          if (ev && typeof ev === 'object' && 'clientId' in ev) update((s) => applyOutboxEvent(s, ev as OutboxEvent))
+        }),
+        onEvent(Events.open, (p) => {
+          const session = (p as { session?: string } | undefined)?.session
+          if (session) void select(session)
+        }),
+        onEvent(Events.notice, (p) => {
+          const n = p as { kind?: string; text?: string } | undefined
+          if (n?.text) notify(toastKind(n.kind), n.text)
+        }),
+      ]
+      return () => offs.forEach((off) => off())
+    },
+    welcome,
+    reset() {
+      state.set(initialDesk())
+      connection.set(initialConnection)
+      drafts.set({})
+      told.clear()
+    },
+
+    select,
+    setDraft(session, text) {
+      drafts.update((d) => ({ ...d, [session]: text }))
+    },
+    send,
+    async retry(clientId) {
+      const item = get(state).outbox.find((it) => it.clientId === clientId)
+      if (!item) return { ok: false, error: { code: 'not_found', message: '' } }
+      update((s) => ({ ...s, outbox: dismissLine(s.outbox, clientId) }))
+      return send(item.session, item.text)
+    },
+    dismissLine(clientId) {
+      update((s) => ({ ...s, outbox: dismissLine(s.outbox, clientId) }))
+    },
+    typing(session) {
+      if (typingThrottle.take(session, now())) void call('Typing', session)
+    },
+
+    async next() {
+      const r = await call('Next')
+      if (!r.ok) notify(r.error?.code === 'queue_empty' ? 'info' : 'error', errorText(r))
+      return adopt(r)
+    },
+    async pick(session) {
+      const r = await call('Pick', session)
+      if (!r.ok) notify('error', errorText(r))
+      return adopt(r)
+    },
+    async end(session) {
+      const r = await call('End', session)
+      if (r.ok && r.data?.id) {
+        const info = r.data
+        update((s) => applySession(s, info))
+      }
+      return r
+    },
+    async leave(session) {
+      const r = await call('Leave', session)
+      if (r.ok) update((s) => removeChat(s, session))
+      return r
+    },
+    async listen(session) {
+      return adopt(await call('Listen', session))
+    },
+    async takeOver(session) {
+      const r = await call('TakeOver', session)
+      if (!r.ok) notify('error', errorText(r))
+      return r
+    },
+    async setStatus(status) {
+      const r = await call('SetStatus', status)
+      if (r.ok) {
+        const a = r.data && typeof r.data === 'object' && 'id' in r.data ? r.data : undefined
+        update((s) => {
+          if (!s.me) return s
+          const me = { ...s.me, ...(a ?? {}), status: a?.status ?? status }
+          return { ...s, me, agents: { ...s.agents, [me.id]: { ...s.agents[me.id], ...me } } }
+        })
+      } else notify('error', errorText(r))
+      return r
+    },
+
+    targets(session) {
+      return call('Targets', session)
+    },
+    async transfer(req) {
+      return resolved(await call('Transfer', req))
+    },
+    async accept(id) {
+      const r = await resolved(await call('Accept', id))
+      if (!r.ok) notify('error', errorText(r))
+      return r
+    },
+    async reject(id) {
+      const r = await resolved(await call('Reject', id))
+      if (!r.ok) notify('error', errorText(r))
+      return r
+    },
+    async cancel(id) {
+      const r = await resolved(await call('Cancel', id))
+      if (!r.ok) notify('error', errorText(r))
+      return r
+    },
+    async createRequest(session, title) {
+      const r = await call('CreateRequest', session, title)
+      if (r.ok && r.data) {
+        const line = r.data.line ?? ''
+        if (line) {
+          drafts.update((d) => {
+            const cur = (d[session] ?? '').trimEnd()
+            return { ...d, [session]: cur ? `${cur}\n${line}` : line }
+          })
+        }
+        notify('success', tr('request.created', { number: r.data.number }), session)
+      }
+      return r
+    },
+
+    async setMuted(muted) {
+      const r = await call('SetMuted', muted)
+      if (r.ok) config.update((c) => (c ? { ...c, muted } : c))
+      return r
+    },
+    async setLanguage(lang) {
+      const r = await call('SetLanguage', lang)
+      if (r.ok) {
+        config.update((c) => (c ? { ...c, language: lang } : c))
+        language.set(resolveLanguage(lang, globalThis.navigator?.language))
+      }
+      return r
+    },
+    openDashboard() {
+      return call('OpenDashboard')
+    },
+    async logout() {
+      const r = await call('Logout')
+      state.set(initialDesk())
+      connection.set(initialConnection)
+      drafts.set({})
+      told.clear()
+      return r
+    },
+
+    notify,
+    dismissToast(id) {
+      toasts.update((l) => dismissToast(l, id))
+    },
+    errorText,
+  }
+}
