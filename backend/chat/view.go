@@ -355,3 +355,25 @@ func (d *Desk) Dashboard(now time.Time, viewer AgentID) protocol.Dashboard {
 	db.Transfers = append(pending, db.Transfers...)
 	return db
 }
+
+// QueueFigure is a channel's queue now: how many wait, the longest wait.
+type QueueFigure struct {
+	Waiting     int
+	LongestWait time.Duration
+}
+
+// QueueFigures reads every channel's queue (for the per-minute history).
+func (d *Desk) QueueFigures(now time.Time) map[ChannelID]QueueFigure {
+	out := make(map[ChannelID]QueueFigure, len(d.channels))
+	for cid := range d.channels {
+		f := QueueFigure{Waiting: len(d.queues[cid])}
+		if f.Waiting > 0 {
+			f.LongestWait = now.Sub(d.queues[cid][0].QueuedAt)
+			for _, s := range d.queues[cid] {
+				f.LongestWait = max(f.LongestWait, now.Sub(s.QueuedAt))
+			}
+		}
+		out[cid] = f
+	}
+	return out
+}

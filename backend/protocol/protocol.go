@@ -431,6 +431,7 @@ type OfflineSubmit = ChatStart
 type Dashboard struct {
 	At        time.Time        `json:"at"`
 	Overall   Figures          `json:"overall"`
+	History   []Sample         `json:"history,omitempty"` // all watched channels, per minute, last hour
 	Channels  []ChannelFigures `json:"channels"`
 	Agents    []AgentInfo      `json:"agents"`
 	Sessions  []DashSession    `json:"sessions"`
@@ -452,6 +453,16 @@ type ChannelFigures struct {
 	Channel string `json:"channel"`
 	Name    string `json:"name"`
 	Figures
+	// History is one sample per minute over the last hour, oldest first.
+	History []Sample `json:"history,omitempty"`
+}
+
+// Sample is the queue of a channel (or of all) during one minute: the most
+// visitors waiting at once and the longest wait seen.
+type Sample struct {
+	At          time.Time `json:"at"` // the minute's start
+	Waiting     int       `json:"waiting"`
+	LongestWait int       `json:"longest_wait_s"`
 }
 
 // DashSession is one ongoing session on the dashboard.

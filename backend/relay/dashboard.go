@@ -24,12 +24,13 @@ func (s *Server) dashboardLoop() {
 		case <-t.C:
 			s.mu.Lock()
 			now := s.now()
+			s.history.observe(now, s.desk.QueueFigures(now))
 			if len(s.watchers) > 0 && (s.dashDirty || now.Sub(last) >= dashboardRefresh) {
 				frames := map[chat.AgentID][]byte{}
 				for c := range s.watchers {
 					f, ok := frames[c.agent]
 					if !ok {
-						f = encodeEvent(protocol.EvDashboard, "", 0, s.desk.Dashboard(now, c.agent))
+						f = encodeEvent(protocol.EvDashboard, "", 0, s.dashboard(now, c.agent))
 						frames[c.agent] = f
 					}
 					c.enqueue(f)
@@ -40,4 +41,12 @@ func (s *Server) dashboardLoop() {
 			s.mu.Unlock()
 		}
 	}
+}
+
+// dashboard is the desk's picture for one viewer plus the queue history.
+// Caller holds s.mu.
+func (s *Server) dashboard(now time.Time, viewer chat.AgentID) protocol.Dashboard {
+	db := s.desk.Dashboard(now, viewer)
+	s.history.attach(&db)
+	return db
 }

@@ -517,7 +517,7 @@ func (c *conn) handleAgent(cmd protocol.Command) {
 			return
 		}
 		s.watchers[c] = struct{}{}
-		db := s.desk.Dashboard(s.now(), me)
+		db := s.dashboard(s.now(), me)
 		s.mu.Unlock()
 		c.answer(cmd.ID, db)
 	case protocol.CmdDashboardUnwatch:

@@ -32,6 +32,7 @@ type Server struct {
 	committed     map[chat.SessionID]uint64 // highest seq durable and delivered
 	watchers      map[*conn]struct{}        // dashboard subscribers
 	dashDirty     bool
+	history       queueHistory // per-minute queue samples for the dashboard chart
 	closing       bool
 
 	pipe     pipeline
