@@ -283,10 +283,23 @@ func (d *Desk) changed(e *effects, s *Session, before []AgentID) {
 
 // note appends a system line to the log.
 func (d *Desk) note(e *effects, s *Session, now time.Time, text string, staff bool) {
+	d.addNote(e, s, Entry{At: now, Text: text, Staff: staff})
+}
+
+// notice appends a system line the visitor sees, with its code and the
+// agent it names (if any) so that clients can translate it.
+func (d *Desk) notice(e *effects, s *Session, now time.Time, code string, about AgentID, text string) {
+	n := Entry{At: now, Text: text, Note: code}
+	if about != 0 {
+		n.AuthorName = d.name(about)
+	}
+	d.addNote(e, s, n)
+}
+
+func (d *Desk) addNote(e *effects, s *Session, n Entry) {
 	s.Seq++
-	e.add(EntryAdded{Session: s.ID, Channel: s.Channel, Entry: Entry{
-		Seq: s.Seq, At: now, Kind: KindNote, AuthorKind: BySystem, Text: text, Staff: staff,
-	}})
+	n.Seq, n.Kind, n.AuthorKind = s.Seq, KindNote, BySystem
+	e.add(EntryAdded{Session: s.ID, Channel: s.Channel, Entry: n})
 }
 
 func (d *Desk) setLoad(e *effects, id AgentID, delta int) {

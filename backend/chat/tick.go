@@ -48,11 +48,11 @@ func (d *Desk) Tick(now time.Time) []Effect {
 			}
 			last := latest(s.AnsweredAt, s.LastVisitor, s.LastAgent)
 			if d.cfg.IdleEnd > 0 && now.Sub(last) >= d.cfg.IdleEnd {
-				d.end(&e, s, now, "idle", "The chat was closed after a period without messages.")
+				d.end(&e, s, now, "idle", NoteIdleClosed, 0, "The chat was closed after a period without messages.")
 			}
 		case Queued:
 			if s.VisitorConns == 0 && d.cfg.QueueLeave > 0 && now.Sub(s.VisitorGoneAt) >= d.cfg.QueueLeave {
-				d.end(&e, s, now, ByVisitor, "The visitor left while waiting.")
+				d.end(&e, s, now, ByVisitor, NoteLeftQueue, 0, "The visitor left while waiting.")
 				continue
 			}
 			d.warn(&e, s, now)
@@ -100,7 +100,7 @@ func (d *Desk) requeue(e *effects, s *Session, now time.Time) {
 	s.State, s.Owner, s.Rank, s.QueuedAt, s.Warned = Queued, 0, head, now, WarnNone
 	s.AnsweredAt = time.Time{}
 	d.enqueue(s)
-	d.note(e, s, now, d.name(old)+" is no longer available; the chat is back in the queue.", false)
+	d.notice(e, s, now, NoteRequeued, old, d.name(old)+" is no longer available; the chat is back in the queue.")
 	d.changed(e, s, before)
 	e.add(QueueChanged{Channel: s.Channel})
 }

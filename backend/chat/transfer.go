@@ -198,7 +198,7 @@ func (d *Desk) handOver(e *effects, s *Session, a AgentID, now time.Time) {
 	}
 	d.setLoad(e, old, -1)
 	d.setLoad(e, a, +1)
-	d.note(e, s, now, d.name(a)+" has joined the chat.", false)
+	d.notice(e, s, now, NoteJoined, a, d.name(a)+" has joined the chat.")
 	e.add(Subscribed{Agent: a, Session: s.ID})
 }
 

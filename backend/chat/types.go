@@ -282,7 +282,21 @@ type Entry struct {
 	Text       string
 	// Staff entries (transfer notes) are never shown to the visitor.
 	Staff bool
+	// Note names what a visitor-visible system line says (one of the Note*
+	// codes), so a client can say it in its own language; AuthorName then
+	// holds the agent it is about.
+	Note string
 }
+
+// Codes of the system lines a visitor sees.
+const (
+	NoteJoined       = "joined"       // <name> has joined the chat
+	NoteEndedByAgent = "ended_agent"  // <name> ended the chat
+	NoteVisitorLeft  = "visitor_left" // the visitor left the chat
+	NoteLeftQueue    = "left_queue"   // the visitor left while waiting
+	NoteIdleClosed   = "idle_closed"  // closed after a period without messages
+	NoteRequeued     = "requeued"     // <name> is no longer available; back in the queue
+)
 
 // TransferState is where a transfer stands.
 type TransferState uint8

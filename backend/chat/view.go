@@ -64,7 +64,7 @@ func (d *Desk) ChannelInfo(cid ChannelID, now time.Time) protocol.ChannelInfo {
 
 // EntryInfo converts a log entry.
 func EntryInfo(e Entry) protocol.Entry {
-	return protocol.Entry{Seq: e.Seq, At: e.At, Kind: e.Kind, ClientID: e.ClientID, Text: e.Text, Staff: e.Staff,
+	return protocol.Entry{Seq: e.Seq, At: e.At, Kind: e.Kind, ClientID: e.ClientID, Text: e.Text, Staff: e.Staff, Note: e.Note,
 		From: protocol.Author{Kind: e.AuthorKind, ID: int64(e.Author), Name: e.AuthorName}}
 }
 

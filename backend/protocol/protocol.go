@@ -267,6 +267,10 @@ type Entry struct {
 	ClientID string    `json:"client_id,omitempty"`
 	Text     string    `json:"text"`
 	Staff    bool      `json:"staff,omitempty"` // agents only; never sent to the visitor
+	// Note is the code of a system line the visitor sees (joined, ended_agent,
+	// visitor_left, left_queue, idle_closed, requeued); From.Name is the agent
+	// it names. Text is the English wording.
+	Note string `json:"note,omitempty"`
 }
 
 // Entry kinds.

@@ -18,12 +18,13 @@ import (
 )
 
 // conn is one websocket client: an agent's window or a visitor's widget.
-// It has one read pump (this goroutine handles its commands) and one write
-// pump draining a bounded queue.
+// It has one read pump (this goroutine handles its commands) and a bounded
+// queue of frames that a writer goroutine drains while it is not empty.
 type conn struct {
-	srv *Server
-	ws  *websocket.Conn
-	q   sendQueue
+	srv    *Server
+	ws     *websocket.Conn
+	q      sendQueue
+	pinger *time.Timer
 	// inflight bounds this connection's commands waiting for their commit.
 	inflight chan struct{}
 
@@ -43,61 +44,83 @@ type conn struct {
 	catching map[chat.SessionID]struct{}
 }
 
-// sendQueue holds the frames waiting for the write pump. It is a slice
-// rather than a channel so that an idle connection holds no buffer: memory
-// follows the backlog, which is bounded by the send-queue limit.
+// sendQueue holds the frames waiting to be written. It is a slice rather
+// than a channel, and its writer is a goroutine that exists only while there
+// is something to write: an idle connection holds no buffer and no writer
+// stack, only its reader. Memory follows the backlog, which is bounded by
+// the send-queue limit.
 type sendQueue struct {
 	mu      sync.Mutex
 	frames  [][]byte
-	dead    bool          // full once, or closing: nothing more is queued
-	wake    chan struct{} // the pump has frames to write
-	drained chan struct{} // closed when the pump is done after stop
-	stopped bool
+	ping    bool          // a ping is due
+	writing bool          // a writer goroutine is running
+	dead    bool          // full once, or stopping: nothing more is queued
+	stopped bool          // stop was called: the writer ends once the queue is empty
+	drained chan struct{} // closed once stopped and nothing is left to write
+	once    sync.Once
 }
 
 type pushResult int
 
 const (
-	pushed pushResult = iota
+	pushed     pushResult = iota
+	pushedWake            // queued, and the caller must start the writer
 	pushFull
 	pushDropped
 )
 
-func (q *sendQueue) init() {
-	q.wake = make(chan struct{}, 1)
-	q.drained = make(chan struct{})
-}
+func (q *sendQueue) init() { q.drained = make(chan struct{}) }
 
 func (q *sendQueue) push(frame []byte, limit int) pushResult {
 	q.mu.Lock()
+	defer q.mu.Unlock()
 	if q.dead {
-		q.mu.Unlock()
 		return pushDropped
 	}
 	if len(q.frames) >= limit {
 		q.dead = true
-		q.mu.Unlock()
 		return pushFull
 	}
 	q.frames = append(q.frames, frame)
-	first := len(q.frames) == 1
-	q.mu.Unlock()
-	if first {
-		select {
-		case q.wake <- struct{}{}:
-		default:
-		}
-	}
-	return pushed
+	return q.wake()
 }
 
-// take swaps the queued frames for spare (emptied) and returns them.
-func (q *sendQueue) take(spare [][]byte) [][]byte {
+// pingDue asks the writer for a ping.
+func (q *sendQueue) pingDue() pushResult {
 	q.mu.Lock()
-	out := q.frames
-	q.frames = spare[:0]
-	q.mu.Unlock()
-	return out
+	defer q.mu.Unlock()
+	if q.dead {
+		return pushDropped
+	}
+	q.ping = true
+	return q.wake()
+}
+
+// wake: caller holds q.mu.
+func (q *sendQueue) wake() pushResult {
+	if q.writing {
+		return pushed
+	}
+	q.writing = true
+	return pushedWake
+}
+
+// take swaps the queued frames for spare (emptied) and returns them with the
+// ping flag; with nothing to write it marks the writer gone and returns
+// false.
+func (q *sendQueue) take(spare [][]byte) ([][]byte, bool, bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if len(q.frames) == 0 && !q.ping {
+		q.writing = false
+		if q.stopped {
+			q.once.Do(func() { close(q.drained) })
+		}
+		return spare, false, false
+	}
+	out, ping := q.frames, q.ping
+	q.frames, q.ping = spare[:0], false
+	return out, ping, true
 }
 
 func (q *sendQueue) len() int {
@@ -106,22 +129,24 @@ func (q *sendQueue) len() int {
 	return len(q.frames)
 }
 
-// stop refuses further frames; the pump writes what is queued, then closes
-// drained.
+// stop refuses further frames; drained closes once what is queued has been
+// written (or the writer gave up).
 func (q *sendQueue) stop() {
 	q.mu.Lock()
+	defer q.mu.Unlock()
 	q.dead, q.stopped = true, true
-	q.mu.Unlock()
-	select {
-	case q.wake <- struct{}{}:
-	default:
+	if !q.writing {
+		q.once.Do(func() { close(q.drained) })
 	}
 }
 
-func (q *sendQueue) isStopped() bool {
+// abandon: the writer stops for good (the socket failed).
+func (q *sendQueue) abandon() {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	return q.stopped
+	q.dead, q.writing = true, false
+	q.frames = nil
+	q.once.Do(func() { close(q.drained) })
 }
 
 func (s *Server) checkOrigin(r *http.Request) bool {
@@ -163,34 +188,51 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		seen:     make(map[chat.SessionID]uint64),
 	}
 	c.q.init()
+	// Pings are due every PingInterval; the timer's goroutine exists only
+	// while it fires.
+	c.pinger = time.AfterFunc(s.cfg.PingInterval, c.pingDue)
 	s.conns.Add(1)
 	s.live.Add(1)
-	// Both pumps get goroutines of their own and the handler returns, so
+	// The read pump gets a goroutine of its own and the handler returns, so
 	// that net/http's per-request state (its buffered reader and writer, the
 	// handler goroutine's grown stack) is freed rather than held for the
-	// connection's life.
-	go c.writePump()
+	// connection's life. A writer runs only while there is something to write.
 	go c.readPump()
 }
 
-// enqueue hands a frame to the write pump. A client whose queue is full is
-// too slow: it is cut off rather than allowed to hold anyone else up. It
+// enqueue hands a frame to the writer. A client whose queue is full is too
+// slow: it is cut off rather than allowed to hold anyone else up. It
 // reconnects and resumes what it missed.
 func (c *conn) enqueue(frame []byte) {
-	if c.q.push(frame, c.srv.cfg.SendQueue) == pushFull {
+	switch c.q.push(frame, c.srv.cfg.SendQueue) {
+	case pushedWake:
+		go c.writeLoop()
+	case pushFull:
 		c.srv.metrics.slowKilled.Add(1)
 		go c.closeWith(websocket.ClosePolicyViolation, "too slow: send queue full")
 	}
 }
 
+func (c *conn) pingDue() {
+	if c.q.pingDue() == pushedWake {
+		go c.writeLoop()
+	}
+	select {
+	case <-c.closed:
+	default:
+		c.pinger.Reset(c.srv.cfg.PingInterval)
+	}
+}
+
 // closeWith says goodbye with a close code and closes the socket. For an
-// orderly close (going away, logged out, the client left) the write pump
-// first sends what is queued, for at most a second. A client cut off for
-// its own fault (too slow, flooding, a frame too large) gets nothing more
-// but the close frame, and WriteWait to read its way to it: a client that
-// stopped reading learns why it was closed if it reads again in time.
+// orderly close (going away, logged out, the client left) the writer first
+// sends what is queued, for at most a second. A client cut off for its own
+// fault (too slow, flooding, a frame too large) gets nothing more but the
+// close frame, and WriteWait to read its way to it: a client that stopped
+// reading learns why it was closed if it reads again in time.
 func (c *conn) closeWith(code int, reason string) {
 	c.closeOnce.Do(func() {
+		c.pinger.Stop()
 		wait := time.Second
 		switch code {
 		case websocket.ClosePolicyViolation, websocket.CloseMessageTooBig:
@@ -204,63 +246,56 @@ func (c *conn) closeWith(code int, reason string) {
 			}
 		}
 		close(c.closed)
+		c.q.abandon() // whatever is still queued is not sent
 		msg := websocket.FormatCloseMessage(code, reason)
 		_ = c.ws.WriteControl(websocket.CloseMessage, msg, time.Now().Add(wait))
 		_ = c.ws.Close()
 	})
 }
 
-// writeChunk is how many bytes of frames the write pump hands the kernel at
-// once. Writing every queued frame in one system call rather than one call
-// per frame is most of what fan-out costs.
+// writeChunk is how many bytes of frames the writer hands the kernel at
+// most at once. Writing every queued frame in one system call rather than
+// one call per frame is most of what fan-out costs. Buffers start small
+// (most batches are a few frames) and grow up to it.
 const writeChunk = 64 << 10
 
-var writeBufs = sync.Pool{New: func() any { b := make([]byte, 0, writeChunk); return &b }}
+var writeBufs = sync.Pool{New: func() any { b := make([]byte, 0, 4<<10); return &b }}
 
-// writePump writes queued frames as websocket text frames, all it finds
-// waiting in one go. It frames them itself (a server frame is a 2-10 byte
-// header and the payload, unmasked and uncompressed) and writes straight to
-// the socket; gorilla still writes control frames (ping, pong, close), and
-// the socket serialises each whole write, so frames never interleave.
-func (c *conn) writePump() {
-	defer close(c.q.drained)
-	ping := time.NewTicker(c.srv.cfg.PingInterval)
-	defer ping.Stop()
+// writeLoop writes queued frames as websocket text frames, all it finds
+// waiting in one go, until the queue is empty; then it ends (the next frame
+// starts another). It frames the messages itself (a server frame is a 2-10
+// byte header and the payload, unmasked and uncompressed) and writes
+// straight to the socket; gorilla still writes control frames (ping, pong,
+// close), and the socket serialises each whole write, so frames never
+// interleave. At most one writeLoop runs per connection.
+func (c *conn) writeLoop() {
 	var batch [][]byte
 	for {
-		select {
-		case <-c.closed:
+		var ping, ok bool
+		batch, ping, ok = c.q.take(batch)
+		if !ok {
 			return
-		case <-ping.C:
-			if err := c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(c.srv.cfg.WriteWait)); err != nil {
-				c.closeWith(websocket.CloseAbnormalClosure, "ping failed")
-				return
-			}
-			continue
-		case <-c.q.wake:
 		}
-		for {
-			batch = c.q.take(batch)
-			if len(batch) == 0 {
-				break
-			}
-			err := c.writeFrames(batch)
-			clear(batch)
-			if cap(batch) > 64 {
-				batch = nil // a burst passed: do not keep its backing array
-			}
-			if err != nil {
-				c.closeWith(websocket.CloseAbnormalClosure, "write failed")
-				return
-			}
+		err := c.writeFrames(batch)
+		clear(batch)
+		if cap(batch) > 64 {
+			batch = nil // a burst passed: do not keep its backing array
 		}
-		if c.q.isStopped() {
+		if err == nil && ping {
+			err = c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(c.srv.cfg.WriteWait))
+		}
+		if err != nil {
+			c.q.abandon()
+			go c.closeWith(websocket.CloseAbnormalClosure, "write failed")
 			return
 		}
 	}
 }
 
 func (c *conn) writeFrames(frames [][]byte) error {
+	if len(frames) == 0 {
+		return nil
+	}
 	select {
 	case <-c.closed:
 		return nil
@@ -271,7 +306,7 @@ func (c *conn) writeFrames(frames [][]byte) error {
 	bp := writeBufs.Get().(*[]byte)
 	buf := (*bp)[:0]
 	defer func() {
-		if cap(buf) <= 4*writeChunk {
+		if cap(buf) <= writeChunk {
 			*bp = buf[:0]
 			writeBufs.Put(bp)
 		}
@@ -468,6 +503,10 @@ func encodeEntry(sid chat.SessionID, e chat.Entry) []byte {
 	b = appendJSONString(b, e.Text)
 	if e.Staff {
 		b = append(b, `,"staff":true`...)
+	}
+	if e.Note != "" {
+		b = append(b, `,"note":`...)
+		b = appendJSONString(b, e.Note)
 	}
 	return append(b, `}}`...)
 }

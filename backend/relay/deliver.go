@@ -37,7 +37,7 @@ func (s *Server) deliver(fx []chat.Effect, entries [][]byte) [][]byte {
 			for _, a := range e.Notify {
 				s.toAgent(a, encodeEvent(protocol.EvSession, sess.ID, 0, s.desk.SessionInfo(&sess, a)))
 			}
-			if len(s.visitorConns[sess.ID]) > 0 && len(e.Notify) > 0 {
+			if len(s.visitorConns[sess.ID]) > 0 {
 				frame := encodeEvent(protocol.EvSession, sess.ID, 0, s.desk.SessionInfo(&sess, 0))
 				for c := range s.visitorConns[sess.ID] {
 					c.enqueue(frame)

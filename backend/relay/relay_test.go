@@ -92,9 +92,15 @@ func TestFullChat(t *testing.T) {
 		_ = json.Unmarshal(f.Data, &s)
 		return s.State == protocol.StateEnded && s.EndedBy == "agent"
 	})
+	// System lines carry a code and the agent's name, so clients can
+	// translate them; the code survives the store (read back by resume).
+	ves := visitor.Entries(sid)
+	if ves[1].Note != chat.NoteJoined || ves[1].From.Name != "Anna" || ves[5].Note != chat.NoteEndedByAgent {
+		t.Fatalf("notes: %+v %+v", ves[1], ves[5])
+	}
 	// Durable: the store has the same log.
 	stored, err := h.Store.Entries(context.Background(), chat.SessionID(sid), 0, 0)
-	if err != nil || len(stored) != 6 {
+	if err != nil || len(stored) != 6 || stored[1].Note != chat.NoteJoined || stored[1].AuthorName != "Anna" {
 		t.Fatalf("stored %d entries, err %v", len(stored), err)
 	}
 	// After the end nobody writes.

@@ -76,7 +76,7 @@ func New(cfg Config, st store.Store, log *slog.Logger) (*Server, error) {
 		// Commands are small; a larger frame is read through the buffer in
 		// pieces. Every connection holds this buffer for its whole life.
 		ReadBufferSize: 1024,
-		// The write pump frames and writes data itself (see writePump), so
+		// The writer frames and writes data itself (see writeLoop), so
 		// gorilla's write buffer only serves the rare NextWriter: pooled,
 		// an idle connection holds none.
 		WriteBufferPool: &sync.Pool{},

@@ -28,8 +28,8 @@ type writeStmts struct {
 }
 
 const (
-	sqlInsEntry = `INSERT INTO entries (session, seq, at, kind, author_kind, author, author_name, client_id, text, staff)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	sqlInsEntry = `INSERT INTO entries (session, seq, at, kind, author_kind, author, author_name, client_id, text, staff, note)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 	// An entry moves its session's seq and last-message times forward; never
 	// backward, whatever order the rows arrive in.
@@ -201,7 +201,7 @@ func (a *applier) entry(sid chat.SessionID, en *chat.Entry) error {
 		return errors.New("entry without session or seq")
 	}
 	_, err := a.stmt(a.st.insEntry).ExecContext(a.ctx, string(sid), int64(en.Seq), nanos(en.At), en.Kind,
-		en.AuthorKind, int64(en.Author), en.AuthorName, en.ClientID, en.Text, boolInt(en.Staff))
+		en.AuthorKind, int64(en.Author), en.AuthorName, en.ClientID, en.Text, boolInt(en.Staff), en.Note)
 	if err != nil {
 		return err
 	}

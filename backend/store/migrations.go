@@ -140,6 +140,8 @@ CREATE TABLE requests (
 );
 CREATE INDEX requests_session ON requests (session);
 `,
+	// 2: system lines carry a code so that clients can translate them.
+	`ALTER TABLE entries ADD COLUMN note TEXT NOT NULL DEFAULT '';`,
 }
 
 // migrate applies the steps the database has not seen yet, each in its own

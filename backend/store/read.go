@@ -376,7 +376,7 @@ func (s *SQLite) Entries(ctx context.Context, session chat.SessionID, after uint
 	if limit <= 0 {
 		limit = -1 // SQLite: no limit
 	}
-	rows, err := s.r.QueryContext(ctx, `SELECT seq, at, kind, author_kind, author, author_name, client_id, text, staff
+	rows, err := s.r.QueryContext(ctx, `SELECT seq, at, kind, author_kind, author, author_name, client_id, text, staff, note
 FROM entries WHERE session = ? AND seq > ? ORDER BY seq LIMIT ?`, string(session), int64(min(after, 1<<63-1)), limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: entries: %w", err)
@@ -388,7 +388,7 @@ FROM entries WHERE session = ? AND seq > ? ORDER BY seq LIMIT ?`, string(session
 			e           chat.Entry
 			seq, at, au int64
 		)
-		if err := rows.Scan(&seq, &at, &e.Kind, &e.AuthorKind, &au, &e.AuthorName, &e.ClientID, &e.Text, &e.Staff); err != nil {
+		if err := rows.Scan(&seq, &at, &e.Kind, &e.AuthorKind, &au, &e.AuthorName, &e.ClientID, &e.Text, &e.Staff, &e.Note); err != nil {
 			return nil, fmt.Errorf("store: entries: %w", err)
 		}
 		e.Seq, e.At, e.Author = uint64(seq), fromNanos(at), chat.AgentID(au)

@@ -876,7 +876,7 @@ func TestSwedishOnAPhone(t *testing.T) {
 	p.waitText("sub", "Du chattar med Anna")
 	say(t, anna, sid, "a1", "Hej Vera! Jag kollar upp det direkt.")
 	p.keys("msg", "Tack!\n")
-	p.waitLines("v:Var är mitt paket?|s:Anna has joined the chat.|a:Hej Vera! Jag kollar upp det direkt.|v:Tack!")
+	p.waitLines("v:Var är mitt paket?|s:Anna har anslutit till chatten.|a:Hej Vera! Jag kollar upp det direkt.|v:Tack!")
 	anna.OK(protocol.CmdTyping, protocol.SessionRef{Session: sid}, nil)
 	p.waitText("typ", "Anna skriver…")
 	p.shot("sv-mobile-chat")

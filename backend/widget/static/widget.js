@@ -54,6 +54,12 @@
     failed: "Something went wrong. Please try again.", notSent: "Not sent", sending: "sending", you: "You", log: "Conversation",
     tr: "Chat transcript",
   };
+  // System lines come with a code; in Swedish they are said here, in English as the relay wrote them.
+  const N = sv ? {
+    joined: "{n} har anslutit till chatten.", ended_agent: "{n} avslutade chatten.", visitor_left: "Du lämnade chatten.",
+    left_queue: "Du lämnade kön.", idle_closed: "Chatten stängdes efter en stund utan meddelanden.",
+    requeued: "{n} är inte längre tillgänglig; du är tillbaka i kön.",
+  } : {};
   const t = (k, v) => {
     let s = L[k];
     if (v) for (const x of Object.keys(v)) s = s.replace("{" + x + "}", () => v[x]);
@@ -335,7 +341,8 @@ input:focus,textarea:focus{border-color:${color};box-shadow:0 0 0 3px color-mix(
   function entry(seq, e) {
     if (!seq || lines[seq] || e.staff) return;
     const kind = e.from && e.from.kind === "agent" ? "a" : e.from && e.from.kind === "system" ? "s" : "v";
-    const x = { k: kind, n: (e.from && e.from.name) || "", x: e.text || "", t: e.at };
+    const nm = (e.from && e.from.name) || "";
+    const x = { k: kind, n: nm, x: (N[e.note] || e.text || "").replace("{n}", () => nm), t: e.at };
     const p = e.client_id && kind === "v" && pend[e.client_id];
     if (p) { delete pend[e.client_id]; outbox(e.client_id, null); }
     add(seq, x, p && p.el);
