@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
@@ -32,8 +33,12 @@ func HashPassword(pw string) ([]byte, error) {
 }
 
 // dummyHash is compared against when the login is unknown, so that a wrong
-// login and a wrong password take the same time.
-var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("switchboard-no-such-agent"), PasswordCost)
+// login and a wrong password take the same time. It is made at first use,
+// with the cost in force then.
+var dummyHash = sync.OnceValue(func() []byte {
+	h, _ := bcrypt.GenerateFromPassword([]byte("switchboard-no-such-agent"), PasswordCost)
+	return h
+})
 
 // newToken makes a random bearer token and the hash the store keeps. The
 // token itself is never stored or logged.
@@ -103,7 +108,7 @@ func (s *Server) authenticate(ctx context.Context, h protocol.Hello) (chat.Agent
 	}
 	hash := row.PasswordHash
 	if err != nil || row.Disabled {
-		hash = dummyHash
+		hash = dummyHash()
 	}
 	if bcrypt.CompareHashAndPassword(hash, []byte(h.Password)) != nil || err != nil || row.Disabled {
 		return 0, "", "", bad
