@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"switchboard/backend/chat"
 )
@@ -17,25 +18,22 @@ import (
 // connection; each transaction binds them with Tx.StmtContext, which reuses
 // the connection's compiled statement instead of preparing again.
 type writeStmts struct {
-	insEntry       *sql.Stmt
-	bumpSession    *sql.Stmt
+	insEntries     multiRow
+	sealTails      multiRow
+	flushLogs      multiRow
+	maxEntryID     *sql.Stmt
+	dataVersion    *sql.Stmt
+	logStates      *sql.Stmt
 	upsertSession  *sql.Stmt
 	upsertTransfer *sql.Stmt
 	insRequest     *sql.Stmt
 	setChosen      *sql.Stmt
 	channelZone    *sql.Stmt
-	sessionLog     *sql.Stmt
 }
 
 const (
-	sqlInsEntry = `INSERT INTO entries (session, seq, at, kind, author_kind, author, author_name, client_id, text, staff, note)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
-
-	// An entry moves its session's seq and last-message times forward; never
-	// backward, whatever order the rows arrive in.
-	sqlBumpSession = `UPDATE sessions SET seq = max(seq, ?), last_visitor = max(last_visitor, ?), last_agent = max(last_agent, ?)
-WHERE id = ?`
-
+	// Entries move a session's seq and message times on in session_logs
+	// (see log.go); readers take the larger of the two.
 	sqlUpsertSession = `INSERT INTO sessions (id, channel, state, visitor_name, visitor_email, question, token_hash, owner,
 	listeners, pending, rank, seq, created_at, queued_at, answered_at, ended_at, ended_by, last_visitor, last_agent, warned)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -64,23 +62,29 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	sqlSetChosen = `UPDATE agents SET chosen_status = ? WHERE id = ? AND chosen_status != ?`
 
 	sqlChannelZone = `SELECT time_zone FROM channels WHERE key = ?`
-
-	sqlSessionLog = `SELECT at, author_kind, author_name, text, staff FROM entries WHERE session = ? ORDER BY seq`
 )
 
 func (w *writeStmts) prepare(ctx context.Context, db *sql.DB) error {
-	for _, p := range []struct {
+	type prep struct {
 		dst *(*sql.Stmt)
 		sql string
-	}{
-		{&w.insEntry, sqlInsEntry},
-		{&w.bumpSession, sqlBumpSession},
+	}
+	if err := errors.Join(
+		w.insEntries.prepare(ctx, db, 12, sqlInsEntries),
+		w.sealTails.prepare(ctx, db, 4, sqlSealTails),
+		w.flushLogs.prepare(ctx, db, 5, sqlFlushLogs),
+	); err != nil {
+		return fmt.Errorf("store: prepare: %w", err)
+	}
+	for _, p := range []prep{
+		{&w.maxEntryID, sqlMaxEntryID},
+		{&w.dataVersion, sqlDataVersion},
+		{&w.logStates, sqlLogStates},
 		{&w.upsertSession, sqlUpsertSession},
 		{&w.upsertTransfer, sqlUpsertTransfer},
 		{&w.insRequest, sqlInsRequest},
 		{&w.setChosen, sqlSetChosen},
 		{&w.channelZone, sqlChannelZone},
-		{&w.sessionLog, sqlSessionLog},
 	} {
 		st, err := db.PrepareContext(ctx, p.sql)
 		if err != nil {
@@ -92,18 +96,15 @@ func (w *writeStmts) prepare(ctx context.Context, db *sql.DB) error {
 }
 
 func (w *writeStmts) close() {
-	for _, st := range []*sql.Stmt{w.insEntry, w.bumpSession, w.upsertSession, w.upsertTransfer,
-		w.insRequest, w.setChosen, w.channelZone, w.sessionLog} {
+	w.insEntries.close()
+	w.sealTails.close()
+	w.flushLogs.close()
+	for _, st := range []*sql.Stmt{w.maxEntryID, w.dataVersion, w.logStates, w.upsertSession, w.upsertTransfer, w.insRequest,
+		w.setChosen, w.channelZone} {
 		if st != nil {
 			st.Close()
 		}
 	}
-}
-
-// bump is what a batch's entries did to one session.
-type bump struct {
-	seq                    uint64
-	lastVisitor, lastAgent int64
 }
 
 // Apply persists effects in one transaction, in order; it returns once the
@@ -112,27 +113,45 @@ func (s *SQLite) Apply(ctx context.Context, effects []chat.Effect) (err error) {
 	if !persists(effects) {
 		return nil
 	}
+	// One Apply at a time owns the log cache and the buffers (the writer
+	// connection would serialise them anyway).
+	s.applyMu.Lock()
+	defer s.applyMu.Unlock()
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("store: apply: %w", err)
 	}
+	a := &s.applier
+	*a = applier{ctx: ctx, tx: tx, st: &s.st, cache: &s.logs,
+		dirty: a.dirty[:0], pending: a.pending[:0], args: a.args[:0]}
 	defer func() {
+		a.close()
 		if err != nil {
 			tx.Rollback()
+			// The cache may hold what was rolled back.
+			clear(s.logs.states)
 		}
+		// Drop references to this batch's values from the kept buffers.
+		clear(a.pending[:cap(a.pending)])
+		clear(a.args[:cap(a.args)])
+		a.ctx, a.tx = nil, nil
 	}()
-	a := applier{ctx: ctx, tx: tx, st: &s.st}
-	defer a.close()
+	if err := a.loadLogStates(effects); err != nil {
+		return fmt.Errorf("store: apply: %w", err)
+	}
 	for i, e := range effects {
 		if err := a.apply(e); err != nil {
 			return fmt.Errorf("store: apply effect %d (%T): %w", i, e, err)
 		}
 	}
-	if err := a.flushBumps(); err != nil {
+	if err := a.flushLogs(); err != nil {
 		return fmt.Errorf("store: apply: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("store: apply: commit: %w", err)
+	}
+	for _, sid := range a.ended {
+		delete(s.logs.states, sid)
 	}
 	return nil
 }
@@ -150,13 +169,19 @@ func persists(effects []chat.Effect) bool {
 }
 
 // applier is one Apply call: the transaction, its statements (bound on first
-// use) and the sessions the batch's entries moved forward.
+// use) and the sessions whose logs the batch extends.
 type applier struct {
 	ctx   context.Context
 	tx    *sql.Tx
 	st    *writeStmts
 	bound map[*sql.Stmt]*sql.Stmt
-	bumps map[chat.SessionID]bump
+
+	cache   *logCache
+	dirty   []chat.SessionID // sessions whose log rows are to be written
+	ended   []chat.SessionID // sessions that ended: they leave the cache
+	nextID  int64            // the id the next entry gets
+	pending []pendingEntry   // entries checked, not yet inserted
+	args    []any            // reused for the multi-row statements
 }
 
 func (a *applier) stmt(st *sql.Stmt) *sql.Stmt {
@@ -196,44 +221,15 @@ func (a *applier) apply(e chat.Effect) error {
 	return errors.New("unknown effect type")
 }
 
-func (a *applier) entry(sid chat.SessionID, en *chat.Entry) error {
-	if sid == "" || en.Seq == 0 {
-		return errors.New("entry without session or seq")
-	}
-	_, err := a.stmt(a.st.insEntry).ExecContext(a.ctx, string(sid), int64(en.Seq), nanos(en.At), en.Kind,
-		en.AuthorKind, int64(en.Author), en.AuthorName, en.ClientID, en.Text, boolInt(en.Staff), en.Note)
-	if err != nil {
-		return err
-	}
-	if a.bumps == nil {
-		a.bumps = make(map[chat.SessionID]bump)
-	}
-	b := a.bumps[sid]
-	b.seq = max(b.seq, en.Seq)
-	switch en.AuthorKind {
-	case chat.ByVisitor:
-		b.lastVisitor = max(b.lastVisitor, nanos(en.At))
-	case chat.ByAgent:
-		b.lastAgent = max(b.lastAgent, nanos(en.At))
-	}
-	a.bumps[sid] = b
-	return nil
-}
-
-// flushBumps writes each touched session's seq and last-message times once
-// per batch rather than once per entry.
-func (a *applier) flushBumps() error {
-	for sid, b := range a.bumps {
-		if _, err := a.stmt(a.st.bumpSession).ExecContext(a.ctx, int64(b.seq), b.lastVisitor, b.lastAgent, string(sid)); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 func (a *applier) session(s *chat.Session) error {
-	if s.ID == "" {
-		return errors.New("session without id")
+	if s.ID == "" || !utf8.ValidString(string(s.ID)) {
+		return errors.New("session id empty or not UTF-8")
+	}
+	if st := a.cache.states[s.ID]; st != nil {
+		st.exists = true // made in this batch, before its first entry
+	}
+	if s.State == chat.Ended {
+		a.ended = append(a.ended, s.ID)
 	}
 	_, err := a.stmt(a.st.upsertSession).ExecContext(a.ctx, string(s.ID), string(s.Channel), s.State.String(),
 		s.Visitor.Name, s.Visitor.Email, s.Question, s.TokenHash, int64(s.Owner), encodeIDs(s.Listeners),
@@ -287,36 +283,31 @@ func (a *applier) transcript(sid chat.SessionID, ch chat.ChannelID) (string, err
 	case !errors.Is(err, sql.ErrNoRows):
 		return "", err
 	}
-	rows, err := a.stmt(a.st.sessionLog).QueryContext(a.ctx, string(sid))
+	// The batch's entries so far go to the session rows first.
+	if err := a.flushLogs(); err != nil {
+		return "", err
+	}
+	entries, err := readEntries(a.ctx, a.tx, sid, 0, 0)
 	if err != nil {
 		return "", err
 	}
-	defer rows.Close()
 	var b strings.Builder
-	for rows.Next() {
-		var (
-			at               int64
-			kind, name, text string
-			staff            bool
-		)
-		if err := rows.Scan(&at, &kind, &name, &text, &staff); err != nil {
-			return "", err
-		}
-		writeLine(&b, fromNanos(at).In(loc), kind, name, text, staff)
+	for i := range entries {
+		e := &entries[i]
+		writeLine(&b, e.At.In(loc), e.AuthorKind, e.AuthorName, e.Text, e.Staff)
 	}
-	return b.String(), rows.Err()
+	return b.String(), nil
 }
 
 func writeLine(b *strings.Builder, at time.Time, authorKind, name, text string, staff bool) {
-	if name == "" {
-		switch authorKind {
-		case chat.ByVisitor:
-			name = "Visitor"
-		case chat.ByAgent:
-			name = "Agent"
-		default:
-			name = "System"
-		}
+	switch {
+	case authorKind == chat.BySystem:
+		// A system line's AuthorName is the agent it is about, not its author.
+		name = "System"
+	case name == "" && authorKind == chat.ByVisitor:
+		name = "Visitor"
+	case name == "":
+		name = "Agent"
 	}
 	b.WriteString(at.Format("2006-01-02 15:04"))
 	b.WriteByte(' ')

@@ -142,6 +142,108 @@ CREATE INDEX requests_session ON requests (session);
 `,
 	// 2: system lines carry a code so that clients can translate them.
 	`ALTER TABLE entries ADD COLUMN note TEXT NOT NULL DEFAULT '';`,
+
+	// 3: session logs become an append-only table, sealed runs of each
+	// session's entry ids, and a small per-session row for the newest
+	// entries (see log.go), so a commit writes a few pages however many
+	// chats it touches. The runs of entries already stored are made by
+	// chunkOldLogs.
+	`
+CREATE TABLE entries_v3 (
+	id          INTEGER PRIMARY KEY,
+	session     TEXT NOT NULL,
+	seq         INTEGER NOT NULL,
+	at          INTEGER NOT NULL,
+	kind        TEXT NOT NULL,
+	author_kind TEXT NOT NULL,
+	author      INTEGER NOT NULL DEFAULT 0,
+	author_name TEXT NOT NULL DEFAULT '',
+	client_id   TEXT NOT NULL DEFAULT '',
+	text        TEXT NOT NULL,
+	staff       INTEGER NOT NULL DEFAULT 0,
+	note        TEXT NOT NULL DEFAULT ''
+);
+INSERT INTO entries_v3 (session, seq, at, kind, author_kind, author, author_name, client_id, text, staff, note)
+	SELECT session, seq, at, kind, author_kind, author, author_name, client_id, text, staff, note
+	FROM entries ORDER BY session, seq;
+DROP TABLE entries;
+ALTER TABLE entries_v3 RENAME TO entries;
+
+-- A session's entries first_seq..last_seq: their (seq, id) pairs, encoded
+-- as the tail is. All but each session's newest entries are in chunks.
+CREATE TABLE entry_chunks (
+	session   TEXT NOT NULL,
+	first_seq INTEGER NOT NULL,
+	last_seq  INTEGER NOT NULL,
+	pairs     BLOB NOT NULL,
+	PRIMARY KEY (session, first_seq)
+) WITHOUT ROWID;
+
+-- What the log moves on every commit, apart from the sessions row: the
+-- newest seq and message times (sessions' columns hold those of the last
+-- SessionChanged; readers take the larger), and the tail: the (seq, id)
+-- pairs of the entries not yet in a chunk.
+CREATE TABLE session_logs (
+	session      TEXT PRIMARY KEY NOT NULL,
+	seq          INTEGER NOT NULL DEFAULT 0,
+	last_visitor INTEGER NOT NULL DEFAULT 0,
+	last_agent   INTEGER NOT NULL DEFAULT 0,
+	tail         BLOB NOT NULL DEFAULT x''
+) WITHOUT ROWID;
+`,
+}
+
+// afterMigration holds work done in Go, by index into migrations (2 is
+// step 3), run after that step's SQL in its transaction.
+var afterMigration = map[int]func(ctx context.Context, tx *sql.Tx) error{
+	2: chunkOldLogs,
+}
+
+// chunkOldLogs puts the entries of schema 2 into chunks of chunkAt.
+func chunkOldLogs(ctx context.Context, tx *sql.Tx) error {
+	rows, err := tx.QueryContext(ctx, `SELECT session, seq, id FROM entries ORDER BY session, seq`)
+	if err != nil {
+		return err
+	}
+	type chunk struct {
+		sid   string
+		pairs []tailPair
+	}
+	var (
+		chunks []chunk
+		cur    chunk
+	)
+	for rows.Next() {
+		var (
+			sid     string
+			seq, id int64
+		)
+		if err := rows.Scan(&sid, &seq, &id); err != nil {
+			rows.Close()
+			return err
+		}
+		if sid != cur.sid || len(cur.pairs) == chunkAt {
+			if len(cur.pairs) > 0 {
+				chunks = append(chunks, cur)
+			}
+			cur = chunk{sid: sid}
+		}
+		cur.pairs = append(cur.pairs, tailPair{uint64(seq), id})
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if len(cur.pairs) > 0 {
+		chunks = append(chunks, cur)
+	}
+	for _, c := range chunks {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO entry_chunks (session, first_seq, last_seq, pairs) VALUES (?, ?, ?, ?)`,
+			c.sid, int64(c.pairs[0].seq), int64(c.pairs[len(c.pairs)-1].seq), encodeTail(c.pairs)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // migrate applies the steps the database has not seen yet, each in its own
@@ -174,6 +276,11 @@ func migrateOne(ctx context.Context, db *sql.DB) (done bool, err error) {
 	}
 	if _, err := tx.ExecContext(ctx, migrations[v]); err != nil {
 		return false, fmt.Errorf("store: migration %d: %w", v+1, err)
+	}
+	if f := afterMigration[v]; f != nil {
+		if err := f(ctx, tx); err != nil {
+			return false, fmt.Errorf("store: migration %d: %w", v+1, err)
+		}
 	}
 	// PRAGMA takes no bound parameters; v+1 is our own integer.
 	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", v+1)); err != nil {

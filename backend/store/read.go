@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -210,8 +209,13 @@ func loadAgents(ctx context.Context, q queryer) ([]chat.Agent, error) {
 	return out, rows.Err()
 }
 
-const sessionCols = `id, channel, state, visitor_name, visitor_email, question, token_hash, owner, listeners, pending,
-	rank, seq, created_at, queued_at, answered_at, ended_at, ended_by, last_visitor, last_agent, warned`
+// sessionFrom selects sessions (as s) with what their logs moved on since
+// (session_logs, as l).
+const sessionFrom = `SELECT s.id, s.channel, s.state, s.visitor_name, s.visitor_email, s.question, s.token_hash, s.owner,
+	s.listeners, s.pending, s.rank, max(s.seq, coalesce(l.seq, 0)), s.created_at, s.queued_at, s.answered_at,
+	s.ended_at, s.ended_by, max(s.last_visitor, coalesce(l.last_visitor, 0)),
+	max(s.last_agent, coalesce(l.last_agent, 0)), s.warned
+FROM sessions s LEFT JOIN session_logs l ON l.session = s.id`
 
 func scanSession(sc interface{ Scan(...any) error }) (chat.Session, error) {
 	var (
@@ -240,10 +244,10 @@ func scanSession(sc interface{ Scan(...any) error }) (chat.Session, error) {
 func loadSessions(ctx context.Context, q queryer, endedSince time.Time) ([]chat.Session, error) {
 	// Two index ranges of sessions_state rather than an OR over the table.
 	rows, err := q.QueryContext(ctx, `
-SELECT `+sessionCols+` FROM sessions WHERE state IN ('queued', 'active')
+`+sessionFrom+` WHERE s.state IN ('queued', 'active')
 UNION ALL
-SELECT `+sessionCols+` FROM sessions WHERE state = 'ended' AND ended_at >= ?
-ORDER BY rank, id`, nanos(endedSince))
+`+sessionFrom+` WHERE s.state = 'ended' AND s.ended_at >= ?
+ORDER BY 11, 1`, nanos(endedSince)) // by rank, then id
 	if err != nil {
 		return nil, err
 	}
@@ -307,41 +311,16 @@ ORDER BY id`, nanos(since)))
 // carry a client id, oldest first.
 func loadRecent(ctx context.Context, tx *sql.Tx, sessions []chat.Session) (map[chat.SessionID][]chat.RecentID, error) {
 	out := make(map[chat.SessionID][]chat.RecentID)
-	st, err := tx.PrepareContext(ctx, `SELECT author_kind, author, client_id, seq FROM entries
-WHERE session = ? AND client_id != '' ORDER BY seq DESC LIMIT ?`)
-	if err != nil {
-		return nil, err
-	}
-	defer st.Close()
 	for i := range sessions {
 		s := &sessions[i]
 		if s.State != chat.Queued && s.State != chat.Active {
 			continue
 		}
-		rows, err := st.QueryContext(ctx, string(s.ID), chat.DedupWindow)
+		ids, err := recentIDs(ctx, tx, s.ID, chat.DedupWindow)
 		if err != nil {
 			return nil, err
 		}
-		var ids []chat.RecentID
-		for rows.Next() {
-			var (
-				r      chat.RecentID
-				author int64
-				seq    int64
-			)
-			if err := rows.Scan(&r.AuthorKind, &author, &r.ClientID, &seq); err != nil {
-				rows.Close()
-				return nil, err
-			}
-			r.Author, r.Seq = chat.AgentID(author), uint64(seq)
-			ids = append(ids, r)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, err
-		}
 		if len(ids) > 0 {
-			slices.Reverse(ids)
 			out[s.ID] = ids
 		}
 	}
@@ -373,28 +352,14 @@ func chatsToday(ctx context.Context, q queryer, channels []chat.Channel, now tim
 
 // Entries reads a session's log after seq, in order, at most limit (0 = all).
 func (s *SQLite) Entries(ctx context.Context, session chat.SessionID, after uint64, limit int) ([]chat.Entry, error) {
-	if limit <= 0 {
-		limit = -1 // SQLite: no limit
-	}
-	rows, err := s.r.QueryContext(ctx, `SELECT seq, at, kind, author_kind, author, author_name, client_id, text, staff, note
-FROM entries WHERE session = ? AND seq > ? ORDER BY seq LIMIT ?`, string(session), int64(min(after, 1<<63-1)), limit)
+	// One read transaction: the session's tail and the rows it names agree.
+	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return nil, fmt.Errorf("store: entries: %w", err)
 	}
-	defer rows.Close()
-	var out []chat.Entry
-	for rows.Next() {
-		var (
-			e           chat.Entry
-			seq, at, au int64
-		)
-		if err := rows.Scan(&seq, &at, &e.Kind, &e.AuthorKind, &au, &e.AuthorName, &e.ClientID, &e.Text, &e.Staff, &e.Note); err != nil {
-			return nil, fmt.Errorf("store: entries: %w", err)
-		}
-		e.Seq, e.At, e.Author = uint64(seq), fromNanos(at), chat.AgentID(au)
-		out = append(out, e)
-	}
-	if err := rows.Err(); err != nil {
+	defer tx.Rollback()
+	out, err := readEntries(ctx, tx, session, after, limit)
+	if err != nil {
 		return nil, fmt.Errorf("store: entries: %w", err)
 	}
 	return out, nil
@@ -402,7 +367,7 @@ FROM entries WHERE session = ? AND seq > ? ORDER BY seq LIMIT ?`, string(session
 
 // SessionRow reads one session, also an ended one.
 func (s *SQLite) SessionRow(ctx context.Context, id chat.SessionID) (chat.Session, error) {
-	sess, err := scanSession(s.r.QueryRowContext(ctx, `SELECT `+sessionCols+` FROM sessions WHERE id = ?`, string(id)))
+	sess, err := scanSession(s.r.QueryRowContext(ctx, sessionFrom+` WHERE s.id = ?`, string(id)))
 	if err != nil {
 		return chat.Session{}, notFound(err)
 	}

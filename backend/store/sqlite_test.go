@@ -731,7 +731,7 @@ func TestReadsDuringWrite(t *testing.T) {
 	must(t, s.Apply(ctx, []chat.Effect{chat.SessionChanged{Session: queued("s1", at(0))},
 		msg("s1", 1, at(0), chat.ByVisitor, 0, "Vera", "v1", "hi")}))
 
-	const n = 20000
+	const n = 5000
 	big := make([]chat.Effect, 0, n)
 	for i := range n {
 		big = append(big, msg("s1", uint64(i+2), at(time.Duration(i)), chat.ByVisitor, 0, "Vera", fmt.Sprint("c", i), "text"))

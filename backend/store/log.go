@@ -1,0 +1,530 @@
+package store
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"switchboard/backend/chat"
+)
+
+// How session logs are kept
+//
+// The obvious layout, one table clustered or indexed by (session, seq),
+// makes every commit rewrite one b-tree leaf per chat that got a message:
+// with 500 busy chats, a group commit of a few hundred messages writes
+// hundreds of 4 KiB pages to the WAL (and again at checkpoint), and the
+// disk's bandwidth, not SQLite, sets the rate.
+//
+// So the log is split:
+//
+//   - entries is append-only, keyed by a global id: a commit appends to the
+//     last few pages whatever the number of chats.
+//   - session_logs has one small row per session: its newest seq and
+//     message times, and its tail, the (seq, id) pairs of its entries not
+//     yet in a chunk (at most chunkAt, about three bytes each). These rows
+//     are small and packed, so rewriting those of hundreds of chats touches
+//     few pages.
+//   - entry_chunks holds the rest of each session's pairs, a row per
+//     chunkAt entries, keyed by (session, first_seq).
+//
+// When a tail reaches chunkAt pairs, Apply seals it into a chunk in the same
+// transaction: one small row per chunkAt messages. Readers read the tail, the
+// chunks and the entries in one read transaction, so they see a session's
+// whole log as of one commit.
+
+// chunkAt is the number of tail pairs that make a chunk.
+const chunkAt = 64
+
+// tailPair locates one entry of a session: its seq and its id in entries.
+type tailPair struct {
+	seq uint64
+	id  int64
+}
+
+// encodeTail writes pairs as uvarint deltas from the previous pair: seqs and
+// ids both increase within a session.
+func encodeTail(pairs []tailPair) []byte {
+	if len(pairs) == 0 {
+		return []byte{}
+	}
+	b := make([]byte, 0, len(pairs)*4)
+	var seq uint64
+	var id int64
+	for _, p := range pairs {
+		b = binary.AppendUvarint(b, p.seq-seq)
+		b = binary.AppendUvarint(b, uint64(p.id-id))
+		seq, id = p.seq, p.id
+	}
+	return b
+}
+
+func decodeTail(b []byte) ([]tailPair, error) {
+	var (
+		out []tailPair
+		seq uint64
+		id  int64
+	)
+	for len(b) > 0 {
+		ds, n := binary.Uvarint(b)
+		if n <= 0 {
+			return nil, errors.New("corrupt list of entry ids")
+		}
+		b = b[n:]
+		di, n := binary.Uvarint(b)
+		if n <= 0 {
+			return nil, errors.New("corrupt list of entry ids")
+		}
+		b = b[n:]
+		seq, id = seq+ds, id+int64(di)
+		out = append(out, tailPair{seq, id})
+	}
+	return out, nil
+}
+
+// idsJSON writes the ids of pairs as a JSON array.
+func idsJSON(pairs []tailPair) string {
+	b := make([]byte, 0, 2+len(pairs)*8)
+	b = append(b, '[')
+	for i, p := range pairs {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendInt(b, p.id, 10)
+	}
+	return string(append(b, ']'))
+}
+
+const entryCols = `e.seq, e.at, e.kind, e.author_kind, e.author, e.author_name, e.client_id, e.text, e.staff, e.note`
+
+// queryEntries appends the entries a query selects (entryCols) to out.
+func queryEntries(ctx context.Context, q queryer, out []chat.Entry, query string, args ...any) ([]chat.Entry, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return out, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			e           chat.Entry
+			seq, at, au int64
+		)
+		if err := rows.Scan(&seq, &at, &e.Kind, &e.AuthorKind, &au, &e.AuthorName, &e.ClientID, &e.Text, &e.Staff, &e.Note); err != nil {
+			return out, err
+		}
+		e.Seq, e.At, e.Author = uint64(seq), fromNanos(at), chat.AgentID(au)
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// sessionTail reads a session's unindexed pairs; an unknown session has none.
+func sessionTail(ctx context.Context, q queryer, sid chat.SessionID) ([]tailPair, error) {
+	var tail []byte
+	err := q.QueryRowContext(ctx, `SELECT tail FROM session_logs WHERE session = ?`, string(sid)).Scan(&tail)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return decodeTail(tail)
+}
+
+// readEntries reads a session's log after seq, in order, at most limit
+// (<= 0: all). q must be a transaction, so the tail, the chunks and the
+// rows agree.
+func readEntries(ctx context.Context, q queryer, sid chat.SessionID, after uint64, limit int) ([]chat.Entry, error) {
+	tail, err := sessionTail(ctx, q, sid)
+	if err != nil {
+		return nil, err
+	}
+	after = min(after, 1<<63-2)
+	var pairs []tailPair
+	// Chunks hold the seqs below the tail's: read them unless the reader is
+	// already past them. The first chunk needed is the last one starting at
+	// or before after+1.
+	if len(tail) == 0 || after+1 < tail[0].seq {
+		rows, err := q.QueryContext(ctx, `SELECT pairs FROM entry_chunks WHERE session = ?1 AND first_seq >=
+	coalesce((SELECT max(first_seq) FROM entry_chunks WHERE session = ?1 AND first_seq <= ?2), 0)
+ORDER BY first_seq`, string(sid), int64(after+1))
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() && (limit <= 0 || len(pairs) < limit) {
+			var b []byte
+			if err := rows.Scan(&b); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			chunk, err := decodeTail(b)
+			if err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("session %s: %w", sid, err)
+			}
+			pairs = append(pairs, after1(chunk, after)...)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	pairs = append(pairs, after1(tail, after)...)
+	if limit > 0 && len(pairs) > limit {
+		pairs = pairs[:limit]
+	}
+	if len(pairs) == 0 {
+		return nil, nil
+	}
+	return queryEntries(ctx, q, make([]chat.Entry, 0, len(pairs)), `SELECT `+entryCols+` FROM entries e
+WHERE e.id IN (SELECT value FROM json_each(?)) ORDER BY e.id`, idsJSON(pairs))
+}
+
+// after1 is the part of pairs (in seq order) above seq after.
+func after1(pairs []tailPair, after uint64) []tailPair {
+	i, _ := slices.BinarySearchFunc(pairs, after+1, func(p tailPair, seq uint64) int { return cmp.Compare(p.seq, seq) })
+	return pairs[i:]
+}
+
+// recentIDs reads a session's last n client ids, oldest first. q must be a
+// transaction.
+func recentIDs(ctx context.Context, q queryer, sid chat.SessionID, n int) ([]chat.RecentID, error) {
+	tail, err := sessionTail(ctx, q, sid)
+	if err != nil {
+		return nil, err
+	}
+	// Every pair, newest first: the tail, then the chunks from the newest.
+	newest := slices.Clone(tail)
+	slices.Reverse(newest)
+	rows, err := q.QueryContext(ctx, `SELECT pairs FROM entry_chunks WHERE session = ? ORDER BY first_seq DESC`, string(sid))
+	if err != nil {
+		return nil, err
+	}
+	for rows.Next() { // all of them: how many are needed depends on the rows
+		var b []byte
+		if err := rows.Scan(&b); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		chunk, err := decodeTail(b)
+		if err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("session %s: %w", sid, err)
+		}
+		slices.Reverse(chunk)
+		newest = append(newest, chunk...)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	// Not every entry has a client id (system lines do not): read the rows
+	// in slices, newest first, until n are found. Usually one slice does.
+	var out []chat.RecentID
+	for len(newest) > 0 && len(out) < n {
+		k := min(len(newest), max(n-len(out), 64))
+		part := newest[:k]
+		newest = newest[k:]
+		rows, err := q.QueryContext(ctx, `SELECT author_kind, author, client_id, seq FROM entries
+WHERE id IN (SELECT value FROM json_each(?)) AND client_id != '' ORDER BY id DESC LIMIT ?`, idsJSON(part), n-len(out))
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var (
+				r           chat.RecentID
+				author, seq int64
+			)
+			if err := rows.Scan(&r.AuthorKind, &author, &r.ClientID, &seq); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			r.Author, r.Seq = chat.AgentID(author), uint64(seq)
+			out = append(out, r)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	slices.Reverse(out)
+	return out, nil
+}
+
+// logState is what the writer knows of a session whose log it extends.
+// The writer keeps them between batches (see logCache).
+type logState struct {
+	exists  bool   // the session row exists (before the batch, or made in it)
+	lastSeq uint64 // the highest seq taken; the next entry must be above it
+	tail    []tailPair
+	dirty   bool
+	// lastVisitor and lastAgent are the newest entry times seen.
+	lastVisitor, lastAgent int64
+}
+
+// logCache keeps the writer's logStates across batches, so a batch reads
+// only the sessions it has not met before. It is what the database holds as
+// long as this writer is the only one: a commit by any other connection
+// (PRAGMA data_version moves) or a failed batch empties it.
+type logCache struct {
+	states      map[chat.SessionID]*logState
+	dataVersion int64
+}
+
+// maxCachedLogs bounds the cache; ended chats leave it, so it only fills
+// when many chats stay open.
+const maxCachedLogs = 4096
+
+// pendingEntry is an entry checked and numbered, waiting to be inserted
+// with others in one statement.
+type pendingEntry struct {
+	id  int64
+	sid chat.SessionID
+	e   chat.Entry
+}
+
+// Rows go in by multi-row statements of these sizes, largest first: a
+// statement's fixed cost is then shared by up to 64 rows.
+var stmtRows = [...]int{64, 16, 4, 1}
+
+// multiRow is one statement prepared for each of stmtRows.
+type multiRow struct {
+	width int // parameters per row
+	stmts [len(stmtRows)]*sql.Stmt
+}
+
+// valuesSQL writes "(?,?),(?,?)" for n rows of width parameters.
+func valuesSQL(width, n int) string {
+	row := "(" + strings.Repeat("?,", width-1) + "?)"
+	return strings.Repeat(row+",", n-1) + row
+}
+
+// The log's statements; each %s is a VALUES list.
+const (
+	sqlInsEntries = `INSERT INTO entries (id, session, seq, at, kind, author_kind, author, author_name, client_id, text, staff, note)
+VALUES %s`
+
+	// Full tails become chunks.
+	sqlSealTails = `INSERT INTO entry_chunks (session, first_seq, last_seq, pairs) VALUES %s`
+
+	// Each extended session moves its seq and message times forward, never
+	// backward, and takes its new tail.
+	sqlFlushLogs = `INSERT INTO session_logs (session, seq, last_visitor, last_agent, tail) VALUES %s
+ON CONFLICT (session) DO UPDATE SET seq = max(seq, excluded.seq), last_visitor = max(last_visitor, excluded.last_visitor),
+	last_agent = max(last_agent, excluded.last_agent), tail = excluded.tail`
+
+	sqlMaxEntryID = `SELECT coalesce(max(id), 0) FROM entries`
+
+	sqlDataVersion = `PRAGMA data_version`
+
+	// Sessions a batch extends that the cache does not know, read before
+	// the batch changes them.
+	sqlLogStates = `SELECT s.id, max(s.seq, coalesce(l.seq, 0)), l.tail
+FROM sessions s LEFT JOIN session_logs l ON l.session = s.id
+WHERE s.id IN (SELECT value FROM json_each(?))`
+)
+
+func (c *multiRow) prepare(ctx context.Context, db *sql.DB, width int, query string) error {
+	c.width = width
+	for i, n := range stmtRows {
+		st, err := db.PrepareContext(ctx, fmt.Sprintf(query, valuesSQL(width, n)))
+		if err != nil {
+			return err
+		}
+		c.stmts[i] = st
+	}
+	return nil
+}
+
+func (c *multiRow) close() {
+	for _, st := range c.stmts {
+		if st != nil {
+			st.Close()
+		}
+	}
+}
+
+// execRows runs c over args, which holds whole rows of c.width values.
+func (a *applier) execRows(c *multiRow, args []any) error {
+	for len(args) > 0 {
+		rows := len(args) / c.width
+		i := 0
+		for stmtRows[i] > rows {
+			i++
+		}
+		n := stmtRows[i] * c.width
+		if _, err := a.stmt(c.stmts[i]).ExecContext(a.ctx, args[:n]...); err != nil {
+			return err
+		}
+		args = args[n:]
+	}
+	return nil
+}
+
+// loadLogStates makes sure the cache knows, as of before the batch, every
+// session whose log the batch extends, and where entry ids continue.
+func (a *applier) loadLogStates(effects []chat.Effect) error {
+	var sids []string
+	seen := make(map[chat.SessionID]bool)
+	for _, e := range effects {
+		if e, ok := e.(chat.EntryAdded); ok && !seen[e.Session] {
+			seen[e.Session] = true
+			if a.cache.states[e.Session] == nil {
+				sids = append(sids, string(e.Session))
+			}
+		}
+	}
+	if len(seen) == 0 {
+		return nil
+	}
+	// Another connection's commit may have changed what the cache holds.
+	var v int64
+	if err := a.stmt(a.st.dataVersion).QueryRowContext(a.ctx).Scan(&v); err != nil {
+		return err
+	}
+	if v != a.cache.dataVersion || len(a.cache.states)+len(sids) > maxCachedLogs {
+		clear(a.cache.states)
+		a.cache.dataVersion = v
+		sids = sids[:0]
+		for sid := range seen {
+			sids = append(sids, string(sid))
+		}
+	}
+	if err := a.stmt(a.st.maxEntryID).QueryRowContext(a.ctx).Scan(&a.nextID); err != nil {
+		return err
+	}
+	a.nextID++
+	if len(sids) == 0 {
+		return nil
+	}
+	for _, sid := range sids {
+		a.cache.states[chat.SessionID(sid)] = &logState{}
+	}
+	rows, err := a.stmt(a.st.logStates).QueryContext(a.ctx, string(appendJSONStrings(nil, sids)))
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			id   string
+			seq  int64
+			tail []byte
+		)
+		if err := rows.Scan(&id, &seq, &tail); err != nil {
+			return err
+		}
+		st := a.cache.states[chat.SessionID(id)]
+		if st == nil {
+			continue
+		}
+		st.exists, st.lastSeq = true, uint64(seq)
+		if st.tail, err = decodeTail(tail); err != nil {
+			return fmt.Errorf("session %s: %w", id, err)
+		}
+	}
+	return rows.Err()
+}
+
+// entry checks and numbers an entry and queues it for insertion.
+func (a *applier) entry(sid chat.SessionID, en *chat.Entry) error {
+	st := a.cache.states[sid]
+	switch {
+	case sid == "" || en.Seq == 0:
+		return errors.New("entry without session or seq")
+	case st == nil || !st.exists:
+		return fmt.Errorf("entry %d of session %s, which is not stored", en.Seq, sid)
+	case en.Seq <= st.lastSeq:
+		// Also what refuses a second entry with the same (session, seq).
+		return fmt.Errorf("entry %d of session %s does not follow seq %d", en.Seq, sid, st.lastSeq)
+	}
+	id := a.nextID
+	a.nextID++
+	a.pending = append(a.pending, pendingEntry{id: id, sid: sid, e: *en})
+	st.tail = append(st.tail, tailPair{en.Seq, id})
+	st.lastSeq = en.Seq
+	switch en.AuthorKind {
+	case chat.ByVisitor:
+		st.lastVisitor = max(st.lastVisitor, nanos(en.At))
+	case chat.ByAgent:
+		st.lastAgent = max(st.lastAgent, nanos(en.At))
+	}
+	if !st.dirty {
+		st.dirty = true
+		a.dirty = append(a.dirty, sid)
+	}
+	return nil
+}
+
+// flushLogs writes the queued entries, then each extended session's log
+// row, sealing full tails into chunks. Apply calls it at the end, and
+// before it reads a log (for a transcript).
+func (a *applier) flushLogs() error {
+	if len(a.pending) > 0 {
+		args := a.args[:0]
+		for i := range a.pending {
+			p := &a.pending[i]
+			e := &p.e
+			args = append(args, p.id, string(p.sid), int64(e.Seq), nanos(e.At), e.Kind, e.AuthorKind, int64(e.Author),
+				e.AuthorName, e.ClientID, e.Text, boolInt(e.Staff), e.Note)
+		}
+		a.args = args
+		if err := a.execRows(&a.st.insEntries, args); err != nil {
+			return err
+		}
+		a.pending = a.pending[:0]
+	}
+	if len(a.dirty) == 0 {
+		return nil
+	}
+	// In key order: neighbouring rows together, and a stable order.
+	slices.Sort(a.dirty)
+	seals, logs := a.args[:0], []any(nil)
+	for _, sid := range a.dirty {
+		st := a.cache.states[sid]
+		if len(st.tail) >= chunkAt {
+			seals = append(seals, string(sid), int64(st.tail[0].seq), int64(st.tail[len(st.tail)-1].seq), encodeTail(st.tail))
+			st.tail = st.tail[:0]
+		}
+		logs = append(logs, string(sid), int64(st.lastSeq), st.lastVisitor, st.lastAgent, encodeTail(st.tail))
+		st.dirty = false
+	}
+	a.dirty = a.dirty[:0]
+	a.args = seals
+	if err := a.execRows(&a.st.sealTails, seals); err != nil {
+		return err
+	}
+	return a.execRows(&a.st.flushLogs, logs)
+}
+
+// appendJSONStrings writes a JSON array of strings.
+func appendJSONStrings(b []byte, list []string) []byte {
+	b = append(b, '[')
+	for i, s := range list {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendJSONString(b, s)
+	}
+	return append(b, ']')
+}
+
+// appendJSONString writes s as a JSON string.
+func appendJSONString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c >= 0x80 {
+			q, _ := json.Marshal(s) // rare: escapes or non-ASCII
+			return append(b, q...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
+}
