@@ -30,3 +30,16 @@ tray_icon present "$teal" '#2e9e5b'
 tray_icon away "$teal" '#e0a526'
 tray_icon transfer "$teal" '#d9480f'
 tray_icon offline '#8a9399' '#8a9399'
+
+# macOS icon set (wails also makes one from appicon.png on a Mac); needs
+# png2icns (Debian icnsutils).
+if command -v png2icns >/dev/null; then
+  icns=$(mktemp -d)
+  for size in 16 32 48 128 256 512 1024; do
+    convert appicon.png -resize "${size}x${size}" -depth 8 -strip "$icns/$size.png"
+  done
+  png2icns darwin/iconfile.icns "$icns"/{16,32,48,128,256,512,1024}.png >/dev/null
+  rm -rf "$icns"
+else
+  echo "make-icons: png2icns not found (apt-get install icnsutils): darwin/iconfile.icns not redrawn" >&2
+fi
