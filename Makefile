@@ -1,7 +1,7 @@
 # Switchboard build and test entry points. `make help` lists the targets.
 #
-# Sections: setup, frontend, desktop app, tests, housekeeping. Add new
-# components (the relay, packaging) as their own section and hook their
+# Sections: setup, frontend, desktop app, relay, tests, packaging,
+# housekeeping. Add new components as their own section and hook their
 # tests into `test`.
 
 SHELL := bash
@@ -18,24 +18,36 @@ VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.0.
 # and for testing it headless (Xvfb, a window manager, xdotool, ImageMagick,
 # D-Bus), plus Chromium for the browser tests.
 DEB_PACKAGES := gcc pkg-config curl libgtk-3-dev libwebkit2gtk-4.0-dev \
-	xvfb xauth xdotool imagemagick chromium dbus dbus-x11 openbox
+	xvfb xauth xdotool imagemagick chromium dbus dbus-x11 openbox \
+	at-spi2-core python3-gi gir1.2-atspi-2.0
 
 ##@ Setup
 
+# $(call install-debs,name,packages): install the missing ones as root, or
+# print the apt-get line and fail.
+define install-debs
+missing=$$(for p in $(2); do \
+	dpkg-query -W -f='$${Status}\n' "$$p" 2>/dev/null | grep -q '^install ok installed$$' || echo "$$p"; \
+done | xargs); \
+if [[ -z $$missing ]]; then echo "$(1): all Debian packages are installed"; exit 0; fi; \
+if [[ $$(id -u) -ne 0 ]]; then \
+	echo "$(1): missing Debian packages. Install them with:"; \
+	echo "  sudo apt-get install -y $$missing"; \
+	exit 1; \
+fi; \
+echo "$(1): installing $$missing"; \
+export DEBIAN_FRONTEND=noninteractive; \
+apt-get install -y $$missing || { apt-get update && apt-get install -y $$missing; }
+endef
+
+define newline
+
+
+endef
+
 .PHONY: deps
 deps: ## Install missing Debian packages (as root), or say which are missing
-	@missing=$$(for p in $(DEB_PACKAGES); do \
-		dpkg-query -W -f='$${Status}\n' "$$p" 2>/dev/null | grep -q '^install ok installed$$' || echo "$$p"; \
-	done | xargs); \
-	if [[ -z $$missing ]]; then echo "deps: all Debian packages are installed"; exit 0; fi; \
-	if [[ $$(id -u) -ne 0 ]]; then \
-		echo "deps: missing Debian packages. Install them with:"; \
-		echo "  sudo apt-get install -y $$missing"; \
-		exit 1; \
-	fi; \
-	echo "deps: installing $$missing"; \
-	export DEBIAN_FRONTEND=noninteractive; \
-	apt-get install -y $$missing || { apt-get update && apt-get install -y $$missing; }
+	@$(call install-debs,deps,$(DEB_PACKAGES))
 
 ##@ Frontend (frontend/: Vite + Svelte + TypeScript)
 
@@ -90,7 +102,7 @@ run: deps desktop relay ## Run the relay (demo data in build/run) and the agent 
 ##@ Tests
 
 .PHONY: test
-test: frontend desktop relay test-frontend test-go test-dbus test-fuzz test-desktop-smoke ## Build everything and run every test
+test: frontend desktop relay test-frontend test-go test-dbus test-fuzz test-desktop-smoke test-desktop-e2e test-dashboard-e2e ## Build everything and run every test
 
 FUZZTIME ?= 5s
 
@@ -113,6 +125,20 @@ test-go: ## go vet and go test -race over the whole module
 	$(GO) vet ./...
 	CGO_ENABLED=1 $(GO) test -race ./...
 
+SOAK_TIMEOUT ?= 30m
+
+.PHONY: soak
+soak: ## Fault tests at length (minutes): kill -9 under load, slow client, reconnect storm, garbage
+	$(GO) test -count=1 -v -timeout $(SOAK_TIMEOUT) -run '^Test(KillUnderLoad|SlowConsumerIsCutOffAlone|ReconnectStorm|GarbageFlood)$$' \
+		./backend/cmd/loadgen/ -args -soak
+
+LOADGEN_BIN := build/bin/switchboard-loadgen
+
+.PHONY: load
+load: relay ## Measure the relay against the baseline hub (docs/performance.md); results in build/load.json
+	$(GO) build -o $(LOADGEN_BIN) ./backend/cmd/loadgen
+	$(LOADGEN_BIN) --relay-bin $(RELAY_BIN) --baseline --rounds 3 --json build/load.json
+
 # The tray and notifications over a private session bus: the test owns the
 # tray host and the notification server itself. Once plainly (GetLayout, as
 # a tray host reads the menu) and once under the race detector.
@@ -129,11 +155,123 @@ test-app: ## The desktop app's Go side only (go test -race ./app/...)
 test-desktop-smoke: desktop ## Launch the built app under Xvfb and screenshot it to build/smoke.png
 	build/scripts/desktop-smoke.sh $(DESKTOP_BIN) build/smoke.png
 
+# Two app windows under Xvfb, two agents, a visitor over the protocol: a chat
+# taken, transferred with a comment and accepted, checked on screen and on
+# the relay; also times the start and reads the memory with 50 chats.
+# E2E_OUT=dir keeps the screenshots and logs.
+.PHONY: test-desktop-e2e
+test-desktop-e2e: desktop relay ## Drive two agents' app windows through a transfer (Xvfb, xdotool); start time, memory
+	build/scripts/desktop-e2e.sh $(DESKTOP_BIN) $(RELAY_BIN)
+
+# Two agents' apps under Xvfb: the supervisor opens the dashboard window from
+# her menu (a second process, signed in by a one-time token on its stdin),
+# listens to a chat and takes it over; checked on screen (through the
+# accessibility tree) and on the relay. Screenshots into docs/screenshots/.
+.PHONY: test-dashboard-e2e
+test-dashboard-e2e: desktop relay ## Drive the supervisor dashboard window: listen, take over (Xvfb, AT-SPI)
+	build/scripts/dashboard-e2e.sh $(DESKTOP_BIN) $(RELAY_BIN)
+
+##@ Packaging (dist/: Linux .deb, Windows installer and MSI, relay binaries)
+
+# One version for everything, stamped into both programs (--version, the
+# app's About) and the packages; installers get numeric forms of it
+# (build/scripts/version.sh). Override with `make dist VERSION=1.2.3`.
+DIST_DIR    := dist
+DEB_VERSION := $(shell build/scripts/version.sh deb '$(VERSION)')
+WIN_VERSION := $(shell build/scripts/version.sh win '$(VERSION)')
+MSI_VERSION := $(shell build/scripts/version.sh msi '$(VERSION)')
+
+# Build tools from their own module (build/tools/go.mod pins Wails CLI
+# v2.9.2 with a current golang.org/x/tools, and nfpm v2.45.2).
+TOOLS_BIN := build/bin/tools
+WAILS     := $(TOOLS_BIN)/wails
+NFPM      := $(TOOLS_BIN)/nfpm
+
+# Debian packages for building the packages, and for dist-test.
+DIST_DEB_PACKAGES      := nsis wixl msitools imagemagick
+DIST_TEST_DEB_PACKAGES := systemd curl wine64 desktop-file-utils
+
+RELAY_PLATFORMS := linux/amd64 linux/arm64 windows/amd64 windows/arm64 darwin/amd64 darwin/arm64
+relay-dist  = $(DIST_DIR)/switchboard-relay-$(VERSION)-$(1)-$(2)$(if $(filter windows,$(1)),.exe)
+relay-build = CGO_ENABLED=0 GOOS=$(1) GOARCH=$(2) $(GO) build -trimpath -ldflags "$(RELAY_LDFLAGS)" \
+	-o $(call relay-dist,$(1),$(2)) ./backend/cmd/relay
+
+# SHA256SUMS over everything in dist/, rewritten by each dist target.
+dist-sums = cd $(DIST_DIR) && ls | grep -vx SHA256SUMS | xargs -d '\n' sha256sum -- > SHA256SUMS
+
+$(WAILS): build/tools/go.mod build/tools/go.sum
+	cd build/tools && $(GO) build -o ../bin/tools/ github.com/wailsapp/wails/v2/cmd/wails
+
+$(NFPM): build/tools/go.mod build/tools/go.sum
+	cd build/tools && $(GO) build -o ../bin/tools/ github.com/goreleaser/nfpm/v2/cmd/nfpm
+
+.PHONY: tools
+tools: $(WAILS) $(NFPM) ## Build the packaging tools (Wails CLI, nfpm) into build/bin/tools
+
+.PHONY: deps-dist
+deps-dist: ## Install the Debian packages for dist and dist-test (as root), or say which are missing
+	@$(call install-debs,deps-dist,$(DIST_DEB_PACKAGES) $(DIST_TEST_DEB_PACKAGES))
+
+.PHONY: dist
+dist: ## Build every package into dist/ (Linux, Windows, relay binaries) with SHA256SUMS
+	rm -rf $(DIST_DIR)
+	$(MAKE) --no-print-directory dist-relay dist-linux dist-windows
+	@echo "dist: $(VERSION) (deb $(DEB_VERSION), windows $(WIN_VERSION))"; ls -l $(DIST_DIR)
+
+.PHONY: dist-relay
+dist-relay: ## Relay binaries for linux, windows, darwin on amd64 and arm64 (CGO_ENABLED=0)
+	@mkdir -p $(DIST_DIR)
+	$(foreach p,$(RELAY_PLATFORMS),$(call relay-build,$(word 1,$(subst /, ,$(p))),$(word 2,$(subst /, ,$(p))))$(newline))
+	$(dist-sums)
+
+.PHONY: dist-linux
+dist-linux: desktop $(NFPM) ## The agent app's .deb (amd64) and the relay's .deb (amd64, arm64)
+	@mkdir -p $(DIST_DIR)
+	$(call relay-build,linux,amd64)
+	$(call relay-build,linux,arm64)
+	build/scripts/dist-linux.sh $(NFPM) $(DESKTOP_BIN) '$(DEB_VERSION)' $(DIST_DIR) $(DIST_DIR)/switchboard-relay-$(VERSION)-linux
+	$(dist-sums)
+
+# wails build -nsis compiles build/windows/installer/project.nsi (ours, not
+# the Wails template); -s: the frontend is built by make; -skipbindings: the
+# UI has its own typed bridge. The installer reads the version from the
+# environment. The exe's own version resource comes from wails.json.
+.PHONY: dist-windows
+dist-windows: frontend $(WAILS) ## Windows amd64: the NSIS installer (wails build -nsis) and the MSI (wixl)
+	@mkdir -p $(DIST_DIR)
+	SWITCHBOARD_VERSION='$(VERSION)' SWITCHBOARD_WIN_VERSION='$(WIN_VERSION)' \
+		$(WAILS) build -platform windows/amd64 -nsis -s -skipbindings -m -nosyncgomod -trimpath \
+		-ldflags "-X switchboard/app.Version=$(VERSION)"
+	cp build/bin/switchboard-amd64-installer.exe $(DIST_DIR)/switchboard-$(VERSION)-windows-amd64-setup.exe
+	build/scripts/build-msi.sh $(DIST_DIR)/switchboard-$(VERSION)-windows-amd64.msi '$(MSI_VERSION)' \
+		build/bin/switchboard.exe build/windows/icon.ico
+	$(dist-sums)
+	@wv=$$(sed -n 's/.*"productVersion": *"\([^"]*\)".*/\1/p' wails.json); \
+	if [[ $(MSI_VERSION) != 0.0.0 && $$wv != $(MSI_VERSION) ]]; then \
+		echo "dist-windows: warning: wails.json productVersion $$wv differs from $(MSI_VERSION) (the exe's version resource)"; fi
+
+# Elsewhere it only says that it needs a Mac (and builds nothing first).
+.PHONY: dist-macos
+ifeq ($(shell uname -s),Darwin)
+dist-macos: frontend $(WAILS)
+endif
+dist-macos: ## On a Mac: universal .app (wails build -platform darwin/universal) in a .dmg
+	build/scripts/dist-macos.sh $(WAILS) '$(VERSION)' '$(MSI_VERSION)' $(DIST_DIR)
+
+# CI runs this as root on Debian 12 (.ci/run): it installs and removes the
+# .deb files on this machine. It builds only what it installs (the relay's
+# other cross-builds take minutes from a cold cache and are checked when a
+# `make dist` left them in dist/).
+.PHONY: dist-test
+dist-test: deps-dist dist-linux dist-windows ## Install and check the packages: .debs (dpkg), relay /healthz, MSI tables, NSIS and MSI under wine
+	build/scripts/dist-test.sh $(DIST_DIR) '$(VERSION)' '$(DEB_VERSION)'
+
 ##@ Housekeeping
 
 .PHONY: clean
 clean: ## Remove build outputs (keeps node_modules)
-	rm -rf build/bin build/smoke.png build/smoke.log
+	rm -rf build/bin build/smoke.png build/smoke.log $(DIST_DIR) \
+		build/windows/installer/wails_tools.nsh build/windows/installer/tmp
 	find frontend/dist -mindepth 1 -maxdepth 1 ! -name .gitkeep -exec rm -rf {} +
 
 .PHONY: help

@@ -17,6 +17,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"strings"
 
 	"switchboard/app"
 )
@@ -36,6 +37,7 @@ var icon []byte
 type config struct {
 	hidden      bool
 	window      app.Window
+	handover    bool // a dashboard window reads its one-time sign-in from stdin
 	showVersion bool
 	server      string // overrides the config files and SWITCHBOARD_SERVER
 	language    string // overrides the config files and SWITCHBOARD_LANGUAGE
@@ -48,6 +50,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fset.SetOutput(stderr)
 	fset.BoolVar(&cfg.hidden, "hidden", false, "start without showing the window")
 	fset.StringVar(&window, "window", string(app.WindowMain), "view to open: main or dashboard")
+	fset.BoolVar(&cfg.handover, strings.TrimPrefix(app.HandoverFlag, "--"), false,
+		"dashboard only: read a one-time sign-in from the first line of standard input (the desk window opening the dashboard does this)")
 	fset.BoolVar(&cfg.showVersion, "version", false, "print the version and exit")
 	fset.StringVar(&cfg.server, "server", "", "relay address (unless locked by the administrator)")
 	fset.StringVar(&cfg.language, "language", "", "UI language: auto, en or sv")
@@ -62,6 +66,9 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		return cfg, err
 	}
 	cfg.window = w
+	if cfg.handover && w != app.WindowDashboard {
+		return cfg, fmt.Errorf("%s is for --window=%s only", app.HandoverFlag, app.WindowDashboard)
+	}
 	return cfg, nil
 }
 
@@ -77,7 +84,7 @@ func (c config) settings() map[string]string {
 	return m
 }
 
-func run(args []string, stdout, stderr io.Writer) int {
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	cfg, err := parseFlags(args, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
@@ -95,7 +102,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "switchboard:", err)
 		return 1
 	}
-	if err := app.Run(app.Options{Assets: assets, Icon: icon, Hidden: cfg.hidden, Window: cfg.window, Settings: cfg.settings()}); err != nil {
+	opts := app.Options{Assets: assets, Icon: icon, Hidden: cfg.hidden, Window: cfg.window, Settings: cfg.settings()}
+	if cfg.handover {
+		opts.Handover = stdin
+	}
+	if err := app.Run(opts); err != nil {
 		fmt.Fprintln(stderr, "switchboard:", err)
 		return 1
 	}
@@ -103,5 +114,5 @@ func run(args []string, stdout, stderr io.Writer) int {
 }
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }

@@ -11,7 +11,7 @@ import (
 func TestRunWithoutDesktopTagExplains(t *testing.T) {
 	t.Parallel()
 	var out, errOut bytes.Buffer
-	if code := run(nil, &out, &errOut); code != 1 {
+	if code := run(nil, nil, &out, &errOut); code != 1 {
 		t.Fatalf("exit %d, want 1", code)
 	}
 	if !strings.Contains(errOut.String(), "without the desktop tag") {

@@ -19,6 +19,8 @@ func TestParseFlags(t *testing.T) {
 		{nil, config{window: app.WindowMain}, false},
 		{[]string{"--hidden"}, config{hidden: true, window: app.WindowMain}, false},
 		{[]string{"--window=dashboard"}, config{window: app.WindowDashboard}, false},
+		{[]string{"--window=dashboard", "--handover-stdin", "--server=ws://127.0.0.1:1/ws"}, config{window: app.WindowDashboard, handover: true, server: "ws://127.0.0.1:1/ws"}, false},
+		{[]string{"--handover-stdin"}, config{}, true}, // the desk window signs in itself
 		{[]string{"-window", "main", "-version"}, config{window: app.WindowMain, showVersion: true}, false},
 		{[]string{"--server", "relay.example.com", "--language=sv"}, config{window: app.WindowMain, server: "relay.example.com", language: "sv"}, false},
 		{[]string{"--window=tray"}, config{}, true},
@@ -46,7 +48,7 @@ func TestSettingsOnlyWhereGiven(t *testing.T) {
 func TestRunVersion(t *testing.T) {
 	t.Parallel()
 	var out, errOut bytes.Buffer
-	if code := run([]string{"--version"}, &out, &errOut); code != 0 {
+	if code := run([]string{"--version"}, nil, &out, &errOut); code != 0 {
 		t.Fatalf("exit %d, stderr %q", code, errOut.String())
 	}
 	if got, want := out.String(), "switchboard "+app.Version+"\n"; got != want {
@@ -57,7 +59,7 @@ func TestRunVersion(t *testing.T) {
 func TestRunBadFlagExitsTwo(t *testing.T) {
 	t.Parallel()
 	var out, errOut bytes.Buffer
-	if code := run([]string{"--window=nope"}, &out, &errOut); code != 2 {
+	if code := run([]string{"--window=nope"}, nil, &out, &errOut); code != 2 {
 		t.Fatalf("exit %d, want 2", code)
 	}
 	if !strings.Contains(errOut.String(), "unknown window") {

@@ -188,21 +188,6 @@ func settingErr(err error) Result {
 	return failResult(protocol.CodeInternal, "could not save the setting: %v", err)
 }
 
-// openDashboard starts the dashboard window as a second process of this
-// program. Handing the sign-in over to it comes later (token.handover).
-func (c *core) openDashboard() Result {
-	c.mu.Lock()
-	can := c.view.canDashboard()
-	c.mu.Unlock()
-	if !can {
-		return failResult(protocol.CodeUnavailable, "the dashboard needs listen or manage permission in a channel")
-	}
-	if err := c.spawn("--window=" + string(WindowDashboard)); err != nil {
-		return failResult(protocol.CodeInternal, "could not open the dashboard: %v", err)
-	}
-	return okResult(nil)
-}
-
 // quit closes the connection (without logging out) and ends the app.
 func (c *core) quit() Result {
 	go func() {

@@ -39,10 +39,17 @@ type coreOptions struct {
 	Secrets secret.Store // nil = secret.Default in the user's config directory
 	Window  Window
 	Shell   Shell
-	// Spawn starts this program again with args (the dashboard window).
-	Spawn   func(args ...string) error
-	Logger  *slog.Logger
-	Backoff time.Duration // the relay client's first reconnect delay; 0 = its default
+	// Command builds the command that starts this program again with args
+	// (the dashboard window); nil = this executable (selfCommand).
+	Command func(args []string) (*exec.Cmd, error)
+	// DashboardRunning reports whether this profile's dashboard window is
+	// already open; nil = ask the single-instance lock.
+	DashboardRunning func() bool
+	// Handover is the one-time token a dashboard window was handed on its
+	// standard input (see handover.go); Resume signs in with it once.
+	Handover string
+	Logger   *slog.Logger
+	Backoff  time.Duration // the relay client's first reconnect delay; 0 = its default
 }
 
 // core is the desk's logic behind the bound Desk: the relay client, what it
@@ -54,7 +61,8 @@ type core struct {
 	secrets secret.Store
 	window  Window
 	shell   Shell
-	spawn   func(args ...string) error
+	command func(args []string) (*exec.Cmd, error)
+	dashUp  func() bool
 	log     *slog.Logger
 	backoff time.Duration
 	decider *notify.Decider
@@ -68,16 +76,26 @@ type core struct {
 	lang   string // en, sv: for notification texts
 	onTray func() // the tray re-reads trayState: always the newest, in order
 	onNote func(notify.Note)
+	// handover: the dashboard window's one-time token, until Resume uses it.
+	handover string
+
+	// dashMu orders dashboard pictures on their way to the UI: the reply to
+	// dashboard.watch and the events race, and an older picture must never
+	// replace a newer one.
+	dashMu  sync.Mutex
+	dashGen uint64
+	dashAt  time.Time
 }
 
 type creds struct {
 	server, login string
-	viaToken      bool
+	viaToken      bool // the profile's remembered token (not a dashboard's handed-over one)
 }
 
 func newCore(o coreOptions) *core {
 	c := &core{emit: o.Emitter, cfg: o.Config, secrets: o.Secrets, window: o.Window, shell: o.Shell,
-		spawn: o.Spawn, log: o.Logger, backoff: o.Backoff, decider: notify.New(), view: newView()}
+		command: o.Command, dashUp: o.DashboardRunning, log: o.Logger, backoff: o.Backoff, decider: notify.New(),
+		view: newView(), handover: o.Handover}
 	if c.emit == nil {
 		c.emit = &Recorder{}
 	}
@@ -90,27 +108,18 @@ func newCore(o coreOptions) *core {
 	if c.secrets == nil {
 		c.secrets = secret.Default(c.cfg.UserDir(), c.log)
 	}
-	if c.spawn == nil {
-		c.spawn = spawnSelf
+	if c.command == nil {
+		c.command = selfCommand
+	}
+	if c.dashUp == nil {
+		c.dashUp = func() bool { return instanceRunning(uniqueID(WindowDashboard, c.cfg.UserDir())) }
+	}
+	if c.window != WindowDashboard {
+		c.handover = "" // only a dashboard window signs in with one
 	}
 	s := c.cfg.Settings()
 	c.muted, c.lang = s.Muted, notifyLang(s.Language)
 	return c
-}
-
-// spawnSelf starts this executable again, detached from our lifetime.
-func spawnSelf(args ...string) error {
-	exe, err := os.Executable()
-	if err != nil {
-		return err
-	}
-	cmd := exec.Command(exe, args...)
-	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
-	if err := cmd.Start(); err != nil {
-		return err
-	}
-	go func() { _ = cmd.Wait() }() // reap it
-	return nil
 }
 
 // notifyLang resolves "auto" from the environment's locale.
@@ -145,6 +154,15 @@ func (c *core) config() Result {
 	s := c.cfg.Settings()
 	d := ConfigData{Server: s.Server, ServerLocked: c.cfg.Locked(config.KeyServer), Login: s.Login,
 		Remember: s.Remember, Language: s.Language, Muted: s.Muted, Window: string(c.window)}
+	if c.window == WindowDashboard {
+		// The dashboard signs in with what its opener handed over, or asks;
+		// the profile's remembered sign-in belongs to the desk window.
+		c.mu.Lock()
+		d.HasToken = c.handover != ""
+		c.mu.Unlock()
+		d.Handover = d.HasToken
+		return okResult(d)
+	}
 	if s.Remember && s.Server != "" && s.Login != "" {
 		if base, err := NormalizeServer(s.Server); err == nil {
 			_, err := c.secrets.Load(base, s.Login)
@@ -185,7 +203,9 @@ func (c *core) login(req LoginRequest) Result {
 		return failResult(protocol.CodeBadRequest, "%v", err)
 	}
 	res := c.connect(creds{server: base, login: login}, req.Password, "", false)
-	if !res.OK {
+	if !res.OK || c.window == WindowDashboard {
+		// A dashboard signed in by hand keeps nothing: the profile's settings
+		// and remembered sign-in are the desk window's.
 		return res
 	}
 	// Remember what the form said; a locked key keeps its machine value.
@@ -225,8 +245,12 @@ func (c *core) rememberToken(server, login string, remember bool) {
 	}
 }
 
-// resume signs in with the remembered token.
+// resume signs in with the remembered token; a dashboard window, with the
+// token its opener handed over (once).
 func (c *core) resume() Result {
+	if c.window == WindowDashboard {
+		return c.resumeHandover()
+	}
 	s := c.cfg.Settings()
 	base, err := NormalizeServer(s.Server)
 	if err != nil || s.Login == "" || !s.Remember {
@@ -237,6 +261,24 @@ func (c *core) resume() Result {
 		return failResult(CodeNoToken, "no remembered sign-in")
 	}
 	return c.connect(creds{server: base, login: s.Login, viaToken: true}, "", tok, true)
+}
+
+// resumeHandover signs a dashboard window in with its one-time token. The
+// token is forgotten first: the relay revokes it on use, so a second try
+// could only fail.
+func (c *core) resumeHandover() Result {
+	c.mu.Lock()
+	tok := c.handover
+	c.handover = ""
+	c.mu.Unlock()
+	if tok == "" {
+		return failResult(CodeNoToken, "no sign-in was handed over")
+	}
+	base, err := NormalizeServer(c.cfg.Settings().Server)
+	if err != nil {
+		return failResult(protocol.CodeBadRequest, "%v", err)
+	}
+	return c.connect(creds{server: base}, "", tok, false)
 }
 
 // connect replaces the relay client and waits for the first outcome: the
@@ -344,7 +386,7 @@ func (c *core) logout() Result {
 		}
 		c.mu.Unlock()
 	}
-	if cr.server != "" {
+	if cr.server != "" && c.window == WindowMain {
 		if derr := c.secrets.Delete(cr.server, cr.login); derr != nil {
 			c.log.Warn("could not forget the sign-in", "err", derr)
 		}
@@ -391,6 +433,10 @@ func (c *core) onState(gen uint64, s relayclient.StateChange) {
 	}
 	c.emit.Emit(EventState, statePayload(s))
 	c.pushTray()
+	if s.State == relayclient.Connected && c.window == WindowDashboard {
+		// Watching is per connection: ask again after every reconnect.
+		go c.watchDashboard(gen)
+	}
 }
 
 // onEvent runs on the relay client's callback goroutine.
@@ -403,6 +449,10 @@ func (c *core) onEvent(gen uint64, f protocol.ServerFrame) {
 	changed := c.view.apply(f)
 	facts := c.factsLocked()
 	c.mu.Unlock()
+	if f.Ev == protocol.EvDashboard {
+		c.emitDashboard(gen, f.Data)
+		return
+	}
 	c.emit.Emit(EventRelay, EventPayload{Ev: f.Ev, Session: f.Session, Seq: f.Seq, Data: f.Data})
 	for _, n := range c.decider.Event(f, facts) {
 		c.notify(n)

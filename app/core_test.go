@@ -385,7 +385,7 @@ func TestOpenDashboard(t *testing.T) {
 	lars.login(h.URL(), "lars", false)
 	anna.login(h.URL(), "anna", false)
 	lars.ok("dashboard", lars.c.openDashboard())
-	if len(lars.spawned) != 1 || strings.Join(lars.spawned[0], " ") != "--window=dashboard" {
+	if len(lars.spawned) != 1 || strings.Join(lars.spawned[0], " ") != "--window=dashboard --handover-stdin --server="+h.URL() {
 		t.Fatalf("spawned %q", lars.spawned)
 	}
 	anna.refused("no permission", anna.c.openDashboard(), protocol.CodeUnavailable)

@@ -207,7 +207,9 @@ func (d *Desk) SetLanguage(lang string) Result {
 	return notReady
 }
 
-// OpenDashboard opens the dashboard window (needs listen or manage).
+// OpenDashboard opens the dashboard window (needs listen or manage), signed
+// in as the same agent without asking again (a one-time token on the new
+// process's standard input).
 func (d *Desk) OpenDashboard() Result {
 	if c := d.core(); c != nil {
 		return c.openDashboard()

@@ -94,6 +94,9 @@ type ConfigData struct {
 	Muted        bool   `json:"muted"`
 	Window       string `json:"window"`
 	HasToken     bool   `json:"hasToken"`
+	// Handover: a dashboard window was handed a sign-in by the desk window
+	// that opened it; Resume uses it.
+	Handover bool `json:"handover"`
 }
 
 // LoginRequest is what the login form sends.

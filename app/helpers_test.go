@@ -5,6 +5,8 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -50,7 +52,8 @@ type testDesk struct {
 	shell   *fakeShell
 	userDir string
 	machine string
-	spawned [][]string
+	spawned [][]string  // the args of every dashboard started
+	cmds    []*exec.Cmd // and its command
 	notes   []notify.Note
 	mu      sync.Mutex
 }
@@ -58,6 +61,20 @@ type testDesk struct {
 type deskOpts struct {
 	userDir, machineDir string
 	window              Window
+	handover            string // a dashboard window's handed-over token
+	dashboardUp         bool   // pretend this profile's dashboard is open
+	server              string // as if given with --server
+	// command builds the child for a dashboard; nil = this test binary,
+	// running no test (so it ends at once).
+	command func(args []string) (*exec.Cmd, error)
+}
+
+// noopChild runs this test binary without running any test: a child
+// process that starts, reads nothing and ends.
+func noopChild(args []string) (*exec.Cmd, error) {
+	cmd := exec.Command(os.Args[0], append([]string{"-test.run=^$", "--"}, args...)...)
+	cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
+	return cmd, nil
 }
 
 func newTestDesk(t *testing.T, o deskOpts) *testDesk {
@@ -68,19 +85,31 @@ func newTestDesk(t *testing.T, o deskOpts) *testDesk {
 	if o.machineDir == "" {
 		o.machineDir = filepath.Join(t.TempDir(), "machine")
 	}
-	cfg, err := config.Load(config.Options{UserDir: o.userDir, MachineDir: o.machineDir, Logger: testLogger()})
+	var flags map[string]string
+	if o.server != "" {
+		flags = map[string]string{config.KeyServer: o.server}
+	}
+	cfg, err := config.Load(config.Options{UserDir: o.userDir, MachineDir: o.machineDir, Flags: flags, Logger: testLogger()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	d := &testDesk{t: t, rec: &Recorder{}, shell: &fakeShell{}, userDir: o.userDir, machine: o.machineDir}
 	d.c = newCore(coreOptions{Emitter: d.rec, Config: cfg, Window: o.window, Shell: d.shell, Logger: testLogger(),
-		Secrets: secret.File{Path: filepath.Join(o.userDir, secret.FileName)},
-		Backoff: 20 * time.Millisecond,
-		Spawn: func(args ...string) error {
+		Secrets:          secret.File{Path: filepath.Join(o.userDir, secret.FileName)},
+		Backoff:          20 * time.Millisecond,
+		Handover:         o.handover,
+		DashboardRunning: func() bool { return o.dashboardUp },
+		Command: func(args []string) (*exec.Cmd, error) {
+			build := o.command
+			if build == nil {
+				build = noopChild
+			}
+			cmd, err := build(args)
 			d.mu.Lock()
 			d.spawned = append(d.spawned, args)
+			d.cmds = append(d.cmds, cmd)
 			d.mu.Unlock()
-			return nil
+			return cmd, err
 		}})
 	d.c.setNoteHook(func(n notify.Note) { d.mu.Lock(); d.notes = append(d.notes, n); d.mu.Unlock() })
 	t.Cleanup(d.c.shutdown)

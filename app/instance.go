@@ -1,7 +1,10 @@
 package app
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"maps"
+	"path/filepath"
 	"strings"
 
 	"switchboard/app/config"
@@ -27,11 +30,32 @@ const (
 	InstanceDashboard = "com.switchboard.dashboard"
 )
 
-func uniqueID(w Window) string {
+// uniqueID is the single-instance lock of a window in one profile. A profile
+// is a user config directory (os.UserConfigDir()/Switchboard, so on Linux it
+// follows XDG_CONFIG_HOME): a second launch with the same directory hands
+// over to the first, while two directories are two independent apps, e.g.
+// two agents on one machine (or one test desktop), each with their own
+// settings, login and remembered token. The dashboard a desk spawns inherits
+// the environment, so it lands in the same profile.
+func uniqueID(w Window, profileDir string) string {
+	base := InstanceMain
 	if w == WindowDashboard {
-		return InstanceDashboard
+		base = InstanceDashboard
 	}
-	return InstanceMain
+	return base + "." + profileKey(profileDir)
+}
+
+// profileKey names a config directory with letters and digits only, as
+// D-Bus names (Linux), mutex names (Windows) and socket names (macOS) all
+// accept, starting with a letter.
+func profileKey(dir string) string {
+	if dir != "" {
+		if abs, err := filepath.Abs(dir); err == nil {
+			dir = abs
+		}
+	}
+	sum := sha256.Sum256([]byte(filepath.Clean(dir)))
+	return "p" + hex.EncodeToString(sum[:8])
 }
 
 // instanceRunning reports whether another process holds the single-instance

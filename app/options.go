@@ -8,6 +8,7 @@ package app
 
 import (
 	"fmt"
+	"io"
 	"io/fs"
 )
 
@@ -45,13 +46,20 @@ type Options struct {
 	// Settings given on the command line, by config key (config.KeyServer,
 	// ...). They beat the environment and the files, not locked keys.
 	Settings map[string]string
+	// Handover, for a dashboard window, is where the desk window that opened
+	// it wrote a one-time sign-in, one line (standard input, with
+	// --handover-stdin); see handover.go.
+	Handover io.Reader
 }
 
 // Window geometry, shared by the Wails adapter and its tests.
 const (
-	Title     = "Switchboard"
-	Width     = 1100
-	Height    = 720
-	MinWidth  = 760
-	MinHeight = 520
+	Title = "Switchboard"
+	// DashboardTitle names the dashboard window, so the two windows of one
+	// agent are told apart in the task bar.
+	DashboardTitle = "Switchboard Dashboard"
+	Width          = 1100
+	Height         = 720
+	MinWidth       = 760
+	MinHeight      = 520
 )

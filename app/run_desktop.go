@@ -39,9 +39,10 @@ func Run(opts Options) error {
 		return err
 	}
 	emitter, shell := &wailsEmitter{}, &wailsShell{}
-	c := newCore(coreOptions{Emitter: emitter, Config: cfg, Window: opts.Window, Shell: shell, Logger: log})
+	c := newCore(coreOptions{Emitter: emitter, Config: cfg, Window: opts.Window, Shell: shell, Logger: log,
+		Handover: handoverFor(opts, log)})
 
-	id := uniqueID(opts.Window)
+	id := uniqueID(opts.Window, cfg.UserDir())
 	// The tray and the notifications belong to the main window's process;
 	// a second launch hands over to the first (below) and must not flash
 	// an icon of its own meanwhile.
@@ -55,7 +56,7 @@ func Run(opts Options) error {
 		hidden = false
 	}
 	return wails.Run(&options.App{
-		Title:       Title,
+		Title:       windowTitle(opts.Window),
 		Width:       Width,
 		Height:      Height,
 		MinWidth:    MinWidth,

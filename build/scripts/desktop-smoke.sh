@@ -18,12 +18,15 @@ log=${shot%.png}.log
 
 # Re-run inside a private X server unless we are already in one we started.
 if [[ -z ${SMOKE_IN_XVFB:-} ]]; then
-  for tool in xvfb-run xdotool import convert; do
+  for tool in xvfb-run dbus-run-session xdotool import convert; do
     command -v "$tool" >/dev/null || { echo "desktop-smoke: $tool not found (make deps)" >&2; exit 1; }
   done
   [[ -x $bin ]] || { echo "desktop-smoke: $bin not built (make desktop)" >&2; exit 1; }
   export SMOKE_IN_XVFB=1
-  exec xvfb-run -a -s "-screen 0 1280x800x24" "$0" "$bin" "$shot"
+  # A private session bus too: without one, Wails' single-instance lock
+  # would autolaunch a bus (and an accessibility bus) that outlive the test.
+  exec dbus-run-session --config-file="$root/build/scripts/session-bus.conf" -- \
+    xvfb-run -a -s "-screen 0 1280x800x24" "$0" "$bin" "$shot"
 fi
 
 fail() { echo "desktop-smoke: FAIL: $*" >&2; [[ -s $log ]] && sed 's/^/  app: /' "$log" >&2; exit 1; }

@@ -5,7 +5,7 @@ import { language } from './lib/i18n'
 import { createDesk } from './lib/state/store'
 import { memoryStorage } from './test/desk'
 import { defaultConfig, installFakeBridge, type FakeBridge } from './test/fakeBridge'
-import { session, welcome } from './test/fixtures'
+import { channel, session, welcome } from './test/fixtures'
 
 let bridge: FakeBridge | undefined
 afterEach(() => {
@@ -154,16 +154,22 @@ describe('App', () => {
     spy.mockRestore()
   })
 
-  it('shows the dashboard in the dashboard window, with live figures', async () => {
-    bridge = installFakeBridge({ Config: config({ window: 'dashboard' }) })
+  it('opens the dashboard window with the handed-over sign-in, with live figures', async () => {
+    const supervisor = welcome({ channels: [channel({ perms: ['respond', 'listen', 'manage'] })] })
+    bridge = installFakeBridge({
+      Config: config({ window: 'dashboard', hasToken: true, handover: true }),
+      Resume: () => ({ ok: true, data: supervisor }),
+    })
     app()
     expect(await screen.findByRole('heading', { level: 1, name: 'Dashboard' })).toBeTruthy()
+    expect(bridge.callsOf('Resume')).toEqual([[]])
+    expect(bridge.callsOf('Login')).toEqual([])
     expect(screen.getByText('Waiting for live figures…')).toBeTruthy()
     bridge.emit('relay:event', {
       ev: 'dashboard',
       data: {
         at: new Date().toISOString(),
-        overall: { waiting: 4, longest_wait_s: 125, present: 2, active: 6, chats_today: 31 },
+        overall: { waiting: 4, longest_wait_s: 125, present: 2, active: 6, chats_today: 31, transfers_today: { accepted: 2, rejected: 1 } },
         channels: [],
         agents: [],
         sessions: [],
@@ -177,7 +183,44 @@ describe('App', () => {
       '2 Agents Present',
       '6 Active chats',
       '31 Chats today',
+      expect.stringContaining('Transfers today'),
+    ])
+    expect([...tiles[5].querySelectorAll('li')].map((li) => li.textContent?.trim())).toEqual([
+      '2 accepted',
+      '1 rejected',
+      '0 cancelled',
+      '0 expired',
+      '0 voided',
     ])
     expect(screen.queryByTestId('login-submit')).toBeNull()
+  })
+
+  it('asks for a sign-in in a dashboard window started by hand, then shows the dashboard', async () => {
+    const supervisor = welcome({ channels: [channel({ perms: ['listen'] })] })
+    bridge = installFakeBridge({ Config: config({ window: 'dashboard' }), Login: () => ({ ok: true, data: supervisor }) })
+    app()
+    expect(await screen.findByText('Sign in to open the dashboard.')).toBeTruthy()
+    expect(bridge.callsOf('Resume')).toEqual([])
+    await signIn()
+    expect(await screen.findByTestId('dashboard')).toBeTruthy()
+    expect(screen.queryByTestId('dashboard-forbidden')).toBeNull()
+  })
+
+  it('says the handed-over sign-in ended when the dashboard’s connection is refused', async () => {
+    const supervisor = welcome({ channels: [channel({ perms: ['listen'] })] })
+    bridge = installFakeBridge({
+      Config: config({ window: 'dashboard', hasToken: true, handover: true }),
+      Resume: () => ({ ok: true, data: supervisor }),
+    })
+    app()
+    expect(await screen.findByTestId('dashboard')).toBeTruthy()
+    bridge.emit('relay:state', { state: 'auth_failed', attempt: 0, nextAttempt: null, error: 'bad_credentials: wrong token', welcome: null })
+    expect((await screen.findByTestId('login-error')).textContent).toContain('handed over by the main window has ended')
+  })
+
+  it('tells an agent without listen or manage that the dashboard is not theirs', async () => {
+    bridge = installFakeBridge({ Config: config({ window: 'dashboard', hasToken: true, handover: true }) })
+    app()
+    expect((await screen.findByTestId('dashboard-forbidden')).textContent).toContain('listen or manage')
   })
 })

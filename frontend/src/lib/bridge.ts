@@ -23,7 +23,10 @@ export interface DeskConfig {
   language: Language
   muted: boolean
   window: WindowKind
+  /** Resume has a sign-in to use: remembered (desk), or handed over by the desk window (dashboard). */
   hasToken: boolean
+  /** A dashboard window was handed its sign-in by the desk window that opened it. */
+  handover?: boolean
 }
 
 export interface LoginRequest {

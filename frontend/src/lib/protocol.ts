@@ -141,6 +141,16 @@ export interface Figures {
 export interface ChannelFigures extends Figures {
   channel: string
   name: string
+  /** One sample per minute over the last hour, oldest first. */
+  history?: Sample[] | null
+}
+
+/** The queue during one minute: the most visitors waiting at once, the longest wait seen. */
+export interface Sample {
+  /** The minute's start. */
+  at: string
+  waiting: number
+  longest_wait_s: number
 }
 
 export interface DashSession {
@@ -149,15 +159,20 @@ export interface DashSession {
   state: string
   visitor: string
   owner?: AgentInfo | null
+  /** Queued at (waiting), or answered at (active). */
   since: string
   last_visitor_at?: string | null
+  /** The state of a pending transfer, if any. */
   transfer?: string
+  /** waiting or manager: the chat waits past the channel's warning delay. */
   warning?: string
 }
 
 export interface Dashboard {
   at: string
   overall: Figures
+  /** All watched channels, one sample per minute over the last hour. */
+  history?: Sample[] | null
   channels: ChannelFigures[] | null
   agents: AgentInfo[] | null
   sessions: DashSession[] | null

@@ -13,6 +13,13 @@ afterEach(() => {
 const toastTexts = () => get(d.ctl.toasts).map((t) => t.text)
 
 describe('desk controller', () => {
+  it('opens the dashboard window, and says why when it cannot', async () => {
+    d = makeDesk({}, { OpenDashboard: () => ({ ok: false, error: { code: 'offline', message: 'not signed in' } }) })
+    expect((await d.ctl.openDashboard()).ok).toBe(false)
+    expect(d.bridge.callsOf('OpenDashboard')).toEqual([[]])
+    expect(toastTexts()).toEqual(['Not connected to the server.'])
+  })
+
   it('follows relay:state, and applies the welcome it carries', () => {
     d = makeDesk(null)
     d.bridge.emit('relay:state', { state: 'reconnecting', attempt: 3, nextAttempt: new Date(Date.now() + 5000).toISOString() })

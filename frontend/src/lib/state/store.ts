@@ -385,8 +385,10 @@ export function createDesk(opts: ControllerOptions = {}): DeskController {
       }
       return r
     },
-    openDashboard() {
-      return call('OpenDashboard')
+    async openDashboard() {
+      const r = await call('OpenDashboard')
+      if (!r.ok) notify('error', errorText(r))
+      return r
     },
     async logout() {
       const r = await call('Logout')

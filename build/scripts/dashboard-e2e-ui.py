@@ -1,0 +1,315 @@
+#!/usr/bin/python3
+"""Finds and drives controls of the running desktop app by what they are,
+for build/scripts/dashboard-e2e.sh.
+
+WebKitGTK publishes the page's accessibility tree on the AT-SPI bus: every
+button, field, table row and status line with its role and accessible name
+(the same names a screen reader speaks). This helper looks controls up
+there, by process and by role and name, and acts on them with real input:
+xdotool moves the pointer to the control's centre and clicks, or types into
+the focused field. So a test says "click the button 'Listen: Vera Lind' of
+the dashboard" instead of counting Tab presses or pixels.
+
+It reads one command a line on stdin, fields separated by tabs, and answers
+each with one line: "ok [value]" or "err reason".
+
+  wait PID ROLE NAME [SECONDS]    until a visible control matches; ok X Y (its centre)
+  gone PID ROLE NAME [SECONDS]    until none matches
+  click PID ROLE NAME [SECONDS] [IN_ROLE IN_NAME]
+                                  wait, then click its centre; with IN_ROLE and IN_NAME,
+                                  only a control inside that one (a dialog, a row)
+  type PID ROLE NAME TEXT         click the field, select all, type TEXT
+  key KEYSYM...                   xdotool key
+  text PID PATTERN [SECONDS]      until some text in the window matches; ok TEXT
+  dump PID                        the tree, to stderr
+
+ROLE is an AT-SPI role name ("push button", "entry", "table row", ...) or
+"*"; NAME and PATTERN are Python regular expressions, searched in the
+accessible name (NAME) or in names and text contents (PATTERN). PID is the
+app's process id: each window is its own process.
+
+Needs python3-gi and gir1.2-atspi-2.0 (Debian), an accessibility bus (the
+test starts at-spi-bus-launcher) and DISPLAY.
+"""
+
+import re
+import subprocess
+import sys
+import time
+
+import gi
+
+gi.require_version("Atspi", "2.0")
+from gi.repository import Atspi  # noqa: E402
+
+DEFAULT_TIMEOUT = 45.0
+POLL = 0.2
+
+
+def log(*a):
+    print("dashboard-e2e-ui:", *a, file=sys.stderr, flush=True)
+
+
+def app_of(pid):
+    desk = Atspi.get_desktop(0)
+    for i in range(desk.get_child_count()):
+        a = desk.get_child_at_index(i)
+        if a is None:
+            continue
+        try:
+            if a.get_process_id() == pid:
+                # Nothing here runs an event loop, so cached names and
+                # children would go stale: read everything afresh.
+                a.clear_cache()
+                return a
+        except Exception:
+            continue
+    return None
+
+
+def walk(node, depth=0):
+    if node is None or depth > 80:
+        return
+    yield node
+    try:
+        n = node.get_child_count()
+    except Exception:
+        return
+    for i in range(n):
+        try:
+            c = node.get_child_at_index(i)
+        except Exception:
+            continue
+        yield from walk(c, depth + 1)
+
+
+def role(n):
+    try:
+        return n.get_role_name()
+    except Exception:
+        return ""
+
+
+def name(n):
+    try:
+        return n.get_name() or ""
+    except Exception:
+        return ""
+
+
+def showing(n):
+    """Rendered (not display:none or hidden); it may still be scrolled out
+    of view, which click() deals with."""
+    try:
+        return n.get_state_set().contains(Atspi.StateType.VISIBLE)
+    except Exception:
+        return False
+
+
+def extents(n):
+    try:
+        e = n.get_extents(Atspi.CoordType.SCREEN)
+        return e.x, e.y, e.width, e.height
+    except Exception:
+        return None
+
+
+def text_of(n):
+    try:
+        return Atspi.Text.get_text(n, 0, Atspi.Text.get_character_count(n)) or ""
+    except Exception:
+        return ""
+
+
+def find(pid, want_role, pattern, scope=None):
+    app = app_of(pid)
+    if app is None:
+        return None
+    if scope:
+        app = find_in(app, scope[0], scope[1])
+        if app is None:
+            return None
+    return find_in(app, want_role, pattern)
+
+
+def find_in(root, want_role, pattern):
+    rx = re.compile(pattern)
+    for n in walk(root):
+        if want_role != "*" and role(n) != want_role:
+            continue
+        if rx.search(name(n)) and showing(n):
+            e = extents(n)
+            if e and e[2] > 0 and e[3] > 0:
+                return n
+    return None
+
+
+def poll(what, fn, timeout):
+    deadline = time.monotonic() + timeout
+    while True:
+        got = fn()
+        if got:
+            return got
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"after {timeout:.0f}s: {what}")
+        time.sleep(POLL)
+
+
+def centre(n):
+    x, y, w, h = extents(n)
+    return x + w // 2, y + h // 2
+
+
+def viewport(n):
+    """The extents of the page (document) that holds n: what is on screen."""
+    p = n
+    while p is not None:
+        if role(p) == "document web":
+            return extents(p)
+        try:
+            p = p.get_parent()
+        except Exception:
+            return None
+    return None
+
+
+def inside(n):
+    v, e = viewport(n), extents(n)
+    if not v or not e:
+        return True
+    x, y = e[0] + e[2] // 2, e[1] + e[3] // 2
+    return v[0] <= x < v[0] + v[2] and v[1] <= y < v[1] + v[3]
+
+
+def on_screen(n):
+    """Scrolls a control into view when its centre is outside the page's
+    visible part (a scrolled list, a long dashboard)."""
+    for _ in range(3):
+        if inside(n):
+            return
+        try:
+            n.scroll_to(Atspi.ScrollType.ANYWHERE)
+        except Exception as e:
+            log(f"could not scroll {role(n)} {name(n)!r} into view: {e}")
+            return
+        time.sleep(0.4)
+    if not inside(n):
+        raise RuntimeError(f"{role(n)} {name(n)!r} at {extents(n)} stays outside the window {viewport(n)}")
+
+
+def xdotool(*args):
+    subprocess.run(["xdotool", *args], check=True)
+
+
+def click(n):
+    on_screen(n)
+    x, y = centre(n)
+    xdotool("mousemove", "--sync", str(x), str(y))
+    time.sleep(0.15)
+    xdotool("click", "1")
+    time.sleep(0.3)
+    return f"{x} {y}"
+
+
+def dump(pid):
+    app = app_of(pid)
+    if app is None:
+        log(f"no application with pid {pid} on the accessibility bus")
+        return
+
+    def rec(n, d):
+        if d > 60:
+            return
+        r, nm, txt = role(n), name(n), text_of(n).replace("\ufffc", "")
+        if nm or txt.strip() or r in ("table", "table row", "dialog", "frame", "document web"):
+            shown = repr(nm) + (f" text={txt[:60]!r}" if txt.strip() and txt != nm else "")
+            log("  " * d + f"{r} {shown} {extents(n)}")
+        try:
+            k = n.get_child_count()
+        except Exception:
+            return
+        for i in range(k):
+            try:
+                rec(n.get_child_at_index(i), d + 1)
+            except Exception:
+                pass
+
+    rec(app, 0)
+
+
+def timeout_arg(f, i):
+    return float(f[i]) if len(f) > i and f[i] else DEFAULT_TIMEOUT
+
+
+def do(f):
+    cmd = f[0]
+    if cmd == "wait":
+        pid, r, pat, t = int(f[1]), f[2], f[3], timeout_arg(f, 4)
+        n = poll(f"no {r} matching {pat!r} in pid {pid}", lambda: find(pid, r, pat), t)
+        x, y = centre(n)
+        return f"{x} {y}"
+    if cmd == "gone":
+        pid, r, pat, t = int(f[1]), f[2], f[3], timeout_arg(f, 4)
+        poll(f"a {r} matching {pat!r} is still there in pid {pid}", lambda: find(pid, r, pat) is None, t)
+        return ""
+    if cmd == "click":
+        pid, r, pat, t = int(f[1]), f[2], f[3], timeout_arg(f, 4)
+        scope = (f[5], f[6]) if len(f) > 6 else None
+        where = f" inside the {scope[0]} {scope[1]!r}" if scope else ""
+        n = poll(f"no {r} matching {pat!r}{where} to click in pid {pid}", lambda: find(pid, r, pat, scope), t)
+        return click(n)
+    if cmd == "type":
+        pid, r, pat, text = int(f[1]), f[2], f[3], f[4]
+        n = poll(f"no {r} matching {pat!r} to type in, pid {pid}", lambda: find(pid, r, pat), DEFAULT_TIMEOUT)
+        click(n)
+        xdotool("key", "--clearmodifiers", "ctrl+a")
+        time.sleep(0.2)
+        xdotool("type", "--clearmodifiers", "--delay", "30", text)
+        time.sleep(0.3)
+        return ""
+    if cmd == "key":
+        for k in f[1:]:
+            xdotool("key", "--clearmodifiers", k)
+            time.sleep(0.3)
+        return ""
+    if cmd == "text":
+        pid, pat, t = int(f[1]), f[2], timeout_arg(f, 3)
+        rx = re.compile(pat)
+
+        def seen():
+            app = app_of(pid)
+            if app is None:
+                return None
+            for n in walk(app):
+                for s in (name(n), text_of(n)):
+                    if s and rx.search(s) and showing(n):
+                        return s
+            return None
+
+        return " ".join(poll(f"no text matching {pat!r} in pid {pid}", seen, t).split())
+    if cmd == "dump":
+        dump(int(f[1]))
+        return ""
+    raise ValueError(f"unknown command {cmd!r}")
+
+
+def main():
+    print("ready", flush=True)
+    for line in sys.stdin:
+        line = line.rstrip("\n")
+        if not line.strip():
+            continue
+        f = line.split("\t")
+        if f[0] == "quit":
+            print("ok", flush=True)
+            return
+        try:
+            out = do(f)
+            print(f"ok {out}".rstrip(), flush=True)
+        except Exception as e:  # one line back, whatever went wrong
+            msg = " ".join(str(e).split()) or type(e).__name__
+            print(f"err {msg}", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,395 @@
+#!/usr/bin/env bash
+# End-to-end test of the supervisor dashboard window, in the real desktop
+# app against a real relay, with screenshots for docs/screenshots/.
+#
+#   build/scripts/dashboard-e2e.sh [app] [relay]
+#
+# What it does, all on this machine and all real parts:
+#  - seeds a fresh relay database (seed-demo: anna, bertil, cecilia in the
+#    channel "support") and runs the relay on a free loopback port;
+#  - runs Xvfb, openbox, a private D-Bus session and an accessibility bus;
+#  - starts two apps, one profile each (their own XDG_CONFIG_HOME): anna, an
+#    agent, and cecilia, a supervisor, and signs both in through the login form;
+#  - a visitor (build/scripts/e2epeer, over the protocol) starts a chat and a
+#    second one waits; anna takes the first with "Get next in queue" and answers;
+#  - cecilia opens the dashboard from her settings menu (Open dashboard): her
+#    app asks the relay for a one-time token and starts the dashboard as a
+#    second process with the token on its standard input; the test checks
+#    that process's command line and environment hold no token;
+#  - in the dashboard: the figures and the chat show; Listen opens the chat
+#    read-only, and a new visitor line arrives live; Take over, confirmed,
+#    makes it cecilia's; anna's window shows listen mode;
+#  - checks on the relay (build/scripts/dashcheck, as cecilia and as anna):
+#    cecilia owns the chat, the take-over is in its transfer history, anna
+#    listens.
+#
+# The windows are driven by what their controls are, not where: the page's
+# accessibility tree (AT-SPI), read by build/scripts/dashboard-e2e-ui.py,
+# names each button and field, and xdotool clicks and types there. Every
+# step polls until it holds (E2E_STEP_TIMEOUT, default 45 s), so a slow
+# machine takes longer rather than failing.
+#
+# Screenshots go to docs/screenshots/ (DASHBOARD_SHOTS to change):
+# dashboard.png, dashboard-listening.png, dashboard-takeover.png; a blank
+# window, or one without the UI's accent colour, fails the test. Logs and
+# every step's screenshot go to E2E_OUT (default: a temporary directory,
+# removed after a green run unless E2E_KEEP=1, kept after a red one).
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/../.." && pwd)
+app_bin=${1:-$root/build/bin/switchboard}
+relay_bin=${2:-$root/build/bin/switchboard-relay}
+shots=${DASHBOARD_SHOTS:-$root/docs/screenshots}
+step_timeout=${E2E_STEP_TIMEOUT:-45}
+password=e2e-dashboard-password
+python=/usr/bin/python3
+launcher=/usr/libexec/at-spi-bus-launcher
+question="My invoice shows the wrong amount"
+first_line="Hello, I was charged twice for my order 4711."
+reply="Hi Vera, I am sorry about that. Let me look at the invoice."
+live_line="The second charge came on Monday."
+
+# The UI's colours (frontend/src/app.css), matched exactly: Xvfb has no
+# colour management and the fills are flat.
+accent='#2f6f73'               # --accent: headings, primary buttons
+accent_off='srgb(140,175,177)' # a disabled primary button
+
+# Re-run inside a private D-Bus session (the single-instance locks, the tray
+# and the accessibility bus are D-Bus). The test bus starts nothing on
+# demand; the accessibility bus is started, and stopped, here.
+if [[ -z ${DASH_E2E_IN_DBUS:-} ]]; then
+  for tool in Xvfb openbox xdotool import convert dbus-run-session dbus-send curl go "$python" "$launcher"; do
+    command -v "$tool" >/dev/null || { echo "dashboard-e2e: $tool not found (make deps)" >&2; exit 1; }
+  done
+  "$python" -c 'import gi; gi.require_version("Atspi", "2.0"); from gi.repository import Atspi' 2>/dev/null ||
+    { echo "dashboard-e2e: python3-gi and gir1.2-atspi-2.0 are needed (make deps)" >&2; exit 1; }
+  [[ -x $app_bin ]] || { echo "dashboard-e2e: $app_bin not built (make desktop)" >&2; exit 1; }
+  [[ -x $relay_bin ]] || { echo "dashboard-e2e: $relay_bin not built (make relay)" >&2; exit 1; }
+  export DASH_E2E_IN_DBUS=1
+  conf=()
+  [[ -f $root/build/scripts/session-bus.conf ]] && conf=(--config-file="$root/build/scripts/session-bus.conf")
+  exec dbus-run-session "${conf[@]}" -- "$0" "$app_bin" "$relay_bin"
+fi
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/switchboard-dash-e2e.XXXXXX")
+out=${E2E_OUT:-$work/out}
+mkdir -p "$out" "$shots"
+started=$SECONDS
+ok=
+
+say() { printf 'dashboard-e2e: [%3ds] %s\n' $((SECONDS - started)) "$*"; }
+
+fail() {
+  echo "dashboard-e2e: FAIL: $*" >&2
+  if [[ -n ${DISPLAY:-} ]]; then import -window root "$out/failure-root.png" 2>/dev/null || true; fi
+  if [[ -n ${UI_IN:-} && -n ${dash_pid:-} ]]; then
+    { printf 'dump\t%s\n' "$dash_pid" >&"$UI_IN"; read -r -t 20 _ <&"$UI_OUT"; } 2>/dev/null || true
+  fi
+  local f
+  for f in "$out"/*.log; do
+    [[ -s $f ]] || continue
+    echo "--- $(basename "$f") (last lines)" >&2
+    tail -n 15 "$f" | sed 's/^/  /' >&2
+  done
+  echo "dashboard-e2e: screenshots and logs kept in $out" >&2
+  exit 1
+}
+
+# Processes we started, stopped in reverse order on the way out. The
+# dashboard is started by cecilia's app; it is stopped by its pid too.
+pids=()
+cleanup() {
+  local i
+  [[ -n ${UI_IN:-} ]] && { printf 'quit\n' >&"$UI_IN"; } 2>/dev/null
+  [[ -n ${PEER_IN:-} ]] && { echo quit >&"$PEER_IN"; } 2>/dev/null
+  [[ -n ${dash_pid:-} ]] && kill "$dash_pid" 2>/dev/null
+  for ((i = ${#pids[@]} - 1; i >= 0; i--)); do kill "${pids[i]}" 2>/dev/null || true; done
+  for ((i = ${#pids[@]} - 1; i >= 0; i--)); do wait "${pids[i]}" 2>/dev/null || true; done
+  if [[ -n ${E2E_OUT:-} || ( -n $ok && -z ${E2E_KEEP:-} ) ]]; then
+    rm -rf "$work" # the logs, if wanted, are in E2E_OUT
+  else
+    find "$work" -mindepth 1 -maxdepth 1 ! -name out -exec rm -rf {} + 2>/dev/null
+  fi
+  [[ -n $ok && ( -n ${E2E_OUT:-} || -n ${E2E_KEEP:-} ) ]] && echo "dashboard-e2e: logs in $out"
+  return 0
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# --- the relay --------------------------------------------------------------
+
+db=$work/relay.db
+printf '%s\n' "$password" | "$relay_bin" seed-demo --database "$db" >"$out/seed.log" 2>&1 || fail "seed-demo failed"
+
+free_port() {
+  local p
+  for _ in $(seq 1 50); do
+    p=$((20000 + RANDOM % 40000))
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return; fi
+  done
+  return 1
+}
+
+relay_pid=
+for attempt in 1 2 3; do
+  port=$(free_port) || fail "no free port"
+  "$relay_bin" serve --database "$db" --listen "127.0.0.1:$port" --log-format text >"$out/relay.log" 2>&1 &
+  relay_pid=$!
+  for _ in $(seq 1 100); do
+    kill -0 "$relay_pid" 2>/dev/null || break
+    curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break 2
+    sleep 0.1
+  done
+  kill "$relay_pid" 2>/dev/null || true
+  wait "$relay_pid" 2>/dev/null || true
+  relay_pid=
+  say "the relay did not come up on port $port (attempt $attempt)"
+done
+[[ -n $relay_pid ]] || fail "the relay did not start"
+pids+=("$relay_pid")
+url=ws://127.0.0.1:$port/ws
+say "relay on $url"
+
+# --- the display and the accessibility bus -----------------------------------
+
+# Two app windows side by side on top, the dashboard below.
+Xvfb -displayfd 3 -screen 0 2240x1580x24 -nolisten tcp 3>"$work/display" >"$out/xvfb.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 1 100); do [[ -s $work/display ]] && break; sleep 0.1; done
+[[ -s $work/display ]] || fail "Xvfb did not start"
+export DISPLAY=:$(head -n1 "$work/display")
+openbox >"$out/openbox.log" 2>&1 &
+pids+=($!)
+# WebKitGTK's accelerated compositing needs a GPU; Xvfb has none.
+export WEBKIT_DISABLE_COMPOSITING_MODE=1
+unset NO_AT_BRIDGE
+# The accessibility bus's socket goes under XDG_RUNTIME_DIR: our own, so
+# nothing is shared with another test or desktop.
+export XDG_RUNTIME_DIR=$work/run
+mkdir -m 700 -p "$XDG_RUNTIME_DIR"
+"$launcher" --launch-immediately >"$out/atspi.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 1 100); do
+  dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
+    org.freedesktop.DBus.NameHasOwner string:org.a11y.Bus 2>/dev/null | grep -q 'boolean true' && break
+  sleep 0.1
+done
+say "display $DISPLAY, accessibility bus up"
+
+# --- helpers: the protocol peer, the relay checker, the UI driver -----------
+
+(cd "$root" && go build -o "$work/e2epeer" ./build/scripts/e2epeer && go build -o "$work/dashcheck" ./build/scripts/dashcheck) ||
+  fail "could not build the protocol helpers"
+
+# start_helper NAME CMD...: runs CMD with its stdin and stdout on FIFOs; the
+# caller's ends are left in NAME_IN and NAME_OUT.
+start_helper() {
+  local name=$1 in out_fd in_fd
+  shift
+  mkfifo "$work/$name.in" "$work/$name.out"
+  "$@" <"$work/$name.in" >"$work/$name.out" 2>>"$out/${name,,}.log" &
+  pids+=($!)
+  exec {in_fd}>"$work/$name.in" {out_fd}<"$work/$name.out"
+  printf -v "${name}_IN" '%s' "$in_fd"
+  printf -v "${name}_OUT" '%s' "$out_fd"
+  IFS= read -r -t 60 in <&"$out_fd" || fail "$name did not start"
+  [[ $in == ready ]] || fail "$name: $in"
+}
+
+start_helper PEER "$work/e2epeer" -url "$url" -password "$password" -auditor cecilia -timeout "${step_timeout}s"
+start_helper UI "$python" "$root/build/scripts/dashboard-e2e-ui.py"
+
+# peer CMD...: one command to the protocol peer; its answer's value lands in $got.
+got=
+peer() {
+  local line
+  echo "$*" >&"$PEER_IN"
+  IFS= read -r -t $((step_timeout + 30)) line <&"$PEER_OUT" || fail "the peer did not answer: $*"
+  [[ $line == ok* ]] || fail "relay check: $* -> ${line#err }"
+  got=${line#ok}
+  got=${got# }
+}
+
+# ui CMD ARGS...: one command to the UI driver (fields joined by tabs).
+ui() {
+  local line
+  (IFS=$'\t'; printf '%s\n' "$*") >&"$UI_IN"
+  IFS= read -r -t $((step_timeout + 60)) line <&"$UI_OUT" || fail "the UI driver did not answer: $*"
+  [[ $line == ok* ]] || fail "ui: $* -> ${line#err }"
+  got=${line#ok}
+  got=${got# }
+}
+
+# --- windows and screenshots ------------------------------------------------
+
+# launch NAME: starts the app in a profile of its own; sets app_pid.
+launch() {
+  local p=$work/profiles/$1
+  mkdir -p "$p/config" "$p/cache" "$p/data" "$work/machine"
+  XDG_CONFIG_HOME=$p/config XDG_CACHE_HOME=$p/cache XDG_DATA_HOME=$p/data \
+    SWITCHBOARD_MACHINE_CONFIG_DIR=$work/machine \
+    "$app_bin" --server "$url" --language en >"$out/app-$1.log" 2>&1 &
+  app_pid=$!
+  pids+=("$app_pid")
+}
+
+# window_of PID TITLE: the visible window of that process with that title; sets win.
+window_of() {
+  local pid=$1 title=$2 deadline=$((SECONDS + step_timeout)) w
+  win=
+  while ((SECONDS < deadline)); do
+    kill -0 "$pid" 2>/dev/null || fail "the app (pid $pid) exited; see its log"
+    for w in $(xdotool search --onlyvisible --pid "$pid" 2>/dev/null); do
+      if [[ $(xdotool getwindowname "$w" 2>/dev/null) == "$title" ]]; then win=$w; return; fi
+    done
+    sleep 0.1
+  done
+  fail "no window '$title' for pid $pid after ${step_timeout}s"
+}
+
+# count IMG COLOUR: pixels of exactly that colour.
+count() {
+  convert "$1" -alpha off -fill white +opaque "$2" -fill black -opaque "$2" \
+    -format '%[fx:int(w*h*(1-mean)+0.5)]' info:
+}
+
+# painted FILE: not blank (one colour), and the UI's accent colour shows (a
+# page that paints but is not ours lacks it). Sets $why when not.
+painted() {
+  local sd
+  sd=$(convert "$1" -colorspace Gray -format '%[fx:standard_deviation]' info:)
+  if ! awk -v s="$sd" 'BEGIN { exit !(s > 0.02) }'; then
+    why="the window is (nearly) a single colour: a blank UI"
+    return 1
+  fi
+  if (($(count "$1" "$accent") + $(count "$1" "$accent_off") <= 100)); then
+    why="the window does not show the Switchboard UI"
+    return 1
+  fi
+}
+
+# shot WIN FILE: a screenshot of one window that must show the UI; retried
+# while the webview is still painting.
+shot() {
+  local deadline=$((SECONDS + step_timeout))
+  while :; do
+    why="no screenshot"
+    if import -window "$1" "$2" 2>/dev/null && painted "$2"; then return; fi
+    ((SECONDS < deadline)) || fail "$why; see $2"
+    sleep 0.3
+  done
+}
+
+# sign_in PID LOGIN: fills the login form (the server is prefilled by --server).
+sign_in() {
+  ui type "$1" entry '^Login$' "$2"
+  ui type "$1" 'password text' '^Password$' "$password"
+  ui key Return
+}
+
+# --- 1. two agents sign in ------------------------------------------------------
+
+launch anna
+anna_pid=$app_pid
+launch cecilia
+cecilia_pid=$app_pid
+window_of "$anna_pid" Switchboard
+wa=$win
+window_of "$cecilia_pid" Switchboard
+wc=$win
+xdotool windowmove "$wa" 0 0
+xdotool windowmove "$wc" 1130 0
+say "anna's window $wa (pid $anna_pid), cecilia's window $wc (pid $cecilia_pid)"
+
+sign_in "$anna_pid" anna
+peer await present anna
+sign_in "$cecilia_pid" cecilia
+ui wait "$cecilia_pid" 'combo box' 'Settings$'
+say "anna and cecilia are signed in"
+
+# --- 2. visitors; anna takes the first chat and answers -------------------------
+
+peer visitor Vera_Lind "$question"
+session=$got
+peer say "$session" "$first_line"
+peer visitor Walter_Berg Where is my parcel
+waiting=$got
+peer await queued "$waiting"
+ui click "$anna_pid" 'push button' '^Get next in queue$'
+peer await owner "$session" anna
+ui type "$anna_pid" '*' '^Message' "$reply"
+ui key Return
+peer heard "$session" "$reply"
+say "anna took $session and answered; $waiting waits"
+
+# --- 3. cecilia opens the dashboard from her menu -------------------------------
+
+ui click "$cecilia_pid" 'combo box' 'Settings$'
+ui click "$cecilia_pid" 'push button' '^Open dashboard$'
+dash_pid=
+deadline=$((SECONDS + step_timeout))
+while [[ -z $dash_pid ]]; do
+  for c in $(pgrep -P "$cecilia_pid" 2>/dev/null); do
+    [[ $(cat "/proc/$c/comm" 2>/dev/null) == switchboard ]] && dash_pid=$c
+  done
+  [[ -n $dash_pid ]] && break
+  ((SECONDS < deadline)) || fail "cecilia's app started no dashboard process"
+  sleep 0.1
+done
+# Its command line: the dashboard, signed in from standard input; the
+# token itself is on no command line and in no environment.
+args=$(tr '\0' ' ' <"/proc/$dash_pid/cmdline")
+[[ $args == *"--window=dashboard"* && $args == *"--handover-stdin"* ]] || fail "dashboard started as: $args"
+if tr '\0' '\n' <"/proc/$dash_pid/cmdline" | grep -q 'h1\.' || tr '\0' '\n' <"/proc/$dash_pid/environ" | grep -q 'h1\.'; then
+  fail "a handover token is on the dashboard's command line or in its environment"
+fi
+[[ $(readlink "/proc/$dash_pid/fd/0") == pipe:* ]] || fail "the dashboard's standard input is not a pipe"
+window_of "$dash_pid" 'Switchboard Dashboard'
+wd=$win
+xdotool windowmove "$wd" 1130 790
+say "dashboard process $dash_pid (window $wd), started as: ${args% }"
+
+# It signed in by itself: the chats and figures show.
+ui wait "$dash_pid" 'push button' '^Listen: Vera Lind$'
+ui text "$dash_pid" 'Walter Berg'
+shot "$wd" "$out/10-dashboard.png"
+cp "$out/10-dashboard.png" "$shots/dashboard.png"
+say "the dashboard shows both chats"
+
+# --- 4. listen, silently --------------------------------------------------------
+
+ui click "$dash_pid" 'push button' '^Listen: Vera Lind$'
+ui text "$dash_pid" 'Listening silently'
+ui text "$dash_pid" 'charged twice'
+ui text "$dash_pid" 'Let me look at the invoice'
+peer say "$session" "$live_line"
+ui text "$dash_pid" 'second charge came on Monday'
+peer await owner "$session" anna
+shot "$wd" "$out/11-listening.png"
+cp "$out/11-listening.png" "$shots/dashboard-listening.png"
+say "listening: the log and a live line show, anna still owns the chat"
+
+# --- 5. take over ------------------------------------------------------------------
+
+ui click "$dash_pid" 'push button' '^Take over$'
+ui wait "$dash_pid" dialog 'Take over this chat'
+ui click "$dash_pid" 'push button' '^Take over$' '' dialog 'Take over this chat'
+peer await owner "$session" cecilia
+ui text "$dash_pid" 'This chat is yours now'
+# The next dashboard picture has her as the owner: nothing left to take over.
+ui gone "$dash_pid" 'push button' '^Take over: Vera Lind$'
+# Anna's chat is in listen mode: "Close window" instead of the composer.
+ui wait "$anna_pid" 'push button' '^Close window$'
+ui gone "$anna_pid" '*' '^Message$'
+shot "$wd" "$out/12-takeover-dashboard.png"
+shot "$wa" "$out/12-takeover-anna.png"
+convert "$out/12-takeover-dashboard.png" "$out/12-takeover-anna.png" -background '#f6f7f9' -gravity north +append +repage \
+  "$shots/dashboard-takeover.png"
+say "cecilia took the chat over; anna's window shows listen mode"
+
+"$work/dashcheck" -url "$url" -password "$password" -session "$session" -from anna -by cecilia >"$out/dashcheck.log" 2>&1 ||
+  fail "relay check: $(cat "$out/dashcheck.log")"
+say "verified on the relay: cecilia owns $session, the take-over is in its history, anna listens"
+
+ok=1
+say "ok; screenshots in ${shots#"$root"/}"
