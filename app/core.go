@@ -24,6 +24,9 @@ const (
 	loginTimeout = 20 * time.Second
 	// commandTimeout bounds one relay command.
 	commandTimeout = 15 * time.Second
+	// shutdownLogoutTimeout bounds revoking a dashboard window's token as
+	// it closes: closing must not hang on a slow relay.
+	shutdownLogoutTimeout = 2 * time.Second
 )
 
 // Shell is what the core asks of the window system. Nil in headless tests.
@@ -265,7 +268,10 @@ func (c *core) resume() Result {
 
 // resumeHandover signs a dashboard window in with its one-time token. The
 // token is forgotten first: the relay revokes it on use, so a second try
-// could only fail.
+// could only fail. The relay's welcome carries a session token instead,
+// which the relay client keeps in memory and reconnects with after a drop
+// or a relay restart; it is never saved (rememberToken is the desk
+// window's), and logout or closing the window revokes it.
 func (c *core) resumeHandover() Result {
 	c.mu.Lock()
 	tok := c.handover
@@ -399,16 +405,27 @@ func (c *core) logout() Result {
 	return okResult(nil)
 }
 
-// shutdown closes the connection without logging out (the app quits; a
-// remembered token stays valid).
+// shutdown closes the connection. The desk window does not log out (the
+// app quits; a remembered token stays valid). A dashboard window's token
+// lives only in this process's memory and dies with it, so it is revoked on
+// the way out while the relay can still be told.
 func (c *core) shutdown() {
 	c.mu.Lock()
 	cl := c.client
 	c.client = nil
 	c.mu.Unlock()
-	if cl != nil {
-		_ = cl.Close() // its last word, "offline", still reaches the UI
+	if cl == nil {
+		return
 	}
+	if c.window == WindowDashboard && cl.State() == relayclient.Connected {
+		ctx, cancel := context.WithTimeout(context.Background(), shutdownLogoutTimeout)
+		err := cl.Logout(ctx)
+		cancel()
+		if err != nil {
+			c.log.Info("the dashboard's sign-in was not revoked on closing", "err", err)
+		}
+	}
+	_ = cl.Close() // its last word, "offline", still reaches the UI
 }
 
 // onState runs on the relay client's callback goroutine.

@@ -373,3 +373,91 @@ func TestHandoverForAndTitles(t *testing.T) {
 		t.Fatalf("args %q", got)
 	}
 }
+
+// The dashboard's connection drops, then the relay restarts on the same
+// database: the window comes back by itself on the session token the relay
+// exchanged for the one-time one, and follows the desk again. The session
+// token is only in the process's memory (not on disk, not in the UI's
+// events); the one-time token stays spent; signing out revokes the session
+// token, and so does closing a window that is still signed in.
+func TestDashboardSurvivesDropAndRelayRestart(t *testing.T) {
+	t.Parallel()
+	h := relaytest.Start(t, relaytest.Options{})
+	px := newProxy(t, h.HTTP.Listener.Addr().String())
+	desk, _ := h.Agent("cecilia", nil)
+	handover := func() string {
+		var ho protocol.Handover
+		desk.OK(protocol.CmdTokenHandover, nil, &ho)
+		return ho.Token
+	}
+	once := handover()
+	dash := newTestDesk(t, deskOpts{window: WindowDashboard, handover: once, server: px.url()})
+	if res := dash.c.resume(); !res.OK {
+		t.Fatalf("handover sign-in: %v", res)
+	}
+	_, _, i := waitDash(dash, 0, "the first picture", func(protocol.Dashboard) bool { return true })
+	session := dash.c.current().Token()
+	if session == "" || session == once || strings.HasPrefix(session, "h1.") {
+		t.Fatalf("the dashboard holds %q after the handover, not a session token", session)
+	}
+	_, si := dash.waitState("connected", 0)
+
+	// The network drops.
+	px.drop()
+	_, si = dash.waitState("reconnecting", si)
+	_, si = dash.waitState("connected", si)
+	_, vera := h.Visitor("Vera", "My invoice is wrong")
+	_, _, i = waitDash(dash, i, "Vera waiting, after the drop", func(d protocol.Dashboard) bool {
+		_, ok := dashSession(d, vera.Session.ID)
+		return ok && d.Overall.Waiting >= 1
+	})
+
+	// The relay restarts on the same database (behind the same address).
+	h.Restart()
+	px.retarget(h.HTTP.Listener.Addr().String())
+	_, si = dash.waitState("reconnecting", si)
+	dash.waitState("connected", si)
+	_, walter := h.Visitor("Walter", "Where is my parcel?")
+	waitDash(dash, i, "Walter waiting, after the restart", func(d protocol.Dashboard) bool {
+		_, ok := dashSession(d, walter.Session.ID)
+		return ok
+	})
+	if got := dash.c.current().Token(); got != session {
+		t.Fatal("the session token changed on reconnecting")
+	}
+
+	// Neither token reached the UI or the disk.
+	for _, e := range dash.rec.Events() {
+		if b, _ := json.Marshal(e.Data); strings.Contains(string(b), session) || strings.Contains(string(b), once) {
+			t.Fatalf("event %s carried a token", e.Name)
+		}
+	}
+	_ = filepath.WalkDir(dash.userDir, func(path string, de os.DirEntry, err error) error {
+		if err == nil && !de.IsDir() {
+			if b, _ := os.ReadFile(path); strings.Contains(string(b), session) {
+				t.Fatalf("the session token is on disk in %s", path)
+			}
+		}
+		return nil
+	})
+
+	// The one-time token is still spent, on the restarted relay too.
+	relaytest.Dial(t, h.URL(), "").Refused(protocol.CmdHello,
+		protocol.Hello{V: protocol.Version, Role: protocol.RoleAgent, Token: once}, protocol.CodeBadCredentials)
+
+	// Signing out of the dashboard revokes its session token.
+	dash.ok("logout", dash.c.logout())
+	relaytest.Dial(t, h.URL(), "").Refused(protocol.CmdHello,
+		protocol.Hello{V: protocol.Version, Role: protocol.RoleAgent, Token: session}, protocol.CodeBadCredentials)
+
+	// So does closing a dashboard window that is signed in.
+	desk, _ = h.Agent("cecilia", nil) // the desk's link went with the old relay
+	second := newTestDesk(t, deskOpts{window: WindowDashboard, handover: handover(), server: h.URL()})
+	if res := second.c.resume(); !res.OK {
+		t.Fatalf("second dashboard: %v", res)
+	}
+	closed := second.c.current().Token()
+	second.c.shutdown()
+	relaytest.Dial(t, h.URL(), "").Refused(protocol.CmdHello,
+		protocol.Hello{V: protocol.Version, Role: protocol.RoleAgent, Token: closed}, protocol.CodeBadCredentials)
+}

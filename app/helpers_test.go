@@ -251,7 +251,10 @@ func (p *proxy) serve() {
 		if err != nil {
 			return
 		}
-		out, err := net.Dial("tcp", p.target)
+		p.mu.Lock()
+		target := p.target
+		p.mu.Unlock()
+		out, err := net.Dial("tcp", target)
 		if err != nil {
 			_ = in.Close()
 			continue
@@ -262,6 +265,14 @@ func (p *proxy) serve() {
 		go func() { _, _ = io.Copy(out, in); _ = out.Close() }()
 		go func() { _, _ = io.Copy(in, out); _ = in.Close() }()
 	}
+}
+
+// retarget forwards new connections to target: the relay came back
+// elsewhere, behind the same address as far as clients can tell.
+func (p *proxy) retarget(target string) {
+	p.mu.Lock()
+	p.target = target
+	p.mu.Unlock()
 }
 
 // drop cuts every connection made so far.

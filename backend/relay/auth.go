@@ -78,10 +78,14 @@ func newSessionID() chat.SessionID {
 	return chat.SessionID("s-" + base64.RawURLEncoding.EncodeToString(b[:]))
 }
 
-// authenticate checks an agent's password or token. It returns the agent and,
-// after a password login, a fresh token.
+// authenticate checks an agent's password or token. It returns the agent,
+// the token the welcome hands out (after a password or a handover login) and
+// the hash of the token the connection now stands on (revoked by logout).
 func (s *Server) authenticate(ctx context.Context, h protocol.Hello) (chat.AgentID, string, string, *protocol.Error) {
 	bad := protocol.Errorf(protocol.CodeBadCredentials, "wrong login, password or token")
+	if strings.HasPrefix(h.Token, handoverPrefix) {
+		return s.redeemHandover(ctx, h.Token)
+	}
 	if h.Token != "" {
 		hash := hashToken(h.Token)
 		id, err := s.store.TokenAgent(ctx, hash, s.now())
@@ -90,12 +94,6 @@ func (s *Server) authenticate(ctx context.Context, h protocol.Hello) (chat.Agent
 				return 0, "", "", bad
 			}
 			return 0, "", "", protocol.Errorf(protocol.CodeInternal, "could not check the token")
-		}
-		if strings.HasPrefix(h.Token, handoverPrefix) {
-			// One use only: a leaked handover token is worthless afterwards.
-			if err := s.store.RevokeToken(ctx, hash); err != nil {
-				return 0, "", "", protocol.Errorf(protocol.CodeInternal, "could not check the token")
-			}
 		}
 		return id, "", hash, nil
 	}
@@ -118,4 +116,32 @@ func (s *Server) authenticate(ctx context.Context, h protocol.Hello) (chat.Agent
 		return 0, "", "", protocol.Errorf(protocol.CodeInternal, "could not issue a token")
 	}
 	return row.ID, token, th, nil
+}
+
+// redeemHandover signs in with a one-time handover token. The token is
+// revoked at once (a leaked one is worthless afterwards) and exchanged for a
+// normal session token of the same agent, which the welcome carries: the
+// second window keeps it in memory and reconnects with it after a drop or a
+// relay restart, and logout revokes it like any other. handoverMu makes the
+// check and the revocation one step, so two hellos racing with the same
+// token cannot both get in.
+func (s *Server) redeemHandover(ctx context.Context, token string) (chat.AgentID, string, string, *protocol.Error) {
+	hash := hashToken(token)
+	s.handoverMu.Lock()
+	defer s.handoverMu.Unlock()
+	id, err := s.store.TokenAgent(ctx, hash, s.now())
+	if err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return 0, "", "", protocol.Errorf(protocol.CodeBadCredentials, "wrong login, password or token")
+		}
+		return 0, "", "", protocol.Errorf(protocol.CodeInternal, "could not check the token")
+	}
+	if err := s.store.RevokeToken(ctx, hash); err != nil {
+		return 0, "", "", protocol.Errorf(protocol.CodeInternal, "could not check the token")
+	}
+	session, sh := newToken()
+	if err := s.store.CreateToken(ctx, id, sh, s.now().Add(s.cfg.TokenTTL)); err != nil {
+		return 0, "", "", protocol.Errorf(protocol.CodeInternal, "could not issue a token")
+	}
+	return id, session, sh, nil
 }

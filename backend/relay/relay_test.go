@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -459,4 +460,87 @@ func TestHandoverTokenWorksOnce(t *testing.T) {
 	}
 	again := relaytest.Dial(t, h.URL(), "")
 	again.Refused(protocol.CmdHello, protocol.Hello{V: 1, Role: "agent", Token: ho.Token}, protocol.CodeBadCredentials)
+}
+
+// A handover sign-in is answered with a session token of the same agent, so
+// that the second window can come back after its connection drops or the
+// relay restarts; the one-time token stays spent, and logging out of the
+// second window revokes its session token.
+func TestHandoverSignInGetsASessionToken(t *testing.T) {
+	t.Parallel()
+	h := relaytest.Start(t, relaytest.Options{})
+	main, mw := h.Agent("cecilia", nil)
+	var ho protocol.Handover
+	main.OK(protocol.CmdTokenHandover, nil, &ho)
+	dash := relaytest.Dial(t, h.URL(), "")
+	var w protocol.AgentWelcome
+	dash.OK(protocol.CmdHello, protocol.Hello{V: 1, Role: "agent", Token: ho.Token, Client: "dashboard"}, &w)
+	if w.Agent.Login != "cecilia" || w.Token == "" || w.Token == ho.Token || w.Token == mw.Token ||
+		strings.HasPrefix(w.Token, "h1.") {
+		t.Fatalf("handover welcome: agent %+v, token %q", w.Agent, w.Token)
+	}
+	session := w.Token
+
+	// The connection drops: the session token signs in again, silently (no
+	// new token), and watches the dashboard as before.
+	dash.Close()
+	back := relaytest.Dial(t, h.URL(), "")
+	var w2 protocol.AgentWelcome
+	back.OK(protocol.CmdHello, protocol.Hello{V: 1, Role: "agent", Token: session}, &w2)
+	if w2.Agent.Login != "cecilia" || w2.Token != "" {
+		t.Fatalf("welcome on the session token: %+v", w2)
+	}
+	back.OK(protocol.CmdDashboardWatch, nil, nil)
+	back.Close()
+
+	// The relay restarts on the same database: the session token still
+	// works, the one-time token still does not.
+	h.Restart()
+	spent := relaytest.Dial(t, h.URL(), "")
+	spent.Refused(protocol.CmdHello, protocol.Hello{V: 1, Role: "agent", Token: ho.Token}, protocol.CodeBadCredentials)
+	after := relaytest.Dial(t, h.URL(), "")
+	after.OK(protocol.CmdHello, protocol.Hello{V: 1, Role: "agent", Token: session}, &w2)
+	if w2.Agent.Login != "cecilia" {
+		t.Fatalf("after the restart: %+v", w2.Agent)
+	}
+
+	// Logout revokes the session token; the desk's own token is untouched.
+	after.OK(protocol.CmdLogout, nil, nil)
+	relaytest.Dial(t, h.URL(), "").Refused(protocol.CmdHello, protocol.Hello{V: 1, Role: "agent", Token: session}, protocol.CodeBadCredentials)
+	desk := relaytest.Dial(t, h.URL(), "")
+	desk.OK(protocol.CmdHello, protocol.Hello{V: 1, Role: "agent", Token: mw.Token}, &w2)
+}
+
+// Two hellos racing with the same one-time token: exactly one gets in.
+func TestHandoverTokenRace(t *testing.T) {
+	t.Parallel()
+	h := relaytest.Start(t, relaytest.Options{})
+	main, _ := h.Agent("cecilia", nil)
+	for round := 0; round < 5; round++ {
+		var ho protocol.Handover
+		main.OK(protocol.CmdTokenHandover, nil, &ho)
+		const n = 4
+		oks := make(chan bool, n)
+		var wg sync.WaitGroup
+		for i := 0; i < n; i++ {
+			c := relaytest.Dial(t, h.URL(), "")
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				f := c.Do(protocol.CmdHello, protocol.Hello{V: 1, Role: "agent", Token: ho.Token})
+				oks <- f.OK
+			}()
+		}
+		wg.Wait()
+		close(oks)
+		got := 0
+		for ok := range oks {
+			if ok {
+				got++
+			}
+		}
+		if got != 1 {
+			t.Fatalf("round %d: %d of %d hellos got in with one handover token", round, got, n)
+		}
+	}
 }

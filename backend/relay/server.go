@@ -45,6 +45,8 @@ type Server struct {
 	stopOnce sync.Once
 	conns    sync.WaitGroup
 	live     atomic.Int64
+	// handoverMu makes redeeming a one-time token a single step.
+	handoverMu sync.Mutex
 	// fatal is called when the store fails to commit; the default exits the
 	// process (the store is the truth and memory may no longer match it).
 	fatal func(error)
