@@ -155,7 +155,7 @@ describe('the dashboard window', () => {
     expect(points('waiting')).toHaveLength(5)
     expect(points('waiting').every((p) => p.dataset.value === '7')).toBe(true)
     expect(screen.getByTestId('queue-chart').textContent).toContain('Support')
-    expect(screen.getByTestId('chart-line-waiting').getAttribute('points')!.split(' ')).toHaveLength(5)
+    expect(screen.getByTestId('chart-line-wait').getAttribute('points')!.split(' ')).toHaveLength(5)
     await fireEvent.click(card)
     expect(points('waiting')).toHaveLength(30)
   })

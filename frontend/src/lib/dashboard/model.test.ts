@@ -187,6 +187,25 @@ describe('the queue chart', () => {
     expect(polyline(c.waiting.slice(0, 2))).toMatch(/^[\d.]+,[\d.]+ [\d.]+,[\d.]+$/)
   })
 
+  it('draws visitors waiting as a bar per minute, inside the chart, zero as no bar', () => {
+    const c = chart(samples(60, end), end)
+    expect(c.bars).toHaveLength(60)
+    expect(c.barWidth).toBeGreaterThan(2)
+    for (const b of c.bars) {
+      expect(b.x).toBeGreaterThanOrEqual(0)
+      expect(b.x + c.barWidth).toBeLessThanOrEqual(chartWidth)
+      expect(b.y + b.height).toBeCloseTo(chartHeight - 8, 0)
+    }
+    expect(c.bars[0].height).toBe(0)
+    const tallest = Math.max(...c.bars.map((b) => b.height))
+    expect(c.bars.filter((b) => b.value === c.maxWaiting).every((b) => b.height === tallest)).toBe(true)
+    // One sample, in the current minute: a bar still shows, at the right edge.
+    const one = chart([{ at: new Date(end - 30_000).toISOString(), waiting: 1, longest_wait_s: 5 }], end)
+    expect(one.bars).toHaveLength(1)
+    expect(one.bars[0].height).toBeGreaterThan(50)
+    expect(one.bars[0].x + one.barWidth).toBeLessThanOrEqual(chartWidth)
+  })
+
   it('leaves out what is older than the hour, and copes with nothing', () => {
     const s = samples(90, end)
     expect(chart(s, end).waiting.length).toBeLessThanOrEqual(61)

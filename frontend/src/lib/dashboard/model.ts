@@ -224,8 +224,21 @@ export interface Point {
   value: number
 }
 
+/** One minute's bar of visitors waiting: its left edge, top and height. */
+export interface Bar {
+  x: number
+  y: number
+  height: number
+  at: string
+  value: number
+}
+
 export interface Chart {
   waiting: Point[]
+  /** Visitors waiting as one bar per minute: readable even with a few samples. */
+  bars: Bar[]
+  /** The width of one minute's bar. */
+  barWidth: number
   longestWait: Point[]
   maxWaiting: number
   maxWaitS: number
@@ -252,8 +265,18 @@ export function chart(samples: readonly Sample[] | null | undefined, end: string
   const h = chartHeight - pad.top - pad.bottom
   const x = (t: number) => round(pad.left + (Math.min(Math.max(t, from), to) - from) / hourMs * w)
   const y = (v: number, max: number) => round(pad.top + h - (v / max) * h)
+  // A minute's sample covers the minute that starts at its time; the bar
+  // of the current minute is kept inside the chart.
+  const barWidth = round(Math.max(2, w / 60 - 1.5))
+  const base = pad.top + h
+  const bars = inHour.map(({ s, t }) => {
+    const top = y(s.waiting, maxWaiting)
+    return { x: round(Math.min(x(t), pad.left + w - barWidth)), y: top, height: round(base - top), at: s.at, value: s.waiting }
+  })
   return {
     waiting: inHour.map(({ s, t }) => ({ x: x(t), y: y(s.waiting, maxWaiting), at: s.at, value: s.waiting })),
+    bars,
+    barWidth,
     longestWait: inHour.map(({ s, t }) => ({ x: x(t), y: y(s.longest_wait_s, maxWaitS), at: s.at, value: s.longest_wait_s })),
     maxWaiting,
     maxWaitS,
