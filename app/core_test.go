@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -450,6 +451,43 @@ func TestTrayClicks(t *testing.T) {
 
 	bertil.c.onTrayClick(tray.IDQuit)
 	wait(t, "quit", func() bool { _, q := bertil.shell.counts(); return q == 1 })
+}
+
+// The tray's Dashboard item: offered to a supervisor (and not to an agent
+// without listen or manage), and a click opens the dashboard the way the
+// settings menu does: a second process signed in by a one-time token.
+func TestTrayOpensTheDashboard(t *testing.T) {
+	t.Parallel()
+	h := relaytest.Start(t, relaytest.Options{})
+	cecilia, anna := newTestDesk(t, deskOpts{}), newTestDesk(t, deskOpts{})
+	cecilia.login(h.URL(), "cecilia", false)
+	anna.login(h.URL(), "anna", false)
+	if !slices.Contains(labels(tray.Build(cecilia.c.trayState())), "Dashboard") {
+		t.Fatalf("no Dashboard item for a supervisor: %q", labels(tray.Build(cecilia.c.trayState())))
+	}
+	if slices.Contains(labels(tray.Build(anna.c.trayState())), "Dashboard") {
+		t.Fatal("Dashboard offered to an agent without listen or manage")
+	}
+	cecilia.c.onTrayClick(tray.IDDashboard)
+	wait(t, "the dashboard started", func() bool {
+		cecilia.mu.Lock()
+		defer cecilia.mu.Unlock()
+		return len(cecilia.spawned) == 1
+	})
+	cecilia.mu.Lock()
+	args, cmd := cecilia.spawned[0], cecilia.cmds[0]
+	cecilia.mu.Unlock()
+	if strings.Join(args, " ") != "--window=dashboard --handover-stdin --server="+h.URL() {
+		t.Fatalf("spawned %q", args)
+	}
+	if _, isPipe := cmd.Stdin.(*os.File); !isPipe {
+		t.Fatalf("the dashboard's standard input is %T, not the pipe with the token", cmd.Stdin)
+	}
+	for _, e := range cecilia.rec.Events() {
+		if e.Name == EventNotice {
+			t.Fatalf("the tray click was refused: %+v", e.Data)
+		}
+	}
 }
 
 func TestNotifyLang(t *testing.T) {

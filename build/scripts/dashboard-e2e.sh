@@ -12,16 +12,23 @@
 #    agent, and cecilia, a supervisor, and signs both in through the login form;
 #  - a visitor (build/scripts/e2epeer, over the protocol) starts a chat and a
 #    second one waits; anna takes the first with "Get next in queue" and answers;
+#  - a tray host (build/scripts/e2etray, a StatusNotifierWatcher on the
+#    private session bus) shows both apps' tray menus: cecilia's offers
+#    Dashboard, anna's does not;
 #  - cecilia opens the dashboard from her settings menu (Open dashboard): her
 #    app asks the relay for a one-time token and starts the dashboard as a
 #    second process with the token on its standard input; the test checks
 #    that process's command line and environment hold no token;
+#  - the channel warns after 8 s (managers after 20 s), so the chat left
+#    waiting is marked on the dashboard;
 #  - in the dashboard: the figures and the chat show; Listen opens the chat
 #    read-only, and a new visitor line arrives live; Take over, confirmed,
 #    makes it cecilia's; anna's window shows listen mode;
 #  - checks on the relay (build/scripts/dashcheck, as cecilia and as anna):
 #    cecilia owns the chat, the take-over is in its transfer history, anna
-#    listens.
+#    listens;
+#  - the dashboard window is closed, and opened again from cecilia's tray
+#    menu: a new dashboard process, signed in the same way, shows the chats.
 #
 # The windows are driven by what their controls are, not where: the page's
 # accessibility tree (AT-SPI), read by build/scripts/dashboard-e2e-ui.py,
@@ -102,6 +109,7 @@ cleanup() {
   local i
   [[ -n ${UI_IN:-} ]] && { printf 'quit\n' >&"$UI_IN"; } 2>/dev/null
   [[ -n ${PEER_IN:-} ]] && { echo quit >&"$PEER_IN"; } 2>/dev/null
+  [[ -n ${TRAY_IN:-} ]] && { echo quit >&"$TRAY_IN"; } 2>/dev/null
   [[ -n ${dash_pid:-} ]] && kill "$dash_pid" 2>/dev/null
   for ((i = ${#pids[@]} - 1; i >= 0; i--)); do kill "${pids[i]}" 2>/dev/null || true; done
   for ((i = ${#pids[@]} - 1; i >= 0; i--)); do wait "${pids[i]}" 2>/dev/null || true; done
@@ -120,6 +128,9 @@ trap 'exit 130' INT TERM
 
 db=$work/relay.db
 printf '%s\n' "$password" | "$relay_bin" seed-demo --database "$db" >"$out/seed.log" 2>&1 || fail "seed-demo failed"
+# Short warning delays, so a chat left waiting is marked during the test.
+"$relay_bin" channel set support --database "$db" --name "Customer support" --timezone Europe/Stockholm \
+  --warn-after 8s --manager-warn-after 20s >>"$out/seed.log" 2>&1 || fail "could not set the channel's warning delays"
 
 free_port() {
   local p
@@ -178,7 +189,8 @@ say "display $DISPLAY, accessibility bus up"
 
 # --- helpers: the protocol peer, the relay checker, the UI driver -----------
 
-(cd "$root" && go build -o "$work/e2epeer" ./build/scripts/e2epeer && go build -o "$work/dashcheck" ./build/scripts/dashcheck) ||
+(cd "$root" && go build -o "$work/e2epeer" ./build/scripts/e2epeer && go build -o "$work/dashcheck" ./build/scripts/dashcheck &&
+  go build -o "$work/e2etray" ./build/scripts/e2etray) ||
   fail "could not build the protocol helpers"
 
 # start_helper NAME CMD...: runs CMD with its stdin and stdout on FIFOs; the
@@ -198,6 +210,8 @@ start_helper() {
 
 start_helper PEER "$work/e2epeer" -url "$url" -password "$password" -auditor cecilia -timeout "${step_timeout}s"
 start_helper UI "$python" "$root/build/scripts/dashboard-e2e-ui.py"
+# The tray host, up before the apps start so that they put up their icons.
+start_helper TRAY "$work/e2etray" -timeout "${step_timeout}s"
 
 # peer CMD...: one command to the protocol peer; its answer's value lands in $got.
 got=
@@ -216,6 +230,16 @@ ui() {
   (IFS=$'\t'; printf '%s\n' "$*") >&"$UI_IN"
   IFS= read -r -t $((step_timeout + 60)) line <&"$UI_OUT" || fail "the UI driver did not answer: $*"
   [[ $line == ok* ]] || fail "ui: $* -> ${line#err }"
+  got=${line#ok}
+  got=${got# }
+}
+
+# tray CMD ARGS...: one command to the tray host; its answer's value lands in $got.
+tray() {
+  local line
+  echo "$*" >&"$TRAY_IN"
+  IFS= read -r -t $((step_timeout + 30)) line <&"$TRAY_OUT" || fail "the tray host did not answer: $*"
+  [[ $line == ok* ]] || fail "tray: $* -> ${line#err }"
   got=${line#ok}
   got=${got# }
 }
@@ -307,6 +331,13 @@ sign_in "$cecilia_pid" cecilia
 ui wait "$cecilia_pid" 'combo box' 'Settings$'
 say "anna and cecilia are signed in"
 
+# The tray: a supervisor's menu offers the dashboard, an agent's does not.
+tray has "$cecilia_pid" Dashboard
+tray has "$anna_pid" Away
+tray menu "$anna_pid"
+[[ "|$got|" != *"|Dashboard|"* ]] || fail "anna's tray offers the dashboard: $got"
+say "tray menus: cecilia's offers Dashboard, anna's ($got) does not"
+
 # --- 2. visitors; anna takes the first chat and answers -------------------------
 
 peer visitor Vera_Lind "$question"
@@ -349,9 +380,11 @@ wd=$win
 xdotool windowmove "$wd" 1130 790
 say "dashboard process $dash_pid (window $wd), started as: ${args% }"
 
-# It signed in by itself: the chats and figures show.
+# It signed in by itself: the chats and figures show, and the chat left
+# waiting is marked once it waits past the channel's warning delay.
 ui wait "$dash_pid" 'push button' '^Listen: Vera Lind$'
 ui text "$dash_pid" 'Walter Berg'
+ui text "$dash_pid" 'Waiting too long'
 shot "$wd" "$out/10-dashboard.png"
 cp "$out/10-dashboard.png" "$shots/dashboard.png"
 say "the dashboard shows both chats"
@@ -390,6 +423,38 @@ say "cecilia took the chat over; anna's window shows listen mode"
 "$work/dashcheck" -url "$url" -password "$password" -session "$session" -from anna -by cecilia >"$out/dashcheck.log" 2>&1 ||
   fail "relay check: $(cat "$out/dashcheck.log")"
 say "verified on the relay: cecilia owns $session, the take-over is in its history, anna listens"
+
+# --- 6. closed, and opened again from the tray ------------------------------------
+
+old_dash=$dash_pid
+# Alt+F4: openbox asks the window to close, as a user's click on its X does.
+xdotool windowactivate --sync "$wd" key --clearmodifiers alt+F4 2>/dev/null || true
+deadline=$((SECONDS + step_timeout))
+while kill -0 "$old_dash" 2>/dev/null; do
+  ((SECONDS < deadline)) || fail "the dashboard window did not close"
+  sleep 0.2
+done
+say "the dashboard window is closed"
+tray click "$cecilia_pid" Dashboard
+dash_pid=
+deadline=$((SECONDS + step_timeout))
+while [[ -z $dash_pid ]]; do
+  for c in $(pgrep -P "$cecilia_pid" 2>/dev/null); do
+    [[ $c != "$old_dash" && $(cat "/proc/$c/comm" 2>/dev/null) == switchboard ]] && dash_pid=$c
+  done
+  [[ -n $dash_pid ]] && break
+  ((SECONDS < deadline)) || fail "the tray's Dashboard item started no dashboard process"
+  sleep 0.1
+done
+args=$(tr '\0' ' ' <"/proc/$dash_pid/cmdline")
+[[ $args == *"--window=dashboard"* && $args == *"--handover-stdin"* ]] || fail "dashboard started from the tray as: $args"
+if tr '\0' '\n' <"/proc/$dash_pid/cmdline" | grep -q 'h1\.' || tr '\0' '\n' <"/proc/$dash_pid/environ" | grep -q 'h1\.'; then
+  fail "a handover token is on the command line or in the environment of the dashboard opened from the tray"
+fi
+window_of "$dash_pid" 'Switchboard Dashboard'
+ui text "$dash_pid" 'Walter Berg'
+ui text "$dash_pid" 'Vera Lind'
+say "opened again from the tray (process $dash_pid): signed in, the chats show"
 
 ok=1
 say "ok; screenshots in ${shots#"$root"/}"
