@@ -178,6 +178,7 @@ func (c *core) setLanguage(lang string) Result {
 	c.mu.Lock()
 	c.lang = notifyLang(lang)
 	c.mu.Unlock()
+	c.pushTray() // the tray speaks the new language
 	return okResult(nil)
 }
 

@@ -510,7 +510,9 @@ func (c *core) setNoteHook(f func(notify.Note)) {
 func (c *core) trayState() tray.State {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.view.trayState()
+	st := c.view.trayState()
+	st.Lang = c.lang
+	return st
 }
 
 func (c *core) pushTray() {

@@ -111,6 +111,9 @@ func TestLockedServer(t *testing.T) {
 	d.login(h.URL(), "anna", false)
 	d.refused("mute", d.c.setMuted(true), CodeLocked)
 	d.ok("language", d.c.setLanguage("sv"))
+	if got := labels(tray.Build(d.c.trayState())); got[0] != "Öppna Switchboard" {
+		t.Fatalf("the tray did not follow the language: %q", got)
+	}
 	d.refused("language", d.c.setLanguage("de"), protocol.CodeBadRequest)
 	if cfg := d.c.config().Data.(ConfigData); cfg.Language != "sv" || cfg.Muted {
 		t.Fatalf("config: %+v", cfg)

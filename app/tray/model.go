@@ -25,9 +25,40 @@ type State struct {
 	Status       string // present, away (the agent's choice)
 	Conn         string // offline, connecting, connected, reconnecting, auth_failed
 	Transfers    []Transfer
-	CanDashboard bool // listen or manage in some channel
-	Chats        int  // active chats owned
-	Waiting      int  // visitors waiting in the agent's channels
+	CanDashboard bool   // listen or manage in some channel
+	Chats        int    // active chats owned
+	Waiting      int    // visitors waiting in the agent's channels
+	Lang         string // "sv" for Swedish; anything else is English
+}
+
+// texts are the tray's words in one language.
+type texts struct {
+	open, present, away, dashboard, quit string
+	transferFrom                         string // "Transfer from %s: %s"
+	connecting, reconnecting, offline    string
+	chat, chats, waiting                 string
+	transfer, transfers                  string
+}
+
+var english = texts{
+	open: "Open Switchboard", present: "Present", away: "Away", dashboard: "Dashboard", quit: "Quit",
+	transferFrom: "Transfer from %s: %s",
+	connecting:   "connecting…", reconnecting: "reconnecting…", offline: "offline",
+	chat: "chat", chats: "chats", waiting: "waiting", transfer: "transfer", transfers: "transfers",
+}
+
+var swedish = texts{
+	open: "Öppna Switchboard", present: "Närvarande", away: "Borta", dashboard: "Dashboard", quit: "Avsluta",
+	transferFrom: "Överföring från %s: %s",
+	connecting:   "ansluter…", reconnecting: "återansluter…", offline: "frånkopplad",
+	chat: "chatt", chats: "chattar", waiting: "väntar", transfer: "överföring", transfers: "överföringar",
+}
+
+func textsFor(lang string) texts {
+	if lang == "sv" {
+		return swedish
+	}
+	return english
 }
 
 // Icon names one of the tray icons.
@@ -77,24 +108,25 @@ const maxComment = 40
 // Build makes the menu for s.
 func Build(s State) Menu {
 	online := s.Conn == "connected"
+	tx := textsFor(s.Lang)
 	sep := Item{ID: IDSeparator}
 	items := []Item{
-		{ID: IDOpen, Label: "Open Switchboard", Enabled: true},
+		{ID: IDOpen, Label: tx.open, Enabled: true},
 		sep,
-		{ID: IDPresent, Label: "Present", Checkable: true, Checked: online && s.Status == "present", Enabled: online},
-		{ID: IDAway, Label: "Away", Checkable: true, Checked: online && s.Status == "away", Enabled: online},
+		{ID: IDPresent, Label: tx.present, Checkable: true, Checked: online && s.Status == "present", Enabled: online},
+		{ID: IDAway, Label: tx.away, Checkable: true, Checked: online && s.Status == "away", Enabled: online},
 	}
 	if len(s.Transfers) > 0 {
 		items = append(items, sep)
 		for _, t := range s.Transfers {
-			items = append(items, Item{ID: TransferID(t.ID), Label: TransferLabel(t), Enabled: true})
+			items = append(items, Item{ID: TransferID(t.ID), Label: transferLabel(t, tx), Enabled: true})
 		}
 	}
 	items = append(items, sep)
 	if s.CanDashboard {
-		items = append(items, Item{ID: IDDashboard, Label: "Dashboard", Enabled: online})
+		items = append(items, Item{ID: IDDashboard, Label: tx.dashboard, Enabled: online})
 	}
-	items = append(items, Item{ID: IDQuit, Label: "Quit", Enabled: true})
+	items = append(items, Item{ID: IDQuit, Label: tx.quit, Enabled: true})
 	return Menu{Items: items, Tooltip: Tooltip(s), Icon: IconFor(s)}
 }
 
@@ -112,9 +144,11 @@ func ParseTransferID(itemID string) (int64, bool) {
 }
 
 // TransferLabel: "Transfer from Anna: Vera (knows the courier)".
-func TransferLabel(t Transfer) string {
+func TransferLabel(t Transfer) string { return transferLabel(t, english) }
+
+func transferLabel(t Transfer, tx texts) string {
 	from, visitor := orDash(t.From), orDash(t.Visitor)
-	label := fmt.Sprintf("Transfer from %s: %s", from, visitor)
+	label := fmt.Sprintf(tx.transferFrom, from, visitor)
 	if c := strings.Join(strings.Fields(t.Comment), " "); c != "" {
 		if utf8.RuneCountInString(c) > maxComment {
 			c = string([]rune(c)[:maxComment-1]) + "…"
@@ -148,24 +182,25 @@ func IconFor(s State) Icon {
 
 // Tooltip: "Switchboard: Present · 2 chats · 3 waiting · 1 transfer".
 func Tooltip(s State) string {
+	tx := textsFor(s.Lang)
 	var head string
 	switch s.Conn {
 	case "connected":
-		head = "Present"
+		head = tx.present
 		if s.Status == "away" {
-			head = "Away"
+			head = tx.away
 		}
 	case "connecting":
-		return "Switchboard: connecting…"
+		return "Switchboard: " + tx.connecting
 	case "reconnecting":
-		return "Switchboard: reconnecting…"
+		return "Switchboard: " + tx.reconnecting
 	default:
-		return "Switchboard: offline"
+		return "Switchboard: " + tx.offline
 	}
 	parts := []string{"Switchboard: " + head}
-	parts = append(parts, plural(s.Chats, "chat", "chats"), fmt.Sprintf("%d waiting", s.Waiting))
+	parts = append(parts, plural(s.Chats, tx.chat, tx.chats), fmt.Sprintf("%d %s", s.Waiting, tx.waiting))
 	if n := len(s.Transfers); n > 0 {
-		parts = append(parts, plural(n, "transfer", "transfers"))
+		parts = append(parts, plural(n, tx.transfer, tx.transfers))
 	}
 	return strings.Join(parts, " · ")
 }

@@ -119,6 +119,23 @@ func TestTransferIDs(t *testing.T) {
 	}
 }
 
+func TestSwedish(t *testing.T) {
+	t.Parallel()
+	s := State{Conn: "connected", Status: "away", Chats: 2, Waiting: 1, CanDashboard: true, Lang: "sv",
+		Transfers: []Transfer{{ID: 7, From: "Anna", Visitor: "Vera"}}}
+	m := Build(s)
+	want := []string{"Öppna Switchboard", "Närvarande", "Borta", "Överföring från Anna: Vera", "Dashboard", "Avsluta"}
+	if got := labels(m); !slices.Equal(got, want) {
+		t.Errorf("labels = %q, want %q", got, want)
+	}
+	if m.Tooltip != "Switchboard: Borta · 2 chattar · 1 väntar · 1 överföring" {
+		t.Errorf("tooltip %q", m.Tooltip)
+	}
+	if got := Tooltip(State{Conn: "offline", Lang: "sv"}); got != "Switchboard: frånkopplad" {
+		t.Errorf("offline tooltip %q", got)
+	}
+}
+
 func TestTransferLabelTrims(t *testing.T) {
 	t.Parallel()
 	long := strings.Repeat("ä", 100)
