@@ -166,7 +166,8 @@ test-desktop-e2e: desktop relay ## Drive two agents' app windows through a trans
 # Two agents' apps under Xvfb: the supervisor opens the dashboard window from
 # her menu (a second process, signed in by a one-time token on its stdin),
 # listens to a chat and takes it over; checked on screen (through the
-# accessibility tree) and on the relay. Screenshots into docs/screenshots/.
+# accessibility tree) and on the relay. Screenshots into build/dashboard-shots/
+# (DASHBOARD_SHOTS=docs/screenshots refreshes those in the docs).
 .PHONY: test-dashboard-e2e
 test-dashboard-e2e: desktop relay ## Drive the supervisor dashboard window: listen, take over (Xvfb, AT-SPI)
 	build/scripts/dashboard-e2e.sh $(DESKTOP_BIN) $(RELAY_BIN)

@@ -36,8 +36,9 @@
 # step polls until it holds (E2E_STEP_TIMEOUT, default 45 s), so a slow
 # machine takes longer rather than failing.
 #
-# Screenshots go to docs/screenshots/ (DASHBOARD_SHOTS to change):
-# dashboard.png, dashboard-listening.png, dashboard-takeover.png; a blank
+# Screenshots go to build/dashboard-shots/ (DASHBOARD_SHOTS=docs/screenshots
+# refreshes the ones in the docs): dashboard.png, dashboard-listening.png,
+# dashboard-takeover.png; a blank
 # window, or one without the UI's accent colour, fails the test. Logs and
 # every step's screenshot go to E2E_OUT (default: a temporary directory,
 # removed after a green run unless E2E_KEEP=1, kept after a red one).
@@ -46,7 +47,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 app_bin=${1:-$root/build/bin/switchboard}
 relay_bin=${2:-$root/build/bin/switchboard-relay}
-shots=${DASHBOARD_SHOTS:-$root/docs/screenshots}
+shots=${DASHBOARD_SHOTS:-$root/build/dashboard-shots}
 step_timeout=${E2E_STEP_TIMEOUT:-45}
 password=e2e-dashboard-password
 python=/usr/bin/python3
