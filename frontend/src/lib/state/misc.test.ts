@@ -50,6 +50,7 @@ describe('quick replies', () => {
   it('adds trimmed texts once, newest last, and removes by position', () => {
     expect(addReply([{ text: 'a' }], '  b ')).toEqual([{ text: 'a' }, { text: 'b' }])
     expect(addReply([], 'Hello!', ' Greeting ')).toEqual([{ title: 'Greeting', text: 'Hello!' }])
+    expect(addReply([], 'x', '😀'.repeat(quickReplyLimits.title + 5))).toEqual([{ title: '😀'.repeat(quickReplyLimits.title), text: 'x' }])
     const same = [{ text: 'a' }]
     expect(addReply(same, 'a')).toBe(same)
     expect(addReply(same, '   ')).toBe(same)

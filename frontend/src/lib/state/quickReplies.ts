@@ -47,7 +47,7 @@ export function addReply(list: readonly QuickReply[], text: string, title = ''):
   if (!v || list.some((r) => r.text === v)) return list as QuickReply[]
   if (list.length >= quickReplyLimits.count) return refuse(QuickCodes.full, `at most ${quickReplyLimits.count} quick replies`)
   if (chars(v) > quickReplyLimits.text) return refuse(QuickCodes.tooLong, `at most ${quickReplyLimits.text} characters`)
-  const t = title.trim().slice(0, quickReplyLimits.title)
+  const t = [...title.trim()].slice(0, quickReplyLimits.title).join('') // characters, as the relay counts them
   return [...list, t ? { title: t, text: v } : { text: v }]
 }
 
