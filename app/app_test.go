@@ -5,6 +5,8 @@ import (
 	"slices"
 	"sync"
 	"testing"
+
+	"switchboard/backend/protocol"
 )
 
 func TestParseWindow(t *testing.T) {
@@ -78,6 +80,8 @@ func TestDeskIsNilSafe(t *testing.T) {
 			"Accept": d.Accept(1), "Reject": d.Reject(1), "Cancel": d.Cancel(1), "History": d.History("s"),
 			"CreateRequest": d.CreateRequest("s", "t"), "SetMuted": d.SetMuted(true), "SetLanguage": d.SetLanguage("en"),
 			"OpenDashboard": d.OpenDashboard(), "Quit": d.Quit(),
+			"QuickReplies": d.QuickReplies(), "SaveQuickReplies": d.SaveQuickReplies([]protocol.QuickReply{{Text: "x"}}),
+			"SaveQuickReplies(nil)": d.SaveQuickReplies(nil),
 		} {
 			if res.OK || res.Error == nil || res.Error.Code != CodeNoDesk {
 				t.Errorf("%s on %v = %v", name, d, res)

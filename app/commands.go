@@ -136,6 +136,25 @@ func (c *core) createRequest(session, title string) Result {
 	return res
 }
 
+// quickReplies reads the agent's own quick replies from the relay; data:
+// {replies: [{title, text}]}.
+func (c *core) quickReplies() Result {
+	res, _ := c.do(protocol.CmdQuickRepliesGet, nil)
+	return res
+}
+
+// saveQuickReplies replaces the agent's quick replies with list. It is
+// checked here first, with the relay's own rules, so a list the relay would
+// refuse (or one too large for a frame) never leaves the app.
+func (c *core) saveQuickReplies(list []protocol.QuickReply) Result {
+	checked, perr := protocol.CheckQuickReplies(list)
+	if perr != nil {
+		return Result{Error: perr}
+	}
+	res, _ := c.do(protocol.CmdQuickRepliesSet, protocol.QuickReplies{Replies: checked})
+	return res
+}
+
 // send queues a message in the relay client's outbox: it is delivered once,
 // across reconnects. A chat the agent only listens to is refused here, so
 // no message sits in the outbox only to fail.

@@ -1,5 +1,7 @@
 package app
 
+import "switchboard/backend/protocol"
+
 // Desk is the one service bound to the UI: window.go.app.Desk.<Method>.
 // Every method returns a Result and never panics. Wails 2.9.2 on Linux
 // aborts the whole process on a nil dereference inside a bound method (a
@@ -187,6 +189,25 @@ func (d *Desk) History(session string) Result {
 func (d *Desk) CreateRequest(session, title string) Result {
 	if c := d.core(); c != nil {
 		return c.createRequest(session, title)
+	}
+	return notReady
+}
+
+// QuickReplies reads the agent's own quick replies, kept on the relay so
+// they follow the agent to any machine; data: {replies: [{title, text}]}.
+func (d *Desk) QuickReplies() Result {
+	if c := d.core(); c != nil {
+		return c.quickReplies()
+	}
+	return notReady
+}
+
+// SaveQuickReplies replaces the agent's quick replies with the whole list;
+// data: the list as stored. The agent's other windows and machines get it
+// as a relay:event "quickreplies".
+func (d *Desk) SaveQuickReplies(replies []protocol.QuickReply) Result {
+	if c := d.core(); c != nil {
+		return c.saveQuickReplies(replies)
 	}
 	return notReady
 }

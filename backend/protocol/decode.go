@@ -75,4 +75,5 @@ var commands = map[string]struct{}{
 	CmdTransferStart: {}, CmdTransferAccept: {}, CmdTransferReject: {}, CmdTransferCancel: {},
 	CmdTransferHistory: {}, CmdRequestCreate: {}, CmdDashboardWatch: {}, CmdDashboardUnwatch: {},
 	CmdChatStart: {}, CmdOfflineSubmit: {}, CmdPing: {}, CmdTokenHandover: {},
+	CmdQuickRepliesGet: {}, CmdQuickRepliesSet: {},
 }

@@ -128,10 +128,12 @@ const (
 	CmdRequestCreate    = "request.create"
 	CmdDashboardWatch   = "dashboard.watch"
 	CmdDashboardUnwatch = "dashboard.unwatch"
-	CmdChatStart        = "chat.start"     // visitor
-	CmdOfflineSubmit    = "offline.submit" // visitor
-	CmdPing             = "ping"           // application-level round trip, for clients that cannot see pongs
-	CmdTokenHandover    = "token.handover" // a one-time, short-lived token for a second window of the same agent
+	CmdChatStart        = "chat.start"       // visitor
+	CmdOfflineSubmit    = "offline.submit"   // visitor
+	CmdPing             = "ping"             // application-level round trip, for clients that cannot see pongs
+	CmdTokenHandover    = "token.handover"   // a one-time, short-lived token for a second window of the same agent
+	CmdQuickRepliesGet  = "quickreplies.get" // the agent's own quick replies
+	CmdQuickRepliesSet  = "quickreplies.set" // replace them with a whole new list
 )
 
 // Event names.
@@ -145,6 +147,9 @@ const (
 	EvWarning   = "warning"   // a chat waits too long
 	EvTyping    = "typing"    // someone is typing in a session
 	EvDashboard = "dashboard" // live figures (watchers)
+	// EvQuickReplies: the agent's quick replies were replaced from another
+	// of their connections (another machine, another window).
+	EvQuickReplies = "quickreplies"
 )
 
 // Roles in hello.
@@ -172,7 +177,7 @@ type Hello struct {
 
 // AgentWelcome is the reply to an agent's hello.
 type AgentWelcome struct {
-	Token     string         `json:"token"` // only set after a password login
+	Token     string         `json:"token"` // set after a password login or a handover-token login; empty after a sign-in by token
 	Agent     AgentInfo      `json:"agent"`
 	Channels  []ChannelInfo  `json:"channels"`
 	Sessions  []SessionInfo  `json:"sessions"` // owned, listened to, offered, and ended in the last 8 hours

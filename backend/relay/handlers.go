@@ -509,6 +509,14 @@ func (c *conn) handleAgent(cmd protocol.Command) {
 			fx, n, err := s.desk.CreateRequest(now, me, chat.SessionID(p.Session), p.Title)
 			return fx, protocol.RequestCreated{Number: n, Line: fmt.Sprintf("Your request number is %d.", n)}, err
 		})
+	case protocol.CmdQuickRepliesGet:
+		c.readQuickReplies(cmd.ID)
+	case protocol.CmdQuickRepliesSet:
+		p, ok := payload[protocol.QuickReplies](c, cmd)
+		if !ok {
+			return
+		}
+		c.saveQuickReplies(cmd.ID, p.Replies)
 	case protocol.CmdDashboardWatch:
 		s.mu.Lock()
 		if !s.desk.CanWatchAny(me) {

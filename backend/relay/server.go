@@ -35,6 +35,10 @@ type Server struct {
 	history       queueHistory // per-minute queue samples for the dashboard chart
 	closing       bool
 
+	// quickMu serialises saves of quick replies, so that the events telling
+	// an agent's other connections go out in the order the store took them.
+	quickMu sync.Mutex
+
 	pipe     pipeline
 	upgrader websocket.Upgrader
 	metrics  metrics

@@ -191,6 +191,18 @@ CREATE TABLE session_logs (
 	tail         BLOB NOT NULL DEFAULT x''
 ) WITHOUT ROWID;
 `,
+
+	// 4: each agent's own quick replies, in the agent's order. They go
+	// with the agent: removing an agent removes them.
+	`
+CREATE TABLE quick_replies (
+	agent_id INTEGER NOT NULL REFERENCES agents (id) ON DELETE CASCADE,
+	position INTEGER NOT NULL,
+	title    TEXT NOT NULL DEFAULT '',
+	text     TEXT NOT NULL,
+	PRIMARY KEY (agent_id, position)
+) WITHOUT ROWID;
+`,
 }
 
 // afterMigration holds work done in Go, by index into migrations (2 is

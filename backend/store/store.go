@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"switchboard/backend/chat"
+	"switchboard/backend/protocol"
 )
 
 // ErrNotFound is returned when a looked-up row does not exist.
@@ -45,6 +46,13 @@ type Store interface {
 	CreateToken(ctx context.Context, agent chat.AgentID, tokenHash string, expires time.Time) error
 	TokenAgent(ctx context.Context, tokenHash string, now time.Time) (chat.AgentID, error)
 	RevokeToken(ctx context.Context, tokenHash string) error
+
+	// QuickReplies reads an agent's own quick replies in their order (none:
+	// an empty list). SetQuickReplies replaces them all in one durable
+	// transaction; an unknown agent is ErrNotFound. Checking the list is the
+	// caller's (protocol.CheckQuickReplies).
+	QuickReplies(ctx context.Context, agent chat.AgentID) ([]protocol.QuickReply, error)
+	SetQuickReplies(ctx context.Context, agent chat.AgentID, replies []protocol.QuickReply) error
 
 	// Administration.
 	CreateAgent(ctx context.Context, login, name string, passwordHash []byte) (chat.AgentID, error)

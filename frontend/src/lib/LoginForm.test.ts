@@ -78,6 +78,38 @@ describe('LoginForm', () => {
     expect(fields().server.readOnly).toBe(false)
   })
 
+  describe('initial focus: the first field left to fill', () => {
+    it('is the server when none is preset', () => {
+      render(LoginForm, { onsubmit: vi.fn() })
+      expect(document.activeElement).toBe(fields().server)
+    })
+
+    it('is the server when the preset one is blank', () => {
+      render(LoginForm, { onsubmit: vi.fn(), server: '  ', login: 'ana' })
+      expect(document.activeElement).toBe(fields().server)
+    })
+
+    it('is the login when the server is preset', () => {
+      render(LoginForm, { onsubmit: vi.fn(), server: 'relay.example.com' })
+      expect(document.activeElement).toBe(fields().login)
+    })
+
+    it('is the login when the server is locked, even if blank', () => {
+      render(LoginForm, { onsubmit: vi.fn(), server: '', serverLocked: true })
+      expect(document.activeElement).toBe(fields().login)
+    })
+
+    it('is the password when server and login are known', () => {
+      render(LoginForm, { onsubmit: vi.fn(), server: 'relay.example.com', login: 'ana' })
+      expect(document.activeElement).toBe(fields().password)
+    })
+
+    it('is the password with a locked server and a remembered login', () => {
+      render(LoginForm, { onsubmit: vi.fn(), server: 'chat.corp.example', serverLocked: true, login: 'ana', remember: true })
+      expect(document.activeElement).toBe(fields().password)
+    })
+  })
+
   it('shows an error inline', () => {
     render(LoginForm, { onsubmit: vi.fn(), error: 'Wrong login or password.' })
     expect(screen.getByRole('alert').textContent).toBe('Wrong login or password.')

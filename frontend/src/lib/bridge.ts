@@ -3,7 +3,7 @@
 // in a plain browser (vite dev) they are absent, and in tests they are
 // stubbed (src/test/fakeBridge.ts).
 
-import type { AgentInfo, AgentWelcome, Entry, RequestCreated, SessionInfo, TransferInfo } from './protocol'
+import type { AgentInfo, AgentWelcome, Entry, QuickRepliesPayload, QuickReply, RequestCreated, SessionInfo, TransferInfo } from './protocol'
 
 /** The uniform answer of every bound Desk method (except Version). */
 export interface Result<T = unknown> {
@@ -73,6 +73,10 @@ export interface DeskApi {
   Cancel(transfer: number): Promise<Result<TransferInfo>>
   History(session: string): Promise<Result<TransferInfo[]>>
   CreateRequest(session: string, title: string): Promise<Result<RequestCreated>>
+  /** The agent's own quick replies, kept on the relay. */
+  QuickReplies(): Promise<Result<QuickRepliesPayload>>
+  /** Replaces them with the whole list; answers the list as stored. */
+  SaveQuickReplies(replies: QuickReply[]): Promise<Result<QuickRepliesPayload>>
   SetMuted(muted: boolean): Promise<Result>
   SetLanguage(language: Language): Promise<Result>
   OpenDashboard(): Promise<Result>

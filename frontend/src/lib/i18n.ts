@@ -105,6 +105,10 @@ const en = {
   'composer.quickEmpty': 'No quick replies yet.',
   'composer.quickAdd': 'Save the text as a quick reply',
   'composer.quickRemove': 'Remove quick reply',
+  'composer.quickFull': 'You have {max} quick replies. Remove one to save another.',
+  'composer.quickTooLong': 'A quick reply can be at most {max} characters.',
+  'composer.quickNotSaved': 'Quick replies not saved: {reason}',
+  'composer.quickLoading': 'Loading your quick replies…',
   'composer.insert': 'Insert',
 
   'transfer.title': 'Transfer chat',
@@ -333,6 +337,10 @@ const sv: Record<MessageKey, string> = {
   'composer.quickEmpty': 'Inga snabbsvar ännu.',
   'composer.quickAdd': 'Spara texten som snabbsvar',
   'composer.quickRemove': 'Ta bort snabbsvar',
+  'composer.quickFull': 'Du har {max} snabbsvar. Ta bort ett för att spara ett nytt.',
+  'composer.quickTooLong': 'Ett snabbsvar får vara högst {max} tecken.',
+  'composer.quickNotSaved': 'Snabbsvaren sparades inte: {reason}',
+  'composer.quickLoading': 'Hämtar dina snabbsvar…',
   'composer.insert': 'Infoga',
 
   'transfer.title': 'Överför chatt',

@@ -183,3 +183,19 @@ export interface RequestCreated {
   number: number
   line?: string
 }
+
+/** One of the agent's own quick replies (backend/protocol/quickreplies.go). */
+export interface QuickReply {
+  /** An optional one-line label. */
+  title?: string
+  /** What goes into the message box. */
+  text: string
+}
+
+/** quickreplies.get/set answers and the quickreplies event. */
+export interface QuickRepliesPayload {
+  replies: QuickReply[] | null
+}
+
+/** The relay's limits on quick replies (it refuses a list over them whole). */
+export const quickReplyLimits = { count: 100, title: 100, text: 2000 } as const

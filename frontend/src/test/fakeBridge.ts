@@ -4,6 +4,7 @@
 
 import { vi, type Mock } from 'vitest'
 import type { DeskApi, DeskConfig } from '../lib/bridge'
+import type { QuickReply } from '../lib/protocol'
 import { welcome } from './fixtures'
 
 type Method = keyof DeskApi
@@ -35,11 +36,13 @@ export const defaultConfig: DeskConfig = {
 const methods: Method[] = [
   'Version', 'Config', 'Login', 'Resume', 'Logout', 'SetStatus', 'Next', 'Pick', 'Send', 'End', 'Leave',
   'Listen', 'TakeOver', 'Typing', 'Log', 'Targets', 'Transfer', 'Accept', 'Reject', 'Cancel', 'History',
-  'CreateRequest', 'SetMuted', 'SetLanguage', 'OpenDashboard', 'Quit',
+  'CreateRequest', 'QuickReplies', 'SaveQuickReplies', 'SetMuted', 'SetLanguage', 'OpenDashboard', 'Quit',
 ]
 
 export function installFakeBridge(overrides: Partial<Record<Method, Impl>> = {}): FakeBridge {
   let sent = 0
+  // The relay's copy of the agent's quick replies.
+  let quick: QuickReply[] = []
   const defaults: Partial<Record<Method, Impl>> = {
     Version: () => '1.2.3',
     Config: () => ({ ok: true, data: { ...defaultConfig } }),
@@ -48,6 +51,11 @@ export function installFakeBridge(overrides: Partial<Record<Method, Impl>> = {})
     Send: () => ({ ok: true, data: { clientId: `m-${++sent}` } }),
     Log: () => ({ ok: true, data: { entries: [], more: false } }),
     Targets: () => ({ ok: true, data: [] }),
+    QuickReplies: () => ({ ok: true, data: { replies: [...quick] } }),
+    SaveQuickReplies: (list: QuickReply[] | null) => {
+      quick = [...(list ?? [])]
+      return { ok: true, data: { replies: [...quick] } }
+    },
   }
   const calls: unknown[][] = []
   const desk = {} as Record<Method, Mock>

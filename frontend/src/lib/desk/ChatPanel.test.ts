@@ -92,6 +92,87 @@ describe('Transfer dialog', () => {
     await vi.waitFor(() => expect(d.bridge.callsOf('Targets')).toHaveLength(2))
   })
 
+  describe('keyboard focus', () => {
+    /** Targets answers only when the test says so. */
+    function slowTargets() {
+      let answer: (list: unknown) => void = () => {}
+      const Targets = () => new Promise((res) => (answer = (list) => res({ ok: true, data: list })))
+      return { Targets, answer: (list: unknown) => answer(list) }
+    }
+    const radioOf = (el: HTMLElement) => within(el).getByRole('radio')
+    const agentRadios = () => screen.getAllByTestId('transfer-agent-option').map(radioOf)
+    const queueRadio = () => radioOf(screen.getByTestId('transfer-queue-option'))
+
+    it('waits on the loading note, then lands on the first Present agent', async () => {
+      const slow = slowTargets()
+      await open({}, { Targets: slow.Targets })
+      await menu('menu-transfer')
+      expect(document.activeElement).toBe(screen.getByTestId('transfer-loading'))
+      expect(document.activeElement).not.toBe(queueRadio())
+      slow.answer([dana, { ...cleo, status: 'away' }, bo])
+      await vi.waitFor(() => expect(screen.getAllByTestId('transfer-agent-option')).toHaveLength(2))
+      await vi.waitFor(() => expect(document.activeElement).toBe(agentRadios()[0]))
+      expect(screen.getAllByTestId('transfer-agent-option')[0].dataset.agent).toBe(String(bo.id))
+    })
+
+    it('lands on the queue when nobody else is Present', async () => {
+      const slow = slowTargets()
+      await open({}, { Targets: slow.Targets })
+      await menu('menu-transfer')
+      slow.answer([])
+      await vi.waitFor(() => expect(screen.getByTestId('transfer-no-agents')).toBeTruthy())
+      await vi.waitFor(() => expect(document.activeElement).toBe(queueRadio()))
+    })
+
+    it('lands on the queue when the list cannot be read', async () => {
+      await open({}, { Targets: () => ({ ok: false, error: { code: 'forbidden', message: 'no' } }) })
+      await menu('menu-transfer')
+      await vi.waitFor(() => expect(screen.getByTestId('transfer-error')).toBeTruthy())
+      await vi.waitFor(() => expect(document.activeElement).toBe(queueRadio()))
+    })
+
+    it('leaves the focus where the agent moved it while the list loaded', async () => {
+      const slow = slowTargets()
+      await open({}, { Targets: slow.Targets })
+      await menu('menu-transfer')
+      const comment = screen.getByTestId('transfer-comment') as HTMLTextAreaElement
+      await fireEvent.keyDown(document.activeElement!, { key: 'Tab' })
+      comment.focus()
+      slow.answer([bo, dana])
+      await vi.waitFor(() => expect(screen.getAllByTestId('transfer-agent-option')).toHaveLength(2))
+      await tick()
+      await tick()
+      expect(document.activeElement).toBe(comment)
+    })
+
+    it('leaves the focus alone once the agent clicked in the dialog', async () => {
+      const slow = slowTargets()
+      await open({}, { Targets: slow.Targets })
+      await menu('menu-transfer')
+      const note = screen.getByTestId('transfer-loading')
+      await fireEvent.pointerDown(screen.getByTestId('transfer-comment'))
+      slow.answer([bo])
+      await vi.waitFor(() => expect(screen.getAllByTestId('transfer-agent-option')).toHaveLength(1))
+      await tick()
+      await tick()
+      expect(document.activeElement).not.toBe(agentRadios()[0])
+      expect(note.isConnected).toBe(false)
+    })
+
+    it('does not undo a choice of the queue made before the list came', async () => {
+      const slow = slowTargets()
+      await open({}, { Targets: slow.Targets })
+      await menu('menu-transfer')
+      await fireEvent.click(queueRadio())
+      slow.answer([bo])
+      await vi.waitFor(() => expect(screen.getAllByTestId('transfer-agent-option')).toHaveLength(1))
+      await tick()
+      await tick()
+      expect(document.activeElement).not.toBe(agentRadios()[0])
+      expect((queueRadio() as HTMLInputElement).checked).toBe(true)
+    })
+  })
+
   it('transfers to the chosen agent with the comment', async () => {
     await open({}, { Targets: targets, Transfer: () => ({ ok: true, data: transfer({ comment: 'Billing question' }) }) })
     await menu('menu-transfer')

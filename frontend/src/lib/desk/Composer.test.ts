@@ -1,7 +1,7 @@
 import { fireEvent, render, screen } from '@testing-library/svelte'
 import { tick } from 'svelte'
 import { get } from 'svelte/store'
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { makeDesk, type TestDesk } from '../../test/desk'
 import { agentLine } from '../../test/fixtures'
 import Composer from './Composer.svelte'
@@ -81,20 +81,47 @@ describe('Composer', () => {
     expect(d.bridge.callsOf('Send')).toEqual([])
   })
 
-  it('saves, inserts and removes personal quick replies', async () => {
+  it('saves, inserts and removes personal quick replies on the relay', async () => {
     d = makeDesk()
     render(Composer, { ctl: d.ctl, session: 's-1' })
     await type('Anything else I can do?')
     await fireEvent.click(screen.getByTestId('replies-button'))
-    expect(screen.getByText('No quick replies yet.')).toBeTruthy()
+    await vi.waitFor(() => expect(screen.getByText('No quick replies yet.')).toBeTruthy())
     await fireEvent.click(screen.getByTestId('quick-reply-add'))
-    expect(get(d.ctl.quickReplies)).toEqual(['Anything else I can do?'])
+    await vi.waitFor(() => expect(d.bridge.callsOf('SaveQuickReplies')).toEqual([[[{ text: 'Anything else I can do?' }]]]))
+    expect(get(d.ctl.quickReplies)).toEqual([{ text: 'Anything else I can do?' }])
     await type('')
     await fireEvent.click(screen.getByTestId('quick-reply'))
     expect(box().value).toBe('Anything else I can do?')
     await fireEvent.click(screen.getByTestId('replies-button'))
     await fireEvent.click(screen.getByTestId('quick-reply-remove'))
+    await vi.waitFor(() => expect(d.bridge.callsOf('SaveQuickReplies')).toHaveLength(2))
+    expect(d.bridge.callsOf('SaveQuickReplies')[1]).toEqual([[]])
     expect(get(d.ctl.quickReplies)).toEqual([])
+  })
+
+  it('shows titled replies by title and inserts their text; follows changes from elsewhere', async () => {
+    d = makeDesk({}, { QuickReplies: () => ({ ok: true, data: { replies: [{ title: 'Greeting', text: 'Hello! How can I help?' }] } }) })
+    render(Composer, { ctl: d.ctl, session: 's-1' })
+    await fireEvent.click(screen.getByTestId('replies-button'))
+    await vi.waitFor(() => expect(screen.getByTestId('quick-reply').textContent).toBe('Greeting'))
+    expect(screen.getByTestId('quick-reply').title).toBe('Hello! How can I help?')
+
+    d.bridge.emit('relay:event', { ev: 'quickreplies', data: { replies: [{ text: 'A' }, { title: 'Bee', text: 'B' }] } })
+    await tick()
+    expect(screen.getAllByTestId('quick-reply').map((b) => b.textContent)).toEqual(['A', 'Bee'])
+    await fireEvent.click(screen.getAllByTestId('quick-reply')[1])
+    expect(box().value).toBe('B')
+  })
+
+  it('says the replies are loading until the relay has answered', async () => {
+    let answer: (v: unknown) => void = () => {}
+    d = makeDesk({}, { QuickReplies: () => new Promise((res) => (answer = res)) })
+    render(Composer, { ctl: d.ctl, session: 's-1' })
+    await fireEvent.click(screen.getByTestId('replies-button'))
+    expect(screen.getByTestId('quick-empty').textContent).toBe('Loading your quick replies…')
+    answer({ ok: true, data: { replies: [] } })
+    await vi.waitFor(() => expect(screen.getByTestId('quick-empty').textContent).toBe('No quick replies yet.'))
   })
 })
 

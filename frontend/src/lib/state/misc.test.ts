@@ -1,8 +1,8 @@
 // @vitest-environment node
 import { describe, expect, it } from 'vitest'
-import { get } from 'svelte/store'
 import { memoryStorage } from '../../test/desk'
-import { addReply, createQuickReplies, quickRepliesKey, removeReply } from './quickReplies'
+import { quickReplyLimits } from '../protocol'
+import { addReply, legacyKey, mergeLegacy, QuickCodes, readLegacy, removeReply, replyLabel } from './quickReplies'
 import { createThrottle } from './throttle'
 import { formatCountdown, formatDuration } from './time'
 import { dismissToast, pushToast } from './toasts'
@@ -47,29 +47,43 @@ describe('toasts', () => {
 })
 
 describe('quick replies', () => {
-  it('adds trimmed replies once and removes them', () => {
-    expect(addReply(['a'], '  b ')).toEqual(['a', 'b'])
-    const same = ['a']
+  it('adds trimmed texts once, newest last, and removes by position', () => {
+    expect(addReply([{ text: 'a' }], '  b ')).toEqual([{ text: 'a' }, { text: 'b' }])
+    expect(addReply([], 'Hello!', ' Greeting ')).toEqual([{ title: 'Greeting', text: 'Hello!' }])
+    expect(addReply([], 'x', '😀'.repeat(quickReplyLimits.title + 5))).toEqual([{ title: '😀'.repeat(quickReplyLimits.title), text: 'x' }])
+    const same = [{ text: 'a' }]
     expect(addReply(same, 'a')).toBe(same)
     expect(addReply(same, '   ')).toBe(same)
-    expect(removeReply(['a', 'b'], 'a')).toEqual(['b'])
+    expect(removeReply([{ text: 'a' }, { text: 'b' }, { text: 'a2' }], 1)).toEqual([{ text: 'a' }, { text: 'a2' }])
+    expect(replyLabel({ title: 'Bye', text: 'Anything else?' })).toBe('Bye')
+    expect(replyLabel({ title: ' ', text: 'Anything else?' })).toBe('Anything else?')
   })
 
-  it('persists in localStorage under a namespaced key', () => {
-    const storage = memoryStorage()
-    const q = createQuickReplies(storage)
-    q.add('See you!')
-    q.add('Anything else?')
-    q.remove('See you!')
-    expect(JSON.parse(storage.getItem(quickRepliesKey)!)).toEqual(['Anything else?'])
-    expect(get(createQuickReplies(storage))).toEqual(['Anything else?'])
+  it('refuses what the relay would refuse', () => {
+    const full = Array.from({ length: quickReplyLimits.count }, (_, i) => ({ text: `r${i}` }))
+    expect(addReply(full, 'one more')).toMatchObject({ ok: false, error: { code: QuickCodes.full } })
+    expect(addReply([], 'x'.repeat(quickReplyLimits.text + 1))).toMatchObject({ ok: false, error: { code: QuickCodes.tooLong } })
+    expect(addReply([], 'å'.repeat(quickReplyLimits.text))).toHaveLength(1)
   })
 
-  it('survives garbage in storage', () => {
+  it('reads what older versions kept in localStorage, surviving garbage', () => {
     const storage = memoryStorage()
-    storage.setItem(quickRepliesKey, '{not json')
-    expect(get(createQuickReplies(storage))).toEqual([])
-    storage.setItem(quickRepliesKey, JSON.stringify(['ok', 3, null]))
-    expect(get(createQuickReplies(storage))).toEqual(['ok'])
+    expect(readLegacy(storage)).toBeNull()
+    storage.setItem(legacyKey, '{not json')
+    expect(readLegacy(storage)).toEqual([])
+    storage.setItem(legacyKey, JSON.stringify(['ok', 3, null]))
+    expect(readLegacy(storage)).toEqual(['ok'])
+  })
+
+  it('merges legacy texts after the relay’s, once each, within the limits', () => {
+    const remote = [{ title: 'Hi', text: 'Hello!' }]
+    expect(mergeLegacy(remote, ['Hello!', ' Bye. ', '', '  ', 'x'.repeat(quickReplyLimits.text + 1), 'Bye.'])).toEqual([
+      { title: 'Hi', text: 'Hello!' },
+      { text: 'Bye.' },
+    ])
+    const many = Array.from({ length: 150 }, (_, i) => `reply ${i}`)
+    expect(mergeLegacy([], many)).toHaveLength(quickReplyLimits.count)
+    const long = Array.from({ length: 60 }, (_, i) => `${i} ${'y'.repeat(1500)}`)
+    expect(JSON.stringify({ replies: mergeLegacy([], long) }).length).toBeLessThan(48 * 1024)
   })
 })

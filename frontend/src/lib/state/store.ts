@@ -6,7 +6,7 @@
 import { get, writable, type Readable, type Writable } from 'svelte/store'
 import { call, Events, onEvent, type DeskConfig, type Language, type Result, type TransferRequest } from '../bridge'
 import { errorMessage, language, resolveLanguage, t, type MessageKey, type Params } from '../i18n'
-import type { AgentInfo, AgentWelcome, SessionInfo, TransferInfo, WarningEvent } from '../protocol'
+import { quickReplyLimits, type AgentInfo, type AgentWelcome, type QuickRepliesPayload, type SessionInfo, type TransferInfo, type WarningEvent } from '../protocol'
 import { connectionFrom, initialConnection, type Connection, type RelayStatePayload } from './connection'
 import {
   adoptSession,
@@ -25,7 +25,7 @@ import {
 } from './desk'
 import { contiguousSeq, needsBackfill } from './log'
 import { dismiss as dismissLine, outboxRefused, outboxSent, type OutboxEvent } from './outbox'
-import { createQuickReplies, type QuickReplies } from './quickReplies'
+import { createQuickReplies, QuickCodes, type QuickReplies } from './quickReplies'
 import { createThrottle, typingInterval } from './throttle'
 import { formatDuration } from './time'
 import { dismissToast, pushToast, toastKind, type Toast, type ToastKind } from './toasts'
@@ -102,13 +102,25 @@ export function createDesk(opts: ControllerOptions = {}): DeskController {
   const drafts = writable<Record<string, string>>({})
   const loading = writable<Record<string, boolean>>({})
   const config = writable<DeskConfig | null>(null)
-  const quickReplies = createQuickReplies(opts.storage ?? globalThis.localStorage)
   const typingThrottle = createThrottle(typingInterval)
   /** Transfer outcomes already told, as "id:state": an event and a reply may both report one. */
   const told = new Set<string>()
   let toastId = 0
 
   const tr = (key: MessageKey, params?: Params) => get(t)(key, params)
+  const quickReplies = createQuickReplies({
+    storage: opts.storage ?? globalThis.localStorage,
+    onError(r) {
+      switch (r.error?.code) {
+        case QuickCodes.full:
+          return notify('error', tr('composer.quickFull', { max: quickReplyLimits.count }))
+        case QuickCodes.tooLong:
+          return notify('error', tr('composer.quickTooLong', { max: quickReplyLimits.text }))
+        default:
+          return notify('error', tr('composer.quickNotSaved', { reason: errorText(r) }))
+      }
+    },
+  })
   const update = (fn: (s: DeskState) => DeskState) => state.update(fn)
 
   function notify(kind: ToastKind, text: string, session?: string) {
@@ -151,6 +163,10 @@ export function createDesk(opts: ControllerOptions = {}): DeskController {
         return
       case 'transfer':
         if (ev.data) noteTransfer(ev.data as TransferInfo)
+        return
+      case 'quickreplies':
+        // Saved on another machine or window of this agent.
+        quickReplies.apply((ev.data as QuickRepliesPayload | undefined)?.replies)
         return
       case 'warning': {
         update((s) => applyRelayEvent(s, ev, now()))
@@ -201,6 +217,9 @@ export function createDesk(opts: ControllerOptions = {}): DeskController {
     if (get(connection).state !== 'connected') connection.set({ ...initialConnection, state: 'connected' })
     const sel = get(state).selected
     if (sel) void backfill(sel)
+    // The desk window reads the agent's quick replies (again after a
+    // reconnect: a save elsewhere may have been missed meanwhile).
+    if (get(config)?.window !== 'dashboard') void quickReplies.load()
   }
 
   /** Applies a session a call answered with, and opens it. */
@@ -271,6 +290,7 @@ export function createDesk(opts: ControllerOptions = {}): DeskController {
       state.set(initialDesk())
       connection.set(initialConnection)
       drafts.set({})
+      quickReplies.reset()
       told.clear()
     },
 
@@ -395,6 +415,7 @@ export function createDesk(opts: ControllerOptions = {}): DeskController {
       state.set(initialDesk())
       connection.set(initialConnection)
       drafts.set({})
+      quickReplies.reset()
       told.clear()
       return r
     },
