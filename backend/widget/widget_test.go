@@ -512,6 +512,8 @@ func TestResumeAfterReloadAndDrop(t *testing.T) {
 	sid := queued(t, anna, "Vera")
 	anna.OK(protocol.CmdSessionPick, protocol.SessionRef{Session: sid}, nil)
 	p.keys("msg", "one\n")
+	// The visitor's line is acknowledged before Anna answers, so the order is fixed.
+	p.waitLines("v:Where is my parcel?|s:Anna has joined the chat.|v:one")
 	say(t, anna, sid, "a1", "a-one")
 	want := "v:Where is my parcel?|s:Anna has joined the chat.|v:one|a:a-one"
 	p.waitLines(want)
