@@ -247,6 +247,13 @@ tray() {
 
 # --- windows and screenshots ------------------------------------------------
 
+# is_dashboard PID: a dashboard process of the app. Between fork and exec a
+# child still shows its parent's command line, so wait for the exec.
+is_dashboard() {
+  [[ $(cat "/proc/$1/comm" 2>/dev/null) == switchboard ]] &&
+    tr '\0' '\n' <"/proc/$1/cmdline" 2>/dev/null | grep -qx -- '--window=dashboard'
+}
+
 # launch NAME: starts the app in a profile of its own; sets app_pid.
 launch() {
   local p=$work/profiles/$1
@@ -362,7 +369,7 @@ dash_pid=
 deadline=$((SECONDS + step_timeout))
 while [[ -z $dash_pid ]]; do
   for c in $(pgrep -P "$cecilia_pid" 2>/dev/null); do
-    [[ $(cat "/proc/$c/comm" 2>/dev/null) == switchboard ]] && dash_pid=$c
+    is_dashboard "$c" && dash_pid=$c
   done
   [[ -n $dash_pid ]] && break
   ((SECONDS < deadline)) || fail "cecilia's app started no dashboard process"
@@ -441,7 +448,7 @@ dash_pid=
 deadline=$((SECONDS + step_timeout))
 while [[ -z $dash_pid ]]; do
   for c in $(pgrep -P "$cecilia_pid" 2>/dev/null); do
-    [[ $c != "$old_dash" && $(cat "/proc/$c/comm" 2>/dev/null) == switchboard ]] && dash_pid=$c
+    [[ $c != "$old_dash" ]] && is_dashboard "$c" && dash_pid=$c
   done
   [[ -n $dash_pid ]] && break
   ((SECONDS < deadline)) || fail "the tray's Dashboard item started no dashboard process"
