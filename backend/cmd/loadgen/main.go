@@ -320,9 +320,12 @@ func runMain(o options) error {
 	}
 	rep.Elapsed = time.Since(startAll)
 	for _, r := range rep.Runs {
-		if r.Check.lost() > 0 || r.Check.Duplicated > 0 || r.Check.Gaps > 0 {
-			rep.Failures = append(rep.Failures, fmt.Sprintf("%s round %d: lost %v, duplicated %d, gaps %d",
-				r.Target, r.Round, r.Check.Lost, r.Check.Duplicated, r.Check.Gaps))
+		// Every message sent must be acknowledged once the run has settled
+		// (the limits are set so that none is refused), and nothing may
+		// arrive that was never acknowledged.
+		if c := r.Check; c.lost() > 0 || c.Duplicated > 0 || c.Gaps > 0 || c.Unacked > 0 || c.Phantom > 0 {
+			rep.Failures = append(rep.Failures, fmt.Sprintf("%s round %d: lost %v, duplicated %d, gaps %d, unacknowledged %d, delivered unacknowledged %d",
+				r.Target, r.Round, c.Lost, c.Duplicated, c.Gaps, c.Unacked, c.Phantom))
 		}
 	}
 	printSummary(os.Stdout, &rep)
@@ -333,7 +336,7 @@ func runMain(o options) error {
 		}
 	}
 	if len(rep.Failures) > 0 {
-		return fmt.Errorf("%d run(s) lost or duplicated messages", len(rep.Failures))
+		return fmt.Errorf("%d run(s) lost, duplicated or left unacknowledged messages", len(rep.Failures))
 	}
 	return nil
 }

@@ -533,7 +533,9 @@ func (r *run) progress(a, b sample) {
 func (r *run) finish(settle time.Duration) {
 	close(r.stopSend)
 	r.senders.Wait()
-	waitFor(settle, func() bool { return r.idle() })
+	if !waitFor(settle, func() bool { return r.idle() }) {
+		r.errs.add("settle_timeout") // what is still missing shows in check
+	}
 	r.transferWG.Wait()
 	r.stop()
 }
