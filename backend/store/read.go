@@ -5,7 +5,9 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	"switchboard/backend/chat"
@@ -35,7 +37,7 @@ func (s *SQLite) Load(ctx context.Context, now time.Time, endedSince time.Time) 
 		{"agents", func() (err error) { snap.Agents, err = loadAgents(ctx, tx); return }},
 		{"sessions", func() (err error) { snap.Sessions, err = loadSessions(ctx, tx, endedSince); return }},
 		{"transfers", func() (err error) { snap.Transfers, err = loadTransfers(ctx, tx, now.Add(-transferHistory)); return }},
-		{"recent ids", func() (err error) { snap.Recent, err = loadRecent(ctx, tx, snap.Sessions); return }},
+		{"recent ids", func() (err error) { snap.Recent, err = loadRecent(ctx, s.r, snap.Sessions); return }},
 		{"counters", func() error {
 			var t, r sql.NullInt64
 			if err := tx.QueryRowContext(ctx, `SELECT (SELECT max(id) FROM transfers), (SELECT max(number) FROM requests)`).Scan(&t, &r); err != nil {
@@ -308,23 +310,87 @@ ORDER BY id`, nanos(since)))
 }
 
 // loadRecent reads, per open session, the last DedupWindow entries that
-// carry a client id, oldest first.
-func loadRecent(ctx context.Context, tx *sql.Tx, sessions []chat.Session) (map[chat.SessionID][]chat.RecentID, error) {
+// carry a client id, oldest first. With many long chats these are hundreds
+// of thousands of rows, read while every client waits to resume, so they
+// are read by one worker per core, each in a read transaction of its own.
+// That is still one picture: only the relay writes entries, and it does
+// not before Load returns.
+func loadRecent(ctx context.Context, db *sql.DB, sessions []chat.Session) (map[chat.SessionID][]chat.RecentID, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	todo := make(chan chat.SessionID)
+	type result struct {
+		sid chat.SessionID
+		ids []chat.RecentID
+	}
+	results := make(chan result)
+	errs := make(chan error, 1)
+	var wg sync.WaitGroup
+	for range max(1, min(runtime.NumCPU(), recentWorkers)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := recentWorker(ctx, db, todo, func(sid chat.SessionID, ids []chat.RecentID) {
+				results <- result{sid, ids}
+			}); err != nil {
+				select {
+				case errs <- err:
+				default:
+				}
+				cancel()
+			}
+		}()
+	}
+	go func() {
+		defer close(todo)
+		for i := range sessions {
+			if st := sessions[i].State; st != chat.Queued && st != chat.Active {
+				continue
+			}
+			select {
+			case todo <- sessions[i].ID:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	go func() { wg.Wait(); close(results) }()
 	out := make(map[chat.SessionID][]chat.RecentID)
-	for i := range sessions {
-		s := &sessions[i]
-		if s.State != chat.Queued && s.State != chat.Active {
-			continue
-		}
-		ids, err := recentIDs(ctx, tx, s.ID, chat.DedupWindow)
-		if err != nil {
-			return nil, err
-		}
-		if len(ids) > 0 {
-			out[s.ID] = ids
+	for r := range results {
+		if len(r.ids) > 0 {
+			out[r.sid] = r.ids
 		}
 	}
+	select {
+	case err := <-errs:
+		return nil, err
+	default:
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	return out, nil
+}
+
+// recentWorkers caps loadRecent's workers below the read pool's size, which
+// also holds Load's own transaction.
+const recentWorkers = 3
+
+// recentWorker reads the recent ids of the sessions it takes from todo.
+func recentWorker(ctx context.Context, db *sql.DB, todo <-chan chat.SessionID, put func(chat.SessionID, []chat.RecentID)) error {
+	tx, err := db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	for sid := range todo {
+		ids, err := recentIDs(ctx, tx, sid, chat.DedupWindow)
+		if err != nil {
+			return err
+		}
+		put(sid, ids)
+	}
+	return nil
 }
 
 // chatsToday counts, per channel, the sessions created since midnight of
