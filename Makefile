@@ -272,7 +272,8 @@ dist-macos: ## On a Mac: universal .app (wails build -platform darwin/universal)
 # `make dist` left them in dist/).
 .PHONY: dist-test
 dist-test: deps-dist dist-linux dist-windows ## Install and check the packages: .debs (dpkg), relay /healthz, MSI tables, NSIS and MSI under wine
-	build/scripts/dist-test.sh $(DIST_DIR) '$(VERSION)' '$(DEB_VERSION)'
+	CGO_ENABLED=0 GOOS=windows GOARCH=amd64 $(GO) test -c -trimpath -o build/bin/config_windows_test.exe ./app/config
+	build/scripts/dist-test.sh $(DIST_DIR) '$(VERSION)' '$(DEB_VERSION)' build/bin/config_windows_test.exe
 
 ##@ Housekeeping
 

@@ -145,17 +145,36 @@ func Load(o Options) (*Config, error) {
 	if err != nil {
 		return nil, err
 	}
+	var lockedKeys []string
 	if machine != nil {
 		v.SetConfigFile(machinePath)
 		if err := v.ReadInConfig(); err != nil {
 			return nil, fmt.Errorf("config: %s: %w", machinePath, err)
 		}
-		for _, k := range machine.GetStringSlice(KeyLocked) {
-			if _, ok := keys[k]; ok {
-				c.locked[k] = true
-			} else {
-				log.Warn("machine config locks an unknown key", "key", k, "file", machinePath)
-			}
+		lockedKeys = machine.GetStringSlice(KeyLocked)
+	}
+	// Windows: the registry values the MSI writes, over app.yaml.
+	reg, err := readMachineRegistry()
+	if err != nil {
+		log.Warn("machine settings in the registry unreadable", "err", err)
+	}
+	if regSettings, regLocked := machinePolicy(reg); len(regSettings) > 0 || len(regLocked) > 0 {
+		if machine == nil {
+			machine = viper.New()
+		}
+		if err := machine.MergeConfigMap(regSettings); err != nil {
+			return nil, fmt.Errorf("config: registry: %w", err)
+		}
+		if err := v.MergeConfigMap(regSettings); err != nil {
+			return nil, fmt.Errorf("config: registry: %w", err)
+		}
+		lockedKeys = append(lockedKeys, regLocked...)
+	}
+	for _, k := range lockedKeys {
+		if _, ok := keys[k]; ok {
+			c.locked[k] = true
+		} else {
+			log.Warn("machine config locks an unknown key", "key", k, "file", machinePath)
 		}
 	}
 	if user, err := readFile(c.userPath); err != nil {

@@ -203,3 +203,51 @@ func TestDefaultMachineDir(t *testing.T) {
 		t.Fatalf("DefaultMachineDir() = %q", d)
 	}
 }
+
+// The registry values the MSI writes on Windows (HKLM\Software\Switchboard)
+// are machine settings over app.yaml, and Locked locks them.
+func TestMachineRegistry(t *testing.T) {
+	reg := map[string]string{}
+	saved := readMachineRegistry
+	readMachineRegistry = func() (map[string]string, error) { return reg, nil }
+	t.Cleanup(func() { readMachineRegistry = saved })
+
+	user, machine := dirs(t)
+	write(t, machine, MachineFile, "server: wss://file\nlanguage: sv\n")
+	reg["Server"] = "wss://registry"
+	reg["Locked"] = "server, language"
+	write(t, user, UserFile, "server: wss://user\nlanguage: en\nmuted: true\n")
+	t.Setenv("SWITCHBOARD_SERVER", "wss://env")
+	c, err := Load(Options{UserDir: user, MachineDir: machine})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := c.Settings()
+	if s.Server != "wss://registry" || s.Language != "sv" || !s.Muted {
+		t.Fatalf("settings = %+v, want the registry's server, the file's locked language, the user's muted", s)
+	}
+	if !c.Locked(KeyServer) || !c.Locked(KeyLanguage) || c.Locked(KeyMuted) {
+		t.Fatal("Locked should lock server and language only")
+	}
+	if err := c.Set(KeyServer, "wss://other"); !errors.Is(err, ErrLocked) {
+		t.Fatalf("Set(server) = %v, want ErrLocked", err)
+	}
+
+	// Without app.yaml, and without Locked: a default the user may change.
+	user2, machine2 := dirs(t)
+	delete(reg, "Locked")
+	t.Setenv("SWITCHBOARD_SERVER", "")
+	c, err = Load(Options{UserDir: user2, MachineDir: machine2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := c.Settings(); s.Server != "wss://registry" || c.Locked(KeyServer) {
+		t.Fatalf("server = %q locked %v, want wss://registry unlocked", s.Server, c.Locked(KeyServer))
+	}
+	if err := c.Set(KeyServer, "wss://mine"); err != nil {
+		t.Fatal(err)
+	}
+	if s := c.Settings(); s.Server != "wss://mine" {
+		t.Fatalf("server = %q after Set", s.Server)
+	}
+}

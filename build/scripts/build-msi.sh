@@ -50,6 +50,8 @@ msibuild "$tmp/out.msi" -q "INSERT INTO \`Upgrade\` (\`UpgradeCode\`, \`VersionM
 # Every update must have landed.
 conds=$(msiinfo export "$tmp/out.msi" Component | tr -d '\r' | awk -F'\t' 'NR > 3 && $5 != "" { n++ } END { print n + 0 }')
 [[ $conds == 4 ]] || { echo "build-msi: expected 4 component conditions, found $conds" >&2; exit 1; }
-msiinfo export "$tmp/out.msi" Upgrade | grep -q $'\t513\t' || { echo "build-msi: upgrade row not replaced" >&2; exit 1; }
+# (Captured first: under pipefail, grep -q closing the pipe early can fail msiinfo.)
+upgrade=$(msiinfo export "$tmp/out.msi" Upgrade)
+grep -q $'\t513\t' <<<"$upgrade" || { echo "build-msi: upgrade row not replaced" >&2; exit 1; }
 mv "$tmp/out.msi" "$out"
 echo "build-msi: $out ($version)"

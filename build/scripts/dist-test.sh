@@ -11,9 +11,11 @@
 #   3. the MSI's tables (msiinfo): per-machine, the SERVER property, the registry values;
 #   4. under wine (Debian wine64), when present: the NSIS installer run silently with
 #      /SERVER, /LOCK and /AUTOSTART, the app.yaml it writes, the Run key, a rejected
-#      /SERVER, the silent uninstaller; the MSI with msiexec /qn SERVER=... and /x.
+#      /SERVER, the silent uninstaller; the MSI with msiexec /qn SERVER=... and /x, and
+#      the app's own config code (app/config's tests built for Windows) reading the
+#      settings each installer wrote.
 #
-#   build/scripts/dist-test.sh DIST_DIR VERSION DEB_VERSION
+#   build/scripts/dist-test.sh DIST_DIR VERSION DEB_VERSION [CONFIG_TEST.exe]
 #
 # When systemd is not PID 1 (containers), the relay runs directly as the
 # switchboard user with the packaged config instead of through systemctl;
@@ -23,6 +25,8 @@ set -euo pipefail
 dist=${1:?usage: dist-test.sh DIST_DIR VERSION DEB_VERSION}
 version=${2:?}
 deb_version=${3:?}
+config_test=${4:-} # app/config's tests for windows/amd64 (go test -c)
+[[ -z $config_test ]] || config_test=$(realpath "$config_test")
 dist=$(cd "$dist" && pwd)
 
 if [[ $(id -u) -ne 0 ]]; then
@@ -226,6 +230,24 @@ if [[ -n $wine ]]; then
   check "app.yaml: locked: [server]" grep -qx 'locked: \[server\]' <(tr -d '\r' <"$cfg")
   run=$(w reg query 'HKLM\Software\Microsoft\Windows\CurrentVersion\Run' /v Switchboard 2>/dev/null | tr -d '\r' || true)
   check "HKLM Run: switchboard.exe --hidden" grep -q 'switchboard.exe" --hidden' <<<"$run"
+  # The app's config code, on Windows, reads what the installer wrote.
+  app_reads() { # what
+    local out
+    if [[ -z $config_test ]]; then note "no CONFIG_TEST.exe given: not checking that the app reads $1"; return; fi
+    out=$(SWITCHBOARD_TEST_MACHINE_SERVER=wss://chat.example.com w "$config_test" \
+      -test.run '^(TestReadRegistry|TestInstalledMachineSettings)$' -test.v 2>&1 | tr -d '\r' || true)
+    if grep -q 'bcryptprimitives.dll not found' <<<"$out"; then
+      # Go 1.24+ programs need bcryptprimitives.dll (ProcessPrng), which wine
+      # has only from 9.x on; Debian 12 ships wine 8. The same code runs on
+      # Linux against a stubbed registry in `make test`.
+      note "not run: this wine ($($wine --version 2>/dev/null)) cannot start Go programs (no bcryptprimitives.dll); the app reading $1 is covered by app/config's tests"
+    elif grep -q -- '--- PASS: TestInstalledMachineSettings' <<<"$out" && ! grep -q -- '--- FAIL' <<<"$out"; then
+      ok "the app's config (built for Windows) reads $1: server locked to wss://chat.example.com"
+    else
+      bad "the app's config (built for Windows) reads $1"; sed 's/^/     /' <<<"$out" | tail -20
+    fi
+  }
+  app_reads "%ProgramData%\\Switchboard\\app.yaml"
   uninst=$(w reg query 'HKLM\Software\Microsoft\Windows\CurrentVersion\Uninstall\Switchboard' 2>/dev/null | tr -d '\r' || true)
   check "Uninstall entry with QuietUninstallString" grep -q 'QuietUninstallString.*uninstall.exe" /S' <<<"$uninst"
   check "Start menu shortcut (all users)" test -e "$c/ProgramData/Microsoft/Windows/Start Menu/Programs/Switchboard.lnk"
@@ -249,6 +271,9 @@ if [[ -n $wine ]]; then
   check "MSI writes Locked = server" grep -qE 'Locked +REG_SZ +server' <<<"$key"
   run=$(w reg query 'HKLM\Software\Microsoft\Windows\CurrentVersion\Run' /v Switchboard 2>/dev/null | tr -d '\r' || true)
   check "MSI AUTOSTART=1 writes the Run value" grep -q 'switchboard.exe" --hidden' <<<"$run"
+  # app.yaml (left by the NSIS part) must not be what the app reads here.
+  rm -f "$cfg"
+  app_reads "HKLM\\Software\\Switchboard from the MSI"
   rc=0; w msiexec /i "$msi" SERVER=http://x /qn >/dev/null 2>&1 || rc=$?
   check "MSI rejects SERVER=http://x (exit $rc)" test $rc -ne 0
   rc=0; w msiexec /x "$msi" /qn >/dev/null 2>&1 || rc=$?
