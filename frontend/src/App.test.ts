@@ -139,6 +139,20 @@ describe('App', () => {
     expect(await screen.findByTestId('login-submit')).toBeTruthy()
   })
 
+  it('shows the version and the server in About, from the settings menu', async () => {
+    bridge = installFakeBridge({ Config: config({ hasToken: true, server: 'wss://chat.example.com/ws' }) })
+    app()
+    await screen.findByTestId('session-item')
+    await fireEvent.click(screen.getByTestId('settings-menu'))
+    await fireEvent.click(screen.getByTestId('open-about'))
+    const dialog = await screen.findByTestId('about-dialog')
+    await vi.waitFor(() => expect(screen.getByTestId('about-version').textContent).toBe('1.2.3'))
+    expect(screen.getByTestId('about-server').textContent).toBe('wss://chat.example.com/ws')
+    expect(screen.queryByRole('group', { name: 'Settings' })).toBeNull()
+    await fireEvent.click(screen.getByTestId('about-close'))
+    expect(dialog.isConnected).toBe(false)
+  })
+
   it('speaks Swedish when Config says so', async () => {
     bridge = installFakeBridge({ Config: config({ language: 'sv' }) })
     app()
