@@ -85,21 +85,16 @@ mkdir -p "$out" "$shots"
 started=$SECONDS
 ok=
 
-say() { printf 'dashboard-e2e: [%3ds] %s\n' $((SECONDS - started)) "$*"; }
+e2e_name=dashboard-e2e
+# shellcheck source=build/scripts/e2e-lib.sh
+source "$root/build/scripts/e2e-lib.sh"
 
 fail() {
-  echo "dashboard-e2e: FAIL: $*" >&2
-  if [[ -n ${DISPLAY:-} ]]; then import -window root "$out/failure-root.png" 2>/dev/null || true; fi
+  # The dashboard's accessibility tree, into the UI helper's log.
   if [[ -n ${UI_IN:-} && -n ${dash_pid:-} ]]; then
     { printf 'dump\t%s\n' "$dash_pid" >&"$UI_IN"; read -r -t 20 _ <&"$UI_OUT"; } 2>/dev/null || true
   fi
-  local f
-  for f in "$out"/*.log; do
-    [[ -s $f ]] || continue
-    echo "--- $(basename "$f") (last lines)" >&2
-    tail -n 15 "$f" | sed 's/^/  /' >&2
-  done
-  echo "dashboard-e2e: screenshots and logs kept in $out" >&2
+  report_failure "$*"
   exit 1
 }
 
@@ -133,45 +128,12 @@ printf '%s\n' "$password" | "$relay_bin" seed-demo --database "$db" >"$out/seed.
 "$relay_bin" channel set support --database "$db" --name "Customer support" --timezone Europe/Stockholm \
   --warn-after 8s --manager-warn-after 20s >>"$out/seed.log" 2>&1 || fail "could not set the channel's warning delays"
 
-free_port() {
-  local p
-  for _ in $(seq 1 50); do
-    p=$((20000 + RANDOM % 40000))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return; fi
-  done
-  return 1
-}
-
-relay_pid=
-for attempt in 1 2 3; do
-  port=$(free_port) || fail "no free port"
-  "$relay_bin" serve --database "$db" --listen "127.0.0.1:$port" --log-format text >"$out/relay.log" 2>&1 &
-  relay_pid=$!
-  for _ in $(seq 1 100); do
-    kill -0 "$relay_pid" 2>/dev/null || break
-    curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break 2
-    sleep 0.1
-  done
-  kill "$relay_pid" 2>/dev/null || true
-  wait "$relay_pid" 2>/dev/null || true
-  relay_pid=
-  say "the relay did not come up on port $port (attempt $attempt)"
-done
-[[ -n $relay_pid ]] || fail "the relay did not start"
-pids+=("$relay_pid")
-url=ws://127.0.0.1:$port/ws
-say "relay on $url"
+start_relay "$relay_bin" "$db"
 
 # --- the display and the accessibility bus -----------------------------------
 
 # Two app windows side by side on top, the dashboard below.
-Xvfb -displayfd 3 -screen 0 2240x1580x24 -nolisten tcp 3>"$work/display" >"$out/xvfb.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 1 100); do [[ -s $work/display ]] && break; sleep 0.1; done
-[[ -s $work/display ]] || fail "Xvfb did not start"
-export DISPLAY=:$(head -n1 "$work/display")
-openbox >"$out/openbox.log" 2>&1 &
-pids+=($!)
+start_display 2240x1580
 # WebKitGTK's accelerated compositing needs a GPU; Xvfb has none.
 export WEBKIT_DISABLE_COMPOSITING_MODE=1
 unset NO_AT_BRIDGE
@@ -265,40 +227,7 @@ launch() {
   pids+=("$app_pid")
 }
 
-# window_of PID TITLE: the visible window of that process with that title; sets win.
-window_of() {
-  local pid=$1 title=$2 deadline=$((SECONDS + step_timeout)) w
-  win=
-  while ((SECONDS < deadline)); do
-    kill -0 "$pid" 2>/dev/null || fail "the app (pid $pid) exited; see its log"
-    for w in $(xdotool search --onlyvisible --pid "$pid" 2>/dev/null); do
-      if [[ $(xdotool getwindowname "$w" 2>/dev/null) == "$title" ]]; then win=$w; return; fi
-    done
-    sleep 0.1
-  done
-  fail "no window '$title' for pid $pid after ${step_timeout}s"
-}
 
-# count IMG COLOUR: pixels of exactly that colour.
-count() {
-  convert "$1" -alpha off -fill white +opaque "$2" -fill black -opaque "$2" \
-    -format '%[fx:int(w*h*(1-mean)+0.5)]' info:
-}
-
-# painted FILE: not blank (one colour), and the UI's accent colour shows (a
-# page that paints but is not ours lacks it). Sets $why when not.
-painted() {
-  local sd
-  sd=$(convert "$1" -colorspace Gray -format '%[fx:standard_deviation]' info:)
-  if ! awk -v s="$sd" 'BEGIN { exit !(s > 0.02) }'; then
-    why="the window is (nearly) a single colour: a blank UI"
-    return 1
-  fi
-  if (($(count "$1" "$accent") + $(count "$1" "$accent_off") <= 100)); then
-    why="the window does not show the Switchboard UI"
-    return 1
-  fi
-}
 
 # shot WIN FILE: a screenshot of one window that must show the UI; retried
 # while the webview is still painting.

@@ -64,20 +64,11 @@ mkdir -p "$out"
 started=$SECONDS
 ok=
 
-say() { printf 'desktop-e2e: [%3ds] %s\n' $((SECONDS - started)) "$*"; }
+e2e_name=desktop-e2e
+# shellcheck source=build/scripts/e2e-lib.sh
+source "$root/build/scripts/e2e-lib.sh"
 
-fail() {
-  echo "desktop-e2e: FAIL: $*" >&2
-  if [[ -n ${DISPLAY:-} ]]; then import -window root "$out/failure-root.png" 2>/dev/null || true; fi
-  local f
-  for f in "$out"/*.log; do
-    [[ -s $f ]] || continue
-    echo "--- $(basename "$f") (last lines)" >&2
-    tail -n 15 "$f" | sed 's/^/  /' >&2
-  done
-  echo "desktop-e2e: screenshots and logs kept in $out" >&2
-  exit 1
-}
+fail() { report_failure "$*"; exit 1; }
 
 # Processes we started, stopped in reverse order on the way out.
 pids=()
@@ -111,45 +102,12 @@ db=$work/relay.db
 printf '%s\n' "$password" | "$relay_bin" seed-demo --database "$db" >"$out/seed.log" 2>&1 ||
   fail "seed-demo failed"
 
-free_port() {
-  local p
-  for _ in $(seq 1 50); do
-    p=$((20000 + RANDOM % 40000))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return; fi
-  done
-  return 1
-}
-
-relay_pid=
-for attempt in 1 2 3; do
-  port=${E2E_PORT:-$(free_port)} || fail "no free port"
-  "$relay_bin" serve --database "$db" --listen "127.0.0.1:$port" --log-format text >"$out/relay-$attempt.log" 2>&1 &
-  relay_pid=$!
-  for _ in $(seq 1 100); do
-    kill -0 "$relay_pid" 2>/dev/null || break
-    curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break 2
-    sleep 0.1
-  done
-  kill "$relay_pid" 2>/dev/null || true
-  wait "$relay_pid" 2>/dev/null || true
-  relay_pid=
-  say "the relay did not come up on port $port (attempt $attempt): $(tail -n 1 "$out/relay-$attempt.log")"
-done
-[[ -n $relay_pid ]] || fail "the relay did not start"
-pids+=("$relay_pid")
-url=ws://127.0.0.1:$port/ws
-say "relay on $url"
+start_relay "$relay_bin" "$db"
 
 # --- the display ------------------------------------------------------------
 
 # Wide enough for both app windows (1100x720 plus frames) side by side.
-Xvfb -displayfd 3 -screen 0 2240x900x24 -nolisten tcp 3>"$work/display" >"$out/xvfb.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 1 100); do [[ -s $work/display ]] && break; sleep 0.1; done
-[[ -s $work/display ]] || fail "Xvfb did not start"
-export DISPLAY=:$(head -n1 "$work/display")
-openbox >"$out/openbox.log" 2>&1 &
-pids+=($!)
+start_display 2240x900
 # A private session bus: Wails' single-instance lock, the tray and the
 # notifications talk D-Bus, and without a bus they would start one of their
 # own (dbus-launch) that outlives the test. This one starts no services on
@@ -209,41 +167,7 @@ stop() {
   pids=("${keep[@]}")
 }
 
-# window_of PID: the visible window named Switchboard of that process; sets win.
-window_of() {
-  local pid=$1 deadline=$((SECONDS + step_timeout)) w
-  win=
-  while ((SECONDS < deadline)); do
-    kill -0 "$pid" 2>/dev/null || fail "the app (pid $pid) exited; see app log"
-    for w in $(xdotool search --onlyvisible --pid "$pid" 2>/dev/null); do
-      if [[ $(xdotool getwindowname "$w" 2>/dev/null) == Switchboard ]]; then win=$w; return; fi
-    done
-    sleep 0.05
-  done
-  fail "no window for pid $pid after ${step_timeout}s"
-}
 
-# count IMG COLOUR: pixels of exactly that colour.
-count() {
-  convert "$1" -alpha off -fill black +opaque "$2" -fill white -opaque "$2" \
-    -format '%[fx:int(w*h*mean+0.5)]' info:
-}
-
-# painted FILE: the screenshot is not blank (one colour) and shows the UI's
-# accent colour (a page that paints but is not ours, such as a WebKit error
-# page, lacks it). Sets $why when not.
-painted() {
-  local sd
-  sd=$(convert "$1" -colorspace Gray -format '%[fx:standard_deviation]' info:)
-  if ! awk -v s="$sd" 'BEGIN { exit !(s > 0.01) }'; then
-    why="the window is a single colour (blank UI)"
-    return 1
-  fi
-  if (($(count "$1" "$accent") + $(count "$1" "$accent_off") <= 100)); then
-    why="the window does not show the Switchboard UI"
-    return 1
-  fi
-}
 
 # grab WIN FILE: a screenshot of one window that must show the UI.
 grab() {
@@ -394,7 +318,7 @@ load=$(cut -d' ' -f1 /proc/loadavg)
 for i in 1 2 3; do
   t0=$(now_ms)
   launch "start-$i"
-  window_of "$app_pid"
+  window_of "$app_pid" Switchboard
   t_map=$(now_ms)
   file=$out/00-start-$i.png
   deadline=$((SECONDS + step_timeout))
@@ -420,9 +344,9 @@ launch anna
 anna_pid=$app_pid
 launch bertil
 bertil_pid=$app_pid
-window_of "$anna_pid"
+window_of "$anna_pid" Switchboard
 wa=$win
-window_of "$bertil_pid"
+window_of "$bertil_pid" Switchboard
 wb=$win
 xdotool windowmove "$wa" 0 0
 xdotool windowmove "$wb" 1130 0

@@ -1,0 +1,106 @@
+# Shared pieces of the desktop end-to-end scripts (desktop-e2e.sh,
+# dashboard-e2e.sh); sourced, not run. The caller sets:
+#   e2e_name      the prefix of every line it prints
+#   work, out     its temporary directory and where logs and screenshots go
+#   started       $SECONDS at its start
+#   step_timeout  seconds a step may take
+#   accent, accent_off  the UI's accent colours (frontend/src/app.css)
+# and keeps the processes it starts in the array pids (stopped on exit).
+
+say() { printf '%s: [%3ds] %s\n' "$e2e_name" $((SECONDS - started)) "$*"; }
+
+# report_failure WHAT: says what failed, screenshots the whole display and
+# shows the end of every log; the caller then exits.
+report_failure() {
+  echo "$e2e_name: FAIL: $*" >&2
+  if [[ -n ${DISPLAY:-} ]]; then import -window root "$out/failure-root.png" 2>/dev/null || true; fi
+  local f
+  for f in "$out"/*.log; do
+    [[ -s $f ]] || continue
+    echo "--- $(basename "$f") (last lines)" >&2
+    tail -n 15 "$f" | sed 's/^/  /' >&2
+  done
+  echo "$e2e_name: screenshots and logs kept in $out" >&2
+}
+
+free_port() {
+  local p
+  for _ in $(seq 1 50); do
+    p=$((20000 + RANDOM % 40000))
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return; fi
+  done
+  return 1
+}
+
+# start_relay RELAY_BIN DB: the relay on a free loopback port (E2E_PORT to
+# choose one), three tries; sets relay_pid, port and url.
+start_relay() {
+  local bin=$1 db=$2 attempt
+  relay_pid=
+  for attempt in 1 2 3; do
+    port=${E2E_PORT:-$(free_port)} || fail "no free port"
+    "$bin" serve --database "$db" --listen "127.0.0.1:$port" --log-format text >"$out/relay-$attempt.log" 2>&1 &
+    relay_pid=$!
+    for _ in $(seq 1 100); do
+      kill -0 "$relay_pid" 2>/dev/null || break
+      curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break 2
+      sleep 0.1
+    done
+    kill "$relay_pid" 2>/dev/null || true
+    wait "$relay_pid" 2>/dev/null || true
+    relay_pid=
+    say "the relay did not come up on port $port (attempt $attempt): $(tail -n 1 "$out/relay-$attempt.log")"
+  done
+  [[ -n $relay_pid ]] || fail "the relay did not start"
+  pids+=("$relay_pid")
+  url=ws://127.0.0.1:$port/ws
+  say "relay on $url"
+}
+
+# start_display WxH: Xvfb of that size with openbox; exports DISPLAY.
+start_display() {
+  Xvfb -displayfd 3 -screen 0 "$1x24" -nolisten tcp 3>"$work/display" >"$out/xvfb.log" 2>&1 &
+  pids+=($!)
+  for _ in $(seq 1 100); do [[ -s $work/display ]] && break; sleep 0.1; done
+  [[ -s $work/display ]] || fail "Xvfb did not start"
+  export DISPLAY=:$(head -n1 "$work/display")
+  openbox >"$out/openbox.log" 2>&1 &
+  pids+=($!)
+}
+
+# window_of PID TITLE: the visible window of that process with that title; sets win.
+window_of() {
+  local pid=$1 title=$2 deadline=$((SECONDS + step_timeout)) w
+  win=
+  while ((SECONDS < deadline)); do
+    kill -0 "$pid" 2>/dev/null || fail "the app (pid $pid) exited; see its log"
+    for w in $(xdotool search --onlyvisible --pid "$pid" 2>/dev/null); do
+      if [[ $(xdotool getwindowname "$w" 2>/dev/null) == "$title" ]]; then win=$w; return; fi
+    done
+    sleep 0.05
+  done
+  fail "no window '$title' for pid $pid after ${step_timeout}s"
+}
+
+# count IMG COLOUR: pixels of exactly that colour (any but black, which
+# the first fill would make of every pixel).
+count() {
+  convert "$1" -alpha off -fill black +opaque "$2" -fill white -opaque "$2" \
+    -format '%[fx:int(w*h*mean+0.5)]' info:
+}
+
+# painted FILE: the screenshot is not blank (one colour) and shows the UI's
+# accent colour (a page that paints but is not ours, such as a WebKit error
+# page, lacks it). Sets $why when not.
+painted() {
+  local sd
+  sd=$(convert "$1" -colorspace Gray -format '%[fx:standard_deviation]' info:)
+  if ! awk -v s="$sd" 'BEGIN { exit !(s > 0.01) }'; then
+    why="the window is (nearly) a single colour: a blank UI"
+    return 1
+  fi
+  if (($(count "$1" "$accent") + $(count "$1" "$accent_off") <= 100)); then
+    why="the window does not show the Switchboard UI"
+    return 1
+  fi
+}
