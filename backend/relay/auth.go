@@ -84,7 +84,7 @@ func newSessionID() chat.SessionID {
 func (s *Server) authenticate(ctx context.Context, h protocol.Hello) (chat.AgentID, string, string, *protocol.Error) {
 	bad := protocol.Errorf(protocol.CodeBadCredentials, "wrong login, password or token")
 	if strings.HasPrefix(h.Token, handoverPrefix) {
-		return s.redeemHandover(ctx, h.Token)
+		return s.redeemHandover(ctx, h.Token, bad)
 	}
 	if h.Token != "" {
 		hash := hashToken(h.Token)
@@ -111,37 +111,36 @@ func (s *Server) authenticate(ctx context.Context, h protocol.Hello) (chat.Agent
 	if bcrypt.CompareHashAndPassword(hash, []byte(h.Password)) != nil || err != nil || row.Disabled {
 		return 0, "", "", bad
 	}
-	token, th := newToken()
-	if err := s.store.CreateToken(ctx, row.ID, th, s.now().Add(s.cfg.TokenTTL)); err != nil {
+	return s.issueToken(ctx, row.ID)
+}
+
+// issueToken makes a session token for an agent; the welcome carries it.
+func (s *Server) issueToken(ctx context.Context, id chat.AgentID) (chat.AgentID, string, string, *protocol.Error) {
+	token, hash := newToken()
+	if err := s.store.CreateToken(ctx, id, hash, s.now().Add(s.cfg.TokenTTL)); err != nil {
 		return 0, "", "", protocol.Errorf(protocol.CodeInternal, "could not issue a token")
 	}
-	return row.ID, token, th, nil
+	return id, token, hash, nil
 }
 
 // redeemHandover signs in with a one-time handover token. The token is
 // revoked at once (a leaked one is worthless afterwards) and exchanged for a
 // normal session token of the same agent, which the welcome carries: the
 // second window keeps it in memory and reconnects with it after a drop or a
-// relay restart, and logout revokes it like any other. handoverMu makes the
-// check and the revocation one step, so two hellos racing with the same
-// token cannot both get in.
-func (s *Server) redeemHandover(ctx context.Context, token string) (chat.AgentID, string, string, *protocol.Error) {
+// relay restart, and logout revokes it like any other. The revocation is
+// the claim: it succeeds once, so two hellos racing with the same token
+// cannot both get in.
+func (s *Server) redeemHandover(ctx context.Context, token string, bad *protocol.Error) (chat.AgentID, string, string, *protocol.Error) {
 	hash := hashToken(token)
-	s.handoverMu.Lock()
-	defer s.handoverMu.Unlock()
 	id, err := s.store.TokenAgent(ctx, hash, s.now())
+	if err == nil {
+		err = s.store.RevokeToken(ctx, hash)
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		return 0, "", "", bad
+	}
 	if err != nil {
-		if errors.Is(err, store.ErrNotFound) {
-			return 0, "", "", protocol.Errorf(protocol.CodeBadCredentials, "wrong login, password or token")
-		}
 		return 0, "", "", protocol.Errorf(protocol.CodeInternal, "could not check the token")
 	}
-	if err := s.store.RevokeToken(ctx, hash); err != nil {
-		return 0, "", "", protocol.Errorf(protocol.CodeInternal, "could not check the token")
-	}
-	session, sh := newToken()
-	if err := s.store.CreateToken(ctx, id, sh, s.now().Add(s.cfg.TokenTTL)); err != nil {
-		return 0, "", "", protocol.Errorf(protocol.CodeInternal, "could not issue a token")
-	}
-	return id, session, sh, nil
+	return s.issueToken(ctx, id)
 }

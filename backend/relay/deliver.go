@@ -96,9 +96,15 @@ func (s *Server) deliver(fx []chat.Effect, entries [][]byte) [][]byte {
 	return entries
 }
 
-func (s *Server) toAgent(a chat.AgentID, frame []byte) {
+func (s *Server) toAgent(a chat.AgentID, frame []byte) { s.toAgentExcept(a, nil, frame) }
+
+// toAgentExcept queues a frame to every connection of an agent but one
+// (nil: to all). The caller holds s.mu.
+func (s *Server) toAgentExcept(a chat.AgentID, except *conn, frame []byte) {
 	for c := range s.agentConns[a] {
-		c.enqueue(frame)
+		if c != except {
+			c.enqueue(frame)
+		}
 	}
 }
 

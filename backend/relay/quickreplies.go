@@ -36,10 +36,7 @@ func (c *conn) saveQuickReplies(id string, replies []protocol.QuickReply) {
 	}
 	s.quickMu.Lock()
 	defer s.quickMu.Unlock()
-	s.mu.Lock()
-	closing := s.closing
-	s.mu.Unlock()
-	if closing {
+	if s.isClosing() {
 		c.fail(id, protocol.Errorf(protocol.CodeUnavailable, "the relay is restarting; reconnect"))
 		return
 	}
@@ -54,10 +51,6 @@ func (c *conn) saveQuickReplies(id string, replies []protocol.QuickReply) {
 	c.answer(id, data)
 	frame := encodeEvent(protocol.EvQuickReplies, "", 0, data)
 	s.mu.Lock()
-	for o := range s.agentConns[c.agent] {
-		if o != c {
-			o.enqueue(frame)
-		}
-	}
+	s.toAgentExcept(c.agent, c, frame)
 	s.mu.Unlock()
 }

@@ -49,8 +49,6 @@ type Server struct {
 	stopOnce sync.Once
 	conns    sync.WaitGroup
 	live     atomic.Int64
-	// handoverMu makes redeeming a one-time token a single step.
-	handoverMu sync.Mutex
 	// fatal is called when the store fails to commit; the default exits the
 	// process (the store is the truth and memory may no longer match it).
 	fatal func(error)
@@ -252,10 +250,7 @@ func (s *Server) serveHealth(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "store unavailable", http.StatusServiceUnavailable)
 		return
 	}
-	s.mu.Lock()
-	closing := s.closing
-	s.mu.Unlock()
-	if closing {
+	if s.isClosing() {
 		http.Error(w, "shutting down", http.StatusServiceUnavailable)
 		return
 	}
@@ -265,3 +260,10 @@ func (s *Server) serveHealth(w http.ResponseWriter, r *http.Request) {
 
 // errClosing refuses work during shutdown.
 var errClosing = errors.New("relay is shutting down")
+
+// isClosing says whether Shutdown has begun.
+func (s *Server) isClosing() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.closing
+}

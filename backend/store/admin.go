@@ -81,10 +81,11 @@ WHERE t.hash = ? AND t.revoked = 0 AND (t.expires = 0 OR t.expires > ?) AND a.di
 	return chat.AgentID(id), nil
 }
 
-// RevokeToken makes a token unusable; an unknown one is ErrNotFound.
+// RevokeToken makes a token unusable; an unknown or already revoked one is
+// ErrNotFound, so of two callers revoking the same token only one succeeds.
 func (s *SQLite) RevokeToken(ctx context.Context, tokenHash string) error {
 	return s.write(ctx, false, func(tx *sql.Tx) error {
-		return mustChange(tx.ExecContext(ctx, `UPDATE tokens SET revoked = 1 WHERE hash = ?`, tokenHash))
+		return mustChange(tx.ExecContext(ctx, `UPDATE tokens SET revoked = 1 WHERE hash = ? AND revoked = 0`, tokenHash))
 	})
 }
 

@@ -20,7 +20,9 @@ const firstRequest = 1001
 const transferHistory = 24 * time.Hour
 
 // Load reads a desk's starting state in one read transaction, so it is a
-// consistent picture even while the relay or an admin command writes.
+// consistent picture even while an admin command writes; the recent client
+// ids come from transactions of their own (see loadRecent), which is safe
+// because only the relay writes entries, and not before Load returns.
 func (s *SQLite) Load(ctx context.Context, now time.Time, endedSince time.Time) (chat.Snapshot, error) {
 	var snap chat.Snapshot
 	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
