@@ -15,6 +15,18 @@ const RegistryKey = `Software\Switchboard`
 // registryValues maps the registry value names to their keys.
 var registryValues = map[string]string{"Server": KeyServer, "Language": KeyLanguage}
 
+// registryLocked names the value that lists the locked keys.
+const registryLocked = "Locked"
+
+// registryNames are the values read: the settings and the locked list.
+func registryNames() []string {
+	names := []string{registryLocked}
+	for name := range registryValues {
+		names = append(names, name)
+	}
+	return names
+}
+
 // readMachineRegistry returns the registry's machine settings by registry
 // value name (Server, Language, Locked); set on Windows, nil elsewhere.
 var readMachineRegistry = func() (map[string]string, error) { return nil, nil }
@@ -22,7 +34,7 @@ var readMachineRegistry = func() (map[string]string, error) { return nil, nil }
 // machinePolicy turns the registry values into settings and locked keys.
 func machinePolicy(vals map[string]string) (settings map[string]any, locked []string) {
 	for name, val := range vals {
-		if name == "Locked" {
+		if name == registryLocked {
 			locked = append(locked, strings.FieldsFunc(val, func(r rune) bool {
 				return r == ',' || r == ';' || r == ' ' || r == '\t'
 			})...)

@@ -28,7 +28,7 @@ func readRegistry(root registry.Key, path string) (map[string]string, error) {
 	}
 	defer k.Close()
 	vals := map[string]string{}
-	for _, name := range []string{"Server", "Language", "Locked"} {
+	for _, name := range registryNames() {
 		if s, _, err := k.GetStringValue(name); err == nil {
 			vals[name] = strings.TrimSpace(s)
 		} else if ss, _, err := k.GetStringsValue(name); err == nil { // REG_MULTI_SZ

@@ -143,9 +143,7 @@ func ParseTransferID(itemID string) (int64, bool) {
 	return id, err == nil
 }
 
-// TransferLabel: "Transfer from Anna: Vera (knows the courier)".
-func TransferLabel(t Transfer) string { return transferLabel(t, english) }
-
+// transferLabel: "Transfer from Anna: Vera (knows the courier)".
 func transferLabel(t Transfer, tx texts) string {
 	from, visitor := orDash(t.From), orDash(t.Visitor)
 	label := fmt.Sprintf(tx.transferFrom, from, visitor)

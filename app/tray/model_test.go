@@ -139,7 +139,7 @@ func TestSwedish(t *testing.T) {
 func TestTransferLabelTrims(t *testing.T) {
 	t.Parallel()
 	long := strings.Repeat("ä", 100)
-	got := TransferLabel(Transfer{From: " ", Visitor: "Vera", Comment: "line one\nline  two " + long})
+	got := transferLabel(Transfer{From: " ", Visitor: "Vera", Comment: "line one\nline  two " + long}, english)
 	if !strings.HasPrefix(got, "Transfer from ?: Vera (line one line two ä") || !strings.HasSuffix(got, "…)") {
 		t.Fatalf("label %q", got)
 	}
