@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"sync"
 	"time"
@@ -23,6 +24,7 @@ import (
 type conn struct {
 	srv    *Server
 	ws     *websocket.Conn
+	ip     netip.Addr // the client's address (see clientIP)
 	q      sendQueue
 	pinger *time.Timer
 	// inflight bounds this connection's commands waiting for their commit.
@@ -179,7 +181,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		return // the upgrader has answered
 	}
 	c := &conn{
-		srv: s, ws: ws,
+		srv: s, ws: ws, ip: s.clientIP(r),
 		inflight: make(chan struct{}, s.cfg.InFlight),
 		closed:   make(chan struct{}),
 		seen:     make(map[chat.SessionID]uint64),
