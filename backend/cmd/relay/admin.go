@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -20,15 +22,22 @@ import (
 	"switchboard/backend/widget"
 )
 
-// withStore runs f on the opened database.
-func (a *app) withStore(f func(ctx context.Context, db *store.SQLite) error) func(*cobra.Command, []string) error {
+// withStore runs f on the opened database. It names the database file on
+// stderr first: run from another directory, an admin command would
+// otherwise quietly create and change a second, empty database.
+func (a *app) withStore(f func(ctx context.Context, db *store.SQLite, out io.Writer) error) func(*cobra.Command, []string) error {
 	return func(cmd *cobra.Command, _ []string) error {
+		path := a.st.Database
+		if abs, err := filepath.Abs(path); err == nil {
+			path = abs
+		}
+		fmt.Fprintf(cmd.ErrOrStderr(), "database: %s\n", path)
 		db, err := a.openStore()
 		if err != nil {
 			return err
 		}
 		defer db.Close()
-		return f(cmd.Context(), db)
+		return f(cmd.Context(), db, cmd.OutOrStdout())
 	}
 }
 
@@ -76,7 +85,7 @@ func (a *app) agentCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return a.withStore(func(ctx context.Context, db *store.SQLite) error {
+			return a.withStore(func(ctx context.Context, db *store.SQLite, out io.Writer) error {
 				n := name
 				if n == "" {
 					n = args[0]
@@ -86,7 +95,7 @@ func (a *app) agentCmd() *cobra.Command {
 					return fmt.Errorf("agent %q already exists", args[0])
 				}
 				if err == nil {
-					fmt.Fprintf(cmd.OutOrStdout(), "agent %s created (id %d)\n", args[0], id)
+					fmt.Fprintf(out, "agent %s created (id %d)\n", args[0], id)
 				}
 				return err
 			})(cmd, args)
@@ -104,7 +113,7 @@ func (a *app) agentCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return a.withStore(func(ctx context.Context, db *store.SQLite) error {
+			return a.withStore(func(ctx context.Context, db *store.SQLite, out io.Writer) error {
 				return notFound(db.SetPassword(ctx, args[0], hash), "agent", args[0])
 			})(cmd, args)
 		},
@@ -114,18 +123,18 @@ func (a *app) agentCmd() *cobra.Command {
 	setDisabled := func(use, short string, disabled bool) *cobra.Command {
 		return &cobra.Command{Use: use + " LOGIN", Short: short, Args: cobra.ExactArgs(1),
 			RunE: func(cmd *cobra.Command, args []string) error {
-				return a.withStore(func(ctx context.Context, db *store.SQLite) error {
+				return a.withStore(func(ctx context.Context, db *store.SQLite, out io.Writer) error {
 					return notFound(db.SetAgentDisabled(ctx, args[0], disabled), "agent", args[0])
 				})(cmd, args)
 			}}
 	}
 	list := &cobra.Command{Use: "list", Short: "List agents and their permissions", Args: cobra.NoArgs,
-		RunE: a.withStore(func(ctx context.Context, db *store.SQLite) error {
+		RunE: a.withStore(func(ctx context.Context, db *store.SQLite, out io.Writer) error {
 			agents, err := db.ListAgents(ctx)
 			if err != nil {
 				return err
 			}
-			w := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+			w := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(w, "ID\tLOGIN\tNAME\tSTATE\tPERMISSIONS")
 			for _, ag := range agents {
 				state := "enabled"
@@ -173,29 +182,33 @@ func (a *app) channelCmd() *cobra.Command {
 	)
 	set := &cobra.Command{
 		Use:   "set KEY",
-		Short: "Create or update a channel",
-		Long: "Create or update a channel. Opening hours look like \"mon-fri 08:00-12:00,13:00-17:00; sat 10:00-14:00\"\n" +
+		Short: "Create a channel, or change the options passed of an existing one",
+		Long: "Create a channel, or change an existing one: only the options passed change, the others keep\ntheir values (a new channel takes the defaults shown). Opening hours look like \"mon-fri 08:00-12:00,13:00-17:00; sat 10:00-14:00\"\n" +
 			"(empty = always open) in --timezone (IANA name). A transfer timeout of 0 waits for a manual cancel.",
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			key = args[0]
-			row.Key = chat.ChannelID(key)
-			if row.Name == "" {
-				row.Name = key
-			}
-			row.Templates = templates
-			loc, err := time.LoadLocation(row.TimeZone)
-			if err != nil {
-				return fmt.Errorf("timezone: %w", err)
-			}
-			if _, err := chat.ParseHours(row.Hours, loc); err != nil {
-				return err
-			}
-			return a.withStore(func(ctx context.Context, db *store.SQLite) error {
-				if err := db.PutChannel(ctx, row); err != nil {
+			return a.withStore(func(ctx context.Context, db *store.SQLite, out io.Writer) error {
+				chans, err := db.ListChannels(ctx)
+				if err != nil {
 					return err
 				}
-				fmt.Fprintf(cmd.OutOrStdout(), "channel %s saved\n", key)
+				ch, created := mergeChannel(chans, chat.ChannelID(key), row, templates, cmd.Flags().Changed)
+				loc, err := time.LoadLocation(ch.TimeZone)
+				if err != nil {
+					return fmt.Errorf("timezone: %w", err)
+				}
+				if _, err := chat.ParseHours(ch.Hours, loc); err != nil {
+					return err
+				}
+				if err := db.PutChannel(ctx, ch); err != nil {
+					return err
+				}
+				verb := "updated"
+				if created {
+					verb = "created"
+				}
+				fmt.Fprintf(out, "channel %s %s\n", key, verb)
 				return nil
 			})(cmd, args)
 		},
@@ -211,12 +224,12 @@ func (a *app) channelCmd() *cobra.Command {
 	f.StringArrayVar(&templates, "template", nil, "a reply template (repeatable)")
 
 	list := &cobra.Command{Use: "list", Short: "List channels", Args: cobra.NoArgs,
-		RunE: a.withStore(func(ctx context.Context, db *store.SQLite) error {
+		RunE: a.withStore(func(ctx context.Context, db *store.SQLite, out io.Writer) error {
 			chans, err := db.ListChannels(ctx)
 			if err != nil {
 				return err
 			}
-			w := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+			w := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(w, "KEY\tNAME\tHOURS\tTZ\tOFFLINE FORM\tWARN\tMANAGER WARN\tTRANSFER TIMEOUT")
 			for _, c := range chans {
 				hours := c.Hours
@@ -230,6 +243,37 @@ func (a *app) channelCmd() *cobra.Command {
 		})}
 	cmd.AddCommand(set, list)
 	return cmd
+}
+
+// mergeChannel is what `channel set` saves: a new channel takes every flag
+// (defaults where not passed); an existing one changes only the flags that
+// were passed, so `channel set support --warn-after 30s` keeps its hours.
+func mergeChannel(existing []store.ChannelRow, key chat.ChannelID, flags store.ChannelRow, templates []string, changed func(string) bool) (store.ChannelRow, bool) {
+	flags.Key = key
+	if flags.Name == "" {
+		flags.Name = string(key)
+	}
+	flags.Templates = templates
+	i := slices.IndexFunc(existing, func(c store.ChannelRow) bool { return c.Key == key })
+	if i < 0 {
+		return flags, true
+	}
+	out := existing[i]
+	for name, apply := range map[string]func(){
+		"name":               func() { out.Name = flags.Name },
+		"hours":              func() { out.Hours = flags.Hours },
+		"timezone":           func() { out.TimeZone = flags.TimeZone },
+		"offline-form":       func() { out.OfflineForm = flags.OfflineForm },
+		"warn-after":         func() { out.WarnAfter = flags.WarnAfter },
+		"manager-warn-after": func() { out.ManagerWarnAfter = flags.ManagerWarnAfter },
+		"transfer-timeout":   func() { out.TransferTimeout = flags.TransferTimeout },
+		"template":           func() { out.Templates = flags.Templates },
+	} {
+		if changed(name) {
+			apply()
+		}
+	}
+	return out, false
 }
 
 func (a *app) grantCmd() *cobra.Command {
@@ -246,11 +290,11 @@ func (a *app) grantCmd() *cobra.Command {
 			if !ok {
 				return fmt.Errorf("permissions %q: use respond, notify, listen, manage", args[2])
 			}
-			return a.withStore(func(ctx context.Context, db *store.SQLite) error {
+			return a.withStore(func(ctx context.Context, db *store.SQLite, out io.Writer) error {
 				if err := notFound(db.Grant(ctx, args[0], chat.ChannelID(args[1]), perms), "agent or channel", args[0]+"/"+args[1]); err != nil {
 					return err
 				}
-				fmt.Fprintf(cmd.OutOrStdout(), "%s in %s: %s\n", args[0], args[1], strings.Join(perms.Names(), ","))
+				fmt.Fprintf(out, "%s in %s: %s\n", args[0], args[1], strings.Join(perms.Names(), ","))
 				return nil
 			})(cmd, args)
 		},
@@ -276,7 +320,7 @@ func (a *app) seedCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return a.withStore(func(ctx context.Context, db *store.SQLite) error {
+			return a.withStore(func(ctx context.Context, db *store.SQLite, out io.Writer) error {
 				if err := db.PutChannel(ctx, store.ChannelRow{Key: "support", Name: "Customer support", TimeZone: "Europe/Stockholm",
 					OfflineForm: true, WarnAfter: time.Minute, ManagerWarnAfter: 3 * time.Minute, TransferTimeout: chat.DefaultTransferTimeout,
 					Templates: []string{"Hello! How can I help you today?", "Thank you for waiting.", "Is there anything else I can help you with?"}}); err != nil {
@@ -291,7 +335,7 @@ func (a *app) seedCmd() *cobra.Command {
 						return err
 					}
 				}
-				fmt.Fprintln(cmd.OutOrStdout(), "demo channel \"support\" with agents anna, bertil, cecilia (supervisor)")
+				fmt.Fprintln(out, "demo channel \"support\" with agents anna, bertil, cecilia (supervisor)")
 				return nil
 			})(cmd, args)
 		},

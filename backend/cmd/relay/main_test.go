@@ -151,3 +151,31 @@ func TestServeAnswersHealthAndStopsOnCancel(t *testing.T) {
 		t.Fatal("serve did not stop on cancel")
 	}
 }
+
+// An existing channel changes only in what is passed, and every admin
+// command names the database it used.
+func TestChannelSetUpdatesOnlyWhatIsPassed(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "admin.db")
+	out, err := run(t, "", "channel", "set", "sales", "--name", "Sales", "--hours", "mon-fri 09:00-17:00",
+		"--timezone", "Europe/Stockholm", "--transfer-timeout", "90s", "--database", db)
+	if err != nil || !strings.Contains(out, "channel sales created") || !strings.Contains(out, "database: "+db) {
+		t.Fatalf("create: %v %q", err, out)
+	}
+	out, err = run(t, "", "channel", "set", "sales", "--warn-after", "30s", "--database", db)
+	if err != nil || !strings.Contains(out, "channel sales updated") {
+		t.Fatalf("update: %v %q", err, out)
+	}
+	out, err = run(t, "", "channel", "list", "--database", db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"Sales", "mon-fri 09:00-17:00", "Europe/Stockholm", "30s", "1m30s"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("after --warn-after alone, %q is gone from the channel:\n%s", want, out)
+		}
+	}
+	// A bad value in an update is refused and changes nothing.
+	if _, err := run(t, "", "channel", "set", "sales", "--timezone", "Mars/Olympus", "--database", db); err == nil {
+		t.Fatal("unknown time zone accepted")
+	}
+}
