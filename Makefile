@@ -87,7 +87,8 @@ icons: ## Redraw build/appicon.png and build/windows/icon.ico (ImageMagick)
 RELAY_BIN     := build/bin/switchboard-relay
 RELAY_LDFLAGS := -s -w -X main.Version=$(VERSION)
 RUN_DIR       := build/run
-RUN_ADDR      ?= 127.0.0.1:8080
+# The relay of `make run` listens on RUN_ADDR, or on SWITCHBOARD_LISTEN when that is set.
+RUN_ADDR      ?= $(or $(SWITCHBOARD_LISTEN),127.0.0.1:8080)
 DEMO_PASSWORD ?= switchboard-demo
 
 .PHONY: relay
@@ -220,8 +221,18 @@ tools: $(WAILS) $(NFPM) ## Build the packaging tools (Wails CLI, nfpm) into buil
 deps-dist: ## Install the Debian packages for dist and dist-test (as root), or say which are missing
 	@$(call install-debs,deps-dist,$(DIST_DEB_PACKAGES) $(DIST_TEST_DEB_PACKAGES))
 
+# The programs dist needs besides Go and Node; missing ones are named with
+# the target that installs them, before anything is built.
+DIST_TOOLS := makensis wixl msiinfo convert
+
+.PHONY: dist-check-tools
+dist-check-tools:
+	@missing=$$(for t in $(DIST_TOOLS); do command -v $$t >/dev/null || echo $$t; done | xargs); \
+	if [[ -n $$missing ]]; then \
+		echo "dist: missing $$missing: run 'make deps-dist' (as root) first" >&2; exit 1; fi
+
 .PHONY: dist
-dist: ## Build every package into dist/ (Linux, Windows, relay binaries) with SHA256SUMS
+dist: dist-check-tools ## Build every package into dist/ (Linux, Windows, relay binaries) with SHA256SUMS
 	rm -rf $(DIST_DIR)
 	$(MAKE) --no-print-directory dist-relay dist-linux dist-windows
 	@echo "dist: $(VERSION) (deb $(DEB_VERSION), windows $(WIN_VERSION))"; ls -l $(DIST_DIR)
@@ -245,7 +256,7 @@ dist-linux: desktop $(NFPM) ## The agent app's .deb (amd64) and the relay's .deb
 # UI has its own typed bridge. The installer reads the version from the
 # environment. The exe's own version resource comes from wails.json.
 .PHONY: dist-windows
-dist-windows: frontend $(WAILS) ## Windows amd64: the NSIS installer (wails build -nsis) and the MSI (wixl)
+dist-windows: dist-check-tools frontend $(WAILS) ## Windows amd64: the NSIS installer (wails build -nsis) and the MSI (wixl)
 	@mkdir -p $(DIST_DIR)
 	SWITCHBOARD_VERSION='$(VERSION)' SWITCHBOARD_WIN_VERSION='$(WIN_VERSION)' \
 		$(WAILS) build -platform windows/amd64 -nsis -s -skipbindings -m -nosyncgomod -trimpath \

@@ -39,6 +39,13 @@ describe('App', () => {
     expect(bridge.callsOf('Resume')).toEqual([])
   })
 
+  it('shows a build from a commit without a "v"', async () => {
+    bridge = installFakeBridge({ Config: config({}), Version: () => 'd80fe4b-dirty' })
+    app()
+    expect(await screen.findByText('d80fe4b-dirty')).toBeTruthy()
+    expect(screen.queryByText('vd80fe4b-dirty')).toBeNull()
+  })
+
   it('locks a preset server', async () => {
     bridge = installFakeBridge({ Config: config({ server: 'relay.corp.example', serverLocked: true }) })
     app()

@@ -137,6 +137,14 @@ export async function call<M extends DeskMethod>(
   }
 }
 
+/**
+ * How a version is shown: "v1.2.3" for a release number; a build from a
+ * commit ("d80fe4b", "d80fe4b-dirty") as it is, not "vd80fe4b".
+ */
+export function versionLabel(v: string): string {
+  return /^\d/.test(v) ? `v${v}` : v
+}
+
 /** Version is the one bound method that answers a plain string. */
 export async function version(): Promise<string> {
   try {
