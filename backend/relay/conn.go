@@ -190,7 +190,16 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	// Pings are due every PingInterval; the timer's goroutine exists only
 	// while it fires.
 	c.pinger = time.AfterFunc(s.cfg.PingInterval, c.pingDue)
-	s.conns.Add(1)
+	s.mu.Lock()
+	if s.closing {
+		s.mu.Unlock()
+		c.pinger.Stop()
+		_ = ws.Close()
+		return
+	}
+	s.open[c] = struct{}{}
+	s.conns.Add(1) // under the lock, so Shutdown's Wait never races an Add
+	s.mu.Unlock()
 	s.live.Add(1)
 	// The read pump gets a goroutine of its own and the handler returns, so
 	// that net/http's per-request state (its buffered reader and writer, the

@@ -135,6 +135,7 @@ func (s *Server) prune() {
 func (s *Server) unregister(c *conn) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	delete(s.open, c)
 	delete(s.watchers, c)
 	now := s.now()
 	switch c.role {

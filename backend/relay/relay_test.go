@@ -417,6 +417,26 @@ func TestGracefulShutdownSaysGoingAway(t *testing.T) {
 	}
 }
 
+// Shutdown closes every connection at once, also those that have not said
+// hello or started a chat yet: it used to wait for them until its deadline.
+func TestShutdownClosesConnectionsWithoutASession(t *testing.T) {
+	t.Parallel()
+	h := relaytest.Start(t, relaytest.Options{})
+	silent := relaytest.Dial(t, h.URL(), "")
+	browsing := relaytest.Dial(t, h.URL(), "")
+	browsing.OK(protocol.CmdHello, protocol.Hello{V: protocol.Version, Role: protocol.RoleVisitor, Channel: "support"}, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := h.Server.Shutdown(ctx); err != nil {
+		t.Fatalf("shutdown: %v", err)
+	}
+	for _, c := range []*relaytest.Client{silent, browsing} {
+		if err := c.Closed(); !websocket.IsCloseError(err, websocket.CloseGoingAway) {
+			t.Fatalf("close: %v", err)
+		}
+	}
+}
+
 func TestPresenceCountsConnections(t *testing.T) {
 	t.Parallel()
 	h := relaytest.Start(t, relaytest.Options{})

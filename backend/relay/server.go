@@ -31,6 +31,7 @@ type Server struct {
 	visitorTokens map[string]chat.SessionID // token hash -> session
 	committed     map[chat.SessionID]uint64 // highest seq durable and delivered
 	watchers      map[*conn]struct{}        // dashboard subscribers
+	open          map[*conn]struct{}        // every connection, also before hello: Shutdown closes them all
 	dashDirty     bool
 	history       queueHistory // per-minute queue samples for the dashboard chart
 	closing       bool
@@ -66,6 +67,7 @@ func New(cfg Config, st store.Store, log *slog.Logger) (*Server, error) {
 		visitorTokens: make(map[string]chat.SessionID),
 		committed:     make(map[chat.SessionID]uint64),
 		watchers:      make(map[*conn]struct{}),
+		open:          make(map[*conn]struct{}),
 		stop:          make(chan struct{}),
 	}
 	s.fatal = func(err error) {
@@ -134,23 +136,20 @@ func (s *Server) Handler() http.Handler {
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	s.closing = true
-	var all []*conn
-	for _, set := range s.agentConns {
-		for c := range set {
-			all = append(all, c)
-		}
-	}
-	for _, set := range s.visitorConns {
-		for c := range set {
-			all = append(all, c)
-		}
+	all := make([]*conn, 0, len(s.open))
+	for c := range s.open {
+		all = append(all, c)
 	}
 	s.mu.Unlock()
 	// Flush: everything decided so far is committed and delivered.
 	s.pipe.drain()
+	// In parallel: an orderly close lets each client's queue drain for up
+	// to a second, and a thousand clients must not take a thousand seconds.
+	var closing sync.WaitGroup
 	for _, c := range all {
-		c.closeWith(websocket.CloseGoingAway, "relay restarting")
+		closing.Go(func() { c.closeWith(websocket.CloseGoingAway, "relay restarting") })
 	}
+	closing.Wait()
 	s.stopOnce.Do(func() { close(s.stop) })
 	s.pipe.close()
 	done := make(chan struct{})
