@@ -12,7 +12,16 @@ fi
 
 "$relay_bin" serve --database "$db" --listen "$addr" --log-format text >"$run_dir/relay.log" 2>&1 &
 relay_pid=$!
-trap 'kill $relay_pid 2>/dev/null; wait $relay_pid 2>/dev/null || true' EXIT INT TERM
+app_pid=
+# Ctrl+C is how this is meant to end: stop the app and the relay, wait for
+# them, and exit 0 (make would otherwise report "Error 1").
+stop() {
+	if [[ -n $app_pid ]]; then kill "$app_pid" 2>/dev/null || true; fi
+	kill "$relay_pid" 2>/dev/null || true
+	wait 2>/dev/null || true
+}
+trap 'stop' EXIT
+trap 'stop; trap - EXIT; exit 0' INT TERM
 
 for _ in $(seq 1 50); do
 	if curl -fsS "http://$addr/healthz" >/dev/null 2>&1; then break; fi
@@ -37,5 +46,14 @@ if [[ -z ${DISPLAY:-} && -z ${WAYLAND_DISPLAY:-} ]]; then
 	echo "run: no display (DISPLAY is unset), so the agent app is not started; the relay keeps running. Ctrl+C stops it."
 	wait $relay_pid
 else
-	SWITCHBOARD_SERVER="ws://$addr/ws" "$app_bin" || true
+	# The tray and notifications speak D-Bus. Without a session bus the app
+	# would start one of its own that outlives it; dbus-run-session gives it
+	# one that ends with it.
+	bus=()
+	if [[ -z ${DBUS_SESSION_BUS_ADDRESS:-} ]] && command -v dbus-run-session >/dev/null; then
+		bus=(dbus-run-session --)
+	fi
+	SWITCHBOARD_SERVER="ws://$addr/ws" "${bus[@]}" "$app_bin" &
+	app_pid=$!
+	wait "$app_pid" || true
 fi
