@@ -34,7 +34,7 @@ const en = {
   'conn.connected': 'Connected',
   'conn.connecting': 'Connecting…',
   'conn.reconnecting': 'Reconnecting…',
-  'conn.reconnectingIn': 'Reconnecting in {seconds} s',
+  'conn.reconnectingIn': 'Reconnecting… (next try in {seconds} s)',
   'conn.offline': 'Offline',
   'conn.auth_failed': 'Signed out',
 
@@ -273,7 +273,7 @@ const sv: Record<MessageKey, string> = {
   'conn.connected': 'Ansluten',
   'conn.connecting': 'Ansluter…',
   'conn.reconnecting': 'Återansluter…',
-  'conn.reconnectingIn': 'Återansluter om {seconds} s',
+  'conn.reconnectingIn': 'Återansluter… (nytt försök om {seconds} s)',
   'conn.offline': 'Frånkopplad',
   'conn.auth_failed': 'Utloggad',
 

@@ -136,7 +136,10 @@ describe('Header', () => {
     d.bridge.emit('relay:state', { state: 'reconnecting', attempt: 2, nextAttempt: new Date(Date.now() + 4500).toISOString(), error: 'connection refused' })
     await tick()
     expect(ind.dataset.state).toBe('reconnecting')
-    expect(ind.textContent).toMatch(/Reconnecting in [45] s/)
+    expect(ind.textContent).toMatch(/Reconnecting… \(next try in [45] s\)/)
+    // The dial error is on hover only, never in the row.
+    expect(ind.textContent).not.toContain('connection refused')
+    expect(ind.getAttribute('title')).toBe('connection refused')
     d.bridge.emit('relay:state', { state: 'offline' })
     await tick()
     expect(ind.textContent).toContain('Offline')
