@@ -137,6 +137,9 @@ const en = {
   'transfer.accept': 'Accept transfer',
   'transfer.reject': 'Reject transfer',
   'transfer.queueName': 'the queue',
+  'transfer.queueNobody': 'Nobody else is Present in this channel to be asked.',
+  'transfer.which': 'The chat with {visitor}.',
+  'transfer.whichFor': 'The chat with {visitor}, answered by {owner}.',
 
   'listen.banner': 'Listening — you cannot write in this chat',
 
@@ -376,6 +379,9 @@ const sv: Record<MessageKey, string> = {
   'transfer.accept': 'Acceptera överföring',
   'transfer.reject': 'Avvisa överföring',
   'transfer.queueName': 'kön',
+  'transfer.queueNobody': 'Ingen annan är Närvarande i kanalen att fråga.',
+  'transfer.which': 'Chatten med {visitor}.',
+  'transfer.whichFor': 'Chatten med {visitor}, som {owner} besvarar.',
 
   'listen.banner': 'Lyssnar — du kan inte skriva i den här chatten',
 

@@ -56,6 +56,25 @@ describe('the conversation', () => {
     expect(await menuItems()).toEqual(['menu-transfer', 'menu-create-request', 'menu-end'])
   })
 
+  it('shows Transfer beside the title, and the dialog names the chat', async () => {
+    await open({}, { Targets: () => ({ ok: true, data: [bo] }) })
+    await fireEvent.click(screen.getByTestId('transfer-button'))
+    expect(screen.getByTestId('transfer-which').textContent).toContain('The chat with Vera.')
+  })
+
+  it('names the owner when a manager transfers on their behalf', async () => {
+    await open({ channels: [channel({ perms: ['respond', 'manage'] })], sessions: [session({ role: 'listener', owner: bo })] }, {
+      Targets: () => ({ ok: true, data: [dana] }),
+    })
+    await fireEvent.click(screen.getByTestId('transfer-button'))
+    expect(screen.getByTestId('transfer-which').textContent).toContain('The chat with Vera, answered by Bo.')
+  })
+
+  it('has no Transfer button where the chat cannot be handed on', async () => {
+    await open({ sessions: [session({ role: 'listener', owner: bo })] })
+    expect(screen.queryByTestId('transfer-button')).toBeNull()
+  })
+
   it('says when nothing is selected', () => {
     d = makeDesk()
     render(ChatPanel, { ctl: d.ctl })
@@ -115,13 +134,18 @@ describe('Transfer dialog', () => {
       expect(screen.getAllByTestId('transfer-agent-option')[0].dataset.agent).toBe(String(bo.id))
     })
 
-    it('lands on the queue when nobody else is Present', async () => {
+    it('says why the queue cannot be chosen when nobody else is Present', async () => {
       const slow = slowTargets()
       await open({}, { Targets: slow.Targets })
       await menu('menu-transfer')
       slow.answer([])
       await vi.waitFor(() => expect(screen.getByTestId('transfer-no-agents')).toBeTruthy())
-      await vi.waitFor(() => expect(document.activeElement).toBe(queueRadio()))
+      await vi.waitFor(() => expect(document.activeElement).toBe(screen.getByTestId('transfer-no-agents')))
+      expect((queueRadio() as HTMLInputElement).disabled).toBe(true)
+      expect(screen.getByTestId('transfer-queue-option').textContent).toContain('Nobody else is Present in this channel')
+      // Someone comes back: the queue is a choice again.
+      d.bridge.emit('relay:event', { ev: 'presence', data: { agents: [{ ...cleo, status: 'present' }] } })
+      await vi.waitFor(() => expect(d.bridge.callsOf('Targets')).toHaveLength(2))
     })
 
     it('lands on the queue when the list cannot be read', async () => {
