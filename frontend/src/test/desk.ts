@@ -1,7 +1,7 @@
 // Builds a desk controller wired to a fresh fake bridge, already welcomed.
 
 import type { AgentWelcome } from '../lib/protocol'
-import { createDesk, type DeskController } from '../lib/state/store'
+import { createDesk, type ControllerOptions, type DeskController } from '../lib/state/store'
 import { installFakeBridge, type FakeBridge } from './fakeBridge'
 import { welcome } from './fixtures'
 
@@ -28,9 +28,10 @@ export interface TestDesk {
 export function makeDesk(
   w: Partial<AgentWelcome> | null = {},
   overrides: Parameters<typeof installFakeBridge>[0] = {},
+  opts: ControllerOptions = {},
 ): TestDesk {
   const bridge = installFakeBridge(overrides)
-  const ctl = createDesk({ storage: memoryStorage(), toastMs: 0 })
+  const ctl = createDesk({ storage: memoryStorage(), toastMs: 0, ...opts })
   const stop = ctl.start()
   if (w) ctl.welcome(welcome(w))
   return { bridge, ctl, stop }

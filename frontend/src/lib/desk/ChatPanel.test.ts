@@ -1,5 +1,6 @@
 import { fireEvent, render, screen, within } from '@testing-library/svelte'
 import { tick } from 'svelte'
+import { get } from 'svelte/store'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { makeDesk, type TestDesk } from '../../test/desk'
 import { agentLine, anna, bo, channel, cleo, dana, entry, session, staffNote, transfer } from '../../test/fixtures'
@@ -13,8 +14,8 @@ afterEach(() => {
   vi.useRealTimers()
 })
 
-async function open(w: Parameters<typeof makeDesk>[0], overrides: Parameters<typeof makeDesk>[1] = {}, id = 's-1') {
-  d = makeDesk(w, overrides)
+async function open(w: Parameters<typeof makeDesk>[0], overrides: Parameters<typeof makeDesk>[1] = {}, id = 's-1', opts: Parameters<typeof makeDesk>[2] = {}) {
+  d = makeDesk(w, overrides, opts)
   render(ChatPanel, { ctl: d.ctl })
   await d.ctl.select(id)
   await tick()
@@ -315,21 +316,48 @@ describe('pending transfer, receiver side', () => {
 })
 
 describe('listen mode', () => {
-  it('has a banner, no composer, and Close window leaves', async () => {
-    await open({ sessions: [session({ role: 'listener', owner: bo })] })
+  it('has a banner, no composer, and Close window leaves once its undo time is over', async () => {
+    await open({ sessions: [session({ role: 'listener', owner: bo })] }, {}, 's-1', { undoMs: 50 })
     expect(screen.getByTestId('listen-banner').textContent).toContain('Listening — you cannot write in this chat')
     expect(screen.queryByTestId('composer')).toBeNull()
     expect(await menuItems()).toEqual(['menu-close-window'])
     await fireEvent.click(screen.getByTestId('close-window'))
-    expect(d.bridge.callsOf('Leave')).toEqual([['s-1']])
     await tick()
+    // Gone from the screen at once; the relay hears of it after the undo time.
     expect(screen.queryByTestId('listen-banner')).toBeNull()
+    expect(d.bridge.callsOf('Leave')).toEqual([])
+    await vi.waitFor(() => expect(d.bridge.callsOf('Leave')).toEqual([['s-1']]))
+    expect(get(d.ctl.state).sessions['s-1']).toBeUndefined()
   })
 
   it('offers Close window in the ☰ menu', async () => {
-    await open({ sessions: [session({ role: 'listener', owner: bo })] })
+    await open({ sessions: [session({ role: 'listener', owner: bo })] }, {}, 's-1', { undoMs: 0 })
     await menu('menu-close-window')
     expect(d.bridge.callsOf('Leave')).toEqual([['s-1']])
+  })
+
+  it('undoes Close window from its toast: the chat is back and nothing is sent', async () => {
+    d = makeDesk({ sessions: [session({ role: 'listener', owner: bo })] }, {}, { undoMs: 60_000 })
+    render(Desk, { ctl: d.ctl, onsignout: () => {} })
+    await d.ctl.select('s-1')
+    await tick()
+    await fireEvent.click(screen.getByTestId('close-window'))
+    await tick()
+    expect(screen.queryAllByTestId('session-item')).toHaveLength(0)
+    const toast = screen.getByTestId('toast')
+    expect(toast.textContent).toContain('The chat with Vera is closed.')
+    await fireEvent.click(within(toast).getByTestId('toast-action'))
+    await tick()
+    expect(screen.getAllByTestId('session-item')).toHaveLength(1)
+    expect(screen.getByTestId('listen-banner')).toBeTruthy()
+    expect(d.bridge.callsOf('Leave')).toEqual([])
+  })
+
+  it('sends a pending Close window before signing out', async () => {
+    await open({ sessions: [session({ role: 'listener', owner: bo })] }, {}, 's-1', { undoMs: 60_000 })
+    await fireEvent.click(screen.getByTestId('close-window'))
+    await d.ctl.logout()
+    expect(d.bridge.calls.map((c) => c[0]).filter((m) => m === 'Leave' || m === 'Logout')).toEqual(['Leave', 'Logout'])
   })
 
   it('lets a manager take over or transfer while listening', async () => {

@@ -2,7 +2,7 @@ import { fireEvent, render, screen, within } from '@testing-library/svelte'
 import { tick } from 'svelte'
 import { afterEach, describe, expect, it } from 'vitest'
 import { makeDesk, type TestDesk } from '../../test/desk'
-import { anna, bo, channel, dana, entry, iso, queueItem, session, transfer } from '../../test/fixtures'
+import { anna, bo, channel, dana, entry, iso, queueItem, session, transfer, welcome } from '../../test/fixtures'
 import Header from './Header.svelte'
 import QueuePanel from './QueuePanel.svelte'
 import SessionList from './SessionList.svelte'
@@ -33,6 +33,49 @@ describe('SessionList', () => {
     expect(item('a').textContent).toContain('Listening')
     expect(item('ended').textContent).toContain('Ended')
     expect(screen.queryByText('Gun')).toBeNull()
+  })
+
+  describe('Recent', () => {
+    const recent = (ago: number) => new Date(Date.now() - ago).toISOString()
+    const desk = () => ({
+      sessions: [
+        session({ id: 'e1', state: 'ended', ended_at: recent(60_000), visitor: { name: 'Ebba' } }),
+        session({ id: 'e2', state: 'ended', ended_at: recent(120_000), visitor: { name: 'Frida' } }),
+        session({ id: 'live', visitor: { name: 'Alva' } }),
+      ],
+    })
+
+    it('keeps ended chats in a section of their own', () => {
+      d = makeDesk(desk())
+      render(SessionList, { ctl: d.ctl })
+      const ongoing = screen.getByTestId('session-list-ongoing')
+      const rec = screen.getByTestId('session-list-recent')
+      expect(within(ongoing).getAllByTestId('session-item').map((el) => el.dataset.session)).toEqual(['live'])
+      expect(within(rec).getAllByTestId('session-item').map((el) => el.dataset.session)).toEqual(['e1', 'e2'])
+      expect(screen.getByText('Recent (last 8 h)')).toBeTruthy()
+      // Only ended chats can be removed.
+      expect(within(ongoing).queryByTestId('session-dismiss')).toBeNull()
+    })
+
+    it('removes one ended chat, and it stays removed after a reconnect', async () => {
+      d = makeDesk(desk())
+      render(SessionList, { ctl: d.ctl })
+      await fireEvent.click(screen.getByRole('button', { name: 'Remove Ebba from the list' }))
+      await tick()
+      expect(items().map((el) => el.dataset.session)).toEqual(['live', 'e2'])
+      d.ctl.welcome(welcome(desk()))
+      await tick()
+      expect(items().map((el) => el.dataset.session)).toEqual(['live', 'e2'])
+    })
+
+    it('clears every ended chat at once, and the section goes', async () => {
+      d = makeDesk(desk())
+      render(SessionList, { ctl: d.ctl })
+      await fireEvent.click(screen.getByTestId('session-clear-ended'))
+      await tick()
+      expect(items().map((el) => el.dataset.session)).toEqual(['live'])
+      expect(screen.queryByTestId('session-list-recent')).toBeNull()
+    })
   })
 
   it('counts unread visitor lines and clears them on opening the chat', async () => {

@@ -54,6 +54,11 @@ export interface DeskState {
   agents: Agents
   outbox: OutboxItem[]
   dashboard: Dashboard | null
+  /**
+   * Chats out of my list on this machine only: one being closed (its undo
+   * time is running) and ended chats I dismissed. The relay still lists them.
+   */
+  hidden: Record<string, true>
 }
 
 export function initialDesk(): DeskState {
@@ -71,6 +76,7 @@ export function initialDesk(): DeskState {
     agents: {},
     outbox: [],
     dashboard: null,
+    hidden: {},
   }
 }
 
@@ -118,6 +124,7 @@ export function applyWelcome(s: DeskState, w: AgentWelcome): DeskState {
     warnings: pick(s.warnings, (k) => Object.values(queues).some((l) => l.some((i) => i.session === k))),
     agents,
     outbox: s.outbox.filter((it) => listed(it.session)),
+    hidden: pick(s.hidden, listed),
   }
 }
 
@@ -129,6 +136,17 @@ export function belongsToMe(info: SessionInfo, me: number | undefined, transfers
   if (info.role === 'owner' || info.role === 'listener' || info.role === 'offered') return true
   const t = info.transfer?.state === 'pending' ? info.transfer : pendingFor(transfers, info.id)
   return !!t && (t.to?.id === me || t.from?.id === me || t.by?.id === me)
+}
+
+/** Takes chats out of my list (or, with hide false, puts them back). */
+export function hideChats(s: DeskState, ids: readonly string[], hide = true): DeskState {
+  const hidden = { ...s.hidden }
+  for (const id of ids) {
+    if (hide) hidden[id] = true
+    else delete hidden[id]
+  }
+  const selected = hide && s.selected && ids.includes(s.selected) ? null : s.selected
+  return { ...s, hidden, selected }
 }
 
 /** Removes a chat and everything held for it. */
@@ -144,6 +162,7 @@ export function removeChat(s: DeskState, id: string): DeskState {
     selected: s.selected === id ? null : s.selected,
     transfers: dropSession(s.transfers, id),
     outbox: s.outbox.filter((it) => it.session !== id),
+    hidden: pick(s.hidden, other),
   }
 }
 
@@ -282,13 +301,20 @@ export interface ListItem {
 
 /**
  * The session list: ongoing chats first (oldest first), then those ended in
- * the last 8 hours (most recent first).
+ * the last 8 hours (most recent first), without the ones hidden here.
  */
 export function sessionList(s: DeskState, now: number): ListItem[] {
+  const { ongoing, recent } = sessionGroups(s, now)
+  return [...ongoing, ...recent]
+}
+
+/** The session list in its two sections: ongoing chats, and Recent (ended). */
+export function sessionGroups(s: DeskState, now: number): { ongoing: ListItem[]; recent: ListItem[] } {
   const me = s.me?.id
   const ongoing: ListItem[] = []
   const ended: ListItem[] = []
   for (const info of Object.values(s.sessions)) {
+    if (s.hidden[info.id]) continue
     const pending = pendingFor(s.transfers, info.id)
     const item: ListItem = {
       info,
@@ -303,7 +329,7 @@ export function sessionList(s: DeskState, now: number): ListItem[] {
   const t = (v: string | null | undefined) => (v ? Date.parse(v) || 0 : 0)
   ongoing.sort((a, b) => t(a.info.created_at) - t(b.info.created_at) || a.info.id.localeCompare(b.info.id))
   ended.sort((a, b) => t(b.info.ended_at) - t(a.info.ended_at) || a.info.id.localeCompare(b.info.id))
-  return [...ongoing, ...ended]
+  return { ongoing, recent: ended }
 }
 
 export function channelName(s: DeskState, key: string): string {

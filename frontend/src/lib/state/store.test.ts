@@ -154,7 +154,7 @@ describe('desk controller', () => {
   })
 
   it('removes a chat after Leave', async () => {
-    d = makeDesk({ sessions: [session({ role: 'listener' })] })
+    d = makeDesk({ sessions: [session({ role: 'listener' })] }, {}, { undoMs: 0 })
     d.bridge.emit('relay:event', { ev: 'entry', session: 's-1', seq: 1, data: staffNote(1, 'x') })
     await d.ctl.leave('s-1')
     expect(d.bridge.callsOf('Leave')).toEqual([['s-1']])

@@ -17,6 +17,7 @@ import {
   applyTransferEvent,
   applyWelcome,
   channelName,
+  hideChats,
   initialDesk,
   removeChat,
   selectChat,
@@ -62,7 +63,13 @@ export interface DeskController {
   next(): Promise<Result>
   pick(session: string): Promise<Result>
   end(session: string): Promise<Result>
-  leave(session: string): Promise<Result>
+  /**
+   * Close window: out of the list at once, left on the relay once the undo
+   * time is over (undo false: at once, as the dashboard's Stop listening).
+   */
+  leave(session: string, opts?: { undo?: boolean }): Promise<Result>
+  /** Takes ended chats out of my list on this machine (the relay keeps them). */
+  dismissEnded(sessions: readonly string[]): void
   listen(session: string): Promise<Result>
   takeOver(session: string): Promise<Result>
   setStatus(status: 'present' | 'away'): Promise<Result>
@@ -90,7 +97,14 @@ export interface ControllerOptions {
   storage?: Storage
   /** Toast lifetime override (tests pass 0 to keep them). */
   toastMs?: number
+  /** How long Close window can be undone (ms); 0 leaves at once. */
+  undoMs?: number
 }
+
+/** Close window can be undone this long. */
+export const undoLeaveMs = 6000
+/** Where dismissed ended chats are remembered, per agent. */
+const dismissedKey = (agent: number) => `switchboard.dismissed.${agent}`
 
 let localIds = 0
 
@@ -123,11 +137,55 @@ export function createDesk(opts: ControllerOptions = {}): DeskController {
   })
   const update = (fn: (s: DeskState) => DeskState) => state.update(fn)
 
-  function notify(kind: ToastKind, text: string, session?: string) {
-    const toast: Toast = { id: ++toastId, kind, text, session }
+  function notify(kind: ToastKind, text: string, session?: string, action?: Toast['action'], lifeMs?: number): number {
+    const toast: Toast = { id: ++toastId, kind, text, session, action }
     toasts.update((l) => pushToast(l, toast))
-    const ms = opts.toastMs ?? toastMs[kind]
+    const ms = lifeMs ?? opts.toastMs ?? toastMs[kind]
     if (ms > 0) setTimeout(() => toasts.update((l) => dismissToast(l, toast.id)), ms)
+    return toast.id
+  }
+
+  // Close window waits out its undo time before the relay hears of it.
+  const undoMs = opts.undoMs ?? undoLeaveMs
+  const leaving = new Map<string, { timer: ReturnType<typeof setTimeout>; toast: number }>()
+
+  async function commitLeave(session: string): Promise<Result> {
+    const held = leaving.get(session)
+    if (held) clearTimeout(held.timer)
+    leaving.delete(session)
+    const r = await call('Leave', session)
+    if (r.ok) update((s) => removeChat(s, session))
+    else {
+      update((s) => hideChats(s, [session], false))
+      notify('error', errorText(r))
+    }
+    return r
+  }
+
+  function undoLeave(session: string) {
+    const held = leaving.get(session)
+    if (!held) return
+    clearTimeout(held.timer)
+    leaving.delete(session)
+    toasts.update((l) => dismissToast(l, held.toast))
+    update((s) => hideChats(s, [session], false))
+    void select(session)
+  }
+
+  /** Sends the leaves still waiting out their undo time (sign-out, quit). */
+  function flushLeaves(): Promise<unknown> {
+    return Promise.all([...leaving.keys()].map(commitLeave))
+  }
+
+  const storage = opts.storage ?? globalThis.localStorage
+
+  function loadDismissed(agent: number): string[] {
+    try {
+      const v: unknown = JSON.parse(storage?.getItem(dismissedKey(agent)) ?? '[]')
+      return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []
+    } catch {
+      return []
+    }
   }
 
   function errorText(r: Result): string {
@@ -213,6 +271,12 @@ export function createDesk(opts: ControllerOptions = {}): DeskController {
 
   function welcome(w: AgentWelcome) {
     update((s) => applyWelcome(s, w))
+    // Ended chats dismissed on this machine stay dismissed; forget those the
+    // relay no longer lists.
+    const sessions = get(state).sessions
+    const dismissed = loadDismissed(w.agent.id).filter((id) => sessions[id]?.state === 'ended')
+    storage?.setItem(dismissedKey(w.agent.id), JSON.stringify(dismissed))
+    update((s) => hideChats(s, [...dismissed, ...leaving.keys()]))
     for (const tr0 of w.transfers ?? []) told.add(`${tr0.id}:${tr0.state}`)
     if (get(connection).state !== 'connected') connection.set({ ...initialConnection, state: 'connected' })
     const sel = get(state).selected
@@ -287,6 +351,7 @@ export function createDesk(opts: ControllerOptions = {}): DeskController {
     },
     welcome,
     reset() {
+      void flushLeaves()
       state.set(initialDesk())
       connection.set(initialConnection)
       drafts.set({})
@@ -330,10 +395,22 @@ export function createDesk(opts: ControllerOptions = {}): DeskController {
       }
       return r
     },
-    async leave(session) {
-      const r = await call('Leave', session)
-      if (r.ok) update((s) => removeChat(s, session))
-      return r
+    async leave(session, o = {}) {
+      if (undoMs <= 0 || o.undo === false || leaving.has(session)) return commitLeave(session)
+      const info = get(state).sessions[session]
+      update((s) => hideChats(s, [session]))
+      const name = info?.visitor?.name || tr('common.visitor')
+      const toast = notify('info', tr('close.done', { name }), undefined, { label: tr('common.undo'), run: () => undoLeave(session) }, undoMs)
+      leaving.set(session, { timer: setTimeout(() => void commitLeave(session), undoMs), toast })
+      return { ok: true }
+    },
+    dismissEnded(sessions) {
+      const s0 = get(state)
+      const ended = sessions.filter((id) => s0.sessions[id]?.state === 'ended')
+      if (ended.length === 0 || !s0.me) return
+      update((s) => hideChats(s, ended))
+      const all = new Set([...loadDismissed(s0.me.id), ...ended])
+      storage?.setItem(dismissedKey(s0.me.id), JSON.stringify([...all]))
     },
     async listen(session) {
       return adopt(await call('Listen', session))
@@ -411,6 +488,7 @@ export function createDesk(opts: ControllerOptions = {}): DeskController {
       return r
     },
     async logout() {
+      await flushLeaves()
       const r = await call('Logout')
       state.set(initialDesk())
       connection.set(initialConnection)

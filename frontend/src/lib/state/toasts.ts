@@ -9,6 +9,8 @@ export interface Toast {
   text: string
   /** A chat to open when the toast is clicked. */
   session?: string
+  /** A button in the toast (Undo). */
+  action?: { label: string; run: () => void }
 }
 
 /** At most this many toasts are shown; the oldest goes first. */
