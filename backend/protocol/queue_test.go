@@ -1,7 +1,10 @@
 package protocol
 
 import (
+	"encoding/json"
+	"os"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -44,5 +47,30 @@ func TestApplyQueue(t *testing.T) {
 				t.Errorf("got %v, want %v", ids, tc.want)
 			}
 		})
+	}
+}
+
+// The example in docs/protocol.md decodes and applies as the text says.
+func TestQueueEventExampleInDocs(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/protocol.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var line string
+	for _, l := range strings.Split(string(doc), "\n") {
+		if strings.HasPrefix(l, `{"ev": "queue"`) {
+			line = l
+		}
+	}
+	var f struct {
+		Ev   string     `json:"ev"`
+		Data QueueEvent `json:"data"`
+	}
+	if err := json.Unmarshal([]byte(line), &f); err != nil || f.Ev != EvQueue {
+		t.Fatalf("example %q: %v", line, err)
+	}
+	got := ApplyQueue(items("s-4tR…", "w"), f.Data)
+	if len(got) != 2 || got[0].Session != "s-9fQ…" || got[0].Visitor != "Vera" || got[1].Session != "w" {
+		t.Fatalf("applied: %+v", got)
 	}
 }
