@@ -24,8 +24,9 @@ type view struct {
 
 func newView() view { return view{conn: "offline"} }
 
-// welcome replaces everything: state events are snapshots, and the welcome
-// is the snapshot of them all.
+// welcome replaces everything: the welcome is the snapshot of it all; the
+// events that follow are snapshots too, except queue events, which say what
+// changed in a channel's queue.
 func (v *view) welcome(w protocol.AgentWelcome) {
 	v.me, v.status = w.Agent, w.Agent.Status
 	v.perms = make(map[string][]string, len(w.Channels))
@@ -64,7 +65,10 @@ func (v *view) apply(f protocol.ServerFrame) bool {
 	case protocol.EvQueue:
 		var q protocol.QueueEvent
 		if json.Unmarshal(f.Data, &q) == nil {
-			v.queues[q.Channel] = q.Items
+			if v.queues == nil {
+				v.queues = map[string][]protocol.QueueItem{}
+			}
+			v.queues[q.Channel] = protocol.ApplyQueue(v.queues[q.Channel], q)
 			return true
 		}
 	case protocol.EvPresence:

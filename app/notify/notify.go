@@ -136,16 +136,19 @@ func (d *Decider) Event(f protocol.ServerFrame, facts Facts) []Note {
 		if json.Unmarshal(f.Data, &q) != nil {
 			return nil
 		}
+		// The event says who joined and who left; a chat already known (the
+		// welcome crossed the event) is not news.
 		known := d.waitingLocked(q.Channel)
+		for _, id := range q.Removed {
+			delete(known, id)
+		}
 		var fresh []protocol.QueueItem
-		now := make(map[string]bool, len(q.Items))
-		for _, it := range q.Items {
-			now[it.Session] = true
+		for _, it := range q.Added {
 			if !known[it.Session] {
+				known[it.Session] = true
 				fresh = append(fresh, it)
 			}
 		}
-		d.queues[q.Channel] = now
 		if len(fresh) == 0 || !d.chatty(facts, q.Channel, false) {
 			return nil
 		}

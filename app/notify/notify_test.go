@@ -23,12 +23,18 @@ func offer(id int64, to int64, state string) protocol.ServerFrame {
 		Comment: "Knows the courier", State: state, Visitor: "Vera"})
 }
 
-func queue(channel string, sessions ...string) protocol.ServerFrame {
+// joined is a queue event: these chats joined the channel's queue, at its end.
+func joined(channel string, sessions ...string) protocol.ServerFrame {
 	q := protocol.QueueEvent{Channel: channel}
-	for _, s := range sessions {
-		q.Items = append(q.Items, protocol.QueueItem{Session: s, Channel: channel, Visitor: "V-" + s, Question: "Q?"})
+	for i, s := range sessions {
+		q.Added = append(q.Added, protocol.QueueItem{Session: s, Channel: channel, Visitor: "V-" + s, Question: "Q?", Position: i + 1})
 	}
 	return frame(protocol.EvQueue, q)
+}
+
+// left is a queue event: these chats left the channel's queue.
+func left(channel string, sessions ...string) protocol.ServerFrame {
+	return frame(protocol.EvQueue, protocol.QueueEvent{Channel: channel, Removed: sessions})
 }
 
 func TestTransferAlwaysOnceWithActions(t *testing.T) {
@@ -90,16 +96,24 @@ func TestQueueGrowth(t *testing.T) {
 				Channels: []protocol.ChannelInfo{{Key: "support", Name: "Support"}},
 				Queue:    []protocol.QueueItem{{Session: "s-1", Channel: tc.ch}},
 			})
-			notes := d.Event(queue(tc.ch, "s-1", "s-2"), tc.facts)
+			// s-1 is in the welcome already (the event crossed it): only s-2 is news.
+			notes := d.Event(joined(tc.ch, "s-1", "s-2"), tc.facts)
 			if len(notes) != tc.want {
 				t.Fatalf("notes = %+v", notes)
 			}
 			if tc.want == 1 && (notes[0].Session != "s-2" || notes[0].Body != "V-s-2: Q?" || notes[0].Title != "New chat waiting in Support") {
 				t.Fatalf("note = %+v", notes[0])
 			}
-			// Shrinking, or the same list again, is not news.
-			if notes := d.Event(queue(tc.ch, "s-2"), tc.facts); len(notes) != 0 {
+			// Shrinking, or a chat known already, is not news.
+			if notes := d.Event(left(tc.ch, "s-1"), tc.facts); len(notes) != 0 {
 				t.Fatalf("shrink: %+v", notes)
+			}
+			if notes := d.Event(joined(tc.ch, "s-2"), tc.facts); len(notes) != 0 {
+				t.Fatalf("known again: %+v", notes)
+			}
+			// A chat that left and comes back (its agent went offline) is news again.
+			if notes := d.Event(joined(tc.ch, "s-1"), tc.facts); len(notes) != tc.want {
+				t.Fatalf("back in the queue: %+v", notes)
 			}
 		})
 	}
@@ -108,7 +122,7 @@ func TestQueueGrowth(t *testing.T) {
 func TestManyNewChatsMakeOneNote(t *testing.T) {
 	t.Parallel()
 	d := New()
-	notes := d.Event(queue("support", "a", "b", "c", "d", "e"), present)
+	notes := d.Event(joined("support", "a", "b", "c", "d", "e"), present)
 	if len(notes) != 1 || notes[0].Title != "5 new chats waiting" {
 		t.Fatalf("notes = %+v", notes)
 	}

@@ -73,7 +73,7 @@ func (d *Desk) SetStatus(now time.Time, id AgentID, st Status) ([]Effect, *Error
 		a.Chosen = st
 		d.agentChanged(&e, id)
 		for c := range a.Perms {
-			e.add(QueueChanged{Channel: c}) // estimates and openness move
+			e.add(QueueChanged{Channel: c}) // nobody came or went, but the estimates moved
 		}
 	}
 	return e.list, nil
@@ -141,7 +141,7 @@ func (d *Desk) StartChat(now time.Time, id SessionID, c ChannelID, name, email, 
 			Seq: s.Seq, At: now, Kind: KindMessage, AuthorKind: ByVisitor, AuthorName: v.Name, Text: q,
 		}})
 	}
-	e.add(QueueChanged{Channel: c})
+	e.add(d.joined(s))
 	return e.list, nil
 }
 
@@ -312,7 +312,7 @@ func (d *Desk) Pick(now time.Time, a AgentID, id SessionID) ([]Effect, *Error) {
 	d.notice(&e, s, now, NoteJoined, a, ag.Name+" has joined the chat.")
 	d.changed(&e, s, before)
 	e.add(Subscribed{Agent: a, Session: s.ID})
-	e.add(QueueChanged{Channel: s.Channel})
+	e.add(left(s))
 	return e.list, nil
 }
 
@@ -367,7 +367,7 @@ func (d *Desk) end(e *effects, s *Session, now time.Time, by, code string, about
 	switch s.State {
 	case Queued:
 		d.dequeue(s)
-		e.add(QueueChanged{Channel: s.Channel})
+		e.add(left(s))
 	case Active:
 		d.setLoad(e, s.Owner, -1)
 	}

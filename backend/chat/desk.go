@@ -329,10 +329,24 @@ func (d *Desk) nextRank(now time.Time) int64 {
 	return r
 }
 
+// enqueue puts a session in its channel's queue, by rank.
 func (d *Desk) enqueue(s *Session) {
 	q := d.queues[s.Channel]
 	i := sort.Search(len(q), func(i int) bool { return queueLess(s, q[i]) })
 	d.queues[s.Channel] = slices.Insert(q, i, s)
+}
+
+// joined is the news of a session that was just enqueued: where it stands
+// is part of it.
+func (d *Desk) joined(s *Session) QueueChanged {
+	w := Waiting{Session: s.ID, Visitor: s.Visitor.Name, Question: s.Question, Since: s.QueuedAt, Rank: s.Rank,
+		Position: slices.Index(d.queues[s.Channel], s) + 1}
+	return QueueChanged{Channel: s.Channel, Added: []Waiting{w}}
+}
+
+// left is the news of a session that was just dequeued.
+func left(s *Session) QueueChanged {
+	return QueueChanged{Channel: s.Channel, Removed: []SessionID{s.ID}}
 }
 
 func (d *Desk) dequeue(s *Session) {
@@ -370,6 +384,12 @@ func (d *Desk) Position(id SessionID, now time.Time) (int, time.Duration) {
 // estimate: the average of recent waits in the channel, stretched by the
 // position and shared among the Present agents who may answer.
 func (d *Desk) estimate(c ChannelID, pos int, now time.Time) time.Duration {
+	return d.Estimator(c, now)(pos)
+}
+
+// Estimator returns the wait estimate by position in a channel's queue,
+// worked out once for telling a whole queue where each one stands.
+func (d *Desk) Estimator(c ChannelID, now time.Time) func(pos int) time.Duration {
 	avg := time.Minute
 	if st := d.statsAt(c, now); len(st.waits) > 0 {
 		var sum time.Duration
@@ -378,8 +398,8 @@ func (d *Desk) estimate(c ChannelID, pos int, now time.Time) time.Duration {
 		}
 		avg = sum / time.Duration(len(st.waits))
 	}
-	agents := max(d.presentResponders(c), 1)
-	return avg * time.Duration(pos) / time.Duration(agents)
+	agents := time.Duration(max(d.presentResponders(c), 1))
+	return func(pos int) time.Duration { return avg * time.Duration(pos) / agents }
 }
 
 func (d *Desk) presentResponders(c ChannelID) int {

@@ -40,9 +40,25 @@ type AgentChanged struct {
 	Load   int
 }
 
-// QueueChanged: a channel's waiting list changed (positions moved).
+// QueueChanged: a channel's waiting list changed. Removed names the chats
+// that left it (picked, ended); Added those that joined it, each at its
+// Position in the list right after this change. Both empty: nobody came or
+// went, but the estimated waits moved (an agent changed status). Agents are
+// sent what changed, never the whole list.
 type QueueChanged struct {
 	Channel ChannelID
+	Removed []SessionID
+	Added   []Waiting
+}
+
+// Waiting is a chat as it joined a channel's queue.
+type Waiting struct {
+	Session  SessionID
+	Visitor  string
+	Question string
+	Since    time.Time
+	Rank     int64 // the queue's order across channels: lower is served first
+	Position int   // 1 = next
 }
 
 // Warned: a chat has waited past a channel's warning delay.

@@ -102,7 +102,7 @@ func (d *Desk) requeue(e *effects, s *Session, now time.Time) {
 	d.enqueue(s)
 	d.notice(e, s, now, NoteRequeued, old, d.name(old)+" is no longer available; the chat is back in the queue.")
 	d.changed(e, s, before)
-	e.add(QueueChanged{Channel: s.Channel})
+	e.add(d.joined(s))
 }
 
 // warn announces a chat waiting past the channel's delays, once per level.

@@ -184,8 +184,10 @@ func (d *Desk) QueueFor(a AgentID) []protocol.QueueItem {
 	}
 	sort.Slice(waiting, func(i, j int) bool { return queueLess(waiting[i], waiting[j]) })
 	out := make([]protocol.QueueItem, len(waiting))
+	at := map[ChannelID]int{} // waiting is in each channel's order: count places as they come
 	for i, s := range waiting {
-		out[i] = queueItem(s)
+		at[s.Channel]++
+		out[i] = queueItem(s, at[s.Channel])
 	}
 	return out
 }
@@ -195,13 +197,35 @@ func (d *Desk) QueueItems(c ChannelID) []protocol.QueueItem {
 	q := d.queues[c]
 	out := make([]protocol.QueueItem, len(q))
 	for i, s := range q {
-		out[i] = queueItem(s)
+		out[i] = queueItem(s, i+1)
 	}
 	return out
 }
 
-func queueItem(s *Session) protocol.QueueItem {
-	return protocol.QueueItem{Session: string(s.ID), Channel: string(s.Channel), Visitor: s.Visitor.Name, Question: s.Question, Since: s.QueuedAt}
+func queueItem(s *Session, pos int) protocol.QueueItem {
+	return protocol.QueueItem{Session: string(s.ID), Channel: string(s.Channel), Visitor: s.Visitor.Name, Question: s.Question,
+		Since: s.QueuedAt, Position: pos}
+}
+
+// WaitingItem is the wire's view of a chat that joined a queue.
+func WaitingItem(c ChannelID, w Waiting) protocol.QueueItem {
+	return protocol.QueueItem{Session: string(w.Session), Channel: string(c), Visitor: w.Visitor, Question: w.Question,
+		Since: w.Since, Position: w.Position}
+}
+
+// ShareChannel reports whether two agents both have some permission in one
+// channel: such colleagues see each other's status and load live.
+func (d *Desk) ShareChannel(a, b AgentID) bool {
+	x, y := d.agents[a], d.agents[b]
+	if x == nil || y == nil {
+		return false
+	}
+	for c, p := range x.Perms {
+		if p != 0 && y.Perms[c] != 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // QueueWatchers lists the agents told of a channel's queue: those who may

@@ -141,7 +141,7 @@ const (
 	EvEntry     = "entry"     // a line of a session's log (session, seq)
 	EvSession   = "session"   // a session's state changed (agents)
 	EvTransfer  = "transfer"  // a transfer was offered or resolved (agents involved)
-	EvQueue     = "queue"     // the waiting list of a channel (agents with respond)
+	EvQueue     = "queue"     // chats that joined or left a channel's waiting list (agents with respond)
 	EvPosition  = "position"  // the visitor's place in the queue
 	EvPresence  = "presence"  // agents' status and load (agents)
 	EvWarning   = "warning"   // a chat waits too long
@@ -334,12 +334,18 @@ type QueueItem struct {
 	Visitor  string    `json:"visitor"`
 	Question string    `json:"question,omitempty"`
 	Since    time.Time `json:"since"`
+	// Position is the chat's place in its channel's queue (1 = next) when
+	// the item was sent.
+	Position int `json:"position"`
 }
 
-// QueueEvent is the waiting list of one channel.
+// QueueEvent is a change to one channel's waiting list, never the whole
+// list (the welcome carries that). Apply it with ApplyQueue: drop the
+// Removed sessions, then insert the Added items at their positions.
 type QueueEvent struct {
 	Channel string      `json:"channel"`
-	Items   []QueueItem `json:"items"`
+	Removed []string    `json:"removed,omitempty"`
+	Added   []QueueItem `json:"added,omitempty"` // by Position, lowest first
 }
 
 // Position tells a waiting visitor where they stand.

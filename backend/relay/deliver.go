@@ -13,6 +13,7 @@ import (
 // holds s.mu; every effect here is already durable.
 func (s *Server) deliver(fx []chat.Effect, entries [][]byte) [][]byte {
 	now := s.now()
+	var queue queueNews // sent after the rest: one frame per channel where it can
 	for _, e := range fx {
 		switch e := e.(type) {
 		case chat.EntryAdded:
@@ -55,29 +56,10 @@ func (s *Server) deliver(fx []chat.Effect, entries [][]byte) [][]byte {
 			}
 			s.dashDirty = true
 		case chat.AgentChanged:
-			info := s.desk.AgentInfo(e.Agent)
-			frame := encodeEvent(protocol.EvPresence, "", 0, protocol.PresenceEvent{Agents: []protocol.AgentInfo{info}})
-			for _, set := range s.agentConns {
-				for c := range set {
-					c.enqueue(frame)
-				}
-			}
+			s.presenceChanged(e.Agent)
 			s.dashDirty = true
 		case chat.QueueChanged:
-			frame := encodeEvent(protocol.EvQueue, "", 0, protocol.QueueEvent{Channel: string(e.Channel), Items: s.desk.QueueItems(e.Channel)})
-			for _, a := range s.desk.QueueWatchers(e.Channel) {
-				s.toAgent(a, frame)
-			}
-			for _, sid := range s.desk.Waiting(e.Channel) {
-				if len(s.visitorConns[sid]) == 0 {
-					continue
-				}
-				pos, est := s.desk.Position(sid, now)
-				pf := encodeEvent(protocol.EvPosition, sid, 0, protocol.Position{Position: pos, EstimatedWait: int(est / time.Second)})
-				for c := range s.visitorConns[sid] {
-					c.enqueue(pf)
-				}
-			}
+			queue.add(e)
 			s.dashDirty = true
 		case chat.Warned:
 			frame := encodeEvent(protocol.EvWarning, e.Session, 0, protocol.WarningEvent{
@@ -93,6 +75,7 @@ func (s *Server) deliver(fx []chat.Effect, entries [][]byte) [][]byte {
 			}
 		}
 	}
+	s.sendQueueNews(&queue, now)
 	return entries
 }
 

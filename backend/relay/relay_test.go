@@ -64,11 +64,7 @@ func TestFullChat(t *testing.T) {
 		t.Fatalf("started: %+v", started)
 	}
 	// The agent hears of the waiting chat.
-	anna.Event(protocol.EvQueue, 0, func(f protocol.ServerFrame) bool {
-		var q protocol.QueueEvent
-		_ = json.Unmarshal(f.Data, &q)
-		return len(q.Items) == 1 && q.Items[0].Session == sid
-	})
+	anna.WaitQueue(welcome.Queue, "support", sid)
 	var picked protocol.SessionInfo
 	anna.OK(protocol.CmdSessionPick, protocol.SessionRef{Session: sid}, &picked)
 	if picked.State != protocol.StateActive || picked.Role != protocol.ViewOwner {
@@ -337,11 +333,7 @@ func TestOwnerOfflinePastGraceReturnsChatToHeadOfQueue(t *testing.T) {
 	send(t, v1, s1.Session.ID, "v1", "still waiting for my answer")
 	anna.Close()
 	// Back at the head of the queue, ahead of the older waiting chat.
-	bertil.Event(protocol.EvQueue, 0, func(f protocol.ServerFrame) bool {
-		var q protocol.QueueEvent
-		_ = json.Unmarshal(f.Data, &q)
-		return len(q.Items) == 2 && q.Items[0].Session == s1.Session.ID && q.Items[1].Session == s2.Session.ID
-	})
+	bertil.WaitQueue(nil, "support", s1.Session.ID, s2.Session.ID)
 	es := v1.WaitEntries(s1.Session.ID, 4)
 	if !strings.Contains(es[len(es)-1].Text, "back in the queue") {
 		t.Fatalf("last line %q", es[len(es)-1].Text)

@@ -35,6 +35,8 @@ type Server struct {
 	dashDirty     bool
 	history       queueHistory // per-minute queue samples for the dashboard chart
 	closing       bool
+	// fan holds what queue and presence news need between deliveries (fanout.go).
+	fan fanout
 
 	// quickMu serialises saves of quick replies, so that the events telling
 	// an agent's other connections go out in the order the store took them.
@@ -177,6 +179,7 @@ func (s *Server) tickLoop() {
 				if fx := s.desk.Tick(now); len(fx) > 0 {
 					s.pipe.push(&job{fx: fx})
 				}
+				s.flushPresence()
 				if now.Sub(lastPrune) > time.Minute {
 					s.prune()
 					lastPrune = now

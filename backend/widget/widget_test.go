@@ -129,7 +129,7 @@ func queued(t *testing.T, c *relaytest.Client, name string) string {
 	c.Event(protocol.EvQueue, 0, func(f protocol.ServerFrame) bool {
 		var q protocol.QueueEvent
 		_ = json.Unmarshal(f.Data, &q)
-		for _, it := range q.Items {
+		for _, it := range q.Added {
 			if it.Visitor == name {
 				sid = it.Session
 				return true

@@ -95,11 +95,19 @@ export interface QueueItem {
   visitor: string
   question?: string
   since: string
+  /** The chat's place in its channel's queue (1 = next) when it was sent. */
+  position: number
 }
 
+/**
+ * A change to one channel's waiting list, never the whole list (the welcome
+ * carries that): drop the removed sessions, then insert the added items at
+ * their positions, lowest first.
+ */
 export interface QueueEvent {
   channel: string
-  items: QueueItem[] | null
+  removed?: string[] | null
+  added?: QueueItem[] | null
 }
 
 export interface PresenceEvent {

@@ -75,7 +75,7 @@ export function transfer(over: Partial<TransferInfo> = {}): TransferInfo {
 }
 
 export function queueItem(over: Partial<QueueItem> = {}): QueueItem {
-  return { session: 'q-1', channel: 'support', visitor: 'Walter', question: 'Where is my parcel?', since: iso(0), ...over }
+  return { session: 'q-1', channel: 'support', visitor: 'Walter', question: 'Where is my parcel?', since: iso(0), position: 1, ...over }
 }
 
 export function welcome(over: Partial<AgentWelcome> = {}): AgentWelcome {

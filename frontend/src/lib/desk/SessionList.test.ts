@@ -142,7 +142,10 @@ describe('QueuePanel', () => {
     await fireEvent.click(screen.getByTestId('get-next'))
     expect(d.bridge.callsOf('Next')).toEqual([[]])
 
-    d.bridge.emit('relay:event', { ev: 'queue', data: { channel: 'support', items: [queueItem({ session: 'q-3', visitor: 'Xena' })] } })
+    d.bridge.emit('relay:event', {
+      ev: 'queue',
+      data: { channel: 'support', removed: ['q-1', 'q-2'], added: [queueItem({ session: 'q-3', visitor: 'Xena', position: 1 })] },
+    })
     await tick()
     expect(screen.getByTestId('queue-count').textContent).toBe('1 waiting')
     expect(screen.getAllByTestId('queue-item').map((el) => el.textContent)).toEqual([expect.stringContaining('Xena')])

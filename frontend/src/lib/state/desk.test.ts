@@ -179,12 +179,18 @@ describe('transfers', () => {
 })
 
 describe('queue and presence events', () => {
-  it('replace a channel’s list', () => {
+  it('change a channel’s list by what joined and left', () => {
     let s = desk({ queue: [queueItem({ session: 'a' }), queueItem({ session: 'b', channel: 'sales' })] })
-    s = run(s, ev({ ev: 'queue', data: { channel: 'support', items: [queueItem({ session: 'c' }), queueItem({ session: 'd' })] } }))
+    s = run(
+      s,
+      ev({
+        ev: 'queue',
+        data: { channel: 'support', removed: ['a'], added: [queueItem({ session: 'c', position: 1 }), queueItem({ session: 'd', position: 2 })] },
+      }),
+    )
     expect(s.queues.support.map((i) => i.session)).toEqual(['c', 'd'])
     expect(s.queues.sales.map((i) => i.session)).toEqual(['b'])
-    s = run(s, ev({ ev: 'queue', data: { channel: 'support', items: [] } }))
+    s = run(s, ev({ ev: 'queue', data: { channel: 'support', removed: ['c', 'd'] } }))
     expect(queueCount(s.queues)).toBe(1)
   })
 
@@ -192,9 +198,9 @@ describe('queue and presence events', () => {
     let s = desk({ queue: [queueItem({ session: 'a' })] })
     s = run(s, ev({ ev: 'warning', session: 'a', data: { session: 'a', channel: 'support', level: 'waiting', visitor: 'W', waited_s: 90 } }))
     expect(s.warnings.a).toBe('waiting')
-    s = run(s, ev({ ev: 'queue', data: { channel: 'support', items: [queueItem({ session: 'a' })] } }))
+    s = run(s, ev({ ev: 'queue', data: { channel: 'support', added: [queueItem({ session: 'b', position: 2 })] } }))
     expect(s.warnings.a).toBe('waiting')
-    s = run(s, ev({ ev: 'queue', data: { channel: 'support', items: [] } }))
+    s = run(s, ev({ ev: 'queue', data: { channel: 'support', removed: ['a'] } }))
     expect(s.warnings.a).toBeUndefined()
   })
 

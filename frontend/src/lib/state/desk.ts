@@ -203,12 +203,10 @@ export function applyTransferEvent(s: DeskState, t: TransferInfo): DeskState {
 
 export function applyQueueEvent(s: DeskState, ev: QueueEvent): DeskState {
   const queues = applyQueue(s.queues, ev)
-  const waiting = new Set((ev.items ?? []).map((i) => i.session))
-  const warnings = pick(s.warnings, (k) => {
-    // Keep warnings of other channels; of this one, only for chats still waiting.
-    const inThis = (s.queues[ev.channel] ?? []).some((i) => i.session === k)
-    return !inThis || waiting.has(k)
-  })
+  if (queues === s.queues) return s
+  // A chat that left the queue is no longer waiting too long.
+  const left = new Set(ev.removed ?? [])
+  const warnings = left.size > 0 ? pick(s.warnings, (k) => !left.has(k)) : s.warnings
   return { ...s, queues, warnings }
 }
 

@@ -17,18 +17,46 @@ describe('queue', () => {
     expect(queueCount(q)).toBe(3)
   })
 
-  it('replaces a channel’s list with the event’s, leaving other channels alone', () => {
+  it('adds an arrival at its place and leaves other channels alone', () => {
     const q = groupQueue(welcomeQueue)
-    const next = applyQueue(q, { channel: 'support', items: [queueItem({ session: 'd' })] })
-    expect(next.support.map((i) => i.session)).toEqual(['d'])
+    const next = applyQueue(q, { channel: 'support', added: [queueItem({ session: 'd', position: 3 })] })
+    expect(next.support.map((i) => i.session)).toEqual(['a', 'c', 'd'])
     expect(next.sales).toBe(q.sales)
-    expect(queueCount(next)).toBe(2)
+    expect(queueCount(next)).toBe(4)
   })
 
-  it('forgets a channel whose list is empty', () => {
+  it('puts a chat back from an agent at the head', () => {
     const q = groupQueue(welcomeQueue)
-    expect(applyQueue(q, { channel: 'sales', items: [] }).sales).toBeUndefined()
-    expect(applyQueue(q, { channel: 'sales', items: null }).sales).toBeUndefined()
+    const next = applyQueue(q, { channel: 'support', added: [queueItem({ session: 'back', position: 1 })] })
+    expect(next.support.map((i) => i.session)).toEqual(['back', 'a', 'c'])
+  })
+
+  it('removes first, then inserts lowest position first', () => {
+    const q = groupQueue(welcomeQueue)
+    const next = applyQueue(q, {
+      channel: 'support',
+      removed: ['a'],
+      added: [queueItem({ session: 'z', position: 3 }), queueItem({ session: 'y', position: 1 })],
+    })
+    expect(next.support.map((i) => i.session)).toEqual(['y', 'c', 'z'])
+  })
+
+  it('moves a chat it holds already instead of doubling it', () => {
+    const q = groupQueue(welcomeQueue)
+    const next = applyQueue(q, { channel: 'support', added: [queueItem({ session: 'c', position: 1 })] })
+    expect(next.support.map((i) => i.session)).toEqual(['c', 'a'])
+  })
+
+  it('forgets a channel whose list is empty, and ignores an empty event', () => {
+    const q = groupQueue(welcomeQueue)
+    expect(applyQueue(q, { channel: 'sales', removed: ['b'] }).sales).toBeUndefined()
+    expect(applyQueue(q, { channel: 'sales', removed: ['nobody'] }).sales).toEqual(q.sales)
+    expect(applyQueue(q, { channel: 'sales', removed: null, added: null })).toBe(q)
+  })
+
+  it('starts a channel it did not hold', () => {
+    const next = applyQueue({}, { channel: 'sales', added: [queueItem({ session: 'n', channel: 'sales', position: 7 })] })
+    expect(next.sales.map((i) => i.session)).toEqual(['n'])
   })
 
   it('lists all waiting chats oldest first, keeping each channel’s order', () => {

@@ -1,5 +1,5 @@
-// The waiting chats per channel. A queue event carries a channel's whole
-// list, which replaces the old one; the welcome carries all channels at once.
+// The waiting chats per channel. The welcome carries all channels at once; a
+// queue event says what changed in one channel: who left, who joined where.
 
 import type { QueueEvent, QueueItem } from '../protocol'
 
@@ -12,11 +12,22 @@ export function groupQueue(items: readonly QueueItem[] | null | undefined): Queu
   return out
 }
 
+/**
+ * Applies a queue event to its channel's list, as backend/protocol's
+ * ApplyQueue does: removals first, then each added item at its position
+ * (positions count the list after the event, so lowest first). A chat the
+ * list already holds (a welcome that crossed the event) moves, never doubles.
+ */
 export function applyQueue(queues: Queues, ev: QueueEvent): Queues {
+  const removed = ev.removed ?? []
+  const added = [...(ev.added ?? [])].sort((a, b) => a.position - b.position)
+  if (removed.length === 0 && added.length === 0) return queues
+  const gone = new Set([...removed, ...added.map((i) => i.session)])
+  const list = (queues[ev.channel] ?? []).filter((i) => !gone.has(i.session))
+  for (const it of added) list.splice(Math.min(Math.max(it.position - 1, 0), list.length), 0, it)
   const next = { ...queues }
-  const items = ev.items ?? []
-  if (items.length === 0) delete next[ev.channel]
-  else next[ev.channel] = [...items]
+  if (list.length === 0) delete next[ev.channel]
+  else next[ev.channel] = list
   return next
 }
 

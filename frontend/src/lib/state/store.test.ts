@@ -32,7 +32,7 @@ describe('desk controller', () => {
   it('routes relay:event into the state', () => {
     d = makeDesk()
     d.bridge.emit('relay:event', { ev: 'entry', session: 's-1', seq: 1, data: entry(1) })
-    d.bridge.emit('relay:event', { ev: 'queue', data: { channel: 'support', items: [queueItem()] } })
+    d.bridge.emit('relay:event', { ev: 'queue', data: { channel: 'support', added: [queueItem()] } })
     const s = get(d.ctl.state)
     expect(s.logs['s-1'].map((e) => e.seq)).toEqual([1])
     expect(s.unread['s-1']).toBe(1)
