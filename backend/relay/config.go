@@ -33,6 +33,20 @@ type Config struct {
 	PongWait      time.Duration // a connection silent this long is dead
 	WriteWait     time.Duration // one write may take this long
 
+	// Password sign-ins (see login.go). After LoginFreeFailures failures
+	// from one address (an IPv6 /64) or for one login, each further attempt
+	// waits LoginDelay, doubling per failure up to LoginMaxDelay. Records idle
+	// for LoginForget are dropped; at most LoginTrack of each kind are kept.
+	LoginFreeFailures int
+	LoginDelay        time.Duration
+	LoginMaxDelay     time.Duration
+	LoginForget       time.Duration
+	LoginTrack        int
+	// PasswordWorkers bcrypt checks run at once (0: one per core);
+	// PasswordQueue more may wait, beyond that a sign-in is refused as busy.
+	PasswordWorkers int
+	PasswordQueue   int
+
 	// TokenTTL: how long an agent's login token is valid.
 	TokenTTL time.Duration
 	// TickInterval: how often timers (expiry, grace, warnings) run.
@@ -58,6 +72,12 @@ func DefaultConfig() Config {
 		PingInterval:      20 * time.Second,
 		PongWait:          45 * time.Second,
 		WriteWait:         10 * time.Second,
+		LoginFreeFailures: 5,
+		LoginDelay:        time.Second,
+		LoginMaxDelay:     time.Minute,
+		LoginForget:       15 * time.Minute,
+		LoginTrack:        10000,
+		PasswordQueue:     64,
 		TokenTTL:          30 * 24 * time.Hour,
 		TickInterval:      250 * time.Millisecond,
 		DashboardInterval: time.Second,

@@ -252,6 +252,18 @@ func (c *conn) closeWith(code int, reason string) {
 	})
 }
 
+// closeAfterReply closes a connection for its own fault, but only after
+// the reply it was just sent has been written (for at most WriteWait):
+// every command is answered exactly once, also the last one.
+func (c *conn) closeAfterReply(code int, reason string) {
+	c.q.stop()
+	select {
+	case <-c.q.drained:
+	case <-time.After(c.srv.cfg.WriteWait):
+	}
+	c.closeWith(code, reason)
+}
+
 // writeChunk is how many bytes of frames the writer hands the kernel at
 // most at once. Writing every queued frame in one system call rather than
 // one call per frame is most of what fan-out costs. Buffers start small
@@ -402,7 +414,7 @@ func (c *conn) readPump() {
 				c.reply(cmd.ID, nil, perr)
 				failedHellos++
 				if failedHellos >= 5 {
-					c.closeWith(websocket.ClosePolicyViolation, "too many failed logins")
+					c.closeAfterReply(websocket.ClosePolicyViolation, "too many failed logins")
 					return
 				}
 				continue

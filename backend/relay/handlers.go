@@ -82,7 +82,7 @@ func (c *conn) helloAgent(id string, h protocol.Hello) *protocol.Error {
 	s := c.srv
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	agent, token, tokenHash, perr := s.authenticate(ctx, h)
+	agent, token, tokenHash, perr := s.authenticate(ctx, c.ip, h)
 	if perr != nil {
 		return perr
 	}

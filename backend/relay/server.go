@@ -39,6 +39,11 @@ type Server struct {
 	// an agent's other connections go out in the order the store took them.
 	quickMu sync.Mutex
 
+	// Password sign-ins: throttled per address and login, checked in
+	// bounded slots (login.go).
+	throttle  *loginThrottle
+	passwords *passwordChecker
+
 	pipe     pipeline
 	upgrader websocket.Upgrader
 	metrics  metrics
@@ -67,6 +72,8 @@ func New(cfg Config, st store.Store, log *slog.Logger) (*Server, error) {
 		committed:     make(map[chat.SessionID]uint64),
 		watchers:      make(map[*conn]struct{}),
 		stop:          make(chan struct{}),
+		throttle:      newLoginThrottle(cfg),
+		passwords:     newPasswordChecker(passwordWorkers(cfg), cfg.PasswordQueue),
 	}
 	s.fatal = func(err error) {
 		log.Error("store commit failed; stopping so that memory never runs ahead of the database", "err", err)
