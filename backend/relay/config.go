@@ -15,9 +15,13 @@ import (
 // Config is what a relay needs besides its store.
 type Config struct {
 	// AllowedOrigins lists browser origins (scheme://host[:port]) allowed to
-	// open a websocket; "*" allows any. A page served by the relay itself is
-	// always allowed; clients that send no Origin (the desktop app) are too.
+	// open a websocket; "*" allows any. Clients that send no Origin (the
+	// desktop app) are allowed too. The Host header is never trusted for
+	// this: with DNS rebinding, a hostile page can make it anything.
 	AllowedOrigins []string
+	// DemoOrigin is the origin of the demo page the relay serves (its
+	// public URL's), allowed as well; empty while the demo is off.
+	DemoOrigin string
 
 	// Desk timers (grace period, idle end, ...).
 	Desk chat.Config

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/netip"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 	"unicode/utf8"
@@ -157,12 +158,17 @@ func (s *Server) checkOrigin(r *http.Request) bool {
 		return true // not a browser: the desktop app, the load generator
 	}
 	for _, o := range s.cfg.AllowedOrigins {
-		if o == "*" || o == origin {
+		if o == "*" || sameOrigin(o, origin) {
 			return true
 		}
 	}
-	// A page served by the relay itself (the demo page) is same-origin.
-	return origin == "http://"+r.Host || origin == "https://"+r.Host
+	return s.cfg.DemoOrigin != "" && sameOrigin(s.cfg.DemoOrigin, origin)
+}
+
+// sameOrigin compares a configured origin with a browser's: scheme and host
+// ignore case, and a configured trailing slash is forgiven.
+func sameOrigin(configured, origin string) bool {
+	return strings.EqualFold(strings.TrimRight(configured, "/"), origin)
 }
 
 func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {

@@ -3,9 +3,12 @@ package relay_test
 import (
 	"context"
 	"encoding/json"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gorilla/websocket"
 
 	"switchboard/backend/chat"
 	"switchboard/backend/protocol"
@@ -146,5 +149,51 @@ func TestSecurityOldLogNeedsListenOrPart(t *testing.T) {
 		if !r.OK || json.Unmarshal(r.Data, &log) != nil || len(log.Entries) == 0 || log.Entries[0].Text != "my card number is 1234" {
 			t.Fatalf("%s could not read the old chat: %v %s", who, r.Error, r.Data)
 		}
+	}
+}
+
+// TestSecurityOriginIgnoresHost: a browser websocket is let in by its
+// Origin only if configured; an Origin that matches the request's Host (a
+// hostile page reaching an intranet relay by DNS rebinding sends both) is
+// refused. The demo page's origin is let in only with the demo on.
+func TestSecurityOriginIgnoresHost(t *testing.T) {
+	t.Parallel()
+	dial := func(h *relaytest.Harness, origin, host string) int {
+		t.Helper()
+		hdr := http.Header{"Origin": {origin}}
+		if host != "" {
+			hdr.Set("Host", host)
+		}
+		ws, resp, err := websocket.DefaultDialer.Dial(h.URL(), hdr)
+		if err == nil {
+			ws.Close()
+			return http.StatusSwitchingProtocols
+		}
+		if resp == nil {
+			t.Fatal(err)
+		}
+		return resp.StatusCode
+	}
+	shop := func(c *relay.Config) { c.AllowedOrigins = []string{"https://shop.example"} }
+	off := relaytest.Start(t, relaytest.Options{Config: shop})
+	own := off.HTTP.URL
+	for _, c := range []struct{ origin, host string }{
+		{"http://rebind.example:8080", "rebind.example:8080"},
+		{"https://rebind.example", "rebind.example"},
+		{own, ""}, // the relay's own address, with the demo off
+	} {
+		if got := dial(off, c.origin, c.host); got != http.StatusForbidden {
+			t.Fatalf("origin %s, host %q: %d", c.origin, c.host, got)
+		}
+	}
+	if got := dial(off, "https://shop.example", ""); got != http.StatusSwitchingProtocols {
+		t.Fatalf("configured origin: %d", got)
+	}
+	on := relaytest.Start(t, relaytest.Options{Config: shop, OwnOrigin: true})
+	if got := dial(on, on.HTTP.URL, ""); got != http.StatusSwitchingProtocols {
+		t.Fatalf("demo origin with the demo on: %d", got)
+	}
+	if got := dial(on, "http://rebind.example:8080", "rebind.example:8080"); got != http.StatusForbidden {
+		t.Fatalf("forged host with the demo on: %d", got)
 	}
 }

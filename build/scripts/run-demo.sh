@@ -10,7 +10,7 @@ if [[ ! -f $db ]]; then
 	printf '%s\n' "$demo_pw" | "$relay_bin" seed-demo --database "$db"
 fi
 
-"$relay_bin" serve --database "$db" --listen "$addr" --log-format text >"$run_dir/relay.log" 2>&1 &
+"$relay_bin" serve --database "$db" --listen "$addr" --demo --log-format text >"$run_dir/relay.log" 2>&1 &
 relay_pid=$!
 trap 'kill $relay_pid 2>/dev/null; wait $relay_pid 2>/dev/null || true' EXIT INT TERM
 
