@@ -71,7 +71,7 @@ func hello(ws *websocket.Conn, id, login, password string) (protocol.ServerFrame
 		return protocol.ServerFrame{}, err
 	}
 	for {
-		_ = ws.SetReadDeadline(time.Now().Add(10 * time.Second))
+		_ = ws.SetReadDeadline(time.Now().Add(30 * time.Second))
 		_, msg, err := ws.ReadMessage()
 		if err != nil {
 			return protocol.ServerFrame{}, err
@@ -109,27 +109,40 @@ func (t *tally) get(code protocol.Code) int {
 	return t.codes[string(code)]
 }
 
-// flood runs one guesser per source address for d: each sends wrong
-// passwords as fast as the relay answers, reconnecting whenever it is
-// closed. login names the login to guess; "" guesses a new login each time.
-func flood(t *testing.T, h *relaytest.Harness, sources []string, login string, d time.Duration) *tally {
+// flood runs one guesser per source address for at least d and until
+// enough says the flood has shown what it should (a slow machine checks
+// fewer passwords in d): each sends wrong passwords as fast as the relay
+// answers, reconnecting whenever it is closed. login names the login to
+// guess; "" guesses a new login each time. It returns how long it ran.
+func flood(t *testing.T, h *relaytest.Harness, sources []string, login string, d time.Duration, enough func(*tally) bool) (*tally, time.Duration) {
 	var (
-		res  tally
-		wg   sync.WaitGroup
-		seq  atomic.Int64
-		stop = time.Now().Add(d)
+		res     tally
+		wg      sync.WaitGroup
+		seq     atomic.Int64
+		start   = time.Now()
+		stopped atomic.Bool
 	)
+	going := func() bool {
+		if stopped.Load() {
+			return false
+		}
+		if el := time.Since(start); el < d || (el < 30*time.Second && !enough(&res)) {
+			return true
+		}
+		stopped.Store(true)
+		return false
+	}
 	for _, src := range sources {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for time.Now().Before(stop) {
+			for going() {
 				ws, err := dialFrom(t, h, src)
 				if err != nil {
 					t.Errorf("dial from %s: %v", src, err)
 					return
 				}
-				for time.Now().Before(stop) {
+				for going() {
 					n := seq.Add(1)
 					who := login
 					if who == "" {
@@ -146,7 +159,10 @@ func flood(t *testing.T, h *relaytest.Harness, sources []string, login string, d
 		}()
 	}
 	wg.Wait()
-	return &res
+	if !enough(&res) {
+		t.Fatalf("the flood was never slowed: after %v, replies %v", time.Since(start), res.codes)
+	}
+	return &res, time.Since(start)
 }
 
 func sources(from, n int) []string {
@@ -181,12 +197,12 @@ func metric(t *testing.T, h *relaytest.Harness, name string) int {
 func TestSecurityLoginFloodFromOneAddress(t *testing.T) {
 	t.Parallel()
 	h := relaytest.Start(t, relaytest.Options{Config: fastThrottle})
-	const conns, window = 16, 2 * time.Second
+	const conns = 16
 	srcs := make([]string, conns)
 	for i := range srcs {
 		srcs[i] = "127.0.0.1"
 	}
-	res := flood(t, h, srcs, "", window)
+	res, window := flood(t, h, srcs, "", 2*time.Second, func(r *tally) bool { return r.get(protocol.CodeRateLimited) > 0 })
 	checked := res.get(protocol.CodeBadCredentials)
 	limited := res.get(protocol.CodeRateLimited)
 	bound := conns + h.Config.LoginFreeFailures + slotsIn(window, h.Config)
@@ -245,12 +261,14 @@ func TestSecurityLoginAttackedFromManyAddresses(t *testing.T) {
 	}
 	before := p50(pings(300 * time.Millisecond))
 
-	const window = 2 * time.Second
 	srcs := sources(2, 8)
 	var during []time.Duration
 	done := make(chan struct{})
-	go func() { defer close(done); during = pings(window) }()
-	res := flood(t, h, srcs, "anna", window)
+	go func() { defer close(done); during = pings(2 * time.Second) }()
+	free := h.Config.LoginFreeFailures
+	res, window := flood(t, h, srcs, "anna", 2*time.Second, func(r *tally) bool {
+		return r.get(protocol.CodeBadCredentials) > free && r.get(protocol.CodeRateLimited) > 0
+	})
 	<-done
 	checked := res.get(protocol.CodeBadCredentials)
 	bound := len(srcs) + h.Config.LoginFreeFailures + slotsIn(window, h.Config)
@@ -265,10 +283,31 @@ func TestSecurityLoginAttackedFromManyAddresses(t *testing.T) {
 	}
 
 	// During the wait, a new address with the right password is refused
-	// unchecked: the login itself is throttled.
+	// unchecked: the login itself is throttled. One more wrong guess that
+	// is checked starts a fresh wait (LoginMaxDelay), so that the right
+	// password surely comes during one.
 	ws, err := dialFrom(t, h, "127.0.0.20")
 	if err != nil {
 		t.Fatal(err)
+	}
+	guess, err := dialFrom(t, h, "127.0.0.22")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; ; i++ {
+		f, err := hello(guess, fmt.Sprint("g", i), "anna", "wrong-password-0")
+		if err != nil || f.OK || i > 50 {
+			t.Fatalf("a guess after the flood: %+v %v", f, err)
+		}
+		if f.Error.Code == protocol.CodeBadCredentials {
+			break
+		}
+		time.Sleep(h.Config.LoginDelay / 4)
+		if i%4 == 3 { // closed after five refusals
+			if guess, err = dialFrom(t, h, "127.0.0.22"); err != nil {
+				t.Fatal(err)
+			}
+		}
 	}
 	if f, err := hello(ws, "early", "anna", relaytest.Password); err != nil || f.OK || f.Error.Code != protocol.CodeRateLimited {
 		t.Fatalf("right password during the wait: %+v %v", f, err)
@@ -326,7 +365,7 @@ func TestSecurityPasswordChecksAreBounded(t *testing.T) {
 	h := relaytest.Start(t, relaytest.Options{Config: func(c *relay.Config) {
 		c.PasswordWorkers, c.PasswordQueue = 1, 1
 	}})
-	slow, err := bcrypt.GenerateFromPassword([]byte(relaytest.Password), 11)
+	slow, err := bcrypt.GenerateFromPassword([]byte(relaytest.Password), 10)
 	if err != nil {
 		t.Fatal(err)
 	}
