@@ -14,9 +14,9 @@ import (
 // real CPU on: a bcrypt comparison takes tens of milliseconds. Two guards
 // keep that bounded. The throttle makes repeated failures from one address,
 // or against one login, wait ever longer; the checker runs every bcrypt
-// comparison on a bounded number of slots, so sign-ins can never take all
-// the cores from the chats in progress, and refuses at once when too many
-// wait.
+// comparison in a bounded number of slots (PasswordWorkers), so sign-ins
+// take at most that many cores from the chats in progress, and it refuses
+// at once when too many wait.
 
 // loginThrottle counts failed sign-ins per client address and per login.
 // After LoginFreeFailures failures, each further attempt for that key must
