@@ -13,6 +13,7 @@ import (
 	"github.com/godbus/dbus/v5/prop"
 
 	"switchboard/app/internal/sessionbus"
+	"switchboard/app/notify"
 	notifynative "switchboard/app/notify/native"
 	"switchboard/app/tray"
 	traynative "switchboard/app/tray/native"
@@ -51,6 +52,7 @@ func (w *fakeWatcher) registered() []registered {
 type fakeNotifications struct {
 	mu    sync.Mutex
 	calls []notifyCall
+	caps  []string // nil: actions and body
 }
 
 type notifyCall struct {
@@ -70,6 +72,11 @@ func (n *fakeNotifications) Notify(app string, replaces uint32, icon, summary, b
 }
 
 func (n *fakeNotifications) GetCapabilities() ([]string, *dbus.Error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.caps != nil {
+		return slices.Clone(n.caps), nil
+	}
 	return []string{"actions", "body"}, nil
 }
 
@@ -307,4 +314,57 @@ func TestDBusTrayAndNotifications(t *testing.T) {
 		i := slices.IndexFunc(shown, func(it tray.Item) bool { return it.ID == tray.IDAway })
 		return i >= 0 && shown[i].Checked
 	})
+}
+
+// A notification server that reads bodies as markup (body-markup) gets what
+// a visitor typed escaped, so that it shows as typed and cannot style, link
+// or load anything; one that reads plain text gets it as it is.
+func TestDBusNotificationBodyIsEscaped(t *testing.T) {
+	if os.Getenv("DBUS_SESSION_BUS_ADDRESS") == "" {
+		t.Skip("no D-Bus session bus; run: make test-dbus")
+	}
+	conn, err := sessionbus.Connect()
+	if err != nil {
+		t.Skipf("session bus unreachable (%v); run: make test-dbus", err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	notes := &fakeNotifications{caps: []string{"actions", "body", "body-markup"}}
+	own(t, conn, notifynative.BusName, notifynative.Path, notifynative.Interface, notes)
+
+	h := relaytest.Start(t, relaytest.Options{})
+	bertil := newTestDesk(t, deskOpts{})
+	svc, _ := startServices(bertil.c, servicesOptions{Notify: true, Logger: testLogger()})
+	t.Cleanup(svc.stop)
+	bertil.login(h.URL(), "bertil", false)
+
+	const name, question = `<b>x</b> & <a href="https://evil.example">`, `<img src="https://evil.example/t.png"> &amp; more`
+	visitor := relaytest.Dial(t, h.URL(), "")
+	visitor.OK(protocol.CmdHello, protocol.Hello{V: protocol.Version, Role: protocol.RoleVisitor, Channel: "support"}, nil)
+	visitor.OK(protocol.CmdChatStart, protocol.ChatStart{Name: name, Email: "v@example.com", Question: question}, nil)
+	var call notifyCall
+	wait(t, "new chat notification", func() bool {
+		var ok bool
+		call, ok = notes.find(func(c notifyCall) bool { return strings.Contains(c.summary, "New chat") })
+		return ok
+	})
+	want := `&lt;b&gt;x&lt;/b&gt; &amp; &lt;a href="https://evil.example"&gt;: &lt;img src="https://evil.example/t.png"&gt; &amp;amp; more`
+	if call.body != want {
+		t.Fatalf("body sent to a markup server:\n got %s\nwant %s", call.body, want)
+	}
+
+	// A server without body-markup shows the body as text: it gets it as is.
+	notes.mu.Lock()
+	notes.caps = []string{"actions", "body"}
+	notes.mu.Unlock()
+	plain, err := notifynative.NewDBus(nil, testLogger())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { plain.Close() })
+	if err := plain.Send(t.Context(), notify.Note{Title: "plain", Body: name}); err != nil {
+		t.Fatal(err)
+	}
+	if c, ok := notes.find(func(c notifyCall) bool { return c.summary == "plain" }); !ok || c.body != name {
+		t.Fatalf("body sent to a plain-text server: %+v", c)
+	}
 }

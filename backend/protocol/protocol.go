@@ -100,8 +100,8 @@ const (
 	CodeNoAgent         Code = "no_agent"         // nobody Present who may take it
 	CodeQueueEmpty      Code = "queue_empty"      // get-next found nothing
 	CodeChannelClosed   Code = "channel_closed"   // use the offline form
-	CodeRateLimited     Code = "rate_limited"     // too many frames; slow down
-	CodeUnavailable     Code = "unavailable"      // the relay is shutting down
+	CodeRateLimited     Code = "rate_limited"     // too many frames, or failed sign-ins; slow down
+	CodeUnavailable     Code = "unavailable"      // the relay is shutting down, or too busy to check a password
 	CodeInternal        Code = "internal"         // a fault on the relay; nothing was changed
 )
 

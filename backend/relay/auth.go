@@ -7,6 +7,8 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
+	"net/netip"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -81,7 +83,8 @@ func newSessionID() chat.SessionID {
 // authenticate checks an agent's password or token. It returns the agent,
 // the token the welcome hands out (after a password or a handover login) and
 // the hash of the token the connection now stands on (revoked by logout).
-func (s *Server) authenticate(ctx context.Context, h protocol.Hello) (chat.AgentID, string, string, *protocol.Error) {
+// ip is the client's address, for throttling password guesses.
+func (s *Server) authenticate(ctx context.Context, ip netip.Addr, h protocol.Hello) (chat.AgentID, string, string, *protocol.Error) {
 	bad := protocol.Errorf(protocol.CodeBadCredentials, "wrong login, password or token")
 	if strings.HasPrefix(h.Token, handoverPrefix) {
 		return s.redeemHandover(ctx, h.Token, bad)
@@ -100,18 +103,57 @@ func (s *Server) authenticate(ctx context.Context, h protocol.Hello) (chat.Agent
 	if h.Login == "" || h.Password == "" {
 		return 0, "", "", protocol.Errorf(protocol.CodeBadRequest, "give login and password, or a token")
 	}
-	row, err := s.store.AgentByLogin(ctx, h.Login)
+	return s.checkPassword(ctx, ip, h.Login, h.Password, bad)
+}
+
+// checkPassword signs in with login and password, throttled (see login.go).
+func (s *Server) checkPassword(ctx context.Context, ip netip.Addr, login, password string, bad *protocol.Error) (chat.AgentID, string, string, *protocol.Error) {
+	addr, name := addrKey(ip), nameKey(login)
+	if wait, ok := s.throttle.admit(s.now(), addr, name); !ok {
+		s.metrics.loginThrottle.Add(1)
+		return 0, "", "", protocol.Errorf(protocol.CodeRateLimited, "too many failed sign-ins; try again in %d s", int((wait+time.Second-1)/time.Second))
+	}
+	row, err := s.store.AgentByLogin(ctx, login)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return 0, "", "", protocol.Errorf(protocol.CodeInternal, "could not check the login")
 	}
-	hash := row.PasswordHash
-	if err != nil || row.Disabled {
-		hash = dummyHash()
+	known := err == nil && !row.Disabled
+	var match bool
+	if err := s.passwords.run(ctx, func() {
+		hash := row.PasswordHash
+		if !known {
+			hash = dummyHash() // the same time as a real comparison
+		}
+		match = bcrypt.CompareHashAndPassword(hash, []byte(password)) == nil
+	}); err != nil {
+		s.metrics.loginThrottle.Add(1)
+		return 0, "", "", protocol.Errorf(protocol.CodeUnavailable, "the relay is busy with other sign-ins; try again in a few seconds")
 	}
-	if bcrypt.CompareHashAndPassword(hash, []byte(h.Password)) != nil || err != nil || row.Disabled {
+	if !known || !match {
+		s.throttle.failed(s.now(), addr, name)
+		s.metrics.loginFailed.Add(1)
+		s.log.Warn("sign-in failed", "login", logLogin(login), "ip", ip.String(), "known", known)
 		return 0, "", "", bad
 	}
+	s.throttle.succeeded(name)
 	return s.issueToken(ctx, row.ID)
+}
+
+// logLogin bounds what a stranger's login puts into the log.
+func logLogin(login string) string {
+	const most = 64
+	if len(login) > most {
+		return login[:most] + "…"
+	}
+	return login
+}
+
+// passwordWorkers: bcrypt checks at once, one per core unless configured.
+func passwordWorkers(cfg Config) int {
+	if cfg.PasswordWorkers > 0 {
+		return cfg.PasswordWorkers
+	}
+	return runtime.NumCPU()
 }
 
 // issueToken makes a session token for an agent; the welcome carries it.

@@ -15,9 +15,13 @@ import (
 // Config is what a relay needs besides its store.
 type Config struct {
 	// AllowedOrigins lists browser origins (scheme://host[:port]) allowed to
-	// open a websocket; "*" allows any. A page served by the relay itself is
-	// always allowed; clients that send no Origin (the desktop app) are too.
+	// open a websocket; "*" allows any. Clients that send no Origin (the
+	// desktop app) are allowed too. The Host header is never trusted for
+	// this: with DNS rebinding, a hostile page can make it anything.
 	AllowedOrigins []string
+	// DemoOrigin is the origin of the demo page the relay serves (its
+	// public URL's), allowed as well; empty while the demo is off.
+	DemoOrigin string
 
 	// Desk timers (grace period, idle end, ...).
 	Desk chat.Config
@@ -32,6 +36,20 @@ type Config struct {
 	PingInterval  time.Duration // how often the relay pings
 	PongWait      time.Duration // a connection silent this long is dead
 	WriteWait     time.Duration // one write may take this long
+
+	// Password sign-ins (see login.go). After LoginFreeFailures failures
+	// from one address (an IPv6 /64) or for one login, each further attempt
+	// waits LoginDelay, doubling per failure up to LoginMaxDelay. Records idle
+	// for LoginForget are dropped; at most LoginTrack of each kind are kept.
+	LoginFreeFailures int
+	LoginDelay        time.Duration
+	LoginMaxDelay     time.Duration
+	LoginForget       time.Duration
+	LoginTrack        int
+	// PasswordWorkers bcrypt checks run at once (0: one per core);
+	// PasswordQueue more may wait, beyond that a sign-in is refused as busy.
+	PasswordWorkers int
+	PasswordQueue   int
 
 	// TokenTTL: how long an agent's login token is valid.
 	TokenTTL time.Duration
@@ -58,6 +76,12 @@ func DefaultConfig() Config {
 		PingInterval:      20 * time.Second,
 		PongWait:          45 * time.Second,
 		WriteWait:         10 * time.Second,
+		LoginFreeFailures: 5,
+		LoginDelay:        time.Second,
+		LoginMaxDelay:     time.Minute,
+		LoginForget:       15 * time.Minute,
+		LoginTrack:        10000,
+		PasswordQueue:     64,
 		TokenTTL:          30 * 24 * time.Hour,
 		TickInterval:      250 * time.Millisecond,
 		DashboardInterval: time.Second,

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/netip"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 	"unicode/utf8"
@@ -157,12 +158,17 @@ func (s *Server) checkOrigin(r *http.Request) bool {
 		return true // not a browser: the desktop app, the load generator
 	}
 	for _, o := range s.cfg.AllowedOrigins {
-		if o == "*" || o == origin {
+		if o == "*" || sameOrigin(o, origin) {
 			return true
 		}
 	}
-	// A page served by the relay itself (the demo page) is same-origin.
-	return origin == "http://"+r.Host || origin == "https://"+r.Host
+	return s.cfg.DemoOrigin != "" && sameOrigin(s.cfg.DemoOrigin, origin)
+}
+
+// sameOrigin compares a configured origin with a browser's: scheme and host
+// ignore case, and a configured trailing slash is forgiven.
+func sameOrigin(configured, origin string) bool {
+	return strings.EqualFold(strings.TrimRight(configured, "/"), origin)
 }
 
 func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
@@ -259,6 +265,18 @@ func (c *conn) closeWith(code int, reason string) {
 		_ = c.ws.WriteControl(websocket.CloseMessage, msg, time.Now().Add(wait))
 		_ = c.ws.Close()
 	})
+}
+
+// closeAfterReply closes a connection for its own fault, but only after
+// the reply it was just sent has been written (for at most WriteWait):
+// every command is answered exactly once, also the last one.
+func (c *conn) closeAfterReply(code int, reason string) {
+	c.q.stop()
+	select {
+	case <-c.q.drained:
+	case <-time.After(c.srv.cfg.WriteWait):
+	}
+	c.closeWith(code, reason)
 }
 
 // writeChunk is how many bytes of frames the writer hands the kernel at
@@ -411,7 +429,7 @@ func (c *conn) readPump() {
 				c.reply(cmd.ID, nil, perr)
 				failedHellos++
 				if failedHellos >= 5 {
-					c.closeWith(websocket.ClosePolicyViolation, "too many failed logins")
+					c.closeAfterReply(websocket.ClosePolicyViolation, "too many failed logins")
 					return
 				}
 				continue

@@ -82,7 +82,7 @@ func (c *conn) helloAgent(id string, h protocol.Hello) *protocol.Error {
 	s := c.srv
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	agent, token, tokenHash, perr := s.authenticate(ctx, h)
+	agent, token, tokenHash, perr := s.authenticate(ctx, c.ip, h)
 	if perr != nil {
 		return perr
 	}
@@ -572,18 +572,17 @@ func (c *conn) readLog(id string, sid chat.SessionID, after uint64) {
 	s.mu.Lock()
 	_, inDesk := s.desk.Session(sid)
 	allowed := s.desk.MayRead(c.agent, sid)
-	agent, _ := s.desk.Agent(c.agent)
+	agent, known := s.desk.Agent(c.agent)
 	s.mu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if !inDesk {
-		// An older chat: readable by those who may answer or listen in its channel.
 		row, err := s.store.SessionRow(ctx, sid)
 		if err != nil {
 			c.fail(id, protocol.Errorf(protocol.CodeNotFound, "no session %q", sid))
 			return
 		}
-		allowed = agent.Can(row.Channel, chat.PermRespond) || agent.CanWatch(row.Channel) || row.Owner == c.agent
+		allowed = known && !agent.Disabled && s.tookPartOrWatches(ctx, agent, &row)
 	}
 	if !allowed {
 		c.fail(id, protocol.Errorf(protocol.CodeForbidden, "you may not read this chat"))
@@ -604,14 +603,33 @@ func (c *conn) readLog(id string, sid chat.SessionID, after uint64) {
 	c.answer(id, out)
 }
 
+// tookPartOrWatches decides who may read an older chat, no longer in
+// memory: those who may listen in its channel, and those who took part as
+// far as the store can tell: its last owner, its listeners when it ended,
+// and every party to its transfers and takeovers (which covers its former
+// owners). Respond alone is not enough: it lets one answer new chats, not
+// read every past one.
+func (s *Server) tookPartOrWatches(ctx context.Context, a chat.Agent, row *chat.Session) bool {
+	if a.CanWatch(row.Channel) || row.Owner == a.ID || row.IsListener(a.ID) {
+		return true
+	}
+	mine, err := s.store.Transfers(ctx, row.ID, a.ID, 1)
+	return err == nil && len(mine) > 0
+}
+
 func (c *conn) readHistory(id string, p protocol.TransferHistory) {
 	s := c.srv
 	s.mu.Lock()
 	allowed := true
+	// Another agent's history shows only the channels the reader may watch:
+	// a transfer carries its chat's visitor and a staff comment.
+	var watched []chat.ChannelID
 	if p.Session != "" {
 		allowed = s.desk.MayRead(c.agent, chat.SessionID(p.Session))
 	} else if p.Agent != 0 && chat.AgentID(p.Agent) != c.agent {
-		allowed = s.desk.CanWatchAny(c.agent)
+		me, _ := s.desk.Agent(c.agent)
+		watched = watchedChannels(me)
+		allowed = len(watched) > 0
 	}
 	s.mu.Unlock()
 	if p.Session == "" && p.Agent == 0 {
@@ -623,7 +641,13 @@ func (c *conn) readHistory(id string, p protocol.TransferHistory) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	list, err := s.store.Transfers(ctx, chat.SessionID(p.Session), chat.AgentID(p.Agent), 200)
+	var list []chat.Transfer
+	var err error
+	if watched != nil {
+		list, err = s.store.TransfersIn(ctx, chat.AgentID(p.Agent), watched, 200)
+	} else {
+		list, err = s.store.Transfers(ctx, chat.SessionID(p.Session), chat.AgentID(p.Agent), 200)
+	}
 	if err != nil {
 		c.fail(id, protocol.Errorf(protocol.CodeInternal, "could not read the history"))
 		return
@@ -635,4 +659,15 @@ func (c *conn) readHistory(id string, p protocol.TransferHistory) {
 	}
 	s.mu.Unlock()
 	c.answer(id, out)
+}
+
+// watchedChannels lists the channels an agent may watch (listen or manage).
+func watchedChannels(a chat.Agent) []chat.ChannelID {
+	var out []chat.ChannelID
+	for ch := range a.Perms {
+		if a.CanWatch(ch) {
+			out = append(out, ch)
+		}
+	}
+	return out
 }

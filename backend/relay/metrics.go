@@ -21,6 +21,8 @@ type metrics struct {
 	slowKilled    atomic.Int64
 	rateLimited   atomic.Int64
 	originRefused atomic.Int64
+	loginFailed   atomic.Int64 // wrong password or unknown login
+	loginThrottle atomic.Int64 // sign-ins refused unchecked: wait, or busy
 	errors        codeCounter
 }
 
@@ -83,6 +85,9 @@ func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) {
 	counter("switchboard_slow_clients_disconnected_total", "Clients cut off because their send queue filled.", m.slowKilled.Load())
 	counter("switchboard_rate_limited_total", "Frames refused by the per-connection rate limit.", m.rateLimited.Load())
 	counter("switchboard_origin_refused_total", "Websocket handshakes refused for their Origin.", m.originRefused.Load())
+	counter("switchboard_login_failures_total", "Password sign-ins refused for a wrong login or password.", m.loginFailed.Load())
+	counter("switchboard_login_throttled_total", "Password sign-ins refused unchecked: too many failures, or too many at once.", m.loginThrottle.Load())
+	counter("switchboard_password_checks_total", "bcrypt comparisons run for sign-ins.", s.passwords.runs.Load())
 	codes := m.errors.snapshot()
 	keys := make([]string, 0, len(codes))
 	for k := range codes {

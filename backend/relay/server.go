@@ -42,6 +42,11 @@ type Server struct {
 	// an agent's other connections go out in the order the store took them.
 	quickMu sync.Mutex
 
+	// Password sign-ins: throttled per address and login, checked in
+	// bounded slots (login.go).
+	throttle  *loginThrottle
+	passwords *passwordChecker
+
 	pipe     pipeline
 	upgrader websocket.Upgrader
 	metrics  metrics
@@ -71,6 +76,8 @@ func New(cfg Config, st store.Store, log *slog.Logger) (*Server, error) {
 		watchers:      make(map[*conn]struct{}),
 		open:          make(map[*conn]struct{}),
 		stop:          make(chan struct{}),
+		throttle:      newLoginThrottle(cfg),
+		passwords:     newPasswordChecker(passwordWorkers(cfg), cfg.PasswordQueue),
 	}
 	s.fatal = func(err error) {
 		log.Error("store commit failed; stopping so that memory never runs ahead of the database", "err", err)

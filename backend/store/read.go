@@ -471,6 +471,30 @@ func (s *SQLite) Transfers(ctx context.Context, session chat.SessionID, agent ch
 	return out, nil
 }
 
+// TransfersIn reads an agent's transfers (as From, To or By) in the given
+// channels only, newest first, at most limit; no channels, no transfers.
+func (s *SQLite) TransfersIn(ctx context.Context, agent chat.AgentID, channels []chat.ChannelID, limit int) ([]chat.Transfer, error) {
+	if len(channels) == 0 {
+		return nil, nil
+	}
+	args := []any{int64(agent), int64(agent), int64(agent)}
+	marks := make([]string, len(channels))
+	for i, c := range channels {
+		marks[i], args = "?", append(args, string(c))
+	}
+	if limit <= 0 {
+		limit = -1
+	}
+	query := `SELECT ` + transferCols + ` FROM transfers
+WHERE (from_agent = ? OR to_agent = ? OR by_agent = ?) AND channel IN (` + strings.Join(marks, ", ") + `)
+ORDER BY started DESC, id DESC LIMIT ?`
+	out, err := collectTransfers(s.r.QueryContext(ctx, query, append(args, limit)...))
+	if err != nil {
+		return nil, fmt.Errorf("store: transfers in channels: %w", err)
+	}
+	return out, nil
+}
+
 // Request reads a ticket with its transcript.
 func (s *SQLite) Request(ctx context.Context, number int64) (RequestRow, error) {
 	var (

@@ -38,6 +38,9 @@ type Store interface {
 	// Transfers reads the history of a session or of an agent (as From, To
 	// or By), newest first, at most limit.
 	Transfers(ctx context.Context, session chat.SessionID, agent chat.AgentID, limit int) ([]chat.Transfer, error)
+	// TransfersIn is Transfers of an agent limited to some channels (those
+	// the reader may watch), so that no other channel's transfer leaks.
+	TransfersIn(ctx context.Context, agent chat.AgentID, channels []chat.ChannelID, limit int) ([]chat.Transfer, error)
 	// Request reads a ticket with its transcript.
 	Request(ctx context.Context, number int64) (RequestRow, error)
 

@@ -69,14 +69,30 @@ func loadAssets() map[string]*asset {
 	return out
 }
 
-// Handler serves /widget.js (and its assets) and /demo, a page embedding the
-// widget for the channel named by ?channel= (default "support") in the
-// language named by ?lang= (en or sv; default: the widget's own choice).
-// publicURL is the relay's address as websites see it; it is only used to
-// show the embed snippet on the demo page.
-func Handler(publicURL string) http.Handler {
+// Handler serves /widget.js (and its assets) and, with demo on, /demo, a
+// page embedding the widget for the channel named by ?channel= (default
+// "support") in the language named by ?lang= (en or sv; default: the
+// widget's own choice). publicURL is the relay's address as websites see
+// it; it is only used to show the embed snippet on the demo page. The demo
+// is off in production: its origin may open websockets only while it is
+// served (see relay.Config.DemoOrigin).
+func Handler(publicURL string, demo bool) http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("/demo", func(w http.ResponseWriter, r *http.Request) {
+	if demo {
+		mux.HandleFunc("/demo", demoHandler(publicURL))
+	}
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/" && demo {
+			http.Redirect(w, r, "/demo", http.StatusFound)
+			return
+		}
+		serveAsset(w, r)
+	})
+	return mux
+}
+
+func demoHandler(publicURL string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
 		channel := q.Get("channel")
 		if channel == "" {
@@ -96,42 +112,39 @@ func Handler(publicURL string) http.Handler {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		w.Header().Set("Cache-Control", "no-cache")
 		_ = demoPage.Execute(w, map[string]string{"Channel": channel, "Lang": lang, "Snippet": Snippet(base, channel)})
-	})
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/" {
-			http.Redirect(w, r, "/demo", http.StatusFound)
-			return
-		}
-		a, ok := assets[r.URL.Path]
-		if !ok || (r.Method != http.MethodGet && r.Method != http.MethodHead) {
-			http.NotFound(w, r)
-			return
-		}
-		h := w.Header()
-		h.Set("Content-Type", a.ctype)
-		h.Set("ETag", a.etag)
-		h.Set("Vary", "Accept-Encoding")
-		// Short-lived: a new widget reaches every site within minutes; the
-		// ETag makes the revalidation a 304.
-		h.Set("Cache-Control", "public, max-age=300")
-		h.Set("X-Content-Type-Options", "nosniff")
-		// Loaded by <script> from other sites, also those that send COEP.
-		h.Set("Cross-Origin-Resource-Policy", "cross-origin")
-		if match := r.Header.Get("If-None-Match"); match != "" && strings.Contains(match, a.etag) {
-			w.WriteHeader(http.StatusNotModified)
-			return
-		}
-		body := a.body
-		if strings.Contains(r.Header.Get("Accept-Encoding"), "gzip") {
-			h.Set("Content-Encoding", "gzip")
-			body = a.gz
-		}
-		if r.Method == http.MethodHead {
-			return
-		}
-		_, _ = w.Write(body)
-	})
-	return mux
+	}
+}
+
+// serveAsset serves one embedded file.
+func serveAsset(w http.ResponseWriter, r *http.Request) {
+	a, ok := assets[r.URL.Path]
+	if !ok || (r.Method != http.MethodGet && r.Method != http.MethodHead) {
+		http.NotFound(w, r)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", a.ctype)
+	h.Set("ETag", a.etag)
+	h.Set("Vary", "Accept-Encoding")
+	// Short-lived: a new widget reaches every site within minutes; the
+	// ETag makes the revalidation a 304.
+	h.Set("Cache-Control", "public, max-age=300")
+	h.Set("X-Content-Type-Options", "nosniff")
+	// Loaded by <script> from other sites, also those that send COEP.
+	h.Set("Cross-Origin-Resource-Policy", "cross-origin")
+	if match := r.Header.Get("If-None-Match"); match != "" && strings.Contains(match, a.etag) {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	body := a.body
+	if strings.Contains(r.Header.Get("Accept-Encoding"), "gzip") {
+		h.Set("Content-Encoding", "gzip")
+		body = a.gz
+	}
+	if r.Method == http.MethodHead {
+		return
+	}
+	_, _ = w.Write(body)
 }
 
 var langRE = regexp.MustCompile(`^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})?$`)

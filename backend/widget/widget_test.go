@@ -48,11 +48,11 @@ type desk struct {
 func newDesk(t *testing.T, cfg func(*relay.Config), pages map[string]string) *desk {
 	t.Helper()
 	sw := &netSwitch{}
-	h := relaytest.Start(t, relaytest.Options{Config: cfg, Handler: func(rh http.Handler) http.Handler {
+	h := relaytest.Start(t, relaytest.Options{Config: cfg, OwnOrigin: true, Handler: func(rh http.Handler) http.Handler {
 		mux := http.NewServeMux()
 		mux.Handle("/ws", sw.wrap(rh))
 		mux.Handle("/metrics", rh)
-		mux.Handle("/", widget.Handler(""))
+		mux.Handle("/", widget.Handler("", true))
 		for path, body := range pages {
 			mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
 				w.Header().Set("Content-Type", "text/html; charset=utf-8")
@@ -934,7 +934,7 @@ func TestRefusalsKeepWhatWasTyped(t *testing.T) {
 // TestHandler needs no browser: the files, their caching and the demo page.
 func TestHandler(t *testing.T) {
 	t.Parallel()
-	srv := httptest.NewServer(widget.Handler("https://chat.example/"))
+	srv := httptest.NewServer(widget.Handler("https://chat.example/", true))
 	t.Cleanup(srv.Close)
 	get := func(path string, hdr map[string]string) (*http.Response, string) {
 		t.Helper()
@@ -977,6 +977,19 @@ func TestHandler(t *testing.T) {
 	}
 	if _, bad := get(`/demo?lang="><script>x</script>`, nil); strings.Contains(bad, "<script>x") || strings.Contains(bad, "data-lang") {
 		t.Fatalf("demo page took a bad lang:\n%s", bad)
+	}
+	// The demo is opt-in: without it /demo and / are not found; the widget is served.
+	off := httptest.NewServer(widget.Handler("https://chat.example/", false))
+	t.Cleanup(off.Close)
+	for path, want := range map[string]int{"/demo": http.StatusNotFound, "/": http.StatusNotFound, "/widget.js": http.StatusOK} {
+		resp, err := http.Get(off.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Fatalf("demo off: %s answered %d, want %d", path, resp.StatusCode, want)
+		}
 	}
 	if got := widget.Snippet("https://chat.example/", `a"b`); got != `<script src="https://chat.example/widget.js" data-channel="a&#34;b" async></script>` {
 		t.Fatalf("snippet %s", got)

@@ -10,7 +10,7 @@ if [[ ! -f $db ]]; then
 	printf '%s\n' "$demo_pw" | "$relay_bin" seed-demo --database "$db"
 fi
 
-"$relay_bin" serve --database "$db" --listen "$addr" --log-format text >"$run_dir/relay.log" 2>&1 &
+"$relay_bin" serve --database "$db" --listen "$addr" --demo --log-format text >"$run_dir/relay.log" 2>&1 &
 relay_pid=$!
 app_pid=
 # Ctrl+C is how this is meant to end: stop the app and the relay, wait for

@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -59,6 +60,7 @@ type DBus struct {
 	conn     *dbus.Conn
 	obj      dbus.BusObject
 	actions  bool // the server draws buttons
+	markup   bool // the server reads the body as markup (body-markup)
 	onAction OnAction
 	log      *slog.Logger
 
@@ -85,8 +87,11 @@ func NewDBus(onAction OnAction, log *slog.Logger) (*DBus, error) {
 		return nil, err
 	}
 	for _, c := range caps {
-		if c == "actions" {
+		switch c {
+		case "actions":
 			d.actions = true
+		case "body-markup":
+			d.markup = true
 		}
 	}
 	if err := conn.AddMatchSignal(dbus.WithMatchObjectPath(Path), dbus.WithMatchInterface(Interface)); err != nil {
@@ -102,8 +107,15 @@ func NewDBus(onAction OnAction, log *slog.Logger) (*DBus, error) {
 // Actions reports whether the server shows buttons.
 func (d *DBus) Actions() bool { return d.actions }
 
-// Send shows n; its buttons only where the server supports them.
+// Send shows n; its buttons only where the server supports them. The body
+// carries what visitors typed (name, question): where the server reads it
+// as markup, it is escaped so that it shows as typed and cannot style,
+// link or load anything. The summary is plain text by the spec.
 func (d *DBus) Send(ctx context.Context, n notify.Note) error {
+	body := n.Body
+	if d.markup {
+		body = EscapeMarkup(body)
+	}
 	actions := []string{}
 	if d.actions {
 		for _, a := range n.Actions {
@@ -121,7 +133,7 @@ func (d *DBus) Send(ctx context.Context, n notify.Note) error {
 	}
 	var id uint32
 	err := d.obj.CallWithContext(ctx, Interface+".Notify", 0,
-		AppName, uint32(0), "switchboard", n.Title, n.Body, actions, hints, int32(-1)).Store(&id)
+		AppName, uint32(0), "switchboard", n.Title, body, actions, hints, int32(-1)).Store(&id)
 	if err != nil {
 		return err
 	}
@@ -132,6 +144,13 @@ func (d *DBus) Send(ctx context.Context, n notify.Note) error {
 	}
 	return nil
 }
+
+// markupEscaper escapes the characters the notification spec's body markup
+// gives meaning to.
+var markupEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
+
+// EscapeMarkup makes text safe to put in a markup body: it shows as written.
+func EscapeMarkup(text string) string { return markupEscaper.Replace(text) }
 
 func (d *DBus) signals(ch <-chan *dbus.Signal) {
 	for sig := range ch {

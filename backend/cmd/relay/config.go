@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/url"
 	"strings"
 	"time"
 
@@ -21,6 +22,7 @@ type Settings struct {
 	Database  string   `mapstructure:"database"`
 	PublicURL string   `mapstructure:"public_url"`
 	Origins   []string `mapstructure:"origins"`
+	Demo      bool     `mapstructure:"demo"`
 	TLS       struct {
 		Cert string `mapstructure:"cert"`
 		Key  string `mapstructure:"key"`
@@ -32,6 +34,15 @@ type Settings struct {
 		Burst      int     `mapstructure:"burst"`
 		InFlight   int     `mapstructure:"inflight"`
 	} `mapstructure:"limits"`
+	Login struct {
+		FreeFailures int           `mapstructure:"free_failures"`
+		Delay        time.Duration `mapstructure:"delay"`
+		MaxDelay     time.Duration `mapstructure:"max_delay"`
+		Forget       time.Duration `mapstructure:"forget"`
+		Track        int           `mapstructure:"track"`
+		Workers      int           `mapstructure:"workers"`
+		Queue        int           `mapstructure:"queue"`
+	} `mapstructure:"login"`
 	Timers struct {
 		Grace      time.Duration `mapstructure:"grace"`
 		IdleEnd    time.Duration `mapstructure:"idle_end"`
@@ -62,6 +73,7 @@ func settingsTable() []setting {
 		{"database", "switchboard.db", "path of the SQLite database file"},
 		{"public_url", "", "URL visitors' browsers reach the relay at (for the widget snippet); default http://<listen>"},
 		{"origins", []string{}, "browser origins allowed to open the widget's websocket (comma-separated; * = any)"},
+		{"demo", false, "serve the widget demo page at /demo and let its origin (public_url's) open websockets; for trying the relay out, not production"},
 		{"tls.cert", "", "TLS certificate file (PEM); with tls.key the relay serves https and wss"},
 		{"tls.key", "", "TLS private key file (PEM)"},
 		{"limits.frame_bytes", d.MaxFrameBytes, "largest frame accepted, in bytes"},
@@ -69,6 +81,13 @@ func settingsTable() []setting {
 		{"limits.rate", d.RatePerSecond, "commands per second per connection"},
 		{"limits.burst", d.RateBurst, "burst of commands above the rate"},
 		{"limits.inflight", d.InFlight, "commands per connection waiting for their commit"},
+		{"login.free_failures", d.LoginFreeFailures, "failed sign-ins per address or login before each further attempt must wait"},
+		{"login.delay", d.LoginDelay, "the first wait; it doubles with each further failure"},
+		{"login.max_delay", d.LoginMaxDelay, "the longest wait between sign-in attempts"},
+		{"login.forget", d.LoginForget, "failed sign-ins are forgotten after this long without another"},
+		{"login.track", d.LoginTrack, "addresses and logins whose failures are remembered, at most (each)"},
+		{"login.workers", d.PasswordWorkers, "password checks (bcrypt) run at once; 0 = one per core"},
+		{"login.queue", d.PasswordQueue, "sign-ins waiting for a password check; beyond it they are refused as busy"},
 		{"timers.grace", d.Desk.Grace, "an Offline owner keeps their chats this long before they return to the queue"},
 		{"timers.idle_end", d.Desk.IdleEnd, "an active chat without messages this long is ended"},
 		{"timers.queue_leave", d.Desk.QueueLeave, "a waiting visitor disconnected this long has left the queue"},
@@ -107,6 +126,8 @@ func addFlags(fl *pflag.FlagSet) {
 			fl.String(name, d, s.help)
 		case []string:
 			fl.StringSlice(name, d, s.help)
+		case bool:
+			fl.Bool(name, d, s.help)
 		case int:
 			fl.Int(name, d, s.help)
 		case int64:
@@ -182,6 +203,10 @@ func (st Settings) validate() error {
 	if st.Limits.SendQueue < 16 || st.Limits.InFlight < 1 || st.Limits.Rate <= 0 || st.Limits.Burst < 1 {
 		errs = append(errs, errors.New("limits: send_queue >= 16, inflight >= 1, rate > 0, burst >= 1"))
 	}
+	if st.Login.FreeFailures < 1 || st.Login.Delay <= 0 || st.Login.MaxDelay < st.Login.Delay || st.Login.Forget <= 0 ||
+		st.Login.Track < 1 || st.Login.Workers < 0 || st.Login.Queue < 0 {
+		errs = append(errs, errors.New("login: free_failures >= 1, 0 < delay <= max_delay, forget > 0, track >= 1, workers and queue >= 0"))
+	}
 	if st.Timers.Ping <= 0 || st.Timers.PongWait <= st.Timers.Ping {
 		errs = append(errs, errors.New("timers.pong_wait must exceed timers.ping > 0"))
 	}
@@ -205,6 +230,16 @@ func (st Settings) relayConfig(version string) relay.Config {
 	c.RatePerSecond = st.Limits.Rate
 	c.RateBurst = st.Limits.Burst
 	c.InFlight = st.Limits.InFlight
+	c.LoginFreeFailures = st.Login.FreeFailures
+	c.LoginDelay = st.Login.Delay
+	c.LoginMaxDelay = st.Login.MaxDelay
+	c.LoginForget = st.Login.Forget
+	c.LoginTrack = st.Login.Track
+	c.PasswordWorkers = st.Login.Workers
+	c.PasswordQueue = st.Login.Queue
+	if st.Demo {
+		c.DemoOrigin = originOf(st.publicURL())
+	}
 	c.Desk.Grace = st.Timers.Grace
 	c.Desk.IdleEnd = st.Timers.IdleEnd
 	c.Desk.QueueLeave = st.Timers.QueueLeave
@@ -214,4 +249,26 @@ func (st Settings) relayConfig(version string) relay.Config {
 	c.TokenTTL = st.Timers.TokenTTL
 	c.Version = version
 	return c
+}
+
+// publicURL is where browsers reach the relay: public_url, or the listen
+// address.
+func (st Settings) publicURL() string {
+	if st.PublicURL != "" {
+		return st.PublicURL
+	}
+	scheme := "http"
+	if st.TLS.Cert != "" {
+		scheme = "https"
+	}
+	return scheme + "://" + st.Listen
+}
+
+// originOf is a URL's origin (scheme://host[:port]), as a browser sends it.
+func originOf(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme == "" || u.Host == "" {
+		return ""
+	}
+	return strings.ToLower(u.Scheme + "://" + u.Host)
 }

@@ -90,16 +90,7 @@ func (a *app) openStore() (*store.SQLite, error) {
 	return st, nil
 }
 
-func (a *app) publicURL() string {
-	if a.st.PublicURL != "" {
-		return a.st.PublicURL
-	}
-	scheme := "http"
-	if a.st.TLS.Cert != "" {
-		scheme = "https"
-	}
-	return scheme + "://" + a.st.Listen
-}
+func (a *app) publicURL() string { return a.st.publicURL() }
 
 // serve runs the relay until SIGINT or SIGTERM, then shuts down gracefully:
 // stop accepting, commit what was decided, close clients with "going away".
@@ -114,11 +105,7 @@ func (a *app) serve(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	mux := http.NewServeMux()
-	mux.Handle("/", widget.Handler(a.publicURL()))
-	mux.Handle("/ws", srv.Handler())
-	mux.Handle("/healthz", srv.Handler())
-	mux.Handle("/metrics", srv.Handler())
+	mux := a.handler(srv)
 	ln, err := net.Listen("tcp", a.st.Listen)
 	if err != nil {
 		return err
@@ -154,6 +141,17 @@ func (a *app) serve(ctx context.Context) error {
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// handler serves the relay's endpoints and the widget (with the demo page
+// only when the demo is on).
+func (a *app) handler(srv *relay.Server) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/", widget.Handler(a.publicURL(), a.st.Demo))
+	mux.Handle("/ws", srv.Handler())
+	mux.Handle("/healthz", srv.Handler())
+	mux.Handle("/metrics", srv.Handler())
+	return mux
 }
 
 func (a *app) checkConfig(cmd *cobra.Command) error {

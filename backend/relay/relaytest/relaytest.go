@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -52,6 +53,10 @@ type Options struct {
 	Config  func(*relay.Config)
 	// Handler wraps the relay's handler (to add the widget, say).
 	Handler func(relay http.Handler) http.Handler
+	// OwnOrigin makes the harness's own origin the relay's demo origin, so
+	// that pages served through Handler may open websockets, as the demo
+	// page of a relay with the demo on.
+	OwnOrigin bool
 }
 
 // Harness is a running relay.
@@ -121,6 +126,14 @@ func (h *Harness) boot() {
 	cfg.DashboardInterval = 50 * time.Millisecond
 	cfg.DirectoryPoll = 100 * time.Millisecond
 	cfg.RatePerSecond, cfg.RateBurst = 1000, 1000
+	// Listen first: the origin is known before the relay is configured.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		h.T.Fatal(err)
+	}
+	if h.opts.OwnOrigin {
+		cfg.DemoOrigin = "http://" + ln.Addr().String()
+	}
 	if h.opts.Config != nil {
 		h.opts.Config(&cfg)
 	}
@@ -139,7 +152,8 @@ func (h *Harness) boot() {
 	if h.opts.Handler != nil {
 		handler = h.opts.Handler(handler)
 	}
-	h.HTTP = httptest.NewServer(handler)
+	h.HTTP = &httptest.Server{Listener: ln, Config: &http.Server{Handler: handler}}
+	h.HTTP.Start()
 }
 
 // Stop shuts the relay down gracefully and closes the store.

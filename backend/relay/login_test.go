@@ -1,0 +1,55 @@
+package relay
+
+import (
+	"fmt"
+	"net/netip"
+	"testing"
+	"time"
+)
+
+// The throttle's arithmetic and its memory bound, without a relay.
+func TestLoginThrottleDelaysAndMemory(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.LoginFreeFailures, cfg.LoginDelay, cfg.LoginMaxDelay = 3, time.Second, 10*time.Second
+	cfg.LoginForget, cfg.LoginTrack = time.Minute, 100
+	th := newLoginThrottle(cfg)
+	now := time.Unix(1_000_000, 0)
+
+	// Free failures, then waits of 1, 2, 4, 8, 10, 10 s.
+	for i, want := range []time.Duration{0, 0, time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second, 10 * time.Second, 10 * time.Second} {
+		if wait, ok := th.admit(now, "198.51.100.7", "anna"); !ok {
+			t.Fatalf("attempt %d refused, wait %v", i+1, wait)
+		}
+		th.failed(now, "198.51.100.7", "anna")
+		wait, ok := th.admit(now, "203.0.113.1", "anna") // another address: the login waits
+		if got := map[bool]time.Duration{true: 0, false: wait}[ok]; got != want {
+			t.Fatalf("after failure %d: wait %v, want %v", i+1, got, want)
+		}
+		now = now.Add(want)
+	}
+	// A success clears the login, not the address.
+	th.succeeded("anna")
+	if _, ok := th.admit(now, "203.0.113.1", "anna"); !ok {
+		t.Fatal("the login still waits after a success")
+	}
+	th.failed(now, "198.51.100.7", "bob")
+	if _, ok := th.admit(now, "198.51.100.7", "carl"); ok {
+		t.Fatal("the guessing address got a free attempt")
+	}
+	// Idle records are forgotten.
+	now = now.Add(2 * time.Minute)
+	if _, ok := th.admit(now, "198.51.100.7", "bob"); !ok {
+		t.Fatal("an idle address is still throttled")
+	}
+	// Many addresses and logins: never more than LoginTrack of each.
+	for i := range 1000 {
+		th.failed(now, fmt.Sprintf("10.0.%d.%d", i/256, i%256), fmt.Sprint("login", i))
+	}
+	if len(th.byAddr) > cfg.LoginTrack || len(th.byName) > cfg.LoginTrack {
+		t.Fatalf("%d addresses and %d logins remembered; at most %d", len(th.byAddr), len(th.byName), cfg.LoginTrack)
+	}
+	// IPv6 counts by /64.
+	if addrKey(netip.MustParseAddr("2001:db8::1")) != addrKey(netip.MustParseAddr("2001:db8::ffff:1")) {
+		t.Fatal("one /64 counted as two clients")
+	}
+}
