@@ -326,3 +326,13 @@ func (s *Server) isClosing() bool {
 	defer s.mu.Unlock()
 	return s.closing
 }
+
+// mayStillRead reports whether an agent may go on receiving a session the
+// desk holds (one it no longer holds was readable when the catch-up began).
+// Caller holds s.mu.
+func (s *Server) mayStillRead(a chat.AgentID, sid chat.SessionID) bool {
+	if _, ok := s.desk.Session(sid); !ok {
+		return true
+	}
+	return s.desk.MayRead(a, sid)
+}
