@@ -96,6 +96,9 @@ func New(cfg Config, st store.Store, log *slog.Logger) (*Server, error) {
 
 func (s *Server) loadDesk(ctx context.Context) error {
 	now := s.now()
+	// The version is read first: an admin change that lands during the load
+	// moves it on, and the directory loop applies that change again.
+	ver, verErr := s.store.DirectoryVersion(ctx)
 	snap, err := s.store.Load(ctx, now, now.Add(-s.cfg.Desk.KeepEnded))
 	if err != nil {
 		return err
@@ -110,8 +113,8 @@ func (s *Server) loadDesk(ctx context.Context) error {
 			s.visitorTokens[sess.TokenHash] = sess.ID
 		}
 	}
-	if v, err := s.store.DirectoryVersion(ctx); err == nil {
-		s.dirVer = v
+	if verErr == nil {
+		s.dirVer = ver
 	}
 	return nil
 }
