@@ -22,12 +22,11 @@ import (
 //     follows the chat they handed on by virtue of answering in that channel;
 //     with no right left there, they must not keep reading it;
 //   - a pending transfer to an agent who may no longer answer in the channel
-//     (or is disabled) is voided, since they could not accept it.
-//
-// An owner who lost respond keeps the chats they hold (taking them away
-// mid-conversation would leave the visitor waiting); a disabled owner's
-// connections are closed by the relay, so their chats return to the queue
-// after the grace period like any agent gone Offline.
+//     (or is disabled) is voided, since they could not accept it;
+//   - an active chat whose owner may neither answer nor manage in its
+//     channel any more (or is disabled) returns to the head of the queue, as
+//     when an owner stays Offline: the visitor is served by someone who may,
+//     at once, rather than wait for an agent who cannot write or come back.
 func (d *Desk) ApplyDirectory(now time.Time, channels []Channel, agents []Agent) []Effect {
 	var e effects
 	changedChannels := d.applyChannels(channels)
@@ -35,6 +34,9 @@ func (d *Desk) ApplyDirectory(now time.Time, channels []Channel, agents []Agent)
 	for _, s := range d.sortedSessions() {
 		if s.State == Ended {
 			continue
+		}
+		if s.State == Active && changedAgents[s.Owner] && !d.mayOwn(s.Owner, s.Channel) {
+			d.requeue(&e, s, now, d.name(s.Owner)+" may no longer answer chats here")
 		}
 		d.dropListeners(&e, s, changedAgents)
 		if t := d.pending(s); t != nil && changedAgents[t.To] {
@@ -54,6 +56,12 @@ func (d *Desk) ApplyDirectory(now time.Time, channels []Channel, agents []Agent)
 		}
 	}
 	return e.list
+}
+
+// mayOwn: an owner answers (respond) or steers (manage, after a take-over).
+func (d *Desk) mayOwn(id AgentID, c ChannelID) bool {
+	a := d.agents[id]
+	return a != nil && (a.Can(c, PermRespond) || a.Can(c, PermManage))
 }
 
 // applyChannels updates, adds and forgets channels; it returns those changed.

@@ -150,17 +150,46 @@ func TestApplyDirectory(t *testing.T) {
 			}
 		},
 	}, {
-		name: "an owner who loses respond keeps the chat",
+		name: "an owner who may no longer answer returns the chat to the head of the queue",
+		setup: func(f *fixture) {
+			f.chat("s0")
+			f.active("s1", A)
+			f.transfer(A, "s1", B)
+		},
+		edit: func(_ map[ChannelID]*Channel, ags map[AgentID]*Agent) { ags[A].Perms[support] = PermNotify },
+		check: func(t *testing.T, f *fixture, fx []Effect) {
+			if s := f.session("s1"); s.Owner != 0 || s.State != Queued || s.Pending != 0 {
+				t.Errorf("owner %d state %s pending %d", s.Owner, s.State, s.Pending)
+			}
+			if q := f.d.Waiting(support); !slices.Equal(q, []SessionID{"s1", "s0"}) {
+				t.Errorf("queue %v, want s1 first", q)
+			}
+			if tc := one[TransferChanged](t, fx); tc.Transfer.State != TransferVoided {
+				t.Errorf("transfer %s", tc.Transfer.State)
+			}
+			if public, _ := notes(fx); len(public) != 1 {
+				t.Errorf("visitor notes %v", public)
+			}
+			if f.d.Load(A) != 0 {
+				t.Errorf("Anna's load %d", f.d.Load(A))
+			}
+			if code := f.send(A, "s1", "m1"); code == "" {
+				t.Error("the former owner may still write")
+			}
+		},
+	}, {
+		name: "a supervisor who took over keeps the chat while they may manage",
 		setup: func(f *fixture) {
 			f.active("s1", A)
+			fx, _, err := f.d.TakeOver(f.now, M, "s1")
+			f.ok(fx, err)
 		},
-		edit: func(_ map[ChannelID]*Channel, ags map[AgentID]*Agent) { delete(ags[A].Perms, support) },
+		edit: func(_ map[ChannelID]*Channel, ags map[AgentID]*Agent) {
+			ags[M].Perms[support] = PermManage | PermNotify
+		},
 		check: func(t *testing.T, f *fixture, fx []Effect) {
-			if s := f.session("s1"); s.Owner != A || s.State != Active {
+			if s := f.session("s1"); s.Owner != M || s.State != Active {
 				t.Errorf("owner %d state %s", s.Owner, s.State)
-			}
-			if code := f.send(A, "s1", "m1"); code != "" {
-				t.Errorf("the owner cannot write: %s", code)
 			}
 		},
 	}, {
