@@ -442,8 +442,9 @@ func (c *core) onState(gen uint64, s relayclient.StateChange) {
 	}
 	cr := c.creds
 	c.mu.Unlock()
-	if s.State == relayclient.AuthFailed && cr.viaToken {
-		// The relay no longer takes the remembered token (revoked, expired).
+	if s.State == relayclient.AuthFailed && (cr.viaToken || errors.Is(s.Err, relayclient.ErrRevoked)) {
+		// The relay no longer takes the remembered token (revoked, expired),
+		// or ended the sign-in the token was got with.
 		if err := c.secrets.Delete(cr.server, cr.login); err != nil {
 			c.log.Warn("could not forget a refused token", "err", err)
 		}

@@ -17,6 +17,7 @@ import (
 	"switchboard/app/tray"
 	"switchboard/backend/chat"
 	"switchboard/backend/protocol"
+	"switchboard/backend/relay"
 	"switchboard/backend/relay/relaytest"
 )
 
@@ -503,5 +504,32 @@ func TestNotifyLang(t *testing.T) {
 	t.Setenv("LANG", "C.UTF-8")
 	if notifyLang("auto") != "en" || notifyLang("sv") != "sv" {
 		t.Fatal("C locale")
+	}
+}
+
+// TestRevokedSignInReturnsToLogin: when the relay ends the sign-in (the
+// password changed), the UI is told auth_failed with reason "revoked" (it
+// shows the sign-in form with that message), and the remembered token is
+// forgotten.
+func TestRevokedSignInReturnsToLogin(t *testing.T) {
+	t.Parallel()
+	h := relaytest.Start(t, relaytest.Options{})
+	user := filepath.Join(t.TempDir(), "user")
+	d := newTestDesk(t, deskOpts{userDir: user})
+	d.login(h.URL(), "anna", true)
+	_, i := d.waitState("connected", 0)
+	hash, err := relay.HashPassword("another password entirely")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Store.SetPassword(context.Background(), "anna", hash); err != nil {
+		t.Fatal(err)
+	}
+	st, _ := d.waitState("auth_failed", i)
+	if st.Reason != ReasonRevoked {
+		t.Errorf("auth_failed with reason %q (%s), want %q", st.Reason, st.Error, ReasonRevoked)
+	}
+	if _, err := os.Stat(filepath.Join(user, secret.FileName)); !os.IsNotExist(err) {
+		t.Errorf("the token of a revoked sign-in is kept: %v", err)
 	}
 }

@@ -2,6 +2,7 @@ package app
 
 import (
 	"encoding/json"
+	"errors"
 	"time"
 
 	"switchboard/app/relayclient"
@@ -24,7 +25,17 @@ type StatePayload struct {
 	NextAttempt *string                `json:"nextAttempt"` // RFC 3339, while reconnecting
 	Error       string                 `json:"error"`
 	Welcome     *protocol.AgentWelcome `json:"welcome"` // connected only
+	// Reason names why the relay ended the sign-in (auth_failed only), so
+	// the UI can say it in its language: revoked (password changed,
+	// account disabled, the handing-over window logged out) or logged_out.
+	Reason string `json:"reason,omitempty"`
 }
+
+// Reasons in StatePayload.Reason.
+const (
+	ReasonRevoked   = "revoked"
+	ReasonLoggedOut = "logged_out"
+)
 
 func statePayload(s relayclient.StateChange) StatePayload {
 	p := StatePayload{State: string(s.State), Attempt: s.Attempt, Welcome: welcomeForUI(s.Welcome)}
@@ -34,6 +45,12 @@ func statePayload(s relayclient.StateChange) StatePayload {
 	}
 	if s.Err != nil {
 		p.Error = s.Err.Error()
+	}
+	switch {
+	case errors.Is(s.Err, relayclient.ErrRevoked):
+		p.Reason = ReasonRevoked
+	case errors.Is(s.Err, relayclient.ErrLoggedOut):
+		p.Reason = ReasonLoggedOut
 	}
 	return p
 }

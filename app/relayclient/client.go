@@ -116,7 +116,31 @@ var (
 	ErrConnectionLost = errors.New("relayclient: connection lost before the reply")
 	// ErrRunning: Run or Start was called while already running.
 	ErrRunning = errors.New("relayclient: already running")
+	// ErrRevoked: the relay ended this sign-in (close code
+	// protocol.CloseRevoked): the password was changed, the account
+	// disabled, or the window that handed the sign-in over logged out. The
+	// token is worthless and the client stops: sign in again.
+	ErrRevoked = errors.New("relayclient: signed out: the sign-in was revoked (password changed or account disabled)")
+	// ErrLoggedOut: the relay closed the connection after a logout (close
+	// code protocol.CloseLoggedOut); the client stops.
+	ErrLoggedOut = errors.New("relayclient: signed out: logged out")
 )
+
+// signedOut maps the relay's sign-out close codes to their errors, or nil.
+// A sign-out is final: reconnecting with the token could only be refused.
+func signedOut(err error) error {
+	var ce *websocket.CloseError
+	if !errors.As(err, &ce) {
+		return nil
+	}
+	switch ce.Code {
+	case protocol.CloseRevoked:
+		return ErrRevoked
+	case protocol.CloseLoggedOut:
+		return ErrLoggedOut
+	}
+	return nil
+}
 
 // Client keeps one connection to the relay. Its methods are safe for
 // concurrent use.
@@ -344,8 +368,11 @@ func (c *Client) connectLoop(ctx context.Context) error {
 			return ctx.Err()
 		}
 		if fatal {
-			c.log.Warn("relay refused the hello; not retrying", "err", err)
+			c.log.Warn("relay refused or ended the sign-in; not retrying", "err", err)
 			c.mu.Lock()
+			if errors.Is(err, ErrRevoked) || errors.Is(err, ErrLoggedOut) {
+				c.token = ""
+			}
 			c.authErr = err
 			c.setStateLocked(StateChange{State: AuthFailed, Attempt: attempt, Err: err})
 			c.mu.Unlock()
@@ -426,6 +453,9 @@ func (c *Client) connectOnce(ctx context.Context) (lived time.Duration, goingAwa
 		<-cn.done
 	}
 	<-pumped
+	if out := signedOut(cn.err); out != nil && ctx.Err() == nil {
+		return time.Since(start), false, true, out
+	}
 	return time.Since(start), websocket.IsCloseError(cn.err, websocket.CloseGoingAway), false, cn.err
 }
 

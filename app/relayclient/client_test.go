@@ -483,3 +483,30 @@ func TestLogout(t *testing.T) {
 		t.Fatalf("revoked token: %v (%s)", err, again.State())
 	}
 }
+
+// TestRevokedSignInStops: a relay that ends the sign-in (close code
+// CloseRevoked: password changed, account disabled) is not dialled again
+// with the dead token; the client stops with ErrRevoked.
+func TestRevokedSignInStops(t *testing.T) {
+	t.Parallel()
+	h := relaytest.Start(t, relaytest.Options{})
+	dk := newDesk(t, h, "anna", nil)
+	from := dk.rec.nStates()
+	dk.start(t)
+	if err := h.Store.SetAgentDisabled(context.Background(), "anna", true); err != nil {
+		t.Fatal(err)
+	}
+	st, _ := dk.rec.waitState(t, AuthFailed, from)
+	if !errors.Is(st.Err, ErrRevoked) {
+		t.Fatalf("auth failed with %v, want ErrRevoked", st.Err)
+	}
+	if n := dk.d.count(); n != 1 {
+		t.Errorf("%d dials: the client reconnected after the sign-in was revoked", n)
+	}
+	if dk.Token() != "" {
+		t.Error("the revoked token is kept")
+	}
+	if err := dk.Do(ctxT(t), protocol.CmdPing, nil, nil); !errors.Is(err, ErrRevoked) {
+		t.Errorf("Do after the revocation: %v", err)
+	}
+}

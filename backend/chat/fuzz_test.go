@@ -53,6 +53,7 @@ const (
 	opStatus                    // agent, status
 	opTick                      // how long
 	opVisitorConn               // session, attach or detach
+	opDirectory                 // agent, permissions in support, disabled: an admin change applied in place
 	opCount
 )
 
@@ -87,6 +88,9 @@ var fuzzSeeds = [][]byte{
 		opTransferQueue, 0, 0, opStatus, 1, 0, opTransferQueue, 0, 0, opDisconnect, 0, opTick, 6},
 	// Zero grace, no transfer timeout, a supervisor who also answers.
 	{1 | 2 | 16, opStart, 0, opPick, 0, 0, opTransferQueue, 3, 0, opDisconnect, 0, opTick, 0, opTick, 10},
+	// A listener loses listen; a receiver loses respond; an owner is disabled.
+	{0, opStart, 0, opPick, 0, 0, opListen, 4, 0, opTransfer, 0, 0, 1, opDirectory, 4, 0, 1,
+		opDirectory, 1, 2, 1, opDirectory, 0, 1, 0, opSend, 0, 0, 1, 0, opDisconnect, 0, opTick, 6},
 	// Short opening hours, no idle or queue-leave timers, warnings off.
 	{4 | 8 | 32, opStart, 0, opStart, 0, opTick, 8, opStart, 0, opPick, 0, 0, opTick, 10, opNext, 1},
 }
@@ -117,6 +121,8 @@ type harness struct {
 	// stored remembers the seq of every accepted message, by sender and client id.
 	stored map[string]uint64
 	log    []string
+	// dir is the directory as an administrator left it (opDirectory).
+	dir Snapshot
 }
 
 // newHarness makes a desk; the bits of variant change its configuration so
@@ -143,7 +149,7 @@ func newHarness(t *testing.T, variant byte) *harness {
 		sup.Hours, _ = ParseHours("mon 10:00-10:05; tue 09:00-17:00", nil) // t0 is Monday 10:00
 	}
 	h := &harness{t: t, d: New(cfg, snap, t0), now: t0,
-		lastSeq: map[SessionID]uint64{}, stored: map[string]uint64{}}
+		lastSeq: map[SessionID]uint64{}, stored: map[string]uint64{}, dir: snap}
 	for _, a := range fuzzAgents[:6] {
 		h.d.Connect(h.now, a)
 	}
@@ -278,6 +284,24 @@ func (h *harness) step(in *byteReader) {
 			if _, ok := e.(EntryAdded); ok || isA[TransferChanged](e) || isA[Warned](e) {
 				h.t.Errorf("a second tick at +%v: %s", h.now.Sub(t0), describe(fx))
 				break
+			}
+		}
+	case opDirectory:
+		a := h.agent(in)
+		perms, disabled := Perm(in.next()%16), in.next()%4 == 0
+		for i := range h.dir.Agents {
+			if ag := &h.dir.Agents[i]; ag.ID == a {
+				ag.Perms = map[ChannelID]Perm{support: perms, sales: ag.Perms[sales]}
+				ag.Disabled = disabled
+			}
+		}
+		fx = h.d.ApplyDirectory(h.now, h.dir.Channels, h.dir.Agents)
+		what = fmt.Sprintf("ApplyDirectory(%d: %v, disabled %v)", a, perms.Names(), disabled)
+		for _, s := range h.d.sessions {
+			for _, l := range s.Listeners {
+				if s.State != Ended && !h.d.agents[l].CanWatch(s.Channel) && !h.d.agents[l].Can(s.Channel, PermRespond) {
+					h.t.Errorf("%s: %d still listens to %s", what, l, s.ID)
+				}
 			}
 		}
 	case opVisitorConn:

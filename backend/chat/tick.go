@@ -43,7 +43,7 @@ func (d *Desk) Tick(now time.Time) []Effect {
 		case Active:
 			owner := d.agents[s.Owner]
 			if owner == nil || (owner.Status() == Offline && now.Sub(owner.OfflineSince) >= d.cfg.Grace) {
-				d.requeue(&e, s, now)
+				d.requeue(&e, s, now, d.name(s.Owner)+" went offline")
 				continue
 			}
 			last := latest(s.AnsweredAt, s.LastVisitor, s.LastAgent)
@@ -84,12 +84,13 @@ func (d *Desk) sortedSessions() []*Session {
 	return out
 }
 
-// requeue returns an active chat whose owner stayed Offline to the head of
-// its channel's queue. Nothing is lost: the log stays, the next agent sees it.
-func (d *Desk) requeue(e *effects, s *Session, now time.Time) {
+// requeue returns an active chat whose owner stayed Offline (or may no
+// longer answer it) to the head of its channel's queue; why voids a pending
+// transfer. Nothing is lost: the log stays, the next agent sees it.
+func (d *Desk) requeue(e *effects, s *Session, now time.Time, why string) {
 	before := d.involved(s)
 	if t := d.pending(s); t != nil {
-		d.resolve(e, s, t, now, TransferVoided, d.name(s.Owner)+" went offline")
+		d.resolve(e, s, t, now, TransferVoided, why)
 	}
 	old := s.Owner
 	d.setLoad(e, old, -1)

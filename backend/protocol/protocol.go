@@ -493,8 +493,17 @@ type DashSession struct {
 	Warning     string     `json:"warning,omitempty"`  // waiting, manager
 }
 
-// CloseLoggedOut is the websocket close code after a logout: do not reconnect.
-const CloseLoggedOut = 4001
+// Close codes the relay ends an agent's connection with when the sign-in
+// it stands on has ended. The client must not reconnect with its token: it
+// asks for the password again.
+const (
+	// CloseLoggedOut: the connection logged out.
+	CloseLoggedOut = 4001
+	// CloseRevoked: signed out because the credentials were revoked: the
+	// password was changed, the account disabled, or the session that handed
+	// this sign-in over (token.handover) logged out.
+	CloseRevoked = 4002
+)
 
 // Handover answers token.handover: a token valid once, for HandoverTTL
 // seconds, that a second window (the dashboard) logs in with, so the login

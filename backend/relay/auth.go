@@ -169,20 +169,19 @@ func (s *Server) issueToken(ctx context.Context, id chat.AgentID) (chat.AgentID,
 // revoked at once (a leaked one is worthless afterwards) and exchanged for a
 // normal session token of the same agent, which the welcome carries: the
 // second window keeps it in memory and reconnects with it after a drop or a
-// relay restart, and logout revokes it like any other. The revocation is
-// the claim: it succeeds once, so two hellos racing with the same token
-// cannot both get in.
+// relay restart, and logout revokes it like any other. The new token keeps
+// the parent of the one-time token, so the logout of the window that handed
+// it over revokes it too. The revocation is the claim: it succeeds once, so
+// two hellos racing with the same token cannot both get in.
 func (s *Server) redeemHandover(ctx context.Context, token string, bad *protocol.Error) (chat.AgentID, string, string, *protocol.Error) {
-	hash := hashToken(token)
-	id, err := s.store.TokenAgent(ctx, hash, s.now())
-	if err == nil {
-		err = s.store.RevokeToken(ctx, hash)
-	}
+	session, sessionHash := newToken()
+	now := s.now()
+	id, err := s.store.RedeemToken(ctx, hashToken(token), sessionHash, now, now.Add(s.cfg.TokenTTL))
 	if errors.Is(err, store.ErrNotFound) {
 		return 0, "", "", bad
 	}
 	if err != nil {
 		return 0, "", "", protocol.Errorf(protocol.CodeInternal, "could not check the token")
 	}
-	return s.issueToken(ctx, id)
+	return id, session, sessionHash, nil
 }

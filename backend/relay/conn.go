@@ -684,6 +684,11 @@ func (s *Server) catchUp(c *conn, sid chat.SessionID) {
 			go c.closeWith(websocket.CloseInternalServerErr, "catch-up failed")
 			return
 		}
+		if c.role == protocol.RoleAgent && !s.mayStillRead(c.agent, sid) {
+			finish() // the right to read went away meanwhile (a grant removed)
+			s.mu.Unlock()
+			return
+		}
 		for _, e := range entries {
 			if e.Seq != c.seen[sid]+1 {
 				continue

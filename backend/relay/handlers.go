@@ -82,6 +82,7 @@ func (c *conn) helloAgent(id string, h protocol.Hello) *protocol.Error {
 	s := c.srv
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
+	checks := s.tokenChecks.Load()
 	agent, token, tokenHash, perr := s.authenticate(ctx, c.ip, h)
 	if perr != nil {
 		return perr
@@ -127,6 +128,11 @@ func (c *conn) helloAgent(id string, h protocol.Hello) *protocol.Error {
 				s.agentConns[agent] = make(map[*conn]struct{})
 			}
 			s.agentConns[agent][c] = struct{}{}
+			if s.tokenChecks.Load() != checks {
+				// A revocation check began after this token was checked and
+				// may have missed this connection: check it again.
+				go s.checkTokens(context.Background(), []*conn{c})
+			}
 			for sid, last := range h.Resume {
 				if s.desk.MayRead(agent, chat.SessionID(sid)) {
 					c.seen[chat.SessionID(sid)] = last
@@ -369,6 +375,8 @@ func (c *conn) handleAgent(cmd protocol.Command) {
 			return
 		}
 		c.answer(cmd.ID, struct{}{})
+		// The sign-ins this one handed over (a dashboard window) end with it.
+		go s.closeRevoked(context.Background(), me, c)
 		go func() {
 			time.Sleep(100 * time.Millisecond) // let the reply go out
 			c.closeWith(protocol.CloseLoggedOut, "logged out")
@@ -377,7 +385,13 @@ func (c *conn) handleAgent(cmd protocol.Command) {
 		token, hash := newHandoverToken()
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		if err := s.store.CreateToken(ctx, me, hash, s.now().Add(HandoverTTL)); err != nil {
+		// Minted from this connection's token, it dies with it (logout).
+		now := s.now()
+		if err := s.store.CreateHandoverToken(ctx, c.token, hash, now, now.Add(HandoverTTL)); err != nil {
+			if err == store.ErrNotFound {
+				c.fail(cmd.ID, protocol.Errorf(protocol.CodeBadCredentials, "your sign-in is no longer valid"))
+				return
+			}
 			c.fail(cmd.ID, protocol.Errorf(protocol.CodeInternal, "could not issue a token"))
 			return
 		}

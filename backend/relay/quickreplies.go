@@ -40,6 +40,13 @@ func (c *conn) saveQuickReplies(id string, replies []protocol.QuickReply) {
 		c.fail(id, protocol.Errorf(protocol.CodeUnavailable, "the relay is restarting; reconnect"))
 		return
 	}
+	s.mu.Lock()
+	me, known := s.desk.Agent(c.agent)
+	s.mu.Unlock()
+	if !known || me.Disabled {
+		c.fail(id, protocol.Errorf(protocol.CodeForbidden, "your account is disabled"))
+		return
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := s.store.SetQuickReplies(ctx, c.agent, list); err != nil {

@@ -83,14 +83,14 @@ func hello(ws *websocket.Conn, id, login, password string) (protocol.ServerFrame
 	}
 }
 
-// tally counts a flood's replies by error code ("ok" for a success).
-type tally struct {
+// replyTally counts a flood's replies by error code ("ok" for a success).
+type replyTally struct {
 	mu    sync.Mutex
 	codes map[string]int
 	last  map[string]string // a message per code
 }
 
-func (t *tally) add(f protocol.ServerFrame) {
+func (t *replyTally) add(f protocol.ServerFrame) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.codes == nil {
@@ -103,7 +103,7 @@ func (t *tally) add(f protocol.ServerFrame) {
 	t.codes[code]++
 }
 
-func (t *tally) get(code protocol.Code) int {
+func (t *replyTally) get(code protocol.Code) int {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return t.codes[string(code)]
@@ -114,9 +114,9 @@ func (t *tally) get(code protocol.Code) int {
 // fewer passwords in d): each sends wrong passwords as fast as the relay
 // answers, reconnecting whenever it is closed. login names the login to
 // guess; "" guesses a new login each time. It returns how long it ran.
-func flood(t *testing.T, h *relaytest.Harness, sources []string, login string, d time.Duration, enough func(*tally) bool) (*tally, time.Duration) {
+func flood(t *testing.T, h *relaytest.Harness, sources []string, login string, d time.Duration, enough func(*replyTally) bool) (*replyTally, time.Duration) {
 	var (
-		res     tally
+		res     replyTally
 		wg      sync.WaitGroup
 		seq     atomic.Int64
 		start   = time.Now()
@@ -202,7 +202,7 @@ func TestSecurityLoginFloodFromOneAddress(t *testing.T) {
 	for i := range srcs {
 		srcs[i] = "127.0.0.1"
 	}
-	res, window := flood(t, h, srcs, "", 2*time.Second, func(r *tally) bool { return r.get(protocol.CodeRateLimited) > 0 })
+	res, window := flood(t, h, srcs, "", 2*time.Second, func(r *replyTally) bool { return r.get(protocol.CodeRateLimited) > 0 })
 	checked := res.get(protocol.CodeBadCredentials)
 	limited := res.get(protocol.CodeRateLimited)
 	bound := conns + h.Config.LoginFreeFailures + slotsIn(window, h.Config)
@@ -266,7 +266,7 @@ func TestSecurityLoginAttackedFromManyAddresses(t *testing.T) {
 	done := make(chan struct{})
 	go func() { defer close(done); during = pings(2 * time.Second) }()
 	free := h.Config.LoginFreeFailures
-	res, window := flood(t, h, srcs, "anna", 2*time.Second, func(r *tally) bool {
+	res, window := flood(t, h, srcs, "anna", 2*time.Second, func(r *replyTally) bool {
 		return r.get(protocol.CodeBadCredentials) > free && r.get(protocol.CodeRateLimited) > 0
 	})
 	<-done
@@ -374,7 +374,7 @@ func TestSecurityPasswordChecksAreBounded(t *testing.T) {
 	}
 	h.Restart()
 	var (
-		res tally
+		res replyTally
 		wg  sync.WaitGroup
 	)
 	for _, src := range sources(40, 8) {

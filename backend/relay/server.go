@@ -12,6 +12,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"switchboard/backend/chat"
+	"switchboard/backend/protocol"
 	"switchboard/backend/store"
 )
 
@@ -51,6 +52,10 @@ type Server struct {
 	upgrader websocket.Upgrader
 	metrics  metrics
 	dirVer   int64
+	// tokenChecks counts re-checks of live connections' tokens (see
+	// closeRevoked); a hello that authenticated before one began checks its
+	// own token again once it is routed.
+	tokenChecks atomic.Int64
 
 	wg       sync.WaitGroup
 	stop     chan struct{}
@@ -102,6 +107,9 @@ func New(cfg Config, st store.Store, log *slog.Logger) (*Server, error) {
 
 func (s *Server) loadDesk(ctx context.Context) error {
 	now := s.now()
+	// The version is read first: an admin change that lands during the load
+	// moves it on, and the directory loop applies that change again.
+	ver, verErr := s.store.DirectoryVersion(ctx)
 	snap, err := s.store.Load(ctx, now, now.Add(-s.cfg.Desk.KeepEnded))
 	if err != nil {
 		return err
@@ -116,8 +124,8 @@ func (s *Server) loadDesk(ctx context.Context) error {
 			s.visitorTokens[sess.TokenHash] = sess.ID
 		}
 	}
-	if v, err := s.store.DirectoryVersion(ctx); err == nil {
-		s.dirVer = v
+	if verErr == nil {
+		s.dirVer = ver
 	}
 	return nil
 }
@@ -213,43 +221,97 @@ func (s *Server) directoryLoop() {
 			if err != nil || v == s.dirVer {
 				continue
 			}
-			if err := s.reloadDirectory(context.Background()); err != nil {
+			applied, err := s.reloadDirectory(context.Background())
+			if err != nil {
 				s.log.Warn("reload of agents and channels failed", "err", err)
 				continue
 			}
-			s.dirVer = v
+			s.dirVer = applied
 		}
 	}
 }
 
-// reloadDirectory applies admin changes to the running desk: it commits what
-// is in flight, then rebuilds the desk from the store, keeping presence.
-func (s *Server) reloadDirectory(ctx context.Context) error {
-	s.pipe.drain()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	now := s.now()
-	snap, err := s.store.Load(ctx, now, now.Add(-s.cfg.Desk.KeepEnded))
+// reloadDirectory applies admin changes to the running desk in place (see
+// chat.Desk.ApplyDirectory): sessions, queues, presence and every decision
+// on its way to the store stay as they are. Rebuilding the desk from a
+// store snapshot instead would miss what was decided but not yet committed,
+// and reuse its seq. Then it stops the dashboard feed of those who may no
+// longer watch, and closes the connections whose credentials the change
+// revoked. It returns the directory version applied.
+func (s *Server) reloadDirectory(ctx context.Context) (int64, error) {
+	dir, err := s.store.Directory(ctx)
 	if err != nil {
-		return err
+		return 0, err
 	}
-	old := s.desk
-	s.desk = chat.New(s.cfg.Desk, snap, now)
-	for id, set := range s.agentConns {
-		for range set {
-			s.desk.Connect(now, id)
-		}
-		if a, ok := old.Agent(id); ok {
-			s.desk.SetStatus(now, id, a.Chosen)
-		}
+	s.mu.Lock()
+	if s.closing {
+		s.mu.Unlock()
+		return dir.Version, nil
 	}
-	for id, set := range s.visitorConns {
-		for range set {
-			s.desk.VisitorAttach(now, id)
+	if fx := s.desk.ApplyDirectory(s.now(), dir.Channels, dir.Agents); len(fx) > 0 {
+		s.pipe.push(&job{fx: fx})
+	}
+	for c := range s.watchers {
+		if !s.desk.CanWatchAny(c.agent) {
+			delete(s.watchers, c)
 		}
 	}
-	s.log.Info("agents and channels reloaded")
-	return nil
+	s.dashDirty = true
+	s.mu.Unlock()
+	s.closeRevoked(ctx, 0, nil)
+	s.log.Info("agents and channels applied", "version", dir.Version)
+	return dir.Version, nil
+}
+
+// closeRevoked checks the token of every live agent connection (of agent
+// only, when not 0; but except) against the store, and closes those whose
+// token no longer holds: revoked (password change, disable, the logout of
+// the session that minted it), expired, or of a disabled agent.
+func (s *Server) closeRevoked(ctx context.Context, only chat.AgentID, except *conn) {
+	s.mu.Lock()
+	s.tokenChecks.Add(1)
+	var list []*conn
+	for a, set := range s.agentConns {
+		if only != 0 && a != only {
+			continue
+		}
+		for c := range set {
+			if c != except {
+				list = append(list, c)
+			}
+		}
+	}
+	s.mu.Unlock()
+	s.checkTokens(ctx, list)
+}
+
+// checkTokens closes, with protocol.CloseRevoked, the connections whose
+// token the store no longer honours. It reads the store, so it runs off the
+// lock; a connection's agent and token are set once, by its hello.
+func (s *Server) checkTokens(ctx context.Context, list []*conn) {
+	now := s.now()
+	valid := map[string]bool{}
+	for _, c := range list {
+		ok, known := valid[c.token]
+		if !known {
+			id, err := s.store.TokenAgent(ctx, c.token, now)
+			switch {
+			case err == nil:
+				ok = id == c.agent
+			case errors.Is(err, store.ErrNotFound):
+				ok = false
+			default:
+				// Cannot tell: keep it; the next directory change checks again.
+				s.log.Warn("token check failed", "agent", c.agent, "err", err)
+				ok = true
+			}
+			valid[c.token] = ok
+		}
+		if !ok {
+			s.log.Info("agent connection closed: credentials revoked", "agent", c.agent)
+			go c.closeWith(protocol.CloseRevoked, "signed out: credentials revoked")
+		}
+	}
 }
 
 func (s *Server) serveHealth(w http.ResponseWriter, r *http.Request) {
@@ -275,4 +337,14 @@ func (s *Server) isClosing() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.closing
+}
+
+// mayStillRead reports whether an agent may go on receiving a session the
+// desk holds (one it no longer holds was readable when the catch-up began).
+// Caller holds s.mu.
+func (s *Server) mayStillRead(a chat.AgentID, sid chat.SessionID) bool {
+	if _, ok := s.desk.Session(sid); !ok {
+		return true
+	}
+	return s.desk.MayRead(a, sid)
 }

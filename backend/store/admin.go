@@ -71,22 +71,90 @@ func (s *SQLite) CreateToken(ctx context.Context, agent chat.AgentID, tokenHash 
 // TokenAgent returns the agent a token belongs to, or ErrNotFound when it is
 // unknown, revoked, expired at now, or its agent is disabled.
 func (s *SQLite) TokenAgent(ctx context.Context, tokenHash string, now time.Time) (chat.AgentID, error) {
-	var id int64
-	err := s.r.QueryRowContext(ctx, `SELECT t.agent_id FROM tokens t JOIN agents a ON a.id = t.agent_id
-WHERE t.hash = ? AND t.revoked = 0 AND (t.expires = 0 OR t.expires > ?) AND a.disabled = 0`,
-		tokenHash, nanos(now)).Scan(&id)
+	id, err := liveTokenAgent(ctx, s.r, tokenHash, now)
 	if err != nil {
-		return 0, notFound(err)
+		return 0, err
 	}
 	return chat.AgentID(id), nil
 }
 
-// RevokeToken makes a token unusable; an unknown or already revoked one is
+// RevokeToken makes a token unusable, and every token minted from it (see
+// CreateHandoverToken), to any depth; an unknown or already revoked one is
 // ErrNotFound, so of two callers revoking the same token only one succeeds.
 func (s *SQLite) RevokeToken(ctx context.Context, tokenHash string) error {
 	return s.write(ctx, false, func(tx *sql.Tx) error {
-		return mustChange(tx.ExecContext(ctx, `UPDATE tokens SET revoked = 1 WHERE hash = ? AND revoked = 0`, tokenHash))
+		if err := mustChange(tx.ExecContext(ctx, `UPDATE tokens SET revoked = 1 WHERE hash = ? AND revoked = 0`, tokenHash)); err != nil {
+			return err
+		}
+		return revokeChildren(ctx, tx, tokenHash)
 	})
+}
+
+// revokeChildren revokes the tokens minted from tokenHash, and theirs.
+func revokeChildren(ctx context.Context, tx *sql.Tx, tokenHash string) error {
+	_, err := tx.ExecContext(ctx, `WITH RECURSIVE minted (hash) AS (
+	SELECT hash FROM tokens WHERE parent = ?
+	UNION SELECT t.hash FROM tokens t JOIN minted m ON t.parent = m.hash
+)
+UPDATE tokens SET revoked = 1 WHERE revoked = 0 AND hash IN (SELECT hash FROM minted)`, tokenHash)
+	return err
+}
+
+// CreateHandoverToken stores a token minted by the session standing on
+// parentHash (a one-time handover token), for the same agent. It lives no
+// longer than its parent: revoking the parent revokes it. A parent that is
+// unknown, revoked, expired at now or of a disabled agent is ErrNotFound.
+func (s *SQLite) CreateHandoverToken(ctx context.Context, parentHash, tokenHash string, now, expires time.Time) error {
+	return s.write(ctx, false, func(tx *sql.Tx) error {
+		id, err := liveTokenAgent(ctx, tx, parentHash, now)
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO tokens (hash, agent_id, created, expires, parent) VALUES (?, ?, ?, ?, ?)`,
+			tokenHash, id, nanos(now), nanos(expires), parentHash)
+		if isUnique(err) {
+			return ErrExists
+		}
+		return err
+	})
+}
+
+// RedeemToken claims a one-time token and issues newHash in its place, in
+// one transaction: the token is revoked (so of two callers only one
+// succeeds) and the new one inherits its parent, so that it dies with the
+// session that minted the one-time token. A token that is unknown,
+// revoked, expired at now or of a disabled agent is ErrNotFound.
+func (s *SQLite) RedeemToken(ctx context.Context, oneTimeHash, newHash string, now, expires time.Time) (chat.AgentID, error) {
+	var id int64
+	err := s.write(ctx, false, func(tx *sql.Tx) error {
+		var (
+			parent string
+			err    error
+		)
+		if id, err = liveTokenAgent(ctx, tx, oneTimeHash, now); err != nil {
+			return err
+		}
+		if err := tx.QueryRowContext(ctx, `UPDATE tokens SET revoked = 1 WHERE hash = ? AND revoked = 0 RETURNING parent`,
+			oneTimeHash).Scan(&parent); err != nil {
+			return notFound(err)
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO tokens (hash, agent_id, created, expires, parent) VALUES (?, ?, ?, ?, ?)`,
+			newHash, id, nanos(now), nanos(expires), parent)
+		if isUnique(err) {
+			return ErrExists
+		}
+		return err
+	})
+	return chat.AgentID(id), err
+}
+
+// liveTokenAgent is TokenAgent within a transaction.
+func liveTokenAgent(ctx context.Context, q queryer, tokenHash string, now time.Time) (int64, error) {
+	var id int64
+	err := q.QueryRowContext(ctx, `SELECT t.agent_id FROM tokens t JOIN agents a ON a.id = t.agent_id
+WHERE t.hash = ? AND t.revoked = 0 AND (t.expires = 0 OR t.expires > ?) AND a.disabled = 0`,
+		tokenHash, nanos(now)).Scan(&id)
+	return id, notFound(err)
 }
 
 // --- administration --------------------------------------------------------
@@ -151,13 +219,20 @@ func (s *SQLite) CreateAgent(ctx context.Context, login, name string, passwordHa
 	return chat.AgentID(id), err
 }
 
-// SetPassword replaces an agent's password hash.
+// SetPassword replaces an agent's password hash and revokes every token of
+// theirs: whoever held the old password (or a token got with it) is out.
 func (s *SQLite) SetPassword(ctx context.Context, login string, passwordHash []byte) error {
 	if passwordHash == nil {
 		passwordHash = []byte{}
 	}
 	return s.write(ctx, true, func(tx *sql.Tx) error {
-		return mustChange(tx.ExecContext(ctx, `UPDATE agents SET password_hash = ? WHERE login = ?`, passwordHash, login))
+		var id int64
+		if err := tx.QueryRowContext(ctx, `UPDATE agents SET password_hash = ? WHERE login = ? RETURNING id`,
+			passwordHash, login).Scan(&id); err != nil {
+			return notFound(err)
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE tokens SET revoked = 1 WHERE agent_id = ?`, id)
+		return err
 	})
 }
 

@@ -203,6 +203,14 @@ CREATE TABLE quick_replies (
 	PRIMARY KEY (agent_id, position)
 ) WITHOUT ROWID;
 `,
+
+	// 5: a token minted by another (token.handover, and the session token
+	// its redemption issues) names the token of the session that minted
+	// it, so that revoking that session revokes what it handed on.
+	`
+ALTER TABLE tokens ADD COLUMN parent TEXT NOT NULL DEFAULT '';
+CREATE INDEX tokens_parent ON tokens (parent) WHERE parent != '';
+`,
 }
 
 // afterMigration holds work done in Go, by index into migrations (2 is

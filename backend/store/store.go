@@ -48,7 +48,14 @@ type Store interface {
 	AgentByLogin(ctx context.Context, login string) (AgentRow, error)
 	CreateToken(ctx context.Context, agent chat.AgentID, tokenHash string, expires time.Time) error
 	TokenAgent(ctx context.Context, tokenHash string, now time.Time) (chat.AgentID, error)
+	// RevokeToken revokes a token and every token minted from it.
 	RevokeToken(ctx context.Context, tokenHash string) error
+	// CreateHandoverToken stores a token minted by the session standing on
+	// parentHash (same agent); it is revoked with its parent.
+	CreateHandoverToken(ctx context.Context, parentHash, tokenHash string, now, expires time.Time) error
+	// RedeemToken claims a one-time token and issues newHash in its place,
+	// with the same parent; it returns the agent.
+	RedeemToken(ctx context.Context, oneTimeHash, newHash string, now, expires time.Time) (chat.AgentID, error)
 
 	// QuickReplies reads an agent's own quick replies in their order (none:
 	// an empty list). SetQuickReplies replaces them all in one durable
@@ -59,8 +66,8 @@ type Store interface {
 
 	// Administration.
 	CreateAgent(ctx context.Context, login, name string, passwordHash []byte) (chat.AgentID, error)
-	SetPassword(ctx context.Context, login string, passwordHash []byte) error
-	SetAgentDisabled(ctx context.Context, login string, disabled bool) error // also revokes tokens when disabling
+	SetPassword(ctx context.Context, login string, passwordHash []byte) error // also revokes their tokens
+	SetAgentDisabled(ctx context.Context, login string, disabled bool) error  // also revokes tokens when disabling
 	ListAgents(ctx context.Context) ([]AgentRow, error)
 	PutChannel(ctx context.Context, c ChannelRow) error // create or update by key
 	ListChannels(ctx context.Context) ([]ChannelRow, error)
@@ -68,6 +75,9 @@ type Store interface {
 	// DirectoryVersion changes whenever agents, channels or grants change, so
 	// a running relay notices what an admin command did.
 	DirectoryVersion(ctx context.Context) (int64, error)
+	// Directory reads channels and agents with grants and disabled flag, and
+	// the version they belong to: what a running relay applies to its desk.
+	Directory(ctx context.Context) (Directory, error)
 
 	// Backup writes an online, consistent copy of the database to path.
 	Backup(ctx context.Context, path string) error

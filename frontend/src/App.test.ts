@@ -128,6 +128,14 @@ describe('App', () => {
     expect((await screen.findByTestId('login-error')).textContent).toBe('token revoked')
   })
 
+  it('says so when the relay revoked the sign-in', async () => {
+    bridge = installFakeBridge({ Config: config({ hasToken: true }) })
+    app()
+    await screen.findByTestId('session-item')
+    bridge.emit('relay:state', { state: 'auth_failed', error: 'relayclient: signed out: the sign-in was revoked', reason: 'revoked' })
+    expect((await screen.findByTestId('login-error')).textContent).toContain('password was changed or your account was disabled')
+  })
+
   it('opens the desk when the Go side signs in by itself', async () => {
     bridge = installFakeBridge()
     app()

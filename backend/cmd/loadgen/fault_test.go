@@ -342,6 +342,89 @@ func TestKillUnderLoad(t *testing.T) {
 	}
 }
 
+// TestAdminChurnUnderLoad: administrators change the directory every 100 ms
+// (channel set, a participant's grant, the grant of a non-participant added
+// and removed, an agent added) while visitors publish as fast as acks come
+// back. The relay applies each change to the live desk: it must not crash,
+// and nothing acknowledged may be lost or doubled, in the clients or in the
+// database.
+func TestAdminChurnUnderLoad(t *testing.T) {
+	cfg := defaultConfig()
+	cfg.Visitors, cfg.Agents, cfg.Supervisors = scale(60, 400), scale(6, 40), scale(3, 20)
+	// Steady load rather than as fast as acks come back: at full speed the
+	// relay's group commits hold SQLite's write lock nearly all the time and
+	// an admin command waits seconds for its turn.
+	cfg.Rate = float64(cfg.Visitors) * 20
+	e := newEnv(t, cfg, "--limits-rate", "100000", "--limits-burst", "100000", "--timers-directory-poll", "50ms")
+	admin, err := store.OpenSQLite(e.args.DB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	ctx := context.Background()
+	spare := cfg.Prefix + "spare"
+	if _, err := admin.CreateAgent(ctx, spare, "Spare", []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	r := e.run("admin-churn")
+	defer r.stop()
+	r.startSenders()
+
+	// Participants keep what they need (agents respond, supervisors listen),
+	// so that every receiver is still owed every message.
+	change := func(n int) error {
+		agent := fmt.Sprintf("%sa%d", cfg.Prefix, 1+n%cfg.Agents)
+		switch n % 5 {
+		case 0:
+			return admin.PutChannel(ctx, store.ChannelRow{Key: chat.ChannelID(cfg.Channel), Name: fmt.Sprintf("Load test %d", n),
+				TimeZone: "UTC", WarnAfter: time.Duration(60+n) * time.Second, TransferTimeout: chat.DefaultTransferTimeout})
+		case 1:
+			return admin.Grant(ctx, agent, chat.ChannelID(cfg.Channel), chat.PermRespond|chat.Perm(n%2)*chat.PermNotify)
+		case 2:
+			return admin.Grant(ctx, spare, chat.ChannelID(cfg.Channel), chat.PermRespond|chat.PermListen)
+		case 3:
+			return admin.Grant(ctx, spare, chat.ChannelID(cfg.Channel), 0) // revoke a non-participant's grant
+		default:
+			_, err := admin.CreateAgent(ctx, fmt.Sprintf("%schurn%d", cfg.Prefix, n), "Churn", []byte("x"))
+			return err
+		}
+	}
+	// One change every 100 ms; a write that waits for the relay's commits
+	// delays the next.
+	until := time.Now().Add(scale(3*time.Second, time.Minute))
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	changes := 0
+	var slowest time.Duration
+	for time.Now().Before(until) {
+		at := time.Now()
+		if err := change(changes); err != nil {
+			t.Fatalf("admin change %d: %v", changes, err)
+		}
+		slowest = max(slowest, time.Since(at))
+		changes++
+		<-tick.C
+	}
+	time.Sleep(300 * time.Millisecond) // the last change is applied under load too
+	r.finish(15 * time.Second)
+	t.Logf("%d admin changes (the slowest write took %s) while %d messages were acknowledged", changes, slowest.Round(time.Millisecond), r.acked.Load())
+	if !e.healthy() {
+		t.Error("the relay is not healthy after the churn")
+	}
+	for _, p := range r.allPeers() {
+		if len(p.closes.snapshot()) > 0 {
+			t.Errorf("%s %d was closed: %v", p.role, p.idx, p.closes.snapshot())
+		}
+	}
+	c := verify(t, r)
+	if c.Unacked > 0 {
+		t.Errorf("%d messages were never acknowledged", c.Unacked)
+	}
+	e.proc.kill()
+	e.proc = nil
+	verifyStore(t, r, e.args.DB)
+}
+
 // TestSlowConsumerIsCutOffAlone: a supervisor listening to every chat stops
 // reading. The relay must close it (1008) once its send queue is full,
 // without slowing the agents' deliveries; it then reconnects, resumes, and

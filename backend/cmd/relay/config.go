@@ -51,6 +51,7 @@ type Settings struct {
 		Ping       time.Duration `mapstructure:"ping"`
 		PongWait   time.Duration `mapstructure:"pong_wait"`
 		TokenTTL   time.Duration `mapstructure:"token_ttl"`
+		DirPoll    time.Duration `mapstructure:"directory_poll"`
 	} `mapstructure:"timers"`
 	Log struct {
 		Level  string `mapstructure:"level"`
@@ -95,6 +96,7 @@ func settingsTable() []setting {
 		{"timers.ping", d.PingInterval, "websocket ping interval"},
 		{"timers.pong_wait", d.PongWait, "a connection silent this long is closed (must exceed timers.ping)"},
 		{"timers.token_ttl", d.TokenTTL, "how long an agent's login token stays valid"},
+		{"timers.directory_poll", d.DirectoryPoll, "how often the relay looks for admin changes (agents, channels, grants) and revoked sign-ins"},
 		{"log.level", "info", "log level: debug, info, warn, error"},
 		{"log.format", "json", "log format: json or text"},
 	}
@@ -210,6 +212,9 @@ func (st Settings) validate() error {
 	if st.Timers.Ping <= 0 || st.Timers.PongWait <= st.Timers.Ping {
 		errs = append(errs, errors.New("timers.pong_wait must exceed timers.ping > 0"))
 	}
+	if st.Timers.DirPoll <= 0 {
+		errs = append(errs, errors.New("timers.directory_poll must be positive"))
+	}
 	if st.Timers.Grace < 0 || st.Timers.IdleEnd < 0 || st.Timers.QueueLeave < 0 {
 		errs = append(errs, errors.New("timers must not be negative"))
 	}
@@ -247,6 +252,7 @@ func (st Settings) relayConfig(version string) relay.Config {
 	c.PingInterval = st.Timers.Ping
 	c.PongWait = st.Timers.PongWait
 	c.TokenTTL = st.Timers.TokenTTL
+	c.DirectoryPoll = st.Timers.DirPoll
 	c.Version = version
 	return c
 }

@@ -20,6 +20,7 @@ const en = {
   'login.busy': 'Signing in…',
   'login.failed': 'Signing in failed.',
   'login.sessionEnded': 'Your sign-in is no longer valid. Please sign in again.',
+  'login.revoked': 'You were signed out: your password was changed or your account was disabled. Sign in again, or ask your administrator.',
 
   'error.bad_credentials': 'Wrong login or password.',
   'error.no_bridge': 'Not connected to the desktop app.',
@@ -268,6 +269,7 @@ const sv: Record<MessageKey, string> = {
   'login.busy': 'Loggar in…',
   'login.failed': 'Inloggningen misslyckades.',
   'login.sessionEnded': 'Din inloggning gäller inte längre. Logga in igen.',
+  'login.revoked': 'Du har loggats ut: ditt lösenord har ändrats eller ditt konto har stängts av. Logga in igen eller kontakta din administratör.',
 
   'error.bad_credentials': 'Fel användarnamn eller lösenord.',
   'error.no_bridge': 'Inte ansluten till skrivbordsappen.',

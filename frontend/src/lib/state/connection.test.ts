@@ -24,6 +24,7 @@ describe('connection', () => {
     expect(connectionFrom({ state: 'connected', nextAttempt: '2025-03-03T10:00:07Z' }, now).nextAttemptAt).toBeNull()
     expect(connectionFrom({ state: 'weird' }, now).state).toBe('offline')
     expect(connectionFrom({ state: 'auth_failed', error: { message: 'bad token' } }, now).error).toBe('bad token')
+    expect(connectionFrom({ state: 'auth_failed', error: 'signed out', reason: 'revoked' }, now).reason).toBe('revoked')
   })
 
   it('counts down whole seconds, never below zero', () => {

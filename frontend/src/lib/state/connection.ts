@@ -10,6 +10,8 @@ export interface Connection {
   /** When the next dial starts (ms since the epoch), while reconnecting. */
   nextAttemptAt: number | null
   error: string
+  /** Why the relay ended the sign-in (auth_failed): revoked (password changed, account disabled) or logged_out. */
+  reason?: string
 }
 
 /** The payload of relay:state. */
@@ -20,6 +22,7 @@ export interface RelayStatePayload {
   nextAttempt?: string | number | null
   error?: string | { message?: string; code?: string } | null
   welcome?: AgentWelcome | null
+  reason?: string
 }
 
 export const initialConnection: Connection = { state: 'offline', attempt: 0, nextAttemptAt: null, error: '' }
@@ -46,6 +49,7 @@ export function connectionFrom(p: RelayStatePayload, now: number): Connection {
     attempt: p.attempt ?? 0,
     nextAttemptAt: state === 'reconnecting' ? parseNextAttempt(p.nextAttempt, now) : null,
     error: !err ? '' : typeof err === 'string' ? err : (err.message ?? err.code ?? ''),
+    reason: p.reason || undefined,
   }
 }
 

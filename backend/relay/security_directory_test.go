@@ -1,0 +1,133 @@
+package relay_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"testing"
+	"time"
+
+	"switchboard/backend/chat"
+	"switchboard/backend/protocol"
+	"switchboard/backend/relay"
+	"switchboard/backend/relay/relaytest"
+	"switchboard/backend/store"
+)
+
+// TestSecurityAdminChurnUnderTraffic: admin changes (channel set, grant,
+// grant removal, agent add) every 20-100 ms while six visitors and their
+// agent send. Applying them must not disturb the log: no panic, every
+// acknowledged message stored exactly once at the seq its ack named, and
+// the agent sees every log in order without gap or duplicate.
+func TestSecurityAdminChurnUnderTraffic(t *testing.T) {
+	h := relaytest.Start(t, relaytest.Options{Config: func(c *relay.Config) { c.DirectoryPoll = 10 * time.Millisecond }})
+	anna, _ := h.Agent("anna", nil)
+	type chatRun struct {
+		sid   string
+		vis   *relaytest.Client
+		acked map[string]uint64 // client id -> seq
+	}
+	var chats []*chatRun
+	for i := range 6 {
+		v, st := h.Visitor(fmt.Sprintf("Visitor%d", i), "Hello?")
+		anna.OK(protocol.CmdSessionPick, protocol.SessionRef{Session: st.Session.ID}, nil)
+		chats = append(chats, &chatRun{sid: st.Session.ID, vis: v, acked: map[string]uint64{}})
+	}
+
+	ctx := context.Background()
+	until := time.Now().Add(2 * time.Second)
+	var wg sync.WaitGroup
+	var amu sync.Mutex // guards acked of chats[0], which anna writes in too
+	send := func(c *relaytest.Client, cr *chatRun, prefix string) {
+		defer wg.Done()
+		for n := 0; time.Now().Before(until); n++ {
+			id := fmt.Sprintf("%s-%d", prefix, n)
+			r := c.Do(protocol.CmdMessageSend, protocol.MessageSend{Session: cr.sid, ClientID: id, Text: "message " + id})
+			if !r.OK {
+				t.Errorf("%s refused: %v", id, r.Error)
+				return
+			}
+			var ack protocol.MessageAck
+			if err := json.Unmarshal(r.Data, &ack); err != nil {
+				t.Errorf("%s: %v", id, err)
+				return
+			}
+			amu.Lock()
+			cr.acked[id] = ack.Seq
+			amu.Unlock()
+		}
+	}
+	for i, cr := range chats {
+		wg.Add(1)
+		go send(cr.vis, cr, fmt.Sprintf("v%d", i))
+	}
+	wg.Add(1)
+	go send(anna, chats[0], "anna")
+
+	changes := 0
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for n := 0; time.Now().Before(until); n++ {
+			var err error
+			switch n % 4 {
+			case 0:
+				err = h.Store.PutChannel(ctx, store.ChannelRow{Key: "support", Name: fmt.Sprintf("Support %d", n), TimeZone: "UTC",
+					OfflineForm: true, WarnAfter: time.Duration(60+n) * time.Second, TransferTimeout: chat.DefaultTransferTimeout})
+			case 1:
+				err = h.Store.Grant(ctx, "lars", "support", chat.Perm(n%8/4)*chat.PermListen|chat.PermNotify)
+			case 2:
+				err = h.Store.Grant(ctx, "nils", "support", chat.Perm(n%8/4)*chat.PermRespond)
+			case 3:
+				_, err = h.Store.CreateAgent(ctx, fmt.Sprintf("churn%d", n), "Churn", []byte("x"))
+			}
+			if err != nil {
+				t.Errorf("admin change %d: %v", n, err)
+				return
+			}
+			changes++
+			time.Sleep(time.Duration(20+rand.IntN(80)) * time.Millisecond)
+		}
+	}()
+	wg.Wait()
+	t.Logf("%d admin changes", changes)
+
+	total := 0
+	for _, cr := range chats {
+		entries, err := h.Store.Entries(ctx, chat.SessionID(cr.sid), 0, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		stored := map[string]int{}
+		for i, e := range entries {
+			if e.Seq != uint64(i+1) {
+				t.Errorf("%s: entry %d has seq %d", cr.sid, i+1, e.Seq)
+			}
+			if e.ClientID != "" {
+				stored[e.ClientID]++
+				if want, ok := cr.acked[e.ClientID]; ok && want != e.Seq {
+					t.Errorf("%s: %s acknowledged as %d, stored as %d", cr.sid, e.ClientID, want, e.Seq)
+				}
+			}
+		}
+		for id := range cr.acked {
+			if stored[id] != 1 {
+				t.Errorf("%s: acknowledged %s stored %d times", cr.sid, id, stored[id])
+			}
+		}
+		total += len(cr.acked)
+		last := entries[len(entries)-1].Seq
+		got := anna.WaitEntries(cr.sid, last)
+		for i, e := range got {
+			if e.Seq != uint64(i+1) {
+				t.Fatalf("%s: the agent's entry %d has seq %d (gap or duplicate)", cr.sid, i+1, e.Seq)
+			}
+		}
+	}
+	t.Logf("%d messages acknowledged", total)
+	if total == 0 {
+		t.Error("nothing was acknowledged")
+	}
+}
