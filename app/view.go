@@ -29,10 +29,6 @@ func newView() view { return view{conn: "offline"} }
 // changed in a channel's queue.
 func (v *view) welcome(w protocol.AgentWelcome) {
 	v.me, v.status = w.Agent, w.Agent.Status
-	v.perms = make(map[string][]string, len(w.Channels))
-	for _, c := range w.Channels {
-		v.perms[c.Key] = c.Perms
-	}
 	v.sessions = make(map[string]protocol.SessionInfo, len(w.Sessions))
 	for _, s := range w.Sessions {
 		v.sessions[s.ID] = s
@@ -41,8 +37,18 @@ func (v *view) welcome(w protocol.AgentWelcome) {
 	for _, t := range w.Transfers {
 		v.transfer(t)
 	}
+	v.channels(w.Channels, w.Queue)
+}
+
+// channels replaces the agent's permissions and the queues they see (the
+// welcome, or a channels event after an administrator changed them).
+func (v *view) channels(channels []protocol.ChannelInfo, queue []protocol.QueueItem) {
+	v.perms = make(map[string][]string, len(channels))
+	for _, c := range channels {
+		v.perms[c.Key] = c.Perms
+	}
 	v.queues = map[string][]protocol.QueueItem{}
-	for _, q := range w.Queue {
+	for _, q := range queue {
 		v.queues[q.Channel] = append(v.queues[q.Channel], q)
 	}
 }
@@ -69,6 +75,12 @@ func (v *view) apply(f protocol.ServerFrame) bool {
 				v.queues = map[string][]protocol.QueueItem{}
 			}
 			v.queues[q.Channel] = protocol.ApplyQueue(v.queues[q.Channel], q)
+			return true
+		}
+	case protocol.EvChannels:
+		var c protocol.ChannelsEvent
+		if json.Unmarshal(f.Data, &c) == nil {
+			v.channels(c.Channels, c.Queue)
 			return true
 		}
 	case protocol.EvPresence:

@@ -40,3 +40,26 @@ func TestViewQueueFollowsChanges(t *testing.T) {
 		}
 	}
 }
+
+// A channels event (an administrator changed my permissions) replaces what
+// the welcome said: the dashboard entry and the waiting count follow it.
+func TestViewChannelsEventReplacesPermissionsAndQueues(t *testing.T) {
+	v := newView()
+	v.welcome(protocol.AgentWelcome{
+		Channels: []protocol.ChannelInfo{{Key: "support", Perms: []string{"respond"}}},
+		Queue:    []protocol.QueueItem{{Session: "a", Channel: "support", Position: 1}},
+	})
+	if v.canDashboard() {
+		t.Fatal("respond alone opens the dashboard")
+	}
+	b, _ := json.Marshal(protocol.ChannelsEvent{
+		Channels: []protocol.ChannelInfo{{Key: "sales", Perms: []string{"respond", "listen"}}},
+		Queue:    []protocol.QueueItem{{Session: "x", Channel: "sales", Position: 1}, {Session: "y", Channel: "sales", Position: 2}},
+	})
+	if !v.apply(protocol.ServerFrame{Ev: protocol.EvChannels, Data: b}) {
+		t.Fatal("channels event not applied")
+	}
+	if st := v.trayState(); !st.CanDashboard || st.Waiting != 2 {
+		t.Fatalf("after the channels event: %+v", st)
+	}
+}

@@ -150,6 +150,10 @@ const (
 	// EvQuickReplies: the agent's quick replies were replaced from another
 	// of their connections (another machine, another window).
 	EvQuickReplies = "quickreplies"
+	// EvChannels: an administrator changed the agent's permissions; the
+	// channels (with perms) and the queues they may see now replace the
+	// welcome's.
+	EvChannels = "channels"
 )
 
 // Roles in hello.
@@ -346,6 +350,13 @@ type QueueEvent struct {
 	Channel string      `json:"channel"`
 	Removed []string    `json:"removed,omitempty"`
 	Added   []QueueItem `json:"added,omitempty"` // by Position, lowest first
+}
+
+// ChannelsEvent replaces an agent's channels and queue, as in the welcome,
+// after their permissions changed.
+type ChannelsEvent struct {
+	Channels []ChannelInfo `json:"channels"`
+	Queue    []QueueItem   `json:"queue"`
 }
 
 // Position tells a waiting visitor where they stand.

@@ -131,3 +131,48 @@ func TestSecurityAdminChurnUnderTraffic(t *testing.T) {
 		t.Error("nothing was acknowledged")
 	}
 }
+
+// TestGrantChangeTellsTheAgentTheirChannels: an agent given respond while
+// connected gets the channel (with its perms) and its waiting chats at
+// once, as a welcome would say them, and may take one; losing the grant
+// empties both. Without it, their app would show the old channels and
+// queue until it reconnected.
+func TestGrantChangeTellsTheAgentTheirChannels(t *testing.T) {
+	h := relaytest.Start(t, relaytest.Options{Config: func(c *relay.Config) { c.DirectoryPoll = 10 * time.Millisecond }})
+	nils, w := h.Agent("nils", nil)
+	if len(w.Channels) != 0 || len(w.Queue) != 0 {
+		t.Fatalf("nils starts with %d channels, %d waiting", len(w.Channels), len(w.Queue))
+	}
+	h.Agent("anna", nil) // Present, so the channel is open for visitors
+	_, st := h.Visitor("Vera", "Hello?")
+
+	channelsEvent := func(from int) (protocol.ChannelsEvent, int) {
+		f, i := nils.Event(protocol.EvChannels, from, nil)
+		var ev protocol.ChannelsEvent
+		if err := json.Unmarshal(f.Data, &ev); err != nil {
+			t.Fatal(err)
+		}
+		return ev, i
+	}
+	if err := h.Store.Grant(context.Background(), "nils", "support", chat.PermRespond); err != nil {
+		t.Fatal(err)
+	}
+	ev, i := channelsEvent(0)
+	if len(ev.Channels) != 1 || ev.Channels[0].Key != "support" || len(ev.Channels[0].Perms) != 1 || ev.Channels[0].Perms[0] != "respond" {
+		t.Fatalf("channels after the grant: %+v", ev.Channels)
+	}
+	if len(ev.Queue) != 1 || ev.Queue[0].Session != st.Session.ID {
+		t.Fatalf("queue after the grant: %+v", ev.Queue)
+	}
+	nils.OK(protocol.CmdSessionPick, protocol.SessionRef{Session: st.Session.ID}, nil)
+
+	_, st2 := h.Visitor("Vic", "Me too")
+	if err := h.Store.Grant(context.Background(), "nils", "support", 0); err != nil {
+		t.Fatal(err)
+	}
+	ev, _ = channelsEvent(i + 1)
+	if ev.Channels == nil || len(ev.Channels) != 0 || ev.Queue == nil || len(ev.Queue) != 0 {
+		t.Fatalf("after the grant was removed: %+v (lists must be empty, not null)", ev)
+	}
+	nils.Refused(protocol.CmdSessionPick, protocol.SessionRef{Session: st2.Session.ID}, protocol.CodeForbidden)
+}

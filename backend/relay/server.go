@@ -3,6 +3,7 @@ package relay
 import (
 	"context"
 	"errors"
+	"maps"
 	"log/slog"
 	"net/http"
 	"sync"
@@ -248,8 +249,25 @@ func (s *Server) reloadDirectory(ctx context.Context) (int64, error) {
 		s.mu.Unlock()
 		return dir.Version, nil
 	}
+	before := make(map[chat.AgentID]map[chat.ChannelID]chat.Perm, len(s.agentConns))
+	for a := range s.agentConns {
+		if ag, ok := s.desk.Agent(a); ok {
+			before[a] = maps.Clone(ag.Perms)
+		}
+	}
 	if fx := s.desk.ApplyDirectory(s.now(), dir.Channels, dir.Agents); len(fx) > 0 {
 		s.pipe.push(&job{fx: fx})
+	}
+	// An agent whose permissions changed sees other channels, queues and
+	// actions now: their windows get them as in a welcome, in the pipeline's
+	// order, so queue changes decided after this one follow it.
+	now := s.now()
+	for a, perms := range before {
+		if ag, ok := s.desk.Agent(a); ok && !ag.Disabled && !maps.Equal(perms, ag.Perms) {
+			frame := encodeEvent(protocol.EvChannels, "", 0, protocol.ChannelsEvent{
+				Channels: nonNil(s.desk.ChannelsFor(a, now)), Queue: nonNil(s.desk.QueueFor(a))})
+			s.pipe.push(&job{pre: func() { s.toAgent(a, frame) }})
+		}
 	}
 	for c := range s.watchers {
 		if !s.desk.CanWatchAny(c.agent) {
@@ -261,6 +279,14 @@ func (s *Server) reloadDirectory(ctx context.Context) (int64, error) {
 	s.closeRevoked(ctx, 0, nil)
 	s.log.Info("agents and channels applied", "version", dir.Version)
 	return dir.Version, nil
+}
+
+// nonNil makes an empty list encode as [] rather than null.
+func nonNil[T any](l []T) []T {
+	if l == nil {
+		return []T{}
+	}
+	return l
 }
 
 // closeRevoked checks the token of every live agent connection (of agent

@@ -110,6 +110,12 @@ export interface QueueEvent {
   added?: QueueItem[] | null
 }
 
+/** After an administrator changed my permissions: my channels and the queues I see now. */
+export interface ChannelsEvent {
+  channels: ChannelInfo[] | null
+  queue: QueueItem[] | null
+}
+
 export interface PresenceEvent {
   agents: AgentInfo[] | null
 }

@@ -178,6 +178,20 @@ describe('transfers', () => {
   })
 })
 
+describe('channels event', () => {
+  it('replaces my channels and the queues I see after a permission change', () => {
+    let s = desk({ channels: [channel()], queue: [queueItem({ session: 'a' })] })
+    expect(canWatch(s)).toBe(false)
+    s = run(s, ev({ ev: 'warning', session: 'a', data: { session: 'a', channel: 'support', level: 'waiting', visitor: 'V', waited_s: 70 } }))
+    s = run(s, ev({ ev: 'channels', data: { channels: [channel({ key: 'sales', perms: ['respond', 'listen'] })], queue: [queueItem({ session: 'x', channel: 'sales' })] } }))
+    expect(Object.keys(s.channels)).toEqual(['sales'])
+    expect(canWatch(s)).toBe(true)
+    expect(Object.keys(s.queues)).toEqual(['sales'])
+    expect(s.queues.sales.map((i) => i.session)).toEqual(['x'])
+    expect(s.warnings).toEqual({})
+  })
+})
+
 describe('queue and presence events', () => {
   it('change a channel’s list by what joined and left', () => {
     let s = desk({ queue: [queueItem({ session: 'a' }), queueItem({ session: 'b', channel: 'sales' })] })

@@ -7,6 +7,7 @@ import type {
   AgentInfo,
   AgentWelcome,
   ChannelInfo,
+  ChannelsEvent,
   Dashboard,
   Entry,
   PresenceEvent,
@@ -210,6 +211,15 @@ export function applyQueueEvent(s: DeskState, ev: QueueEvent): DeskState {
   return { ...s, queues, warnings }
 }
 
+/** My permissions changed: the channels and the queues I see are replaced, as by a welcome. */
+export function applyChannelsEvent(s: DeskState, ev: ChannelsEvent): DeskState {
+  const channels: Record<string, ChannelInfo> = {}
+  for (const c of ev.channels ?? []) channels[c.key] = c
+  const queues = groupQueue(ev.queue)
+  const waiting = (k: string) => Object.values(queues).some((l) => l.some((i) => i.session === k))
+  return { ...s, channels, queues, warnings: pick(s.warnings, waiting) }
+}
+
 export function applyPresenceEvent(s: DeskState, ev: PresenceEvent): DeskState {
   const agents = applyPresence(s.agents, ev)
   const mine = s.me ? (ev.agents ?? []).find((a) => a.id === s.me!.id) : undefined
@@ -234,6 +244,8 @@ export function applyRelayEvent(s: DeskState, ev: RelayEvent, now: number): Desk
       return data ? applyQueueEvent(s, data as QueueEvent) : s
     case 'presence':
       return data ? applyPresenceEvent(s, data as PresenceEvent) : s
+    case 'channels':
+      return data ? applyChannelsEvent(s, data as ChannelsEvent) : s
     case 'warning': {
       const w = data as WarningEvent
       return w?.session ? { ...s, warnings: { ...s.warnings, [w.session]: w.level } } : s
