@@ -36,14 +36,18 @@ func (c *conn) saveQuickReplies(id string, replies []protocol.QuickReply) {
 	}
 	s.quickMu.Lock()
 	defer s.quickMu.Unlock()
-	if s.isClosing() {
-		c.fail(id, protocol.Errorf(protocol.CodeUnavailable, "the relay is restarting; reconnect"))
+	if perr := s.refuseWrites(); perr != nil {
+		c.fail(id, perr)
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if err := s.store.SetQuickReplies(ctx, c.agent, list); err != nil {
 		s.log.Warn("quick replies not saved", "agent", c.agent, "err", err)
+		if isWriteFailure(err) {
+			c.fail(id, s.storeWriteFailed(err))
+			return
+		}
 		c.fail(id, protocol.Errorf(protocol.CodeInternal, "could not save your quick replies; nothing was changed"))
 		return
 	}

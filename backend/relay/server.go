@@ -34,6 +34,7 @@ type Server struct {
 	dashDirty     bool
 	history       queueHistory // per-minute queue samples for the dashboard chart
 	closing       bool
+	fault         *writeFault // the store does not take writes (see storefault.go); nil: it does
 
 	// quickMu serialises saves of quick replies, so that the events telling
 	// an agent's other connections go out in the order the store took them.
@@ -49,9 +50,6 @@ type Server struct {
 	stopOnce sync.Once
 	conns    sync.WaitGroup
 	live     atomic.Int64
-	// fatal is called when the store fails to commit; the default exits the
-	// process (the store is the truth and memory may no longer match it).
-	fatal func(error)
 }
 
 // New loads the desk from the store and returns a relay ready to serve.
@@ -67,10 +65,6 @@ func New(cfg Config, st store.Store, log *slog.Logger) (*Server, error) {
 		committed:     make(map[chat.SessionID]uint64),
 		watchers:      make(map[*conn]struct{}),
 		stop:          make(chan struct{}),
-	}
-	s.fatal = func(err error) {
-		log.Error("store commit failed; stopping so that memory never runs ahead of the database", "err", err)
-		panic(err)
 	}
 	if err := s.loadDesk(context.Background()); err != nil {
 		return nil, err
@@ -114,6 +108,15 @@ func (s *Server) loadDesk(ctx context.Context) error {
 // Start runs the committer and the timers. Serve the Handler afterwards.
 func (s *Server) Start() {
 	s.wg.Add(4)
+	// A relay started on a full disk or a read-only database learns it now,
+	// and says so on /healthz, rather than at its first command.
+	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	if err := s.store.WriteProbe(ctx); err != nil {
+		s.mu.Lock()
+		s.degrade(err)
+		s.mu.Unlock()
+	}
+	cancel()
 	go func() { defer s.wg.Done(); s.commitLoop() }()
 	go func() { defer s.wg.Done(); s.tickLoop() }()
 	go func() { defer s.wg.Done(); s.dashboardLoop() }()
@@ -175,7 +178,9 @@ func (s *Server) tickLoop() {
 			s.mu.Lock()
 			if !s.closing {
 				now := s.now()
-				if fx := s.desk.Tick(now); len(fx) > 0 {
+				// Timers wait while the store cannot write: what they decide
+				// could not be committed. They fire late, on recovery.
+				if fx := s.tick(now); len(fx) > 0 {
 					s.pipe.push(&job{fx: fx})
 				}
 				if now.Sub(lastPrune) > time.Minute {
@@ -246,6 +251,9 @@ func (s *Server) reloadDirectory(ctx context.Context) error {
 func (s *Server) serveHealth(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
+	if s.serveDegraded(w) {
+		return
+	}
 	if _, err := s.store.DirectoryVersion(ctx); err != nil {
 		http.Error(w, "store unavailable", http.StatusServiceUnavailable)
 		return

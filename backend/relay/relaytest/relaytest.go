@@ -52,6 +52,9 @@ type Options struct {
 	Config  func(*relay.Config)
 	// Handler wraps the relay's handler (to add the widget, say).
 	Handler func(relay http.Handler) http.Handler
+	// DBPath is the database file (on a small filesystem, say); empty: one
+	// in t.TempDir().
+	DBPath string
 }
 
 // Harness is a running relay.
@@ -79,7 +82,10 @@ func Start(t testing.TB, opts Options) *Harness {
 		opts.Channel = store.ChannelRow{Key: "support", Name: "Support", TimeZone: "UTC", OfflineForm: true,
 			WarnAfter: time.Minute, ManagerWarnAfter: 3 * time.Minute, TransferTimeout: chat.DefaultTransferTimeout}
 	}
-	h := &Harness{T: t, DBPath: filepath.Join(t.TempDir(), "relay.db"), opts: opts, IDs: map[string]int64{}}
+	if opts.DBPath == "" {
+		opts.DBPath = filepath.Join(t.TempDir(), "relay.db")
+	}
+	h := &Harness{T: t, DBPath: opts.DBPath, opts: opts, IDs: map[string]int64{}}
 	db, err := store.OpenSQLite(h.DBPath)
 	if err != nil {
 		t.Fatal(err)
