@@ -40,6 +40,10 @@ type Settings struct {
 		Ping       time.Duration `mapstructure:"ping"`
 		PongWait   time.Duration `mapstructure:"pong_wait"`
 		TokenTTL   time.Duration `mapstructure:"token_ttl"`
+		// A database that stopped taking writes is retried after StoreRetry,
+		// then ever less often, up to StoreRetryMax (store_backoff).
+		StoreRetry    time.Duration `mapstructure:"store_retry"`
+		StoreRetryMax time.Duration `mapstructure:"store_backoff"`
 	} `mapstructure:"timers"`
 	Log struct {
 		Level  string `mapstructure:"level"`
@@ -76,6 +80,8 @@ func settingsTable() []setting {
 		{"timers.ping", d.PingInterval, "websocket ping interval"},
 		{"timers.pong_wait", d.PongWait, "a connection silent this long is closed (must exceed timers.ping)"},
 		{"timers.token_ttl", d.TokenTTL, "how long an agent's login token stays valid"},
+		{"timers.store_retry", d.StoreRetry, "when the database stops taking writes (disk full, read-only), try a write again after this, doubling"},
+		{"timers.store_backoff", d.StoreRetryMax, "longest wait between two tries of a database that does not take writes"},
 		{"log.level", "info", "log level: debug, info, warn, error"},
 		{"log.format", "json", "log format: json or text"},
 	}
@@ -188,6 +194,9 @@ func (st Settings) validate() error {
 	if st.Timers.Grace < 0 || st.Timers.IdleEnd < 0 || st.Timers.QueueLeave < 0 {
 		errs = append(errs, errors.New("timers must not be negative"))
 	}
+	if st.Timers.StoreRetry <= 0 || st.Timers.StoreRetryMax < st.Timers.StoreRetry {
+		errs = append(errs, errors.New("timers: store_retry > 0 and store_backoff >= store_retry"))
+	}
 	switch st.Log.Format {
 	case "json", "text":
 	default:
@@ -212,6 +221,8 @@ func (st Settings) relayConfig(version string) relay.Config {
 	c.PingInterval = st.Timers.Ping
 	c.PongWait = st.Timers.PongWait
 	c.TokenTTL = st.Timers.TokenTTL
+	c.StoreRetry = st.Timers.StoreRetry
+	c.StoreRetryMax = st.Timers.StoreRetryMax
 	c.Version = version
 	return c
 }
