@@ -39,15 +39,19 @@ func createPrivate(path string, exclusive bool) error {
 	return err
 }
 
-// WriteProbe makes one small durable write (a heartbeat row in meta), so
-// that the caller learns whether the database takes writes now: a full disk
-// or a read-only file fails it as it fails a commit.
+// probeBytes is what one WriteProbe writes: about a busy group commit's
+// worth, so that a probe does not pass on the few pages a nearly full disk
+// still takes while the commits that follow fail.
+const probeBytes = 32 << 10
+
+// WriteProbe makes one durable write (a heartbeat row in meta, rewritten),
+// so that the caller learns whether the database takes writes now: a full
+// disk or a read-only file fails it as it fails a commit.
 func (s *SQLite) WriteProbe(ctx context.Context) error {
 	s.applyMu.Lock()
 	defer s.applyMu.Unlock()
-	// The value changes on every call so that the commit really writes a page.
-	_, err := s.w.ExecContext(ctx, `INSERT INTO meta (key, value) VALUES ('write_probe', 1)
-ON CONFLICT (key) DO UPDATE SET value = value + 1`)
+	_, err := s.w.ExecContext(ctx, `INSERT INTO meta (key, value) VALUES ('write_probe', zeroblob(?1))
+ON CONFLICT (key) DO UPDATE SET value = zeroblob(?1)`, probeBytes)
 	if err != nil {
 		s.reconnect()
 		return diagnose(s.path, fmt.Errorf("store: write probe: %w", err))

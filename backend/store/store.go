@@ -66,7 +66,7 @@ type Store interface {
 	// a running relay notices what an admin command did.
 	DirectoryVersion(ctx context.Context) (int64, error)
 
-	// WriteProbe makes one small durable write: whether the database takes
+	// WriteProbe makes one durable write: whether the database takes
 	// writes now (a relay that found it could not write asks until it can).
 	WriteProbe(ctx context.Context) error
 
