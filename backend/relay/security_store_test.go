@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -483,4 +484,50 @@ func TestStoreFilesArePrivate(t *testing.T) {
 			t.Errorf("%s has mode %#o, want 0600", name, mode)
 		}
 	}
+}
+
+// A relay restarted on a disk that is still full must not come up "ok"
+// until its first write: it cannot even open the database (SQLite needs
+// room for its shared-memory file), and says why.
+func TestStoreRestartOnFullDiskSaysWhy(t *testing.T) {
+	dir := smallTmpfs(t, 2048)
+	dbPath := filepath.Join(dir, "relay.db")
+	h, l := startFaultChat(t, dbPath)
+	for range 5 {
+		if _, r := l.send(); !r.OK {
+			t.Fatalf("send: %+v", r.Error)
+		}
+	}
+	h.Stop()
+	filler := fillDisk(t, dir)
+	st, err := store.OpenSQLite(dbPath)
+	if err == nil {
+		// Opened after all: then the relay must come up degraded.
+		srv, err := relay.New(relay.DefaultConfig(), st, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv.Start()
+		rec := httptest.NewRecorder()
+		srv.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/healthz", nil))
+		_ = srv.Shutdown(context.Background())
+		st.Close()
+		if rec.Code != http.StatusServiceUnavailable || !strings.Contains(rec.Body.String(), "disk full") {
+			t.Fatalf("/healthz of a relay started on a full disk: %d %s", rec.Code, rec.Body)
+		}
+	} else {
+		t.Logf("opening the database on a full disk: %v", err)
+		if !strings.Contains(err.Error(), "disk full") {
+			t.Fatal("the error does not say the disk is full")
+		}
+	}
+	// With space again it starts, and everything acknowledged is there.
+	if err := os.Remove(filler); err != nil {
+		t.Fatal(err)
+	}
+	h.Restart()
+	if code, body := health(t, h); code != http.StatusOK {
+		t.Fatalf("/healthz after the space came back: %d %v", code, body)
+	}
+	l.check(h.Store)
 }

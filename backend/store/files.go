@@ -97,14 +97,21 @@ func diagnose(path string, err error) error {
 	return err
 }
 
-// dirWritable tries to create a file in dir; "" if it can, else why not.
+// dirWritable tries to create and write a small file in dir; "" if it
+// can, else why not.
 func dirWritable(dir string) string {
 	f, err := os.CreateTemp(dir, ".write-check-*")
+	if err == nil {
+		// An empty file may fit on a full disk; a page of data does not.
+		_, err = f.Write(make([]byte, 4096))
+		if err == nil {
+			err = f.Sync()
+		}
+		f.Close()
+		os.Remove(f.Name())
+	}
 	switch {
 	case err == nil:
-		name := f.Name()
-		f.Close()
-		os.Remove(name)
 		return ""
 	case errors.Is(err, syscall.EROFS):
 		return "filesystem is read-only"
