@@ -119,6 +119,9 @@ func (s *Server) degrade(err error) {
 	s.metrics.degradedSince.Store(now.UnixNano())
 	s.log.Error("the database does not take writes; refusing writes until it does",
 		"reason", s.fault.reason, "err", err)
+	if s.closing {
+		return // shutting down: nothing more will be written anyway
+	}
 	s.wg.Add(1)
 	go func() { defer s.wg.Done(); s.probeStore() }()
 }
