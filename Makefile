@@ -131,13 +131,13 @@ test-go: ## go vet and go test -race over the whole module
 # this runs the short versions again without it, against the real budgets.
 .PHONY: test-faults
 test-faults: ## Short fault tests without -race: kill -9 under load, slow client, reconnect storm, garbage (about 30 s)
-	$(GO) test -count=1 -run '^Test(KillUnderLoad|SlowConsumerIsCutOffAlone|ReconnectStorm|GarbageFlood|AdminChurnUnderLoad)$$' ./backend/cmd/loadgen/
+	$(GO) test -count=1 -run '^Test(KillUnderLoad|SlowConsumerIsCutOffAlone|ReconnectStorm|GarbageFlood|AdminChurnUnderLoad|FullDiskUnderLoad)$$' ./backend/cmd/loadgen/
 
 SOAK_TIMEOUT ?= 30m
 
 .PHONY: soak
 soak: ## Fault tests at length (minutes): kill -9 under load, slow client, reconnect storm, garbage
-	$(GO) test -count=1 -v -timeout $(SOAK_TIMEOUT) -run '^Test(KillUnderLoad|SlowConsumerIsCutOffAlone|ReconnectStorm|GarbageFlood|AdminChurnUnderLoad)$$' \
+	$(GO) test -count=1 -v -timeout $(SOAK_TIMEOUT) -run '^Test(KillUnderLoad|SlowConsumerIsCutOffAlone|ReconnectStorm|GarbageFlood|AdminChurnUnderLoad|FullDiskUnderLoad)$$' \
 		./backend/cmd/loadgen/ -args -soak
 
 LOADGEN_BIN := build/bin/switchboard-loadgen

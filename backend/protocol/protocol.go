@@ -101,7 +101,7 @@ const (
 	CodeQueueEmpty      Code = "queue_empty"      // get-next found nothing
 	CodeChannelClosed   Code = "channel_closed"   // use the offline form
 	CodeRateLimited     Code = "rate_limited"     // too many frames, or failed sign-ins; slow down
-	CodeUnavailable     Code = "unavailable"      // the relay is shutting down, or too busy to check a password
+	CodeUnavailable     Code = "unavailable"      // shutting down, too busy to check a password, or the database does not take writes; nothing was changed
 	CodeInternal        Code = "internal"         // a fault on the relay; nothing was changed
 )
 

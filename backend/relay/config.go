@@ -59,6 +59,11 @@ type Config struct {
 	DashboardInterval time.Duration
 	// DirectoryPoll: how often to look for admin changes (agents, channels).
 	DirectoryPoll time.Duration
+	// StoreRetry: how soon a relay whose database stopped taking writes (disk
+	// full, read-only) tries a write again; each failed try doubles the wait,
+	// up to StoreRetryMax. Writes are refused with "unavailable" meanwhile.
+	StoreRetry    time.Duration
+	StoreRetryMax time.Duration
 	// Version is reported by /healthz and hello replies.
 	Version string
 }
@@ -86,6 +91,8 @@ func DefaultConfig() Config {
 		TickInterval:      250 * time.Millisecond,
 		DashboardInterval: time.Second,
 		DirectoryPoll:     5 * time.Second,
+		StoreRetry:        time.Second,
+		StoreRetryMax:     10 * time.Second,
 		Version:           "dev",
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/gorilla/websocket"
+
 	"switchboard/backend/chat"
 	"switchboard/backend/protocol"
 	"switchboard/backend/store"
@@ -26,10 +28,12 @@ func (c *conn) answer(id string, data any) {
 	c.done()
 }
 
-// commit queues a decision; the reply follows its commit. Caller holds s.mu.
+// commit queues a decision; the reply follows its commit, or the refusal
+// its failure. Caller holds s.mu.
 func (c *conn) commit(id string, fx []chat.Effect, data any, post func()) {
 	reply := encodeReply(id, data, nil)
-	c.srv.pipe.push(&job{fx: fx, pre: func() { c.enqueue(reply); c.done() }, post: post})
+	c.srv.pipe.push(&job{fx: fx, pre: func() { c.enqueue(reply); c.done() }, post: post,
+		fail: func(perr *protocol.Error) { c.fail(id, perr) }})
 }
 
 // decide runs one desk command under the lock and commits its effects.
@@ -37,8 +41,8 @@ func (c *conn) decide(id string, f func(now time.Time) ([]chat.Effect, any, *pro
 	s := c.srv
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.closing {
-		c.fail(id, protocol.Errorf(protocol.CodeUnavailable, "the relay is restarting; reconnect"))
+	if perr := s.writeRefusal(); perr != nil {
+		c.fail(id, perr)
 		return
 	}
 	fx, data, perr := f(s.now())
@@ -80,6 +84,11 @@ func (c *conn) hello(cmd protocol.Command) *protocol.Error {
 
 func (c *conn) helloAgent(id string, h protocol.Hello) *protocol.Error {
 	s := c.srv
+	// Signing in writes (a token, the agent's presence): not while the
+	// database cannot.
+	if perr := s.refuseWrites(); perr != nil {
+		return perr
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	checks := s.tokenChecks.Load()
@@ -89,8 +98,8 @@ func (c *conn) helloAgent(id string, h protocol.Hello) *protocol.Error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.closing {
-		return protocol.Errorf(protocol.CodeUnavailable, "the relay is restarting; reconnect")
+	if perr := s.writeRefusal(); perr != nil {
+		return perr
 	}
 	now := s.now()
 	fx, derr := s.desk.Connect(now, agent)
@@ -144,8 +153,18 @@ func (c *conn) helloAgent(id string, h protocol.Hello) *protocol.Error {
 				c.sync(chat.SessionID(si.ID))
 			}
 		},
+		fail: c.helloRefused(id),
 	})
 	return nil
+}
+
+// helloRefused is the fail of a hello's job: the connection already took its
+// role, so rather than undo that it is closed, to say hello again shortly.
+func (c *conn) helloRefused(id string) func(*protocol.Error) {
+	return func(perr *protocol.Error) {
+		c.reply(id, nil, perr)
+		go c.closeWith(websocket.CloseTryAgainLater, "the relay cannot write to its database; try again shortly")
+	}
 }
 
 func (c *conn) helloVisitor(id string, h protocol.Hello) *protocol.Error {
@@ -183,6 +202,7 @@ func (c *conn) helloVisitor(id string, h protocol.Hello) *protocol.Error {
 			s.attachVisitor(c, sid, last)
 		},
 		post: func() { c.sync(sid) },
+		fail: c.helloRefused(id),
 	})
 	return nil
 }
@@ -304,8 +324,8 @@ func (c *conn) startChat(id string, p protocol.ChatStart) {
 	s := c.srv
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.closing {
-		c.fail(id, protocol.Errorf(protocol.CodeUnavailable, "the relay is restarting; reconnect"))
+	if perr := s.writeRefusal(); perr != nil {
+		c.fail(id, perr)
 		return
 	}
 	if c.session != "" {
@@ -336,6 +356,13 @@ func (c *conn) startChat(id string, p protocol.ChatStart) {
 		// StartChat counted this connection; attach routes it (or uncounts it
 		// if it closed meanwhile).
 		s.attachVisitor(c, sid, 0)
+	}, fail: func(perr *protocol.Error) {
+		// The chat does not exist: the desk is reloaded without it.
+		if c.session == sid {
+			c.session = ""
+		}
+		delete(s.visitorTokens, th)
+		c.fail(id, perr)
 	}})
 }
 

@@ -24,6 +24,23 @@ type metrics struct {
 	loginFailed   atomic.Int64 // wrong password or unknown login
 	loginThrottle atomic.Int64 // sign-ins refused unchecked: wait, or busy
 	errors        codeCounter
+	// The store not taking writes (storefault.go): failed commits and
+	// probes, time spent degraded in past outages, and the start of the
+	// current one (Unix nanoseconds; 0: none).
+	writeFailures atomic.Int64
+	degradedNanos atomic.Int64
+	degradedSince atomic.Int64
+}
+
+// degraded reports whether writes are refused now and the seconds spent so,
+// the current outage included.
+func (m *metrics) degraded(now time.Time) (bool, float64) {
+	d := time.Duration(m.degradedNanos.Load())
+	since := m.degradedSince.Load()
+	if since != 0 {
+		d += now.Sub(time.Unix(0, since))
+	}
+	return since != 0, d.Seconds()
 }
 
 func (m *metrics) commit(jobs int, d time.Duration) {
@@ -88,6 +105,10 @@ func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) {
 	counter("switchboard_login_failures_total", "Password sign-ins refused for a wrong login or password.", m.loginFailed.Load())
 	counter("switchboard_login_throttled_total", "Password sign-ins refused unchecked: too many failures, or too many at once.", m.loginThrottle.Load())
 	counter("switchboard_password_checks_total", "bcrypt comparisons run for sign-ins.", s.passwords.runs.Load())
+	degraded, degradedFor := m.degraded(s.now())
+	gauge("switchboard_store_degraded", "1 while the database does not take writes and writes are refused.", boolGauge(degraded))
+	counter("switchboard_store_write_failures_total", "Commits and probe writes the database refused (disk full, read-only, I/O error).", m.writeFailures.Load())
+	fmt.Fprintf(&b, "# HELP switchboard_store_degraded_seconds_total Time spent refusing writes because the database did not take them.\n# TYPE switchboard_store_degraded_seconds_total counter\nswitchboard_store_degraded_seconds_total %g\n", degradedFor)
 	codes := m.errors.snapshot()
 	keys := make([]string, 0, len(codes))
 	for k := range codes {
@@ -100,4 +121,11 @@ func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "text/plain; version=0.0.4")
 	_, _ = w.Write([]byte(b.String()))
+}
+
+func boolGauge(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"switchboard/backend/chat"
+	"switchboard/backend/protocol"
 )
 
 // job is one decision on its way to the store: the effects a command (or a
@@ -17,6 +18,11 @@ type job struct {
 	pre func()
 	// post runs under the lock after delivery.
 	post func()
+	// fail runs under the lock instead of pre and post when this job is
+	// refused: its commit failed, or that of a job decided before it (see
+	// commitFailed). It answers the command with perr and releases what pre
+	// would have. Jobs without a client to answer (timers) leave it nil.
+	fail func(perr *protocol.Error)
 	// marker jobs carry a channel closed once everything before them is done.
 	done chan struct{}
 }
@@ -70,7 +76,17 @@ func (p *pipeline) take(max int) []*job {
 	}
 }
 
-// drain waits until every job pushed so far is committed and delivered.
+// takeAll empties the queue without waiting.
+func (p *pipeline) takeAll() []*job {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := p.queue
+	p.queue = nil
+	return out
+}
+
+// drain waits until every job pushed so far is committed and delivered, or
+// refused.
 func (p *pipeline) drain() {
 	p.mu.Lock()
 	if p.closed {
@@ -104,7 +120,8 @@ const maxBatch = 1024
 // their effects in one transaction (group commit is what lets one fsync carry
 // hundreds of messages), then hands the batch to deliverLoop and goes on to
 // commit the next one while the first is fanned out. Batches are delivered
-// in the order they were committed, and only after their commit.
+// in the order they were committed, and only after their commit. A batch the
+// store refuses is refused to its clients (see commitFailed).
 func (s *Server) commitLoop() {
 	committed := make(chan []*job, 1)
 	delivered := make(chan struct{})
@@ -123,8 +140,9 @@ func (s *Server) commitLoop() {
 		if persistable(all) {
 			start := time.Now()
 			if err := s.store.Apply(context.Background(), all); err != nil {
-				s.fatal(err)
-				return
+				clear(all)
+				s.commitFailed(batch, err, committed)
+				continue
 			}
 			s.metrics.commit(len(batch), time.Since(start))
 		}

@@ -36,8 +36,8 @@ func (c *conn) saveQuickReplies(id string, replies []protocol.QuickReply) {
 	}
 	s.quickMu.Lock()
 	defer s.quickMu.Unlock()
-	if s.isClosing() {
-		c.fail(id, protocol.Errorf(protocol.CodeUnavailable, "the relay is restarting; reconnect"))
+	if perr := s.refuseWrites(); perr != nil {
+		c.fail(id, perr)
 		return
 	}
 	s.mu.Lock()
@@ -51,6 +51,10 @@ func (c *conn) saveQuickReplies(id string, replies []protocol.QuickReply) {
 	defer cancel()
 	if err := s.store.SetQuickReplies(ctx, c.agent, list); err != nil {
 		s.log.Warn("quick replies not saved", "agent", c.agent, "err", err)
+		if isWriteFailure(err) {
+			c.fail(id, s.storeWriteFailed(err))
+			return
+		}
 		c.fail(id, protocol.Errorf(protocol.CodeInternal, "could not save your quick replies; nothing was changed"))
 		return
 	}

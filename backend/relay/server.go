@@ -3,8 +3,8 @@ package relay
 import (
 	"context"
 	"errors"
-	"maps"
 	"log/slog"
+	"maps"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -38,7 +38,8 @@ type Server struct {
 	history       queueHistory // per-minute queue samples for the dashboard chart
 	closing       bool
 	// fan holds what queue and presence news need between deliveries (fanout.go).
-	fan fanout
+	fan   fanout
+	fault *writeFault // the store does not take writes (see storefault.go); nil: it does
 
 	// quickMu serialises saves of quick replies, so that the events telling
 	// an agent's other connections go out in the order the store took them.
@@ -63,9 +64,6 @@ type Server struct {
 	stopOnce sync.Once
 	conns    sync.WaitGroup
 	live     atomic.Int64
-	// fatal is called when the store fails to commit; the default exits the
-	// process (the store is the truth and memory may no longer match it).
-	fatal func(error)
 }
 
 // New loads the desk from the store and returns a relay ready to serve.
@@ -84,10 +82,6 @@ func New(cfg Config, st store.Store, log *slog.Logger) (*Server, error) {
 		stop:          make(chan struct{}),
 		throttle:      newLoginThrottle(cfg),
 		passwords:     newPasswordChecker(passwordWorkers(cfg), cfg.PasswordQueue),
-	}
-	s.fatal = func(err error) {
-		log.Error("store commit failed; stopping so that memory never runs ahead of the database", "err", err)
-		panic(err)
 	}
 	if err := s.loadDesk(context.Background()); err != nil {
 		return nil, err
@@ -134,6 +128,15 @@ func (s *Server) loadDesk(ctx context.Context) error {
 // Start runs the committer and the timers. Serve the Handler afterwards.
 func (s *Server) Start() {
 	s.wg.Add(4)
+	// A relay started on a full disk or a read-only database learns it now,
+	// and says so on /healthz, rather than at its first command.
+	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	if err := s.store.WriteProbe(ctx); err != nil {
+		s.mu.Lock()
+		s.degrade(err)
+		s.mu.Unlock()
+	}
+	cancel()
 	go func() { defer s.wg.Done(); s.commitLoop() }()
 	go func() { defer s.wg.Done(); s.tickLoop() }()
 	go func() { defer s.wg.Done(); s.dashboardLoop() }()
@@ -192,7 +195,9 @@ func (s *Server) tickLoop() {
 			s.mu.Lock()
 			if !s.closing {
 				now := s.now()
-				if fx := s.desk.Tick(now); len(fx) > 0 {
+				// Timers wait while the store cannot write: what they decide
+				// could not be committed. They fire late, on recovery.
+				if fx := s.tick(now); len(fx) > 0 {
 					s.pipe.push(&job{fx: fx})
 				}
 				s.flushPresence()
@@ -343,6 +348,9 @@ func (s *Server) checkTokens(ctx context.Context, list []*conn) {
 func (s *Server) serveHealth(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
+	if s.serveDegraded(w) {
+		return
+	}
 	if _, err := s.store.DirectoryVersion(ctx); err != nil {
 		http.Error(w, "store unavailable", http.StatusServiceUnavailable)
 		return

@@ -358,13 +358,16 @@ func (s *SQLite) Backup(ctx context.Context, path string) error {
 	if path == "" {
 		return errors.New("store: backup: empty path")
 	}
-	switch _, err := os.Lstat(path); {
-	case err == nil:
+	// The copy is created private and empty first (VACUUM INTO fills an
+	// empty file): it holds everything the database does.
+	switch err := createPrivate(path, true); {
+	case errors.Is(err, fs.ErrExist):
 		return fmt.Errorf("store: backup %s: %w", path, ErrExists)
-	case !errors.Is(err, fs.ErrNotExist):
+	case err != nil:
 		return fmt.Errorf("store: backup: %w", err)
 	}
 	if _, err := s.r.ExecContext(ctx, `VACUUM INTO ?`, path); err != nil {
+		os.Remove(path)
 		return fmt.Errorf("store: backup %s: %w", path, err)
 	}
 	return nil

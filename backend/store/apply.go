@@ -119,7 +119,7 @@ func (s *SQLite) Apply(ctx context.Context, effects []chat.Effect) (err error) {
 	defer s.applyMu.Unlock()
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("store: apply: %w", err)
+		return diagnose(s.path, fmt.Errorf("store: apply: %w", err))
 	}
 	a := &s.applier
 	*a = applier{ctx: ctx, tx: tx, st: &s.st, cache: &s.logs,
@@ -130,6 +130,7 @@ func (s *SQLite) Apply(ctx context.Context, effects []chat.Effect) (err error) {
 			tx.Rollback()
 			// The cache may hold what was rolled back.
 			clear(s.logs.states)
+			err = diagnose(s.path, err)
 		}
 		// Drop references to this batch's values from the kept buffers.
 		clear(a.pending[:cap(a.pending)])

@@ -78,6 +78,9 @@ func OpenSQLite(path string) (*SQLite, error) {
 		// The driver splits its DSN at the first '?'.
 		return nil, fmt.Errorf("store: database path %q must not contain '?' or '#'", path)
 	}
+	if err := createPrivate(path, false); err != nil {
+		return nil, fmt.Errorf("store: create %s: %w", path, err)
+	}
 	// synchronous=FULL: a commit has reached the disk when Apply returns, and
 	// the relay acknowledges messages only after that.
 	common := url.Values{}
@@ -106,11 +109,14 @@ func OpenSQLite(path string) (*SQLite, error) {
 	var mode string
 	if err := w.QueryRowContext(ctx, "PRAGMA journal_mode = WAL").Scan(&mode); err != nil || mode != "wal" {
 		w.Close()
-		return nil, fmt.Errorf("store: WAL mode: %q, %v", mode, err)
+		if err == nil {
+			err = fmt.Errorf("journal mode is %q", mode)
+		}
+		return nil, diagnose(path, fmt.Errorf("store: WAL mode: %w", err))
 	}
 	if err := migrate(ctx, w); err != nil {
 		w.Close()
-		return nil, err
+		return nil, diagnose(path, err)
 	}
 
 	r, err := sql.Open("sqlite", path+"?"+common.Encode())
@@ -118,20 +124,22 @@ func OpenSQLite(path string) (*SQLite, error) {
 		w.Close()
 		return nil, err
 	}
-	n := max(4, runtime.NumCPU())
-	r.SetMaxOpenConns(n)
-	r.SetMaxIdleConns(n)
+	r.SetMaxOpenConns(readers())
+	r.SetMaxIdleConns(readers())
 
 	s := &SQLite{w: w, r: r, path: path, logs: logCache{states: make(map[chat.SessionID]*logState)},
 		stop: make(chan struct{}), stopped: make(chan struct{})}
 	if err := s.st.prepare(ctx, w); err != nil {
 		close(s.stopped)
 		s.Close()
-		return nil, err
+		return nil, diagnose(path, err)
 	}
 	go s.checkpointLoop()
 	return s, nil
 }
+
+// readers is the size of the pool of read connections.
+func readers() int { return max(4, runtime.NumCPU()) }
 
 // Checkpoints copy committed pages from the WAL into the database file.
 // SQLite has the writer do it after the commit that takes the WAL past 1000

@@ -79,6 +79,10 @@ type Store interface {
 	// the version they belong to: what a running relay applies to its desk.
 	Directory(ctx context.Context) (Directory, error)
 
+	// WriteProbe makes one durable write: whether the database takes
+	// writes now (a relay that found it could not write asks until it can).
+	WriteProbe(ctx context.Context) error
+
 	// Backup writes an online, consistent copy of the database to path.
 	Backup(ctx context.Context, path string) error
 	Close() error

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -47,8 +48,15 @@ type desk struct {
 
 func newDesk(t *testing.T, cfg func(*relay.Config), pages map[string]string) *desk {
 	t.Helper()
+	return newDeskWith(t, relaytest.Options{Config: cfg}, pages)
+}
+
+// newDeskWith is newDesk with more harness options (its Handler is set here).
+func newDeskWith(t *testing.T, opts relaytest.Options, pages map[string]string) *desk {
+	t.Helper()
 	sw := &netSwitch{}
-	h := relaytest.Start(t, relaytest.Options{Config: cfg, OwnOrigin: true, Handler: func(rh http.Handler) http.Handler {
+	opts.OwnOrigin = true
+	opts.Handler = func(rh http.Handler) http.Handler {
 		mux := http.NewServeMux()
 		mux.Handle("/ws", sw.wrap(rh))
 		mux.Handle("/metrics", rh)
@@ -60,7 +68,8 @@ func newDesk(t *testing.T, cfg func(*relay.Config), pages map[string]string) *de
 			})
 		}
 		return mux
-	}})
+	}
+	h := relaytest.Start(t, opts)
 	return &desk{h, sw}
 }
 
@@ -994,4 +1003,91 @@ func TestHandler(t *testing.T) {
 	if got := widget.Snippet("https://chat.example/", `a"b`); got != `<script src="https://chat.example/widget.js" data-channel="a&#34;b" async></script>` {
 		t.Fatalf("snippet %s", got)
 	}
+}
+
+// TestMessageWaitsOutAFullDisk: while the relay's database cannot write,
+// it refuses a visitor's message with "unavailable" and keeps the
+// connection open. The widget keeps the line as sending and tries again
+// until the relay takes it, without a reload or a reconnect.
+func TestMessageWaitsOutAFullDisk(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("skipped: mounting a small filesystem for the database needs root (CI runs as root)")
+	}
+	dir := t.TempDir()
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=2048k,mode=0700", "tmpfs", dir).CombinedOutput(); err != nil {
+		t.Skipf("skipped: cannot mount a tmpfs: %v: %s", err, out)
+	}
+	t.Cleanup(func() { _ = exec.Command("umount", dir).Run() })
+	d := newDeskWith(t, relaytest.Options{DBPath: filepath.Join(dir, "relay.db"), Config: func(c *relay.Config) {
+		// The relay stays degraded this long after the first refusal,
+		// whatever the disk does, so that the widget's line is refused.
+		c.StoreRetry, c.StoreRetryMax = 2*time.Second, 2*time.Second
+	}}, nil)
+	anna, _ := d.Agent("anna", nil)
+	p := newBrowser(t, 1100, 760, false)
+	p.open(d.HTTP.URL + "/demo")
+	p.click("l")
+	p.startChat("Vera", "vera@example.com", "")
+	sid := queued(t, anna, "Vera")
+	anna.OK(protocol.CmdSessionPick, protocol.SessionRef{Session: sid}, nil)
+	p.waitText("sub", "You are chatting with Anna")
+
+	// Fill the disk until the relay refuses writes.
+	f, err := os.Create(filepath.Join(dir, "filler"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 4096)
+	for {
+		if _, err := f.Write(buf); err != nil {
+			break
+		}
+	}
+	f.Close()
+	for i := 0; ; i++ {
+		r := anna.Do(protocol.CmdMessageSend, protocol.MessageSend{Session: sid, ClientID: fmt.Sprintf("fill-%d", i), Text: "x"})
+		if !r.OK {
+			if r.Error.Code != protocol.CodeUnavailable {
+				t.Fatalf("refused with %v", r.Error)
+			}
+			break
+		}
+	}
+	p.keys("msg", "kept for later\n")
+	refused := func() bool {
+		resp, err := http.Get(d.HTTP.URL + "/metrics")
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return strings.Contains(string(b), `switchboard_errors_total{code="unavailable"} 2`)
+	}
+	for deadline := time.Now().Add(5 * time.Second); !refused(); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the widget's line was not refused")
+		}
+	}
+	p.wait("the line kept as sending", sr(`const m = $("log").lastElementChild;
+		return m.classList.contains("p") && m.querySelector(".b").textContent === "kept for later"`))
+	if err := os.Remove(filepath.Join(dir, "filler")); err != nil {
+		t.Fatal(err)
+	}
+	found := 0
+	deadline := time.Now().Add(10 * time.Second)
+	for found == 0 && time.Now().Before(deadline) {
+		for _, e := range anna.Entries(sid) {
+			if e.Text == "kept for later" {
+				found++
+			}
+		}
+		if found == 0 {
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	if found != 1 {
+		t.Fatalf("the agent got the kept line %d times after the disk had space again", found)
+	}
+	p.wait("the line sent", sr(`const m = $("log").lastElementChild;
+		return !m.classList.contains("p") && m.querySelector(".b").textContent === "kept for later"`))
 }

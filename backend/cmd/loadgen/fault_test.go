@@ -24,6 +24,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -117,8 +118,14 @@ type env struct {
 
 func newEnv(t *testing.T, cfg config, extra ...string) *env {
 	t.Helper()
+	return newEnvAt(t, cfg, t.TempDir(), extra...)
+}
+
+// newEnvAt is newEnv with the database in dbDir; the log goes elsewhere.
+func newEnvAt(t *testing.T, cfg config, dbDir string, extra ...string) *env {
+	t.Helper()
 	dir := t.TempDir()
-	db := filepath.Join(dir, "relay.db")
+	db := filepath.Join(dbDir, "relay.db")
 	if err := seed(db, cfg); err != nil {
 		t.Fatal(err)
 	}
@@ -713,4 +720,108 @@ func verifyStore(t *testing.T, r *run, path string) {
 	if missing+doubled+moved > 0 {
 		t.Errorf("the database lost %d acknowledged messages, doubled %d, moved %d", missing, doubled, moved)
 	}
+}
+
+// TestFullDiskUnderLoad fills the filesystem the relay's database lives on
+// (a small tmpfs, mounted by the test when it runs as root) while visitors
+// publish, keeps it full for a while, then frees it. The relay must stay up
+// with every client connected, refuse writes with "unavailable" and report
+// 503 meanwhile, take writes again by itself, and lose or double nothing it
+// acknowledged.
+func TestFullDiskUnderLoad(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("skipped: mounting a small filesystem for the database needs root (CI runs as root)")
+	}
+	dir := t.TempDir()
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size="+scale("64m", "256m")+",mode=0700", "tmpfs", dir).CombinedOutput(); err != nil {
+		t.Skipf("skipped: cannot mount a tmpfs: %v: %s", err, out)
+	}
+	t.Cleanup(func() { _ = exec.Command("umount", dir).Run() })
+	cfg := defaultConfig()
+	cfg.Visitors, cfg.Agents, cfg.Supervisors = scale(60, 400), scale(6, 40), scale(3, 20)
+	cfg.Rate = float64(cfg.Visitors) * 10
+	e := newEnvAt(t, cfg, dir, "--timers-store-retry", "100ms", "--timers-store-backoff", "500ms")
+	r := e.run("fulldisk")
+	defer r.stop()
+	r.startSenders()
+	time.Sleep(scale(time.Second, 10*time.Second))
+
+	filler := fillFilesystem(t, dir)
+	filledAt := time.Now()
+	if !waitFor(10*time.Second, func() bool { code, _ := e.health(); return code == http.StatusServiceUnavailable }) {
+		t.Fatalf("/healthz never reported the full disk (acked %d)", r.acked.Load())
+	}
+	t.Logf("writes refused %s after the disk filled", time.Since(filledAt).Round(time.Millisecond))
+	time.Sleep(scale(2*time.Second, 20*time.Second)) // full, under load
+	code, body := e.health()
+	if code != http.StatusServiceUnavailable || !strings.Contains(body, "disk full") {
+		t.Errorf("/healthz on a full disk: %d %s", code, body)
+	}
+	refused := r.errs.snapshot()[string(protocol.CodeUnavailable)]
+	if refused == 0 {
+		t.Errorf("no send was refused with unavailable while the disk was full: %v", r.errs.snapshot())
+	}
+	ackedFull := r.acked.Load()
+
+	if err := os.Remove(filler); err != nil {
+		t.Fatal(err)
+	}
+	freedAt := time.Now()
+	if !waitFor(10*time.Second, func() bool { code, _ := e.health(); return code == http.StatusOK }) {
+		t.Fatal("the relay did not take writes again within 10 s of the space coming back")
+	}
+	t.Logf("healthy again %s after the space came back; %d sends refused meanwhile; %s",
+		time.Since(freedAt).Round(time.Millisecond), refused, e.metric("switchboard_store_write_failures_total"))
+	time.Sleep(scale(time.Second, 10*time.Second))
+	if r.acked.Load() <= ackedFull {
+		t.Errorf("nothing acknowledged after the space came back (%d)", r.acked.Load())
+	}
+	select {
+	case <-e.proc.done:
+		t.Fatalf("the relay exited: %v", e.proc.err)
+	default:
+	}
+	r.finish(15 * time.Second)
+	verify(t, r)
+	for _, p := range r.allPeers() {
+		if closes := p.closes.snapshot(); len(closes) > 0 {
+			t.Errorf("%s %d was disconnected: %v", p.role, p.idx, closes)
+		}
+	}
+	e.proc.kill()
+	e.proc = nil
+	verifyStore(t, r, e.args.DB)
+}
+
+// fillFilesystem writes a file until the filesystem has no byte left;
+// removing it gives the space back.
+func fillFilesystem(t *testing.T, dir string) string {
+	t.Helper()
+	path := filepath.Join(dir, "filler")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	buf := make([]byte, 1<<20)
+	for size := len(buf); size >= 512; {
+		if _, err := f.Write(buf[:size]); err != nil {
+			if !errors.Is(err, syscall.ENOSPC) {
+				t.Fatal(err)
+			}
+			size /= 2
+		}
+	}
+	return path
+}
+
+// health is /healthz's status code and body (0 if it did not answer).
+func (e *env) health() (int, string) {
+	resp, err := (&http.Client{Timeout: 2 * time.Second}).Get("http://" + e.args.Addr + "/healthz")
+	if err != nil {
+		return 0, err.Error()
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
 }

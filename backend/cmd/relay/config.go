@@ -52,6 +52,10 @@ type Settings struct {
 		PongWait   time.Duration `mapstructure:"pong_wait"`
 		TokenTTL   time.Duration `mapstructure:"token_ttl"`
 		DirPoll    time.Duration `mapstructure:"directory_poll"`
+		// A database that stopped taking writes is retried after StoreRetry,
+		// then ever less often, up to StoreRetryMax (store_backoff).
+		StoreRetry    time.Duration `mapstructure:"store_retry"`
+		StoreRetryMax time.Duration `mapstructure:"store_backoff"`
 	} `mapstructure:"timers"`
 	Log struct {
 		Level  string `mapstructure:"level"`
@@ -97,6 +101,8 @@ func settingsTable() []setting {
 		{"timers.pong_wait", d.PongWait, "a connection silent this long is closed (must exceed timers.ping)"},
 		{"timers.token_ttl", d.TokenTTL, "how long an agent's login token stays valid"},
 		{"timers.directory_poll", d.DirectoryPoll, "how often the relay looks for admin changes (agents, channels, grants) and revoked sign-ins"},
+		{"timers.store_retry", d.StoreRetry, "when the database stops taking writes (disk full, read-only), try a write again after this, doubling"},
+		{"timers.store_backoff", d.StoreRetryMax, "longest wait between two tries of a database that does not take writes"},
 		{"log.level", "info", "log level: debug, info, warn, error"},
 		{"log.format", "json", "log format: json or text"},
 	}
@@ -218,6 +224,9 @@ func (st Settings) validate() error {
 	if st.Timers.Grace < 0 || st.Timers.IdleEnd < 0 || st.Timers.QueueLeave < 0 {
 		errs = append(errs, errors.New("timers must not be negative"))
 	}
+	if st.Timers.StoreRetry <= 0 || st.Timers.StoreRetryMax < st.Timers.StoreRetry {
+		errs = append(errs, errors.New("timers: store_retry > 0 and store_backoff >= store_retry"))
+	}
 	switch st.Log.Format {
 	case "json", "text":
 	default:
@@ -253,6 +262,8 @@ func (st Settings) relayConfig(version string) relay.Config {
 	c.PongWait = st.Timers.PongWait
 	c.TokenTTL = st.Timers.TokenTTL
 	c.DirectoryPoll = st.Timers.DirPoll
+	c.StoreRetry = st.Timers.StoreRetry
+	c.StoreRetryMax = st.Timers.StoreRetryMax
 	c.Version = version
 	return c
 }

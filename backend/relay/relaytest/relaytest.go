@@ -57,6 +57,9 @@ type Options struct {
 	// that pages served through Handler may open websockets, as the demo
 	// page of a relay with the demo on.
 	OwnOrigin bool
+	// DBPath is the database file (on a small filesystem, say); empty: one
+	// in t.TempDir().
+	DBPath string
 }
 
 // Harness is a running relay.
@@ -84,7 +87,10 @@ func Start(t testing.TB, opts Options) *Harness {
 		opts.Channel = store.ChannelRow{Key: "support", Name: "Support", TimeZone: "UTC", OfflineForm: true,
 			WarnAfter: time.Minute, ManagerWarnAfter: 3 * time.Minute, TransferTimeout: chat.DefaultTransferTimeout}
 	}
-	h := &Harness{T: t, DBPath: filepath.Join(t.TempDir(), "relay.db"), opts: opts, IDs: map[string]int64{}}
+	if opts.DBPath == "" {
+		opts.DBPath = filepath.Join(t.TempDir(), "relay.db")
+	}
+	h := &Harness{T: t, DBPath: opts.DBPath, opts: opts, IDs: map[string]int64{}}
 	db, err := store.OpenSQLite(h.DBPath)
 	if err != nil {
 		t.Fatal(err)

@@ -418,7 +418,8 @@ input:focus,textarea:focus{border-color:${color};box-shadow:0 0 0 3px color-mix(
     p.id = req("message.send", { session: sid, client_id: c, text: p.x }, (d, err) => {
       p.id = "";
       if (d) return ack(c, d.seq);
-      if (err.code === "offline" || err.code === "timeout" || err.code === "unavailable") return; // resent after reconnect
+      if (err.code === "unavailable") return setTimeout(() => push(c), 3000); // the relay cannot store it just now
+      if (err.code === "offline" || err.code === "timeout") return; // resent after reconnect
       if (err.code === "rate_limited") return limited();
       delete pend[c]; outbox(c, null);
       if (err.code === "too_large") { // keep the text in the box
