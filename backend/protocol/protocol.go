@@ -490,6 +490,10 @@ type DashSession struct {
 // CloseLoggedOut is the websocket close code after a logout: do not reconnect.
 const CloseLoggedOut = 4001
 
+// CloseNoChat closes a visitor connection that started no chat in time (the
+// relay's visitor_idle setting): reconnect when the visitor comes back.
+const CloseNoChat = 4002
+
 // Handover answers token.handover: a token valid once, for HandoverTTL
 // seconds, that a second window (the dashboard) logs in with, so the login
 // never travels on a command line or in an environment.

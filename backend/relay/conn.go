@@ -27,6 +27,7 @@ type conn struct {
 	ip     netip.Addr // the client's address (see clientIP)
 	q      sendQueue
 	pinger *time.Timer
+	idle   *time.Timer // closes a visitor who starts no chat (VisitorIdle)
 	// inflight bounds this connection's commands waiting for their commit.
 	inflight chan struct{}
 
@@ -176,12 +177,20 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "origin not allowed", http.StatusForbidden)
 		return
 	}
+	ip := s.clientIP(r)
+	if !s.perAddr.acquire(ip, s.cfg.ConnsPerIP) {
+		s.metrics.addrRefused.Add(1)
+		s.log.Debug("websocket refused: too many connections from one address", "ip", ip)
+		http.Error(w, "too many connections from your address; close some and try again", http.StatusTooManyRequests)
+		return
+	}
 	ws, err := s.upgrader.Upgrade(w, r, nil)
 	if err != nil {
+		s.perAddr.release(ip)
 		return // the upgrader has answered
 	}
 	c := &conn{
-		srv: s, ws: ws, ip: s.clientIP(r),
+		srv: s, ws: ws, ip: ip,
 		inflight: make(chan struct{}, s.cfg.InFlight),
 		closed:   make(chan struct{}),
 		seen:     make(map[chat.SessionID]uint64),
@@ -190,6 +199,9 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	// Pings are due every PingInterval; the timer's goroutine exists only
 	// while it fires.
 	c.pinger = time.AfterFunc(s.cfg.PingInterval, c.pingDue)
+	if s.cfg.VisitorIdle > 0 {
+		c.idle = time.AfterFunc(s.cfg.VisitorIdle, c.closeIfNoChat)
+	}
 	s.conns.Add(1)
 	s.live.Add(1)
 	// The read pump gets a goroutine of its own and the handler returns, so
@@ -232,6 +244,9 @@ func (c *conn) pingDue() {
 func (c *conn) closeWith(code int, reason string) {
 	c.closeOnce.Do(func() {
 		c.pinger.Stop()
+		if c.idle != nil {
+			c.idle.Stop()
+		}
 		wait := time.Second
 		switch code {
 		case websocket.ClosePolicyViolation, websocket.CloseMessageTooBig:
@@ -347,6 +362,7 @@ func (c *conn) readPump() {
 	defer func() {
 		c.closeWith(websocket.CloseNormalClosure, "")
 		s.unregister(c)
+		s.perAddr.release(c.ip)
 		s.live.Add(-1)
 		s.conns.Done()
 	}()

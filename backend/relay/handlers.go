@@ -159,7 +159,7 @@ func (c *conn) helloVisitor(id string, h protocol.Hello) *protocol.Error {
 	sid, ok := s.visitorTokens[hashToken(h.Token)]
 	sess, found := s.desk.Session(sid)
 	if !ok || !found {
-		return protocol.Errorf(protocol.CodeBadCredentials, "this chat is no longer available; start a new one")
+		return protocol.Errorf(protocol.CodeBadCredentials, "this chat has ended and is no longer available; start a new one")
 	}
 	c.role, c.channel, c.session = protocol.RoleVisitor, sess.Channel, sid
 	s.desk.VisitorAttach(now, sid)
@@ -236,10 +236,18 @@ func (c *conn) handleVisitor(cmd protocol.Command) {
 		if !ok {
 			return
 		}
+		if perr := c.allowStart(); perr != nil {
+			c.fail(cmd.ID, perr)
+			return
+		}
 		c.startChat(cmd.ID, p)
 	case protocol.CmdOfflineSubmit:
 		p, ok := payload[protocol.OfflineSubmit](c, cmd)
 		if !ok {
+			return
+		}
+		if perr := c.allowStart(); perr != nil {
+			c.fail(cmd.ID, perr)
 			return
 		}
 		c.decide(cmd.ID, func(now time.Time) ([]chat.Effect, any, *protocol.Error) {

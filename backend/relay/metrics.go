@@ -21,6 +21,7 @@ type metrics struct {
 	slowKilled    atomic.Int64
 	rateLimited   atomic.Int64
 	originRefused atomic.Int64
+	addrRefused   atomic.Int64
 	errors        codeCounter
 }
 
@@ -57,6 +58,7 @@ func (c *codeCounter) snapshot() map[protocol.Code]int64 {
 func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	agents, visitors, watchers := 0, 0, len(s.watchers)
+	held, tokens := s.desk.Held(), len(s.visitorTokens)
 	for _, set := range s.agentConns {
 		agents += len(set)
 	}
@@ -76,6 +78,8 @@ func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) {
 	gauge("switchboard_agent_connections", "Connections of logged-in agents.", int64(agents))
 	gauge("switchboard_visitor_connections", "Connections routed to a visitor's chat.", int64(visitors))
 	gauge("switchboard_dashboard_watchers", "Connections watching the dashboard.", int64(watchers))
+	gauge("switchboard_sessions_held", "Chats held in memory: waiting, active, and ended ones on agents' lists.", int64(held))
+	gauge("switchboard_visitor_tokens_held", "Visitor tokens held in memory (one per chat held).", int64(tokens))
 	counter("switchboard_commits_total", "Store transactions (group commits).", m.commits.Load())
 	counter("switchboard_committed_jobs_total", "Decisions committed.", m.committedJobs.Load())
 	fmt.Fprintf(&b, "# HELP switchboard_commit_seconds_total Time spent committing.\n# TYPE switchboard_commit_seconds_total counter\nswitchboard_commit_seconds_total %g\n", time.Duration(m.commitNanos.Load()).Seconds())
@@ -83,6 +87,7 @@ func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) {
 	counter("switchboard_slow_clients_disconnected_total", "Clients cut off because their send queue filled.", m.slowKilled.Load())
 	counter("switchboard_rate_limited_total", "Frames refused by the per-connection rate limit.", m.rateLimited.Load())
 	counter("switchboard_origin_refused_total", "Websocket handshakes refused for their Origin.", m.originRefused.Load())
+	counter("switchboard_address_refused_total", "Websocket handshakes refused: too many connections from the address.", m.addrRefused.Load())
 	codes := m.errors.snapshot()
 	keys := make([]string, 0, len(codes))
 	for k := range codes {

@@ -39,6 +39,9 @@ type Server struct {
 	// an agent's other connections go out in the order the store took them.
 	quickMu sync.Mutex
 
+	perAddr addrConns   // live connections per client address
+	starts  addrBuckets // chat starts and offline submissions per address
+
 	pipe     pipeline
 	upgrader websocket.Upgrader
 	metrics  metrics
@@ -68,6 +71,7 @@ func New(cfg Config, st store.Store, log *slog.Logger) (*Server, error) {
 		watchers:      make(map[*conn]struct{}),
 		stop:          make(chan struct{}),
 	}
+	s.starts.perMinute = cfg.StartsPerMinute
 	s.fatal = func(err error) {
 		log.Error("store commit failed; stopping so that memory never runs ahead of the database", "err", err)
 		panic(err)
@@ -100,6 +104,9 @@ func (s *Server) loadDesk(ctx context.Context) error {
 	defer s.mu.Unlock()
 	s.desk = desk
 	for _, sess := range snap.Sessions {
+		if _, kept := desk.Session(sess.ID); !kept {
+			continue // an ended chat the desk does not hold (see chat.Config.MaxEnded)
+		}
 		s.committed[sess.ID] = sess.Seq
 		if sess.TokenHash != "" {
 			s.visitorTokens[sess.TokenHash] = sess.ID

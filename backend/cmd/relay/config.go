@@ -31,15 +31,28 @@ type Settings struct {
 		Rate       float64 `mapstructure:"rate"`
 		Burst      int     `mapstructure:"burst"`
 		InFlight   int     `mapstructure:"inflight"`
+		// Against anonymous exhaustion (docs/deploy.md, Limits and abuse).
+		TrustedProxies    []string `mapstructure:"trusted_proxies"`
+		ConnsPerIP        int      `mapstructure:"conns_per_ip"`
+		StartsPerMinute   float64  `mapstructure:"starts_per_minute"`
+		WaitingPerChannel int      `mapstructure:"waiting_per_channel"`
+		EndedInMemory     int      `mapstructure:"ended_in_memory"`
 	} `mapstructure:"limits"`
+	HTTP struct {
+		ReadHeaderTimeout time.Duration `mapstructure:"read_header_timeout"`
+		ReadTimeout       time.Duration `mapstructure:"read_timeout"`
+		IdleTimeout       time.Duration `mapstructure:"idle_timeout"`
+		MaxHeaderBytes    int           `mapstructure:"max_header_bytes"`
+	} `mapstructure:"http"`
 	Timers struct {
-		Grace      time.Duration `mapstructure:"grace"`
-		IdleEnd    time.Duration `mapstructure:"idle_end"`
-		QueueLeave time.Duration `mapstructure:"queue_leave"`
-		KeepEnded  time.Duration `mapstructure:"keep_ended"`
-		Ping       time.Duration `mapstructure:"ping"`
-		PongWait   time.Duration `mapstructure:"pong_wait"`
-		TokenTTL   time.Duration `mapstructure:"token_ttl"`
+		Grace       time.Duration `mapstructure:"grace"`
+		IdleEnd     time.Duration `mapstructure:"idle_end"`
+		QueueLeave  time.Duration `mapstructure:"queue_leave"`
+		KeepEnded   time.Duration `mapstructure:"keep_ended"`
+		Ping        time.Duration `mapstructure:"ping"`
+		PongWait    time.Duration `mapstructure:"pong_wait"`
+		TokenTTL    time.Duration `mapstructure:"token_ttl"`
+		VisitorIdle time.Duration `mapstructure:"visitor_idle"`
 	} `mapstructure:"timers"`
 	Log struct {
 		Level  string `mapstructure:"level"`
@@ -69,6 +82,15 @@ func settingsTable() []setting {
 		{"limits.rate", d.RatePerSecond, "commands per second per connection"},
 		{"limits.burst", d.RateBurst, "burst of commands above the rate"},
 		{"limits.inflight", d.InFlight, "commands per connection waiting for their commit"},
+		{"limits.trusted_proxies", []string{}, "proxies (addresses or CIDR ranges, comma-separated) whose X-Forwarded-For names the client; default none: the socket's peer is the client"},
+		{"limits.conns_per_ip", d.ConnsPerIP, "live websocket connections per client address (IPv6: per /64); 0 = no limit"},
+		{"limits.starts_per_minute", d.StartsPerMinute, "chat starts and offline messages per client address per minute; 0 = no limit"},
+		{"limits.waiting_per_channel", d.Desk.MaxWaiting, "waiting chats per channel; past it new visitors get the offline form; 0 = no limit"},
+		{"limits.ended_in_memory", d.Desk.MaxEnded, "ended chats held in memory for agents' lists, oldest dropped first (logs stay in the database); 0 = no limit"},
+		{"http.read_header_timeout", d.ReadHeaderTimeout, "a request's headers must arrive within this"},
+		{"http.read_timeout", d.ReadTimeout, "a whole HTTP request must arrive within this (websockets: the handshake only)"},
+		{"http.idle_timeout", d.IdleTimeout, "an idle HTTP keep-alive connection is closed after this"},
+		{"http.max_header_bytes", d.MaxHeaderBytes, "largest request header accepted, in bytes"},
 		{"timers.grace", d.Desk.Grace, "an Offline owner keeps their chats this long before they return to the queue"},
 		{"timers.idle_end", d.Desk.IdleEnd, "an active chat without messages this long is ended"},
 		{"timers.queue_leave", d.Desk.QueueLeave, "a waiting visitor disconnected this long has left the queue"},
@@ -76,6 +98,7 @@ func settingsTable() []setting {
 		{"timers.ping", d.PingInterval, "websocket ping interval"},
 		{"timers.pong_wait", d.PongWait, "a connection silent this long is closed (must exceed timers.ping)"},
 		{"timers.token_ttl", d.TokenTTL, "how long an agent's login token stays valid"},
+		{"timers.visitor_idle", d.VisitorIdle, "a visitor connection that starts no chat is closed this long after connecting; 0 = never"},
 		{"log.level", "info", "log level: debug, info, warn, error"},
 		{"log.format", "json", "log format: json or text"},
 	}
@@ -153,16 +176,23 @@ func loadSettings(v *viper.Viper, path string) (Settings, error) {
 		return st, fmt.Errorf("config: %w", err)
 	}
 	// Comma-separated origins from the environment arrive as one string.
-	var origins []string
-	for _, o := range st.Origins {
+	st.Origins = splitList(st.Origins)
+	st.Limits.TrustedProxies = splitList(st.Limits.TrustedProxies)
+	return st, st.validate()
+}
+
+// splitList splits comma-separated items (a list from the environment
+// arrives as one string) and drops empty ones.
+func splitList(list []string) []string {
+	var out []string
+	for _, o := range list {
 		for _, p := range strings.Split(o, ",") {
 			if p = strings.TrimSpace(p); p != "" {
-				origins = append(origins, p)
+				out = append(out, p)
 			}
 		}
 	}
-	st.Origins = origins
-	return st, st.validate()
+	return out
 }
 
 func (st Settings) validate() error {
@@ -181,6 +211,15 @@ func (st Settings) validate() error {
 	}
 	if st.Limits.SendQueue < 16 || st.Limits.InFlight < 1 || st.Limits.Rate <= 0 || st.Limits.Burst < 1 {
 		errs = append(errs, errors.New("limits: send_queue >= 16, inflight >= 1, rate > 0, burst >= 1"))
+	}
+	if _, err := relay.ParseTrustedProxies(st.Limits.TrustedProxies); err != nil {
+		errs = append(errs, fmt.Errorf("limits.trusted_proxies: %w", err))
+	}
+	if st.Limits.ConnsPerIP < 0 || st.Limits.StartsPerMinute < 0 || st.Limits.WaitingPerChannel < 0 || st.Limits.EndedInMemory < 0 || st.Timers.VisitorIdle < 0 {
+		errs = append(errs, errors.New("limits.conns_per_ip, starts_per_minute, waiting_per_channel, ended_in_memory and timers.visitor_idle must not be negative (0 = no limit)"))
+	}
+	if st.HTTP.ReadHeaderTimeout <= 0 || st.HTTP.ReadTimeout <= 0 || st.HTTP.IdleTimeout <= 0 || st.HTTP.MaxHeaderBytes < 4096 {
+		errs = append(errs, errors.New("http: timeouts > 0, max_header_bytes >= 4096"))
 	}
 	if st.Timers.Ping <= 0 || st.Timers.PongWait <= st.Timers.Ping {
 		errs = append(errs, errors.New("timers.pong_wait must exceed timers.ping > 0"))
@@ -212,6 +251,16 @@ func (st Settings) relayConfig(version string) relay.Config {
 	c.PingInterval = st.Timers.Ping
 	c.PongWait = st.Timers.PongWait
 	c.TokenTTL = st.Timers.TokenTTL
+	c.TrustedProxies, _ = relay.ParseTrustedProxies(st.Limits.TrustedProxies) // validated
+	c.ConnsPerIP = st.Limits.ConnsPerIP
+	c.StartsPerMinute = st.Limits.StartsPerMinute
+	c.Desk.MaxWaiting = st.Limits.WaitingPerChannel
+	c.Desk.MaxEnded = st.Limits.EndedInMemory
+	c.VisitorIdle = st.Timers.VisitorIdle
+	c.ReadHeaderTimeout = st.HTTP.ReadHeaderTimeout
+	c.ReadTimeout = st.HTTP.ReadTimeout
+	c.IdleTimeout = st.HTTP.IdleTimeout
+	c.MaxHeaderBytes = st.HTTP.MaxHeaderBytes
 	c.Version = version
 	return c
 }

@@ -121,6 +121,9 @@ func (h *Harness) boot() {
 	cfg.DashboardInterval = 50 * time.Millisecond
 	cfg.DirectoryPoll = 100 * time.Millisecond
 	cfg.RatePerSecond, cfg.RateBurst = 1000, 1000
+	// Every test client comes from 127.0.0.1: no limits per address (the
+	// security tests set them through Options.Config).
+	cfg.ConnsPerIP, cfg.StartsPerMinute = 0, 0
 	if h.opts.Config != nil {
 		h.opts.Config(&cfg)
 	}
@@ -139,7 +142,10 @@ func (h *Harness) boot() {
 	if h.opts.Handler != nil {
 		handler = h.opts.Handler(handler)
 	}
-	h.HTTP = httptest.NewServer(handler)
+	// The relay's own HTTP server settings (timeouts, header limit).
+	h.HTTP = httptest.NewUnstartedServer(handler)
+	h.HTTP.Config = cfg.HTTPServer(handler)
+	h.HTTP.Start()
 }
 
 // Stop shuts the relay down gracefully and closes the store.
@@ -203,6 +209,11 @@ func DialErr(t testing.TB, url, origin string) (*Client, *http.Response, error) 
 	if origin != "" {
 		hdr.Set("Origin", origin)
 	}
+	return DialHeader(t, url, hdr)
+}
+
+// DialHeader is DialErr with any request headers (X-Forwarded-For, say).
+func DialHeader(t testing.TB, url string, hdr http.Header) (*Client, *http.Response, error) {
 	ws, resp, err := websocket.DefaultDialer.Dial(url, hdr)
 	if err != nil {
 		return nil, resp, err
