@@ -326,6 +326,9 @@ func (c *conn) startChat(id string, p protocol.ChatStart) {
 	}
 	if c.session != "" {
 		s.detachVisitor(c)
+		if _, busy := c.catching[c.session]; !busy {
+			delete(c.seen, c.session) // a connection looping chats holds one entry, not one per chat
+		}
 	}
 	c.session = sid
 	s.visitorTokens[th] = sid
