@@ -202,7 +202,17 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	if s.cfg.VisitorIdle > 0 {
 		c.idle = time.AfterFunc(s.cfg.VisitorIdle, c.closeIfNoChat)
 	}
+	// Counted under the lock that Shutdown sets closing under, so that no
+	// connection is added once Shutdown waits for them all.
+	s.mu.Lock()
+	if s.closing {
+		s.mu.Unlock()
+		c.closeWith(websocket.CloseGoingAway, "relay restarting")
+		s.perAddr.release(ip)
+		return
+	}
 	s.conns.Add(1)
+	s.mu.Unlock()
 	s.live.Add(1)
 	// The read pump gets a goroutine of its own and the handler returns, so
 	// that net/http's per-request state (its buffered reader and writer, the
