@@ -122,6 +122,9 @@ func (d *Desk) StartChat(now time.Time, id SessionID, c ChannelID, name, email, 
 	if err != nil {
 		return nil, err
 	}
+	if d.Busy(c) {
+		return nil, refuse(codeChannelClosed, "%s has too many visitors waiting; leave a message instead", ch.Name)
+	}
 	if !d.Open(c, now) {
 		return nil, refuse(codeChannelClosed, "%s is closed or nobody is available; leave a message instead", ch.Name)
 	}
@@ -145,7 +148,8 @@ func (d *Desk) StartChat(now time.Time, id SessionID, c ChannelID, name, email, 
 	return e.list, nil
 }
 
-// SubmitOffline turns an offline form into a request.
+// SubmitOffline turns an offline form into a request. The form is for when
+// nobody can answer: while a chat can be started it is refused.
 func (d *Desk) SubmitOffline(now time.Time, c ChannelID, name, email, question string) ([]Effect, int64, *Error) {
 	ch, ok := d.channels[c]
 	if !ok {
@@ -153,6 +157,9 @@ func (d *Desk) SubmitOffline(now time.Time, c ChannelID, name, email, question s
 	}
 	if !ch.OfflineForm {
 		return nil, 0, refuse(codeForbidden, "%s takes no offline messages", ch.Name)
+	}
+	if d.Open(c, now) {
+		return nil, 0, refuse(codeInvalidState, "%s is open; start a chat instead", ch.Name)
 	}
 	v, q, err := VisitorForm(name, email, question)
 	if err != nil {
@@ -374,6 +381,7 @@ func (d *Desk) end(e *effects, s *Session, now time.Time, by, code string, about
 	s.State, s.EndedAt, s.EndedBy = Ended, now, by
 	d.notice(e, s, now, code, about, text)
 	d.changed(e, s, before)
+	d.retire(s)
 }
 
 // Leave takes a listener out of a chat ("Close window").

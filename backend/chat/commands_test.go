@@ -113,6 +113,15 @@ func TestStartChatRefused(t *testing.T) {
 func TestSubmitOffline(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
+	// The offline form is for when nobody can answer: refused while open.
+	before := dump(f.d)
+	if fx, _, err := f.d.SubmitOffline(f.now, support, "Vera", "vera@example.com", "Hello"); err == nil || err.Code != protocol.CodeInvalidState || fx != nil {
+		t.Errorf("while open: %v, %s", err, describe(fx))
+	}
+	unchanged(t, before, f.d)
+	for _, a := range []AgentID{A, B, C} {
+		f.d.Disconnect(f.now, a)
+	}
 	fx, n1, err := f.d.SubmitOffline(f.now, support, "Vera", "vera@example.com", "Call me back\nabout the invoice")
 	f.ok(fx, err)
 	r := one[RequestCreated](t, fx).Request
@@ -123,6 +132,7 @@ func TestSubmitOffline(t *testing.T) {
 	_, n2, err := f.d.SubmitOffline(f.now, support, "Walt", "walt@example.com", "Hello")
 	f.ok(nil, err)
 	// Requests made from chats share the numbering.
+	f.ok(f.d.Connect(f.now, A))
 	f.active("s1", A)
 	_, n3, err := f.d.CreateRequest(f.now, A, "s1", "Refund")
 	f.ok(nil, err)
@@ -132,6 +142,7 @@ func TestSubmitOffline(t *testing.T) {
 	if len(f.d.sessions) != 1 {
 		t.Errorf("the offline form made a session")
 	}
+	f.d.Disconnect(f.now, A)
 
 	refused := []struct {
 		name    string
@@ -798,6 +809,11 @@ func TestNewFromSnapshot(t *testing.T) {
 	if tr, _ := d.Transfer(7); !tr.ReceiverGoneAt.Equal(later) {
 		t.Errorf("ReceiverGoneAt = %v", tr.ReceiverGoneAt)
 	}
+	// Nobody is connected yet: the offline form is open.
+	fx, n, err := d.SubmitOffline(later, support, "Vera", "vera@example.com", "Hi")
+	if err != nil || n != 41 || fx == nil {
+		t.Errorf("request number after restart: %v %d", err, n)
+	}
 	d.Connect(later, A)
 	d.Connect(later, B)
 	if _, seq, dup, err := d.Send(later, A, "a1", "c1", "again"); err != nil || !dup || seq != 4 {
@@ -805,10 +821,6 @@ func TestNewFromSnapshot(t *testing.T) {
 	}
 	if _, seq, _, err := d.Send(later, A, "a1", "c2", "new"); err != nil || seq != 6 {
 		t.Errorf("next seq after restart: %v %d", err, seq)
-	}
-	fx, n, err := d.SubmitOffline(later, support, "Vera", "vera@example.com", "Hi")
-	if err != nil || n != 41 || fx == nil {
-		t.Errorf("request number after restart: %v %d", err, n)
 	}
 	// Ids keep increasing past the snapshot's transfers.
 	_, tid, err := d.TakeOver(later, M, "a1")

@@ -61,3 +61,18 @@ func itoa(n int64) string {
 	}
 	return string(b[i:])
 }
+
+// shrink keeps only the newest n ids.
+func (d *dedup) shrink(n int) {
+	if len(d.order) <= n {
+		return
+	}
+	chron := make([]string, 0, len(d.order))
+	chron = append(append(chron, d.order[d.next:]...), d.order[:d.next]...)
+	keep := append([]string(nil), chron[len(chron)-n:]...)
+	seqs := make(map[string]uint64, n)
+	for _, k := range keep {
+		seqs[k] = d.seqs[k]
+	}
+	d.order, d.seqs, d.next = keep, seqs, 0
+}

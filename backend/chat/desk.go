@@ -18,11 +18,20 @@ type Config struct {
 	QueueLeave time.Duration
 	// KeepEnded: ended chats stay listed this long (the "last 8 hours").
 	KeepEnded time.Duration
+	// MaxEnded caps how many ended chats the desk holds for agents' lists;
+	// past it the oldest are forgotten first (their logs stay in the store).
+	// Chats that ended unanswered, on nobody's list, are forgotten at once.
+	// Zero: no cap.
+	MaxEnded int
+	// MaxWaiting caps the waiting chats per channel: past it the channel is
+	// busy, and new visitors get the offline form. Zero: no cap.
+	MaxWaiting int
 }
 
 // DefaultConfig is what a relay uses unless configured otherwise.
 func DefaultConfig() Config {
-	return Config{Grace: 60 * time.Second, IdleEnd: 30 * time.Minute, QueueLeave: 2 * time.Minute, KeepEnded: 8 * time.Hour}
+	return Config{Grace: 60 * time.Second, IdleEnd: 30 * time.Minute, QueueLeave: 2 * time.Minute, KeepEnded: 8 * time.Hour,
+		MaxEnded: 1000, MaxWaiting: 100}
 }
 
 // Snapshot is what the store hands a desk at start.
@@ -58,6 +67,10 @@ type Desk struct {
 	load      map[AgentID]int          // active chats owned
 	stats     map[ChannelID]*dayStats
 	recent    []TransferID // resolved transfers, newest last, for the dashboard
+	// ended lists the ended chats held for agents' lists, oldest first;
+	// unlisted those that ended on nobody's list, to forget at the next tick.
+	ended    []SessionID
+	unlisted []SessionID
 
 	lastRank     int64
 	nextTransfer TransferID
@@ -120,6 +133,7 @@ func New(cfg Config, snap Snapshot, now time.Time) *Desk {
 		}
 		d.lastRank = max(d.lastRank, s.Rank)
 	}
+	d.loadEnded()
 	for i := range snap.Transfers {
 		t := snap.Transfers[i]
 		if t.State == TransferPending {
@@ -412,11 +426,17 @@ func (d *Desk) presentResponders(c ChannelID) int {
 	return n
 }
 
-// Open reports whether a channel takes chats now: within its hours and with
-// somebody Present who may respond.
+// Open reports whether a channel takes chats now: within its hours, with
+// somebody Present who may respond, and a queue that is not full.
 func (d *Desk) Open(c ChannelID, now time.Time) bool {
 	ch, ok := d.channels[c]
-	return ok && ch.Hours.OpenAt(now) && d.presentResponders(c) > 0
+	return ok && ch.Hours.OpenAt(now) && d.presentResponders(c) > 0 && !d.Busy(c)
+}
+
+// Busy reports whether a channel's queue is full (MaxWaiting): new visitors
+// are sent to the offline form as if nobody were there.
+func (d *Desk) Busy(c ChannelID) bool {
+	return d.cfg.MaxWaiting > 0 && len(d.queues[c]) >= d.cfg.MaxWaiting
 }
 
 // --- figures -------------------------------------------------------------

@@ -77,6 +77,13 @@ type Subscribed struct {
 	Session SessionID
 }
 
+// Forgotten: an ended chat left the desk's memory (its log stays in the
+// store). The relay forgets the visitor's token with it.
+type Forgotten struct {
+	Session   SessionID
+	TokenHash string
+}
+
 func (EntryAdded) isEffect()      {}
 func (SessionChanged) isEffect()  {}
 func (TransferChanged) isEffect() {}
@@ -85,3 +92,4 @@ func (AgentChanged) isEffect()    {}
 func (QueueChanged) isEffect()    {}
 func (Warned) isEffect()          {}
 func (Subscribed) isEffect()      {}
+func (Forgotten) isEffect()       {}

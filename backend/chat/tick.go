@@ -8,10 +8,13 @@ import (
 // Tick runs the desk's timers at now: transfers that expire or whose receiver
 // stayed Offline past the grace period, owners who stayed Offline (their chats
 // go back to the head of the queue), waiting warnings, idle chats, visitors
-// who left the queue, and ended chats that age out of the list. The relay
+// who left the queue, and ended chats that leave memory (see forget). The relay
 // calls it often; each timer fires once.
 func (d *Desk) Tick(now time.Time) []Effect {
 	var e effects
+	// First what ended before this tick, so that a chat ended by this tick
+	// is still there for whoever reads it right after.
+	d.forget(&e, now)
 	// Sorted so effects come in the same order on every run.
 	ids := make([]TransferID, 0, 8)
 	for id, t := range d.transfers {
@@ -56,10 +59,6 @@ func (d *Desk) Tick(now time.Time) []Effect {
 				continue
 			}
 			d.warn(&e, s, now)
-		case Ended:
-			if d.cfg.KeepEnded > 0 && now.Sub(s.EndedAt) >= d.cfg.KeepEnded {
-				delete(d.sessions, s.ID)
-			}
 		}
 	}
 	return e.list

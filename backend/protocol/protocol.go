@@ -516,6 +516,10 @@ const (
 	CloseRevoked = 4002
 )
 
+// CloseNoChat closes a visitor connection that started no chat in time (the
+// relay's visitor_idle setting): reconnect when the visitor comes back.
+const CloseNoChat = 4003
+
 // Handover answers token.handover: a token valid once, for HandoverTTL
 // seconds, that a second window (the dashboard) logs in with, so the login
 // never travels on a command line or in an environment.

@@ -108,7 +108,7 @@ func (s *Server) authenticate(ctx context.Context, ip netip.Addr, h protocol.Hel
 
 // checkPassword signs in with login and password, throttled (see login.go).
 func (s *Server) checkPassword(ctx context.Context, ip netip.Addr, login, password string, bad *protocol.Error) (chat.AgentID, string, string, *protocol.Error) {
-	addr, name := addrKey(ip), nameKey(login)
+	addr, name := addrKey(ip).String(), nameKey(login)
 	if wait, ok := s.throttle.admit(s.now(), addr, name); !ok {
 		s.metrics.loginThrottle.Add(1)
 		return 0, "", "", protocol.Errorf(protocol.CodeRateLimited, "too many failed sign-ins; try again in %d s", int((wait+time.Second-1)/time.Second))

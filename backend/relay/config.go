@@ -7,6 +7,8 @@
 package relay
 
 import (
+	"net/http"
+	"net/netip"
 	"time"
 
 	"switchboard/backend/chat"
@@ -51,6 +53,21 @@ type Config struct {
 	PasswordWorkers int
 	PasswordQueue   int
 
+	// Limits per client address (see clientIP), against anonymous
+	// exhaustion; zero switches one off. Waiting chats per channel and ended
+	// chats in memory are in Desk (MaxWaiting, MaxEnded).
+	TrustedProxies  []netip.Prefix // peers whose X-Forwarded-For is believed
+	ConnsPerIP      int            // live websocket connections per address
+	StartsPerMinute float64        // chat starts and offline submissions per address per minute
+	VisitorIdle     time.Duration  // a visitor connection with no chat this long after connecting is closed
+
+	// The HTTP server (see HTTPServer). Websocket connections are hijacked
+	// out of it: these bound only their handshake.
+	ReadHeaderTimeout time.Duration // a request's headers must arrive within this
+	ReadTimeout       time.Duration // a whole request must arrive within this
+	IdleTimeout       time.Duration // a keep-alive connection idle this long is closed
+	MaxHeaderBytes    int           // larger request headers are refused
+
 	// TokenTTL: how long an agent's login token is valid.
 	TokenTTL time.Duration
 	// TickInterval: how often timers (expiry, grace, warnings) run.
@@ -87,6 +104,13 @@ func DefaultConfig() Config {
 		LoginForget:       15 * time.Minute,
 		LoginTrack:        10000,
 		PasswordQueue:     64,
+		ConnsPerIP:        100,
+		StartsPerMinute:   10,
+		VisitorIdle:       30 * time.Minute,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		IdleTimeout:       60 * time.Second,
+		MaxHeaderBytes:    64 << 10,
 		TokenTTL:          30 * 24 * time.Hour,
 		TickInterval:      250 * time.Millisecond,
 		DashboardInterval: time.Second,
@@ -94,5 +118,18 @@ func DefaultConfig() Config {
 		StoreRetry:        time.Second,
 		StoreRetryMax:     10 * time.Second,
 		Version:           "dev",
+	}
+}
+
+// HTTPServer is the http.Server to serve the relay with: its timeouts bound
+// the request phase (a slow or idle client holds no connection for long);
+// websocket connections are hijacked and keep their own deadlines.
+func (c Config) HTTPServer(h http.Handler) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: c.ReadHeaderTimeout,
+		ReadTimeout:       c.ReadTimeout,
+		IdleTimeout:       c.IdleTimeout,
+		MaxHeaderBytes:    c.MaxHeaderBytes,
 	}
 }

@@ -28,6 +28,7 @@ type conn struct {
 	ip     netip.Addr // the client's address (see clientIP)
 	q      sendQueue
 	pinger *time.Timer
+	idle   *time.Timer // closes a visitor who starts no chat (VisitorIdle)
 	// inflight bounds this connection's commands waiting for their commit.
 	inflight chan struct{}
 
@@ -182,12 +183,20 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "origin not allowed", http.StatusForbidden)
 		return
 	}
+	ip := s.clientIP(r)
+	if !s.perAddr.acquire(ip, s.cfg.ConnsPerIP) {
+		s.metrics.addrRefused.Add(1)
+		s.log.Debug("websocket refused: too many connections from one address", "ip", ip)
+		http.Error(w, "too many connections from your address; close some and try again", http.StatusTooManyRequests)
+		return
+	}
 	ws, err := s.upgrader.Upgrade(w, r, nil)
 	if err != nil {
+		s.perAddr.release(ip)
 		return // the upgrader has answered
 	}
 	c := &conn{
-		srv: s, ws: ws, ip: s.clientIP(r),
+		srv: s, ws: ws, ip: ip,
 		inflight: make(chan struct{}, s.cfg.InFlight),
 		closed:   make(chan struct{}),
 		seen:     make(map[chat.SessionID]uint64),
@@ -196,15 +205,20 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	// Pings are due every PingInterval; the timer's goroutine exists only
 	// while it fires.
 	c.pinger = time.AfterFunc(s.cfg.PingInterval, c.pingDue)
+	if s.cfg.VisitorIdle > 0 {
+		c.idle = time.AfterFunc(s.cfg.VisitorIdle, c.closeIfNoChat)
+	}
+	// Counted under the lock that Shutdown sets closing under, so that no
+	// connection is added once Shutdown waits for them all.
 	s.mu.Lock()
 	if s.closing {
 		s.mu.Unlock()
-		c.pinger.Stop()
-		_ = ws.Close()
+		c.closeWith(websocket.CloseGoingAway, "relay restarting")
+		s.perAddr.release(ip)
 		return
 	}
 	s.open[c] = struct{}{}
-	s.conns.Add(1) // under the lock, so Shutdown's Wait never races an Add
+	s.conns.Add(1)
 	s.mu.Unlock()
 	s.live.Add(1)
 	// The read pump gets a goroutine of its own and the handler returns, so
@@ -247,6 +261,9 @@ func (c *conn) pingDue() {
 func (c *conn) closeWith(code int, reason string) {
 	c.closeOnce.Do(func() {
 		c.pinger.Stop()
+		if c.idle != nil {
+			c.idle.Stop()
+		}
 		wait := time.Second
 		switch code {
 		case websocket.ClosePolicyViolation, websocket.CloseMessageTooBig:
@@ -374,6 +391,7 @@ func (c *conn) readPump() {
 	defer func() {
 		c.closeWith(websocket.CloseNormalClosure, "")
 		s.unregister(c)
+		s.perAddr.release(c.ip)
 		s.live.Add(-1)
 		s.conns.Done()
 	}()

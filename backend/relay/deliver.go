@@ -73,6 +73,8 @@ func (s *Server) deliver(fx []chat.Effect, entries [][]byte) [][]byte {
 			for c := range s.agentConns[e.Agent] {
 				c.sync(e.Session)
 			}
+		case chat.Forgotten:
+			s.forget(e.Session, e.TokenHash)
 		}
 	}
 	s.sendQueueNews(&queue, now)
@@ -111,6 +113,17 @@ func (s *Server) prune() {
 		if _, ok := s.desk.Session(sid); !ok && len(s.visitorConns[sid]) == 0 {
 			delete(s.committed, sid)
 		}
+	}
+}
+
+// forget drops the routing of an ended chat the desk let go of: a reload
+// with its token is told the chat is no longer available. Caller holds s.mu.
+func (s *Server) forget(sid chat.SessionID, tokenHash string) {
+	if tokenHash != "" && s.visitorTokens[tokenHash] == sid {
+		delete(s.visitorTokens, tokenHash)
+	}
+	if len(s.visitorConns[sid]) == 0 {
+		delete(s.committed, sid)
 	}
 }
 

@@ -184,7 +184,7 @@ func (c *conn) helloVisitor(id string, h protocol.Hello) *protocol.Error {
 	sid, ok := s.visitorTokens[hashToken(h.Token)]
 	sess, found := s.desk.Session(sid)
 	if !ok || !found {
-		return protocol.Errorf(protocol.CodeBadCredentials, "this chat is no longer available; start a new one")
+		return protocol.Errorf(protocol.CodeBadCredentials, "this chat has ended and is no longer available; start a new one")
 	}
 	c.role, c.channel, c.session = protocol.RoleVisitor, sess.Channel, sid
 	s.desk.VisitorAttach(now, sid)
@@ -262,10 +262,18 @@ func (c *conn) handleVisitor(cmd protocol.Command) {
 		if !ok {
 			return
 		}
+		if perr := c.allowStart(); perr != nil {
+			c.fail(cmd.ID, perr)
+			return
+		}
 		c.startChat(cmd.ID, p)
 	case protocol.CmdOfflineSubmit:
 		p, ok := payload[protocol.OfflineSubmit](c, cmd)
 		if !ok {
+			return
+		}
+		if perr := c.allowStart(); perr != nil {
+			c.fail(cmd.ID, perr)
 			return
 		}
 		c.decide(cmd.ID, func(now time.Time) ([]chat.Effect, any, *protocol.Error) {
@@ -344,6 +352,9 @@ func (c *conn) startChat(id string, p protocol.ChatStart) {
 	}
 	if c.session != "" {
 		s.detachVisitor(c)
+		if _, busy := c.catching[c.session]; !busy {
+			delete(c.seen, c.session) // a connection looping chats holds one entry, not one per chat
+		}
 	}
 	c.session = sid
 	s.visitorTokens[th] = sid

@@ -3,7 +3,6 @@ package relay
 import (
 	"context"
 	"errors"
-	"net/netip"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -49,16 +48,6 @@ func newLoginThrottle(cfg Config) *loginThrottle {
 		forget: cfg.LoginForget, track: cfg.LoginTrack,
 		byAddr: make(map[string]*failures), byName: make(map[string]*failures),
 	}
-}
-
-// addrKey groups IPv6 clients by their /64: one host usually holds a whole
-// prefix, and counting each address alone would let it guess freely.
-func addrKey(ip netip.Addr) string {
-	if ip.Is6() && !ip.Is4In6() {
-		p, _ := ip.Prefix(64)
-		return p.String()
-	}
-	return ip.String()
 }
 
 // nameKey: logins are compared as the store would, ignoring case.

@@ -23,6 +23,7 @@ type metrics struct {
 	originRefused atomic.Int64
 	loginFailed   atomic.Int64 // wrong password or unknown login
 	loginThrottle atomic.Int64 // sign-ins refused unchecked: wait, or busy
+	addrRefused   atomic.Int64
 	errors        codeCounter
 	// The store not taking writes (storefault.go): failed commits and
 	// probes, time spent degraded in past outages, and the start of the
@@ -76,6 +77,7 @@ func (c *codeCounter) snapshot() map[protocol.Code]int64 {
 func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	agents, visitors, watchers := 0, 0, len(s.watchers)
+	held, tokens := s.desk.Held(), len(s.visitorTokens)
 	for _, set := range s.agentConns {
 		agents += len(set)
 	}
@@ -95,6 +97,8 @@ func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) {
 	gauge("switchboard_agent_connections", "Connections of logged-in agents.", int64(agents))
 	gauge("switchboard_visitor_connections", "Connections routed to a visitor's chat.", int64(visitors))
 	gauge("switchboard_dashboard_watchers", "Connections watching the dashboard.", int64(watchers))
+	gauge("switchboard_sessions_held", "Chats held in memory: waiting, active, and ended ones on agents' lists.", int64(held))
+	gauge("switchboard_visitor_tokens_held", "Visitor tokens held in memory (one per chat held).", int64(tokens))
 	counter("switchboard_commits_total", "Store transactions (group commits).", m.commits.Load())
 	counter("switchboard_committed_jobs_total", "Decisions committed.", m.committedJobs.Load())
 	fmt.Fprintf(&b, "# HELP switchboard_commit_seconds_total Time spent committing.\n# TYPE switchboard_commit_seconds_total counter\nswitchboard_commit_seconds_total %g\n", time.Duration(m.commitNanos.Load()).Seconds())
@@ -109,6 +113,7 @@ func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) {
 	gauge("switchboard_store_degraded", "1 while the database does not take writes and writes are refused.", boolGauge(degraded))
 	counter("switchboard_store_write_failures_total", "Commits and probe writes the database refused (disk full, read-only, I/O error).", m.writeFailures.Load())
 	fmt.Fprintf(&b, "# HELP switchboard_store_degraded_seconds_total Time spent refusing writes because the database did not take them.\n# TYPE switchboard_store_degraded_seconds_total counter\nswitchboard_store_degraded_seconds_total %g\n", degradedFor)
+	counter("switchboard_address_refused_total", "Websocket handshakes refused: too many connections from the address.", m.addrRefused.Load())
 	codes := m.errors.snapshot()
 	keys := make([]string, 0, len(codes))
 	for k := range codes {

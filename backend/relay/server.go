@@ -49,6 +49,8 @@ type Server struct {
 	// bounded slots (login.go).
 	throttle  *loginThrottle
 	passwords *passwordChecker
+	perAddr   addrConns   // live connections per client address
+	starts    addrBuckets // chat starts and offline submissions per address
 
 	pipe     pipeline
 	upgrader websocket.Upgrader
@@ -83,6 +85,7 @@ func New(cfg Config, st store.Store, log *slog.Logger) (*Server, error) {
 		throttle:      newLoginThrottle(cfg),
 		passwords:     newPasswordChecker(passwordWorkers(cfg), cfg.PasswordQueue),
 	}
+	s.starts.perMinute = cfg.StartsPerMinute
 	if err := s.loadDesk(context.Background()); err != nil {
 		return nil, err
 	}
@@ -114,6 +117,9 @@ func (s *Server) loadDesk(ctx context.Context) error {
 	defer s.mu.Unlock()
 	s.desk = desk
 	for _, sess := range snap.Sessions {
+		if _, kept := desk.Session(sess.ID); !kept {
+			continue // an ended chat the desk does not hold (see chat.Config.MaxEnded)
+		}
 		s.committed[sess.ID] = sess.Seq
 		if sess.TokenHash != "" {
 			s.visitorTokens[sess.TokenHash] = sess.ID

@@ -161,7 +161,7 @@ func (s *SQLite) Apply(ctx context.Context, effects []chat.Effect) (err error) {
 func persists(effects []chat.Effect) bool {
 	for _, e := range effects {
 		switch e.(type) {
-		case chat.QueueChanged, chat.Warned, chat.Subscribed:
+		case chat.QueueChanged, chat.Warned, chat.Subscribed, chat.Forgotten:
 		default:
 			return true
 		}
@@ -215,7 +215,7 @@ func (a *applier) apply(e chat.Effect) error {
 		return a.request(&e.Request)
 	case chat.AgentChanged:
 		return a.agent(e.Agent, e.Chosen)
-	case chat.QueueChanged, chat.Warned, chat.Subscribed:
+	case chat.QueueChanged, chat.Warned, chat.Subscribed, chat.Forgotten:
 		return nil // delivery only
 	}
 	// A new kind of effect the store does not know would be lost silently.

@@ -940,6 +940,80 @@ func TestRefusalsKeepWhatWasTyped(t *testing.T) {
 	}
 }
 
+func TestTooManyChatsFromOneAddress(t *testing.T) {
+	t.Parallel()
+	d := newDesk(t, func(c *relay.Config) { c.StartsPerMinute = 1 }, nil)
+	d.Agent("anna", nil)
+	// Another visitor at the same address (every client here is 127.0.0.1)
+	// used the minute's one start.
+	d.Visitor("Walt", "first")
+	p := newBrowser(t, 1100, 760, false)
+	for _, tc := range []struct{ url, start, msg string }{
+		{"/demo", "Start chat", "Too many chats were started from your network. Please wait a minute and try again."},
+		{"/demo?channel=support&lang=sv", "Starta chatten", "För många chattar har startats från ditt nätverk. Vänta en minut och försök igen."},
+	} {
+		p.open(d.HTTP.URL + tc.url)
+		p.click("l")
+		p.waitText("fs", tc.start)
+		p.keys("fn", "Vera")
+		p.keys("fm", "vera@example.com")
+		p.keys("fq", "Hello?")
+		p.click("fs")
+		p.waitText("fx", tc.msg)
+		if got := eval[string](p, sr(`return [$("fn").value, $("fq").value, vis("f")].join("|")`)); got != "Vera|Hello?|true" {
+			t.Fatalf("after the refusal the form shows %q", got)
+		}
+	}
+}
+
+func TestIdleVisitorIsClosedAndComesBack(t *testing.T) {
+	t.Parallel()
+	d := newDesk(t, func(c *relay.Config) { c.VisitorIdle = 500 * time.Millisecond }, nil)
+	anna, _ := d.Agent("anna", nil)
+	p := newBrowser(t, 1100, 760, false)
+	p.open(d.HTTP.URL + "/demo")
+	p.click("l")
+	p.waitText("fs", "Start chat")
+	// The relay closes the idle connection; the widget does not call it a
+	// lost connection, and does not reconnect on its own.
+	deadline := time.Now().Add(5 * time.Second)
+	for metric(t, d, "switchboard_connections") != 1 { // anna's only
+		if time.Now().After(deadline) {
+			t.Fatal("the idle visitor's connection stayed open")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	time.Sleep(time.Second)
+	if n := metric(t, d, "switchboard_connections"); n != 1 {
+		t.Fatalf("the widget reconnected by itself: %d connections", n)
+	}
+	if eval[bool](p, sr(`return vis("cs")`)) {
+		t.Fatalf("status shown after an idle close: %q", p.text("cs"))
+	}
+	// The visitor comes back and starts a chat: it goes through.
+	p.startChat("Vera", "vera@example.com", "Back again")
+	queued(t, anna, "Vera")
+}
+
+// metric reads one value of the relay's /metrics.
+func metric(t *testing.T, d *desk, name string) int64 {
+	t.Helper()
+	resp, err := http.Get(d.HTTP.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), name+" "); ok {
+			n, _ := strconv.ParseInt(v, 10, 64)
+			return n
+		}
+	}
+	t.Fatalf("no %s in /metrics", name)
+	return 0
+}
+
 // TestHandler needs no browser: the files, their caching and the demo page.
 func TestHandler(t *testing.T) {
 	t.Parallel()

@@ -388,6 +388,7 @@ func (o options) startInProcess(dir string, round int) (*target, error) {
 	}
 	cfg := relay.DefaultConfig()
 	cfg.RatePerSecond, cfg.RateBurst = o.rate, o.burst
+	cfg.ConnsPerIP, cfg.StartsPerMinute, cfg.Desk.MaxWaiting = 0, 0, 0 // as benchLimits
 	if o.inflight > 0 {
 		cfg.InFlight = o.inflight
 	}

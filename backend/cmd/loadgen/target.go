@@ -92,8 +92,14 @@ type relayArgs struct {
 	Extra                  []string
 }
 
+// benchLimits lift the limits per client address and per channel queue:
+// every simulated visitor comes from 127.0.0.1, and a run starts hundreds
+// of chats at once (docs/performance.md names them).
+var benchLimits = []string{"--limits-conns-per-ip", "0", "--limits-starts-per-minute", "0", "--limits-waiting-per-channel", "0"}
+
 func startRelay(a relayArgs) (*process, error) {
 	args := []string{"serve", "--database", a.DB, "--listen", a.Addr, "--log-format", "text", "--log-level", "warn"}
+	args = append(args, benchLimits...)
 	if a.Rate > 0 {
 		args = append(args, "--limits-rate", strconv.FormatFloat(a.Rate, 'f', -1, 64))
 	}

@@ -33,6 +33,12 @@ type Settings struct {
 		Rate       float64 `mapstructure:"rate"`
 		Burst      int     `mapstructure:"burst"`
 		InFlight   int     `mapstructure:"inflight"`
+		// Against anonymous exhaustion (docs/deploy.md, Limits and abuse).
+		TrustedProxies    []string `mapstructure:"trusted_proxies"`
+		ConnsPerIP        int      `mapstructure:"conns_per_ip"`
+		StartsPerMinute   float64  `mapstructure:"starts_per_minute"`
+		WaitingPerChannel int      `mapstructure:"waiting_per_channel"`
+		EndedInMemory     int      `mapstructure:"ended_in_memory"`
 	} `mapstructure:"limits"`
 	Login struct {
 		FreeFailures int           `mapstructure:"free_failures"`
@@ -43,15 +49,22 @@ type Settings struct {
 		Workers      int           `mapstructure:"workers"`
 		Queue        int           `mapstructure:"queue"`
 	} `mapstructure:"login"`
+	HTTP struct {
+		ReadHeaderTimeout time.Duration `mapstructure:"read_header_timeout"`
+		ReadTimeout       time.Duration `mapstructure:"read_timeout"`
+		IdleTimeout       time.Duration `mapstructure:"idle_timeout"`
+		MaxHeaderBytes    int           `mapstructure:"max_header_bytes"`
+	} `mapstructure:"http"`
 	Timers struct {
-		Grace      time.Duration `mapstructure:"grace"`
-		IdleEnd    time.Duration `mapstructure:"idle_end"`
-		QueueLeave time.Duration `mapstructure:"queue_leave"`
-		KeepEnded  time.Duration `mapstructure:"keep_ended"`
-		Ping       time.Duration `mapstructure:"ping"`
-		PongWait   time.Duration `mapstructure:"pong_wait"`
-		TokenTTL   time.Duration `mapstructure:"token_ttl"`
-		DirPoll    time.Duration `mapstructure:"directory_poll"`
+		Grace       time.Duration `mapstructure:"grace"`
+		IdleEnd     time.Duration `mapstructure:"idle_end"`
+		QueueLeave  time.Duration `mapstructure:"queue_leave"`
+		KeepEnded   time.Duration `mapstructure:"keep_ended"`
+		Ping        time.Duration `mapstructure:"ping"`
+		PongWait    time.Duration `mapstructure:"pong_wait"`
+		TokenTTL    time.Duration `mapstructure:"token_ttl"`
+		DirPoll     time.Duration `mapstructure:"directory_poll"`
+		VisitorIdle time.Duration `mapstructure:"visitor_idle"`
 		// A database that stopped taking writes is retried after StoreRetry,
 		// then ever less often, up to StoreRetryMax (store_backoff).
 		StoreRetry    time.Duration `mapstructure:"store_retry"`
@@ -93,6 +106,15 @@ func settingsTable() []setting {
 		{"login.track", d.LoginTrack, "addresses and logins whose failures are remembered, at most (each)"},
 		{"login.workers", d.PasswordWorkers, "password checks (bcrypt) run at once; 0 = one per core"},
 		{"login.queue", d.PasswordQueue, "sign-ins waiting for a password check; beyond it they are refused as busy"},
+		{"limits.trusted_proxies", []string{}, "proxies (addresses or CIDR ranges, comma-separated) whose X-Forwarded-For names the client; default none: the socket's peer is the client"},
+		{"limits.conns_per_ip", d.ConnsPerIP, "live websocket connections per client address (IPv6: per /64); 0 = no limit"},
+		{"limits.starts_per_minute", d.StartsPerMinute, "chat starts and offline messages per client address per minute; 0 = no limit"},
+		{"limits.waiting_per_channel", d.Desk.MaxWaiting, "waiting chats per channel; past it new visitors get the offline form; 0 = no limit"},
+		{"limits.ended_in_memory", d.Desk.MaxEnded, "ended chats held in memory for agents' lists, oldest dropped first (logs stay in the database); 0 = no limit"},
+		{"http.read_header_timeout", d.ReadHeaderTimeout, "a request's headers must arrive within this"},
+		{"http.read_timeout", d.ReadTimeout, "a whole HTTP request must arrive within this (websockets: the handshake only)"},
+		{"http.idle_timeout", d.IdleTimeout, "an idle HTTP keep-alive connection is closed after this"},
+		{"http.max_header_bytes", d.MaxHeaderBytes, "largest request header accepted, in bytes"},
 		{"timers.grace", d.Desk.Grace, "an Offline owner keeps their chats this long before they return to the queue"},
 		{"timers.idle_end", d.Desk.IdleEnd, "an active chat without messages this long is ended"},
 		{"timers.queue_leave", d.Desk.QueueLeave, "a waiting visitor disconnected this long has left the queue"},
@@ -103,6 +125,7 @@ func settingsTable() []setting {
 		{"timers.directory_poll", d.DirectoryPoll, "how often the relay looks for admin changes (agents, channels, grants) and revoked sign-ins"},
 		{"timers.store_retry", d.StoreRetry, "when the database stops taking writes (disk full, read-only), try a write again after this, doubling"},
 		{"timers.store_backoff", d.StoreRetryMax, "longest wait between two tries of a database that does not take writes"},
+		{"timers.visitor_idle", d.VisitorIdle, "a visitor connection that starts no chat is closed this long after connecting; 0 = never"},
 		{"log.level", "info", "log level: debug, info, warn, error"},
 		{"log.format", "json", "log format: json or text"},
 	}
@@ -182,16 +205,23 @@ func loadSettings(v *viper.Viper, path string) (Settings, error) {
 		return st, fmt.Errorf("config: %w", err)
 	}
 	// Comma-separated origins from the environment arrive as one string.
-	var origins []string
-	for _, o := range st.Origins {
+	st.Origins = splitList(st.Origins)
+	st.Limits.TrustedProxies = splitList(st.Limits.TrustedProxies)
+	return st, st.validate()
+}
+
+// splitList splits comma-separated items (a list from the environment
+// arrives as one string) and drops empty ones.
+func splitList(list []string) []string {
+	var out []string
+	for _, o := range list {
 		for _, p := range strings.Split(o, ",") {
 			if p = strings.TrimSpace(p); p != "" {
-				origins = append(origins, p)
+				out = append(out, p)
 			}
 		}
 	}
-	st.Origins = origins
-	return st, st.validate()
+	return out
 }
 
 func (st Settings) validate() error {
@@ -214,6 +244,15 @@ func (st Settings) validate() error {
 	if st.Login.FreeFailures < 1 || st.Login.Delay <= 0 || st.Login.MaxDelay < st.Login.Delay || st.Login.Forget <= 0 ||
 		st.Login.Track < 1 || st.Login.Workers < 0 || st.Login.Queue < 0 {
 		errs = append(errs, errors.New("login: free_failures >= 1, 0 < delay <= max_delay, forget > 0, track >= 1, workers and queue >= 0"))
+	}
+	if _, err := relay.ParseTrustedProxies(st.Limits.TrustedProxies); err != nil {
+		errs = append(errs, fmt.Errorf("limits.trusted_proxies: %w", err))
+	}
+	if st.Limits.ConnsPerIP < 0 || st.Limits.StartsPerMinute < 0 || st.Limits.WaitingPerChannel < 0 || st.Limits.EndedInMemory < 0 || st.Timers.VisitorIdle < 0 {
+		errs = append(errs, errors.New("limits.conns_per_ip, starts_per_minute, waiting_per_channel, ended_in_memory and timers.visitor_idle must not be negative (0 = no limit)"))
+	}
+	if st.HTTP.ReadHeaderTimeout <= 0 || st.HTTP.ReadTimeout <= 0 || st.HTTP.IdleTimeout <= 0 || st.HTTP.MaxHeaderBytes < 4096 {
+		errs = append(errs, errors.New("http: timeouts > 0, max_header_bytes >= 4096"))
 	}
 	if st.Timers.Ping <= 0 || st.Timers.PongWait <= st.Timers.Ping {
 		errs = append(errs, errors.New("timers.pong_wait must exceed timers.ping > 0"))
@@ -264,6 +303,16 @@ func (st Settings) relayConfig(version string) relay.Config {
 	c.DirectoryPoll = st.Timers.DirPoll
 	c.StoreRetry = st.Timers.StoreRetry
 	c.StoreRetryMax = st.Timers.StoreRetryMax
+	c.TrustedProxies, _ = relay.ParseTrustedProxies(st.Limits.TrustedProxies) // validated
+	c.ConnsPerIP = st.Limits.ConnsPerIP
+	c.StartsPerMinute = st.Limits.StartsPerMinute
+	c.Desk.MaxWaiting = st.Limits.WaitingPerChannel
+	c.Desk.MaxEnded = st.Limits.EndedInMemory
+	c.VisitorIdle = st.Timers.VisitorIdle
+	c.ReadHeaderTimeout = st.HTTP.ReadHeaderTimeout
+	c.ReadTimeout = st.HTTP.ReadTimeout
+	c.IdleTimeout = st.HTTP.IdleTimeout
+	c.MaxHeaderBytes = st.HTTP.MaxHeaderBytes
 	c.Version = version
 	return c
 }

@@ -101,7 +101,8 @@ func (a *app) serve(ctx context.Context) error {
 		return err
 	}
 	defer db.Close()
-	srv, err := relay.New(a.st.relayConfig(Version), db, log)
+	cfg := a.st.relayConfig(Version)
+	srv, err := relay.New(cfg, db, log)
 	if err != nil {
 		return err
 	}
@@ -110,7 +111,7 @@ func (a *app) serve(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	hs := cfg.HTTPServer(mux)
 	srv.Start()
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()

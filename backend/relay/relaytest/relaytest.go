@@ -140,6 +140,9 @@ func (h *Harness) boot() {
 	if h.opts.OwnOrigin {
 		cfg.DemoOrigin = "http://" + ln.Addr().String()
 	}
+	// Every test client comes from 127.0.0.1: no limits per address (the
+	// security tests set them through Options.Config).
+	cfg.ConnsPerIP, cfg.StartsPerMinute = 0, 0
 	if h.opts.Config != nil {
 		h.opts.Config(&cfg)
 	}
@@ -158,7 +161,8 @@ func (h *Harness) boot() {
 	if h.opts.Handler != nil {
 		handler = h.opts.Handler(handler)
 	}
-	h.HTTP = &httptest.Server{Listener: ln, Config: &http.Server{Handler: handler}}
+	// The relay's own HTTP server settings (timeouts, header limit).
+	h.HTTP = &httptest.Server{Listener: ln, Config: cfg.HTTPServer(handler)}
 	h.HTTP.Start()
 }
 
@@ -223,6 +227,11 @@ func DialErr(t testing.TB, url, origin string) (*Client, *http.Response, error) 
 	if origin != "" {
 		hdr.Set("Origin", origin)
 	}
+	return DialHeader(t, url, hdr)
+}
+
+// DialHeader is DialErr with any request headers (X-Forwarded-For, say).
+func DialHeader(t testing.TB, url string, hdr http.Header) (*Client, *http.Response, error) {
 	ws, resp, err := websocket.DefaultDialer.Dial(url, hdr)
 	if err != nil {
 		return nil, resp, err

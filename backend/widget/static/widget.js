@@ -35,7 +35,8 @@
     cancel: "Avbryt", transcript: "Ladda ned konversationen", again: "Starta en ny chatt",
     na: "Chatten är inte tillgänglig på den här sidan.", connecting: "Ansluter…", reconnecting: "Anslutningen bröts. Ansluter igen…",
     rate: "Du skickar meddelanden för snabbt; vi försöker igen.", tooLong: "Meddelandet är för långt. Korta ned det.",
-    failed: "Något gick fel. Försök igen.", notSent: "Inte skickat", sending: "skickas", you: "Du", log: "Konversation",
+    failed: "Något gick fel. Försök igen.", busy: "För många chattar har startats från ditt nätverk. Vänta en minut och försök igen.",
+    notSent: "Inte skickat", sending: "skickas", you: "Du", log: "Konversation",
     tr: "Chattkonversation",
   } : {
     open: "Open chat", openNew: "Open chat (new message)", close: "Minimise chat", title: "Chat with us",
@@ -51,7 +52,8 @@
     cancel: "Cancel", transcript: "Download transcript", again: "Start a new chat",
     na: "Chat is not available on this page.", connecting: "Connecting…", reconnecting: "Connection lost. Reconnecting…",
     rate: "You are sending messages too fast; we will retry.", tooLong: "Your message is too long. Please shorten it.",
-    failed: "Something went wrong. Please try again.", notSent: "Not sent", sending: "sending", you: "You", log: "Conversation",
+    failed: "Something went wrong. Please try again.", busy: "Too many chats were started from your network. Please wait a minute and try again.",
+    notSent: "Not sent", sending: "sending", you: "You", log: "Conversation",
     tr: "Chat transcript",
   };
   // System lines come with a code; in Swedish they are said here, in English as the relay wrote them.
@@ -200,6 +202,9 @@ input:focus,textarea:focus{border-color:${color};box-shadow:0 0 0 3px color-mix(
   let isOpen = false, view = "", mode = "chat", root, $;
   let ws = null, online = false, ever = false, tries = 0, timer = 0, nid = 0, reqs = {}, pingWait = false;
   let lastTyping = 0, typT = 0, ntT = 0, blobURL = "", booted = false, reopen = false;
+  // dozing: the relay closed a connection that started no chat (close 4003); we
+  // connect again when the visitor comes back. after: a form sent meanwhile.
+  let dozing = false, after = null;
 
   function load() {
     const s = get(K);
@@ -237,7 +242,7 @@ input:focus,textarea:focus{border-color:${color};box-shadow:0 0 0 3px color-mix(
     ws = s;
     s.onopen = hello;
     s.onmessage = (e) => frame(e.data);
-    s.onclose = () => { if (ws === s) lost(); };
+    s.onclose = (e) => { if (ws === s) lost(e && e.code); };
   }
   function kill() {
     if (!ws) return;
@@ -247,7 +252,12 @@ input:focus,textarea:focus{border-color:${color};box-shadow:0 0 0 3px color-mix(
     try { s.close(); } catch (e) { /* closed */ }
     flushReqs();
   }
-  function lost() { ws = null; online = false; retry(); flushReqs(); }
+  function lost(code) {
+    ws = null; online = false;
+    if (code === 4003 && !tok) { dozing = true; flushReqs(); return; } // idle without a chat: no retry loop
+    retry(); flushReqs();
+  }
+  function wake() { if (dozing) { dozing = false; tries = 0; connect(); } }
   function flushReqs() {
     const r = reqs;
     reqs = {};
@@ -292,6 +302,7 @@ input:focus,textarea:focus{border-color:${color};box-shadow:0 0 0 3px color-mix(
       if (d.position) position(d.position);
       for (const c of Object.keys(pend)) push(c);
     } else if (view !== "thanks" && !tok) form(chan.open ? "chat" : chan.offline_form ? "offline" : "closed");
+    if (after) { const f = after; after = null; f(); }
   }
   setInterval(() => { // an application ping finds a dead connection that never closed
     if (!online) return;
@@ -514,6 +525,7 @@ input:focus,textarea:focus{border-color:${color};box-shadow:0 0 0 3px color-mix(
     $("fx").textContent = "";
     if (!check()) return;
     const data = { name: $("fn").value.trim(), email: $("fm").value.trim(), question: $("fq").value.trim() };
+    if (!online && (dozing || ws)) { wake(); after = () => submit(e); return; } // sent once connected
     const cmd = mode === "offline" ? "offline.submit" : "chat.start";
     $("fs").disabled = true;
     req(cmd, data, (d, err) => {
@@ -526,7 +538,9 @@ input:focus,textarea:focus{border-color:${color};box-shadow:0 0 0 3px color-mix(
         return $("msg").focus();
       }
       if (d) { $("tyn").textContent = t("thanks", { n: d.number }); $("fq").value = ""; return show("thanks"); }
-      if (err.code === "channel_closed") { form("offline"); return $("fs").focus(); } // keeps what was typed
+      if (err.code === "channel_closed") { form("offline"); return $("fs").focus(); } // keeps what was typed; also a full queue
+      if (err.code === "invalid_state" && cmd === "offline.submit") { form("chat"); return $("fs").focus(); } // open again: chat instead
+      if (err.code === "rate_limited") { $("fx").textContent = t("busy"); return; }
       if (err.code === "bad_request" && /mail/i.test(err.message || "")) { $("fme").textContent = t("errEmail"); return $("fm").focus(); }
       $("fx").textContent = t("failed");
       if (err.code === "offline" && !ws) now();
@@ -561,7 +575,7 @@ input:focus,textarea:focus{border-color:${color};box-shadow:0 0 0 3px color-mix(
       $("dot").hidden = true;
       const l = $("l");
       l.setAttribute("aria-expanded", "true"); l.setAttribute("aria-label", t("close"));
-      if (!ws && !tries) connect();
+      if (dozing) wake(); else if (!ws && !tries) connect();
       save();
       const log = $("log");
       log.scrollTop = log.scrollHeight;
@@ -610,6 +624,7 @@ input:focus,textarea:focus{border-color:${color};box-shadow:0 0 0 3px color-mix(
       if (!$("cf").hidden) { $("cf").hidden = true; $("end").focus(); } else close();
     });
     $("f").onsubmit = submit;
+    $("f").addEventListener("focusin", wake);
     $("f").oninput = (e) => { // a corrected field loses its error
       const el = e.target;
       if (el.getAttribute("aria-invalid") === "true") { el.setAttribute("aria-invalid", "false"); $(el.id + "e").textContent = ""; }
