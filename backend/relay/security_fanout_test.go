@@ -131,7 +131,8 @@ func startChat(t *testing.T, h *relaytest.Harness, name string) string {
 
 func TestQueueArrivalsCostEachAgentConstantFramesAndBytes(t *testing.T) {
 	const n = 300
-	h := relaytest.Start(t, relaytest.Options{})
+	// More waiting chats than a channel holds by default (limits.waiting_per_channel).
+	h := relaytest.Start(t, relaytest.Options{Config: func(c *relay.Config) { c.Desk.MaxWaiting = 0 }})
 	anna := newTally(t, h, "anna")
 	var last string
 	for i := range n {
