@@ -1,6 +1,7 @@
 package relay
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -136,7 +137,19 @@ func (s *Server) checkPassword(ctx context.Context, ip netip.Addr, login, passwo
 		return 0, "", "", bad
 	}
 	s.throttle.succeeded(name)
-	return s.issueToken(ctx, row.ID)
+	id, token, tokenHash, perr := s.issueToken(ctx, row.ID)
+	if perr != nil {
+		return 0, "", "", perr
+	}
+	// A password change or a disable that committed while bcrypt ran has
+	// already revoked the agent's tokens, but not this one, made after it:
+	// look again now that it exists. A change committing after this look
+	// revokes it with the others.
+	if now, err := s.store.AgentByLogin(ctx, login); err != nil || now.Disabled || !bytes.Equal(now.PasswordHash, row.PasswordHash) {
+		_ = s.store.RevokeToken(ctx, tokenHash)
+		return 0, "", "", bad
+	}
+	return id, token, tokenHash, nil
 }
 
 // logLogin bounds what a stranger's login puts into the log.

@@ -9,6 +9,8 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"golang.org/x/crypto/bcrypt"
+
 	"switchboard/backend/chat"
 	"switchboard/backend/protocol"
 	"switchboard/backend/relay"
@@ -69,6 +71,42 @@ func TestSecurityPasswordChangeRevokesTokens(t *testing.T) {
 	}
 	wantRefusedToken(t, h, w.Token, "after passwd")
 	bertil.OK(protocol.CmdPing, nil, nil) // others stay
+}
+
+// TestSecurityPasswordChangeDuringSignIn: a sign-in whose password check
+// began before `agent passwd` committed must not come out with a token that
+// outlives the change (the change revoked every token there was, not one
+// made after it).
+func TestSecurityPasswordChangeDuringSignIn(t *testing.T) {
+	h := relaytest.Start(t, relaytest.Options{})
+	// A slow hash, so that the change commits while the check runs.
+	slow, err := bcrypt.GenerateFromPassword([]byte(relaytest.Password), 13)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := h.Store.SetPassword(ctx, "anna", slow); err != nil {
+		t.Fatal(err)
+	}
+	c := relaytest.Dial(t, h.URL(), "")
+	reply := make(chan protocol.ServerFrame, 1)
+	go func() {
+		reply <- c.Do(protocol.CmdHello, protocol.Hello{V: protocol.Version, Role: protocol.RoleAgent, Login: "anna", Password: relaytest.Password})
+	}()
+	time.Sleep(50 * time.Millisecond) // the check has begun
+	fresh, err := relay.HashPassword("a brand new password")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Store.SetPassword(ctx, "anna", fresh); err != nil {
+		t.Fatal(err)
+	}
+	r := <-reply
+	if r.OK {
+		var w protocol.AgentWelcome
+		_ = json.Unmarshal(r.Data, &w)
+		wantRefusedToken(t, h, w.Token, "a token issued across the password change")
+	}
 }
 
 // TestSecurityDisableClosesConnections: `agent disable` closes the agent's
