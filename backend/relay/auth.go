@@ -116,6 +116,7 @@ func (s *Server) checkPassword(ctx context.Context, ip netip.Addr, login, passwo
 	}
 	row, err := s.store.AgentByLogin(ctx, login)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		s.throttle.released(addr, name)
 		return 0, "", "", protocol.Errorf(protocol.CodeInternal, "could not check the login")
 	}
 	known := err == nil && !row.Disabled
@@ -127,6 +128,7 @@ func (s *Server) checkPassword(ctx context.Context, ip netip.Addr, login, passwo
 		}
 		match = bcrypt.CompareHashAndPassword(hash, []byte(password)) == nil
 	}); err != nil {
+		s.throttle.released(addr, name)
 		s.metrics.loginThrottle.Add(1)
 		return 0, "", "", protocol.Errorf(protocol.CodeUnavailable, "the relay is busy with other sign-ins; try again in a few seconds")
 	}
@@ -136,7 +138,7 @@ func (s *Server) checkPassword(ctx context.Context, ip netip.Addr, login, passwo
 		s.log.Warn("sign-in failed", "login", logLogin(login), "ip", ip.String(), "known", known)
 		return 0, "", "", bad
 	}
-	s.throttle.succeeded(name)
+	s.throttle.succeeded(addr, name)
 	id, token, tokenHash, perr := s.issueToken(ctx, row.ID)
 	if perr != nil {
 		return 0, "", "", perr

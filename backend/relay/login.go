@@ -37,9 +37,10 @@ type loginThrottle struct {
 
 // failures is one address's or login's record.
 type failures struct {
-	n    int       // failed attempts counted
-	next time.Time // no attempt before this
-	last time.Time // last seen, to forget idle records
+	n       int       // failed attempts counted
+	pending int       // attempts admitted and not yet judged
+	next    time.Time // no attempt before this
+	last    time.Time // last seen, to forget idle records
 }
 
 func newLoginThrottle(cfg Config) *loginThrottle {
@@ -54,9 +55,11 @@ func newLoginThrottle(cfg Config) *loginThrottle {
 func nameKey(login string) string { return strings.ToLower(login) }
 
 // admit says whether an attempt may go to the password check now, or how
-// long it must wait. A key already past its free failures has its next
-// slot taken by this attempt, so that concurrent attempts on many
-// connections do not all slip through one opening.
+// long it must wait. Attempts still being checked count as failures until
+// judged, and one past the free failures takes the key's next slot, so that
+// concurrent attempts on many connections get no more guesses than one
+// connection trying in turn. Every admitted attempt ends in exactly one of
+// failed, succeeded or released.
 func (t *loginThrottle) admit(now time.Time, addr, login string) (time.Duration, bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -70,11 +73,12 @@ func (t *loginThrottle) admit(now time.Time, addr, login string) (time.Duration,
 	if wait > 0 {
 		return wait, false
 	}
-	for _, f := range []*failures{a, l} {
-		if f != nil && f.n >= t.free {
-			f.next = now.Add(t.delay(f.n + 1))
-			f.last = now
+	for _, f := range []*failures{t.record(t.byAddr, addr, now), t.record(t.byName, login, now)} {
+		if seen := f.n + f.pending; seen >= t.free {
+			f.next = now.Add(t.delay(seen + 1))
 		}
+		f.pending++
+		f.last = now
 	}
 	return 0, true
 }
@@ -83,29 +87,62 @@ func (t *loginThrottle) admit(now time.Time, addr, login string) (time.Duration,
 func (t *loginThrottle) failed(now time.Time, addr, login string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	for _, r := range []struct {
-		m   map[string]*failures
-		key string
-	}{{t.byAddr, addr}, {t.byName, login}} {
-		f := t.fresh(r.m, r.key, now)
-		if f == nil {
-			f = &failures{}
-			t.makeRoom(r.m, now)
-			r.m[r.key] = f
-		}
+	for _, f := range []*failures{t.record(t.byAddr, addr, now), t.record(t.byName, login, now)} {
+		f.pending = max(0, f.pending-1)
 		f.n++
 		f.last = now
 		if f.n >= t.free {
-			f.next = now.Add(t.delay(f.n))
+			f.next = later(f.next, now.Add(t.delay(f.n)))
 		}
 	}
 }
 
-// succeeded forgets a login's failures after its right password.
-func (t *loginThrottle) succeeded(login string) {
+// succeeded forgets a login's failures after its right password; the
+// address keeps its own (one good account must not reset a guesser).
+func (t *loginThrottle) succeeded(addr, login string) {
 	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.settle(t.byAddr, addr)
 	delete(t.byName, login)
-	t.mu.Unlock()
+}
+
+// released ends an admitted attempt that was not judged (the checker was
+// busy, the store did not answer).
+func (t *loginThrottle) released(addr, login string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.settle(t.byAddr, addr)
+	t.settle(t.byName, login)
+}
+
+// settle drops one pending attempt, and the record once it holds nothing.
+// Caller holds t.mu.
+func (t *loginThrottle) settle(m map[string]*failures, key string) {
+	if f := m[key]; f != nil {
+		f.pending = max(0, f.pending-1)
+		if f.n == 0 && f.pending == 0 {
+			delete(m, key)
+		}
+	}
+}
+
+// record is a key's fresh record, made (room permitting) if it has none.
+// Caller holds t.mu.
+func (t *loginThrottle) record(m map[string]*failures, key string, now time.Time) *failures {
+	f := t.fresh(m, key, now)
+	if f == nil {
+		f = &failures{}
+		t.makeRoom(m, now)
+		m[key] = f
+	}
+	return f
+}
+
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
 
 // delay is the wait after the nth failure: LoginDelay at the free limit,

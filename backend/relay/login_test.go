@@ -22,16 +22,20 @@ func TestLoginThrottleDelaysAndMemory(t *testing.T) {
 		}
 		th.failed(now, "198.51.100.7", "anna")
 		wait, ok := th.admit(now, "203.0.113.1", "anna") // another address: the login waits
+		if ok {
+			th.released("203.0.113.1", "anna")
+		}
 		if got := map[bool]time.Duration{true: 0, false: wait}[ok]; got != want {
 			t.Fatalf("after failure %d: wait %v, want %v", i+1, got, want)
 		}
 		now = now.Add(want)
 	}
 	// A success clears the login, not the address.
-	th.succeeded("anna")
+	th.succeeded("192.0.2.1", "anna")
 	if _, ok := th.admit(now, "203.0.113.1", "anna"); !ok {
 		t.Fatal("the login still waits after a success")
 	}
+	th.released("203.0.113.1", "anna")
 	th.failed(now, "198.51.100.7", "bob")
 	if _, ok := th.admit(now, "198.51.100.7", "carl"); ok {
 		t.Fatal("the guessing address got a free attempt")
@@ -41,6 +45,7 @@ func TestLoginThrottleDelaysAndMemory(t *testing.T) {
 	if _, ok := th.admit(now, "198.51.100.7", "bob"); !ok {
 		t.Fatal("an idle address is still throttled")
 	}
+	th.released("198.51.100.7", "bob")
 	// Many addresses and logins: never more than LoginTrack of each.
 	for i := range 1000 {
 		th.failed(now, fmt.Sprintf("10.0.%d.%d", i/256, i%256), fmt.Sprint("login", i))
@@ -48,6 +53,27 @@ func TestLoginThrottleDelaysAndMemory(t *testing.T) {
 	if len(th.byAddr) > cfg.LoginTrack || len(th.byName) > cfg.LoginTrack {
 		t.Fatalf("%d addresses and %d logins remembered; at most %d", len(th.byAddr), len(th.byName), cfg.LoginTrack)
 	}
+	// Attempts in flight count: of many at once from a fresh address, only
+	// the free ones and one more get to the password check.
+	admitted := 0
+	for range 50 {
+		if _, ok := th.admit(now, "192.0.2.99", fmt.Sprint("guess", admitted)); ok {
+			admitted++
+		}
+	}
+	if admitted != cfg.LoginFreeFailures+1 {
+		t.Fatalf("%d concurrent attempts admitted; want %d", admitted, cfg.LoginFreeFailures+1)
+	}
+	// A settled record leaves memory.
+	th.released("192.0.2.98", "x")
+	if _, ok := th.admit(now, "192.0.2.98", "solo"); !ok {
+		t.Fatal("a fresh address refused")
+	}
+	th.succeeded("192.0.2.98", "solo")
+	if _, kept := th.byAddr["192.0.2.98"]; kept {
+		t.Fatal("an address with no failure is still remembered after its success")
+	}
+
 	// IPv6 counts by /64.
 	if addrKey(netip.MustParseAddr("2001:db8::1")) != addrKey(netip.MustParseAddr("2001:db8::ffff:1")) {
 		t.Fatal("one /64 counted as two clients")
