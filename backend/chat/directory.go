@@ -31,22 +31,7 @@ func (d *Desk) ApplyDirectory(now time.Time, channels []Channel, agents []Agent)
 	var e effects
 	changedChannels := d.applyChannels(channels)
 	changedAgents := d.applyAgents(now, agents, changedChannels)
-	for _, s := range d.sortedSessions() {
-		if s.State == Ended {
-			continue
-		}
-		if s.State == Active && changedAgents[s.Owner] && !d.mayOwn(s.Owner, s.Channel) {
-			d.requeue(&e, s, now, d.name(s.Owner)+" may no longer answer chats here")
-		}
-		d.dropListeners(&e, s, changedAgents)
-		if t := d.pending(s); t != nil && changedAgents[t.To] {
-			if a := d.agents[t.To]; a == nil || !a.Can(s.Channel, PermRespond) {
-				before := d.involved(s)
-				d.resolve(&e, s, t, now, TransferVoided, "the receiver may no longer answer chats here")
-				d.changed(&e, s, before)
-			}
-		}
-	}
+	d.enforceRights(&e, now, func(id AgentID) bool { return changedAgents[id] })
 	for _, id := range sortedKeys(changedAgents) {
 		d.agentChanged(&e, id)
 	}
@@ -56,6 +41,40 @@ func (d *Desk) ApplyDirectory(now time.Time, channels []Channel, agents []Agent)
 		}
 	}
 	return e.list
+}
+
+// Reconcile holds every open session to the rights agents have now, as
+// ApplyDirectory does for the agents an admin change touched: an owner who
+// may no longer answer loses the chat to the queue, a listener who may no
+// longer follow it is dropped, a transfer to someone who may no longer
+// answer is voided. A desk loaded from the store (at start, or restored
+// after a failed write) runs it, since an admin change may have been
+// committed without the consequences decided from it.
+func (d *Desk) Reconcile(now time.Time) []Effect {
+	var e effects
+	d.enforceRights(&e, now, func(AgentID) bool { return true })
+	return e.list
+}
+
+// enforceRights applies the rights of the agents that changed (by changed)
+// to every open session.
+func (d *Desk) enforceRights(e *effects, now time.Time, changed func(AgentID) bool) {
+	for _, s := range d.sortedSessions() {
+		if s.State == Ended {
+			continue
+		}
+		if s.State == Active && changed(s.Owner) && !d.mayOwn(s.Owner, s.Channel) {
+			d.requeue(e, s, now, d.name(s.Owner)+" may no longer answer chats here")
+		}
+		d.dropListeners(e, s, changed)
+		if t := d.pending(s); t != nil && changed(t.To) {
+			if a := d.agents[t.To]; a == nil || !a.Can(s.Channel, PermRespond) {
+				before := d.involved(s)
+				d.resolve(e, s, t, now, TransferVoided, "the receiver may no longer answer chats here")
+				d.changed(e, s, before)
+			}
+		}
+	}
 }
 
 // mayOwn: an owner answers (respond) or steers (manage, after a take-over).
@@ -152,9 +171,9 @@ func (d *Desk) applyAgents(now time.Time, agents []Agent, channels map[ChannelID
 
 // dropListeners takes out of s the listeners (among changed) who may no
 // longer follow it; each is told, as when they leave.
-func (d *Desk) dropListeners(e *effects, s *Session, changed map[AgentID]bool) {
+func (d *Desk) dropListeners(e *effects, s *Session, changed func(AgentID) bool) {
 	for _, id := range slices.Clone(s.Listeners) {
-		if !changed[id] {
+		if !changed(id) {
 			continue
 		}
 		if a := d.agents[id]; a != nil && (a.CanWatch(s.Channel) || a.Can(s.Channel, PermRespond)) {

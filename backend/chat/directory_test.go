@@ -290,3 +290,36 @@ func TestApplyDirectoryTwiceIsQuiet(t *testing.T) {
 	}
 	unchanged(t, before, f.d)
 }
+
+// A desk loaded from a store whose directory changed without the
+// consequences being decided (a restart or a restore right after an admin
+// change) is brought in line by Reconcile; a desk in line is left alone.
+func TestReconcileHoldsSessionsToCurrentRights(t *testing.T) {
+	f := newFixture(t)
+	f.active("s1", A)
+	f.ok(f.d.Listen(f.now, L, "s1"))
+	f.active("s2", B)
+	f.transfer(B, "s2", A)
+	if fx := f.d.Reconcile(f.now); len(fx) != 0 {
+		t.Fatalf("a desk in line: effects %s", describe(fx))
+	}
+	// What a snapshot taken after the admin change holds, with nothing decided.
+	delete(f.d.agents[A].Perms, support)
+	delete(f.d.agents[L].Perms, support)
+	fx := f.d.Reconcile(f.now)
+	if s := f.session("s1"); s.State != Queued || s.Owner != 0 {
+		t.Errorf("s1 is %v, owner %d: want back in the queue", s.State, s.Owner)
+	}
+	if s := f.session("s1"); s.IsListener(L) {
+		t.Error("Leo still listens without the grant")
+	}
+	if s := f.session("s2"); s.State != Active || s.Owner != B || f.d.pending(f.d.sessions["s2"]) != nil {
+		t.Errorf("s2: the transfer to Anna, who may no longer answer, is still pending (%+v)", s)
+	}
+	if len(fx) == 0 {
+		t.Fatal("no effects to commit")
+	}
+	if again := f.d.Reconcile(f.now); len(again) != 0 {
+		t.Errorf("second Reconcile: effects %s", describe(again))
+	}
+}

@@ -175,7 +175,7 @@ func passwordWorkers(cfg Config) int {
 func (s *Server) issueToken(ctx context.Context, id chat.AgentID) (chat.AgentID, string, string, *protocol.Error) {
 	token, hash := newToken()
 	if err := s.store.CreateToken(ctx, id, hash, s.now().Add(s.cfg.TokenTTL)); err != nil {
-		return 0, "", "", protocol.Errorf(protocol.CodeInternal, "could not issue a token")
+		return 0, "", "", s.writeFailed(err, "issue a token")
 	}
 	return id, token, hash, nil
 }
@@ -196,7 +196,7 @@ func (s *Server) redeemHandover(ctx context.Context, token string, bad *protocol
 		return 0, "", "", bad
 	}
 	if err != nil {
-		return 0, "", "", protocol.Errorf(protocol.CodeInternal, "could not check the token")
+		return 0, "", "", s.writeFailed(err, "check the token")
 	}
 	return id, session, sessionHash, nil
 }

@@ -409,7 +409,7 @@ func (c *conn) handleAgent(cmd protocol.Command) {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		if err := s.store.RevokeToken(ctx, c.token); err != nil && err != store.ErrNotFound {
-			c.fail(cmd.ID, protocol.Errorf(protocol.CodeInternal, "could not revoke the token"))
+			c.fail(cmd.ID, s.writeFailed(err, "revoke the token"))
 			return
 		}
 		c.answer(cmd.ID, struct{}{})
@@ -430,7 +430,7 @@ func (c *conn) handleAgent(cmd protocol.Command) {
 				c.fail(cmd.ID, protocol.Errorf(protocol.CodeBadCredentials, "your sign-in is no longer valid"))
 				return
 			}
-			c.fail(cmd.ID, protocol.Errorf(protocol.CodeInternal, "could not issue a token"))
+			c.fail(cmd.ID, s.writeFailed(err, "issue a token"))
 			return
 		}
 		c.answer(cmd.ID, protocol.Handover{Token: token, ExpiresIn: int(HandoverTTL / time.Second)})

@@ -138,6 +138,13 @@ func (s *Server) commitLoop() {
 			all = append(all, j.fx...)
 		}
 		if persistable(all) {
+			// Degraded: the probe says when writes work again; until then a
+			// batch (a disconnect, an admin change) is refused unwritten.
+			if err := s.degradedErr(); err != nil {
+				clear(all)
+				s.commitFailed(batch, err, committed)
+				continue
+			}
 			start := time.Now()
 			if err := s.store.Apply(context.Background(), all); err != nil {
 				clear(all)

@@ -51,11 +51,7 @@ func (c *conn) saveQuickReplies(id string, replies []protocol.QuickReply) {
 	defer cancel()
 	if err := s.store.SetQuickReplies(ctx, c.agent, list); err != nil {
 		s.log.Warn("quick replies not saved", "agent", c.agent, "err", err)
-		if isWriteFailure(err) {
-			c.fail(id, s.storeWriteFailed(err))
-			return
-		}
-		c.fail(id, protocol.Errorf(protocol.CodeInternal, "could not save your quick replies; nothing was changed"))
+		c.fail(id, s.writeFailed(err, "save your quick replies; nothing was changed"))
 		return
 	}
 	data := protocol.QuickReplies{Replies: list}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -175,4 +176,46 @@ func TestGrantChangeTellsTheAgentTheirChannels(t *testing.T) {
 		t.Fatalf("after the grant was removed: %+v (lists must be empty, not null)", ev)
 	}
 	nils.Refused(protocol.CmdSessionPick, protocol.SessionRef{Session: st2.Session.ID}, protocol.CodeForbidden)
+}
+
+// TestGrantRemovedWhileStoppedTakesEffectAtStart: an admin change committed
+// while the relay was down (or before it could apply it) is held to when
+// the desk loads: the chat of an agent who may no longer answer goes back
+// to the queue, and no removed listener stays on it.
+func TestGrantRemovedWhileStoppedTakesEffectAtStart(t *testing.T) {
+	h := relaytest.Start(t, relaytest.Options{Config: func(c *relay.Config) { c.DirectoryPoll = time.Hour }})
+	anna, _ := h.Agent("anna", nil)
+	lars, _ := h.Agent("lars", nil)
+	_, st := h.Visitor("Vera", "Hello?")
+	anna.OK(protocol.CmdSessionPick, protocol.SessionRef{Session: st.Session.ID}, nil)
+	lars.OK(protocol.CmdSessionListen, protocol.SessionRef{Session: st.Session.ID}, nil)
+	h.Stop()
+	db, err := store.OpenSQLite(h.DBPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for _, login := range []string{"anna", "lars"} {
+		if err := db.Grant(ctx, login, "support", 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_ = db.Close()
+	h.Restart()
+	cecilia, w := h.Agent("cecilia", nil)
+	if len(w.Queue) != 1 || w.Queue[0].Session != st.Session.ID {
+		t.Fatalf("after the restart the queue holds %+v; want Vera's chat back", w.Queue)
+	}
+	var si protocol.SessionInfo
+	cecilia.OK(protocol.CmdSessionListen, protocol.SessionRef{Session: st.Session.ID}, &si)
+	if si.Owner != nil {
+		t.Errorf("the chat still has owner %+v", si.Owner)
+	}
+	row, err := h.Store.SessionRow(ctx, chat.SessionID(st.Session.ID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if row.State != chat.Queued || slices.Contains(row.Listeners, chat.AgentID(h.ID("lars"))) {
+		t.Errorf("stored: state %v, listeners %v; want queued, without Lars", row.State, row.Listeners)
+	}
 }

@@ -301,6 +301,11 @@ func TestStoreFullDiskRefusesWritesKeepsClientsAndRecovers(t *testing.T) {
 	filler := fillDisk(t, dir)
 	refused := l.writeUntilRefused("disk full")
 	checkDegraded(t, h, l, "disk full")
+	// A write outside the committer (a token) is refused the same way.
+	anna := l.sides[1]
+	if r := anna.Do(protocol.CmdTokenHandover, nil); r.OK || r.Error.Code != protocol.CodeUnavailable || !strings.Contains(r.Error.Message, "disk full") {
+		t.Fatalf("token.handover while degraded: %+v", r)
+	}
 	// Still refused half a second on: not one command at a time.
 	time.Sleep(500 * time.Millisecond)
 	checkDegraded(t, h, l, "disk full")

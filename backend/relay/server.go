@@ -55,7 +55,11 @@ type Server struct {
 	pipe     pipeline
 	upgrader websocket.Upgrader
 	metrics  metrics
-	dirVer   int64
+	dirVer   int64 // the directory version the directory loop last applied
+	// deskDir is the directory version the desk reflects (guarded by mu): a
+	// desk restored from the store may be newer than a directory read
+	// before it, which then must not be applied over it.
+	deskDir int64
 	// tokenChecks counts re-checks of live connections' tokens (see
 	// closeRevoked); a hello that authenticated before one began checks its
 	// own token again once it is routed.
@@ -104,18 +108,36 @@ func New(cfg Config, st store.Store, log *slog.Logger) (*Server, error) {
 }
 
 func (s *Server) loadDesk(ctx context.Context) error {
-	now := s.now()
-	// The version is read first: an admin change that lands during the load
-	// moves it on, and the directory loop applies that change again.
-	ver, verErr := s.store.DirectoryVersion(ctx)
-	snap, err := s.store.Load(ctx, now, now.Add(-s.cfg.Desk.KeepEnded))
+	snap, ver, err := s.readDesk(ctx)
 	if err != nil {
 		return err
 	}
-	desk := chat.New(s.cfg.Desk, snap, now)
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.installDesk(snap, ver)
+	s.dirVer = ver
+	return nil
+}
+
+// readDesk reads what a desk is made of, and the directory version it
+// reflects. The version is read first: an admin change that lands during
+// the load moves it on, and the directory loop applies that change again.
+func (s *Server) readDesk(ctx context.Context) (chat.Snapshot, int64, error) {
+	now := s.now()
+	ver, err := s.store.DirectoryVersion(ctx)
+	if err != nil {
+		return chat.Snapshot{}, 0, err
+	}
+	snap, err := s.store.Load(ctx, now, now.Add(-s.cfg.Desk.KeepEnded))
+	return snap, ver, err
+}
+
+// installDesk makes a desk of snap the relay's, with the routing tables
+// that follow from it. Caller holds s.mu.
+func (s *Server) installDesk(snap chat.Snapshot, dirVersion int64) {
+	desk := chat.New(s.cfg.Desk, snap, s.now())
 	s.desk = desk
+	s.deskDir = dirVersion
 	for _, sess := range snap.Sessions {
 		if _, kept := desk.Session(sess.ID); !kept {
 			continue // an ended chat the desk does not hold (see chat.Config.MaxEnded)
@@ -125,10 +147,7 @@ func (s *Server) loadDesk(ctx context.Context) error {
 			s.visitorTokens[sess.TokenHash] = sess.ID
 		}
 	}
-	if verErr == nil {
-		s.dirVer = ver
-	}
-	return nil
+	s.prune() // routes of chats the new desk does not hold
 }
 
 // Start runs the committer and the timers. Serve the Handler afterwards.
@@ -143,6 +162,7 @@ func (s *Server) Start() {
 		s.mu.Unlock()
 	}
 	cancel()
+	s.reconcile()
 	go func() { defer s.wg.Done(); s.commitLoop() }()
 	go func() { defer s.wg.Done(); s.tickLoop() }()
 	go func() { defer s.wg.Done(); s.dashboardLoop() }()
@@ -260,6 +280,13 @@ func (s *Server) reloadDirectory(ctx context.Context) (int64, error) {
 		s.mu.Unlock()
 		return dir.Version, nil
 	}
+	if dir.Version < s.deskDir {
+		// The desk was restored from the store after this was read: it
+		// already holds a newer directory.
+		s.mu.Unlock()
+		return s.deskDir, nil
+	}
+	s.deskDir = dir.Version
 	before := make(map[chat.AgentID]map[chat.ChannelID]chat.Perm, len(s.agentConns))
 	for a := range s.agentConns {
 		if ag, ok := s.desk.Agent(a); ok {
@@ -272,12 +299,9 @@ func (s *Server) reloadDirectory(ctx context.Context) (int64, error) {
 	// An agent whose permissions changed sees other channels, queues and
 	// actions now: their windows get them as in a welcome, in the pipeline's
 	// order, so queue changes decided after this one follow it.
-	now := s.now()
 	for a, perms := range before {
 		if ag, ok := s.desk.Agent(a); ok && !ag.Disabled && !maps.Equal(perms, ag.Perms) {
-			frame := encodeEvent(protocol.EvChannels, "", 0, protocol.ChannelsEvent{
-				Channels: nonNil(s.desk.ChannelsFor(a, now)), Queue: nonNil(s.desk.QueueFor(a))})
-			s.pipe.push(&job{pre: func() { s.toAgent(a, frame) }})
+			s.tellChannels(a)
 		}
 	}
 	for c := range s.watchers {
@@ -290,6 +314,27 @@ func (s *Server) reloadDirectory(ctx context.Context) (int64, error) {
 	s.closeRevoked(ctx, 0, nil)
 	s.log.Info("agents and channels applied", "version", dir.Version)
 	return dir.Version, nil
+}
+
+// tellChannels sends an agent's connections their channels and the queues
+// they see, as a welcome would, in the pipeline's order: queue changes
+// decided after this follow it. Caller holds s.mu.
+func (s *Server) tellChannels(a chat.AgentID) {
+	now := s.now()
+	frame := encodeEvent(protocol.EvChannels, "", 0, protocol.ChannelsEvent{
+		Channels: nonNil(s.desk.ChannelsFor(a, now)), Queue: nonNil(s.desk.QueueFor(a))})
+	s.pipe.push(&job{pre: func() { s.toAgent(a, frame) }})
+}
+
+// reconcile holds the desk just loaded (at start, or restored after a
+// failed write) to the rights in the directory it was loaded with, and
+// commits what follows (see chat.Desk.Reconcile).
+func (s *Server) reconcile() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if fx := s.desk.Reconcile(s.now()); len(fx) > 0 {
+		s.pipe.push(&job{fx: fx})
+	}
 }
 
 // nonNil makes an empty list encode as [] rather than null.

@@ -55,6 +55,20 @@ func storeUnavailable(reason string) *protocol.Error {
 	return protocol.Errorf(protocol.CodeUnavailable, "the relay cannot write to its database: %s; try again shortly", reason)
 }
 
+// degradedErr is the write failure the relay is degraded by, or nil. It
+// reads an atomic first, so the committer's hot path takes no lock.
+func (s *Server) degradedErr() error {
+	if s.metrics.degradedSince.Load() == 0 {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.fault == nil {
+		return nil
+	}
+	return s.fault.err
+}
+
 // refuseWrites says whether writes are refused now (shutting down or degraded).
 func (s *Server) refuseWrites() *protocol.Error {
 	s.mu.Lock()
@@ -75,6 +89,7 @@ func (s *Server) commitFailed(batch []*job, err error, committed chan<- []*job) 
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	already := s.fault != nil
 	s.degrade(err)
 	// Every decision is pushed under s.mu, so with the lock held the queue
 	// holds all that was decided after the failed batch, and no more comes.
@@ -85,9 +100,18 @@ func (s *Server) commitFailed(batch []*job, err error, committed chan<- []*job) 
 			j.fail(perr)
 		}
 	}
-	if rerr := s.restoreDesk(); rerr != nil {
+	switch {
+	case already:
+		// Degraded already (a disconnect, an admin change: decisions that
+		// answer nobody): reloading for each would hold the lock for a
+		// store read every time. The desk is restored once, before the
+		// relay takes writes again.
 		s.fault.stale = true
-		s.log.Error("could not reload the desk from the database after a failed write; will retry", "err", rerr)
+	default:
+		if rerr := s.restoreDesk(); rerr != nil {
+			s.fault.stale = true
+			s.log.Error("could not reload the desk from the database after a failed write; will retry", "err", rerr)
+		}
 	}
 	for _, j := range refused {
 		if j.done != nil {
@@ -170,6 +194,18 @@ func (s *Server) writesWork() bool {
 	s.metrics.degradedNanos.Add(int64(d))
 	s.metrics.degradedSince.Store(0)
 	s.log.Info("the database takes writes again", "was", f.reason, "after", d.Round(time.Millisecond))
+	// What was refused meanwhile was never told: an admin change's
+	// consequences, an agent who went offline. Decide them again, and tell
+	// every agent the presence and channels the desk holds now.
+	if fx := s.desk.Reconcile(s.now()); len(fx) > 0 {
+		s.pipe.push(&job{fx: fx})
+	}
+	for _, a := range s.desk.Agents() {
+		s.presenceChanged(chat.AgentID(a.ID))
+	}
+	for a := range s.agentConns {
+		s.tellChannels(a)
+	}
 	return true
 }
 
@@ -183,30 +219,22 @@ func (s *Server) writesWork() bool {
 func (s *Server) restoreDesk() error {
 	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
 	defer cancel()
-	now := s.now()
-	snap, err := s.store.Load(ctx, now, now.Add(-s.cfg.Desk.KeepEnded))
+	snap, ver, err := s.readDesk(ctx)
 	if err != nil {
 		return err
 	}
-	desk := chat.New(s.cfg.Desk, snap, now)
+	s.installDesk(snap, ver)
+	now := s.now()
 	for id, set := range s.agentConns {
 		for range set {
-			desk.Connect(now, id)
+			s.desk.Connect(now, id)
 		}
 	}
 	for sid, set := range s.visitorConns {
 		for range set {
-			desk.VisitorAttach(now, sid)
+			s.desk.VisitorAttach(now, sid)
 		}
 	}
-	s.desk = desk
-	for _, sess := range snap.Sessions {
-		s.committed[sess.ID] = sess.Seq
-		if sess.TokenHash != "" {
-			s.visitorTokens[sess.TokenHash] = sess.ID
-		}
-	}
-	s.prune() // tokens of chats whose start was refused
 	s.dashDirty = true
 	s.log.Info("desk reloaded from the database after a failed write")
 	return nil
@@ -243,6 +271,16 @@ func (s *Server) serveDegraded(w http.ResponseWriter) bool {
 	w.WriteHeader(http.StatusServiceUnavailable)
 	_, _ = w.Write(append(body, '\n'))
 	return true
+}
+
+// writeFailed answers a write outside the committer (a token, quick
+// replies) that the store refused: unavailable, degrading the relay, when
+// the database does not take writes; otherwise internal, saying what.
+func (s *Server) writeFailed(err error, what string) *protocol.Error {
+	if isWriteFailure(err) {
+		return s.storeWriteFailed(err)
+	}
+	return protocol.Errorf(protocol.CodeInternal, "could not %s", what)
 }
 
 // isWriteFailure tells a failed write (degrade) from an answer of the store
