@@ -30,9 +30,9 @@ func (c *conn) answer(id string, data any) {
 
 // commit queues a decision; the reply follows its commit, or the refusal
 // its failure. Caller holds s.mu.
-func (c *conn) commit(id string, fx []chat.Effect, data any, post func()) {
+func (c *conn) commit(id string, fx []chat.Effect, data any) {
 	reply := encodeReply(id, data, nil)
-	c.srv.pipe.push(&job{fx: fx, pre: func() { c.enqueue(reply); c.done() }, post: post,
+	c.srv.pipe.push(&job{fx: fx, pre: func() { c.enqueue(reply); c.done() },
 		fail: func(perr *protocol.Error) { c.fail(id, perr) }})
 }
 
@@ -50,7 +50,7 @@ func (c *conn) decide(id string, f func(now time.Time) ([]chat.Effect, any, *pro
 		c.fail(id, perr)
 		return
 	}
-	c.commit(id, fx, data, nil)
+	c.commit(id, fx, data)
 }
 
 func (s *Server) sessionView(id chat.SessionID, viewer chat.AgentID) protocol.SessionInfo {
