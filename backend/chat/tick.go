@@ -62,6 +62,7 @@ func (d *Desk) Tick(now time.Time) []Effect {
 			}
 		}
 	}
+	d.warnRequests(&e, now)
 	return e.list
 }
 
