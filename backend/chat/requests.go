@@ -326,3 +326,13 @@ func (d *Desk) warnRequests(e *effects, now time.Time) {
 		e.add(RequestWarned{Request: *r, Waited: now.Sub(r.CreatedAt), Recipients: to})
 	}
 }
+
+// ChannelKeys lists every channel's key, sorted.
+func (d *Desk) ChannelKeys() []ChannelID {
+	out := make([]ChannelID, 0, len(d.channels))
+	for c := range d.channels {
+		out = append(out, c)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
+	return out
+}

@@ -91,6 +91,12 @@ func (s *Server) deliver(fx []chat.Effect, entries [][]byte) [][]byte {
 			for c := range s.agentConns[e.Agent] {
 				c.sync(e.Session)
 			}
+		case chat.RequestCreated:
+			s.deliverRequest(e.Request, chat.StepCreated, true)
+		case chat.RequestChanged:
+			s.deliverRequest(e.Request, e.Step.Action, false)
+		case chat.RequestWarned:
+			s.deliverRequestWarning(e)
 		}
 	}
 	return entries

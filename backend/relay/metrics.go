@@ -83,6 +83,7 @@ func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) {
 	counter("switchboard_slow_clients_disconnected_total", "Clients cut off because their send queue filled.", m.slowKilled.Load())
 	counter("switchboard_rate_limited_total", "Frames refused by the per-connection rate limit.", m.rateLimited.Load())
 	counter("switchboard_origin_refused_total", "Websocket handshakes refused for their Origin.", m.originRefused.Load())
+	s.writeRequestMetrics(&b)
 	codes := m.errors.snapshot()
 	keys := make([]string, 0, len(codes))
 	for k := range codes {

@@ -12,6 +12,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"switchboard/backend/chat"
+	"switchboard/backend/mail"
 	"switchboard/backend/store"
 )
 
@@ -50,6 +51,10 @@ type Server struct {
 	stopOnce sync.Once
 	conns    sync.WaitGroup
 	live     atomic.Int64
+	// out sends e-mails and webhook calls from the store's outbox;
+	// mailer is nil when no SMTP server is configured.
+	out    outbox
+	mailer *mail.Sender
 	// fatal is called when the store fails to commit; the default exits the
 	// process (the store is the truth and memory may no longer match it).
 	fatal func(error)
@@ -73,6 +78,9 @@ func New(cfg Config, st store.Store, log *slog.Logger) (*Server, error) {
 	s.fatal = func(err error) {
 		log.Error("store commit failed; stopping so that memory never runs ahead of the database", "err", err)
 		panic(err)
+	}
+	if err := s.initOutbox(); err != nil {
+		return nil, err
 	}
 	if err := s.loadDesk(context.Background()); err != nil {
 		return nil, err
@@ -120,6 +128,8 @@ func (s *Server) Start() {
 	go func() { defer s.wg.Done(); s.tickLoop() }()
 	go func() { defer s.wg.Done(); s.dashboardLoop() }()
 	go func() { defer s.wg.Done(); s.directoryLoop() }()
+	s.wg.Add(1)
+	go func() { defer s.wg.Done(); s.outboxLoop() }()
 }
 
 // Handler serves the websocket endpoint, health and metrics.

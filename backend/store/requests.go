@@ -32,6 +32,7 @@ type OutboxItem struct {
 	Request  int64
 	Step     int64
 	Attempts int
+	NextAt   time.Time // not before (zero: at once)
 }
 
 // RequestFilter selects requests for ListRequests.
@@ -179,7 +180,7 @@ func (s *SQLite) RequestStep(ctx context.Context, id int64) (chat.RequestStep, e
 // DueOutbox lists the outbox items of a kind not yet done whose time has
 // come, oldest first, at most limit.
 func (s *SQLite) DueOutbox(ctx context.Context, kind string, now time.Time, limit int) ([]OutboxItem, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT id, kind, request, step, attempts FROM outbox
+	rows, err := s.r.QueryContext(ctx, `SELECT id, kind, request, step, attempts, next_at FROM outbox
 WHERE kind = ? AND done_at = 0 AND next_at <= ? ORDER BY id LIMIT ?`, kind, nanos(now), limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: outbox: %w", err)
@@ -187,10 +188,14 @@ WHERE kind = ? AND done_at = 0 AND next_at <= ? ORDER BY id LIMIT ?`, kind, nano
 	defer rows.Close()
 	var out []OutboxItem
 	for rows.Next() {
-		var it OutboxItem
-		if err := rows.Scan(&it.ID, &it.Kind, &it.Request, &it.Step, &it.Attempts); err != nil {
+		var (
+			it   OutboxItem
+			next int64
+		)
+		if err := rows.Scan(&it.ID, &it.Kind, &it.Request, &it.Step, &it.Attempts, &next); err != nil {
 			return nil, fmt.Errorf("store: outbox: %w", err)
 		}
+		it.NextAt = fromNanos(next)
 		out = append(out, it)
 	}
 	return out, rows.Err()
