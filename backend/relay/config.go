@@ -50,9 +50,11 @@ type Config struct {
 	Mail mail.Config
 	// WebhookURL, when set, receives every new request and request change
 	// as a signed JSON POST (HMAC-SHA256 under WebhookSecret).
-	WebhookURL     string
-	WebhookSecret  string
-	WebhookTimeout time.Duration // one POST
+	WebhookURL    string
+	WebhookSecret string
+	// WebhookSecretFile is read when WebhookSecret is empty (its first line).
+	WebhookSecretFile string
+	WebhookTimeout    time.Duration // one POST
 	// The outbox (e-mails, webhook calls) is looked at this often besides
 	// after each change; a failed send waits OutboxRetryMin, doubling up to
 	// OutboxRetryMax, and is given up after MailAttempts (WebhookAttempts).

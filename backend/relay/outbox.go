@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -60,6 +61,14 @@ func (s *Server) initOutbox() error {
 		s.mailer = m
 	}
 	if s.cfg.WebhookURL != "" {
+		if s.cfg.WebhookSecret == "" && s.cfg.WebhookSecretFile != "" {
+			b, err := os.ReadFile(s.cfg.WebhookSecretFile)
+			if err != nil {
+				return fmt.Errorf("webhook: secret: %w", err)
+			}
+			line, _, _ := strings.Cut(string(b), "\n")
+			s.cfg.WebhookSecret = strings.TrimRight(line, "\r")
+		}
 		if s.cfg.WebhookSecret == "" {
 			return fmt.Errorf("webhook: a URL needs a secret to sign with")
 		}
