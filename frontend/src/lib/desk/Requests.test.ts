@@ -115,6 +115,7 @@ describe('the requests inbox', () => {
     })
     await openRequest(1001)
     const view = screen.getByTestId('request-view')
+    expect(within(view).getByTestId('request-heading').textContent).toBe('Request #1001 · Var är mitt paket?')
     expect(within(view).getByTestId('request-email').textContent).toBe('asa@example.com')
     expect(within(view).getByTestId('request-origin').textContent).toContain('offline form')
     await vi.waitFor(() => expect(within(view).getByTestId('request-text').textContent).toBe('Var är mitt paket?\nDet skulle komma i måndags.'))
