@@ -13,6 +13,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"io"
 	"math/big"
 	"mime"
@@ -92,11 +93,22 @@ type Sink struct {
 // Start runs a sink until the test ends.
 func Start(t testing.TB) *Sink {
 	t.Helper()
-	s := &Sink{dir: t.TempDir()}
+	s, err := Listen(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	return s
+}
+
+// Listen runs a sink on a free loopback port, keeping its certificate in
+// dir, until Close (for an end-to-end test outside go test).
+func Listen(dir string) (*Sink, error) {
+	s := &Sink{dir: dir}
 	s.cond = sync.NewCond(&s.mu)
 	cert, err := s.selfSigned()
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	srv := smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) { return &session{sink: s, conn: c}, nil }))
 	srv.Domain = "localhost"
@@ -105,12 +117,21 @@ func Start(t testing.TB) *Sink {
 	srv.MaxMessageBytes = 1 << 20
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	s.Addr, s.srv = ln.Addr().String(), srv
 	go func() { _ = srv.Serve(ln) }()
-	t.Cleanup(func() { srv.Close() })
-	return s
+	return s, nil
+}
+
+// Close stops the server.
+func (s *Sink) Close() { _ = s.srv.Close() }
+
+// PasswordFile writes the account's password to a file in the sink's
+// directory, for a relay's mail.password_file, and returns its path.
+func (s *Sink) PasswordFile() (string, error) {
+	pw := filepath.Join(s.dir, "smtp-password")
+	return pw, os.WriteFile(pw, []byte(Password+"\n"), 0o600)
 }
 
 // Config is a relay's mail settings for this sink: STARTTLS required, the
@@ -118,8 +139,8 @@ func Start(t testing.TB) *Sink {
 func (s *Sink) Config(t testing.TB) smail.Config {
 	t.Helper()
 	host, port, _ := net.SplitHostPort(s.Addr)
-	pw := filepath.Join(s.dir, "smtp-password")
-	if err := os.WriteFile(pw, []byte(Password+"\n"), 0o600); err != nil {
+	pw, err := s.PasswordFile()
+	if err != nil {
 		t.Fatal(err)
 	}
 	p, err := strconv.Atoi(port)
@@ -140,6 +161,15 @@ func (s *Sink) FailNext(n int) {
 // Wait returns the first n messages, waiting up to d for them.
 func (s *Sink) Wait(t testing.TB, n int, d time.Duration) []Message {
 	t.Helper()
+	got, err := s.Await(n, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return got
+}
+
+// Await returns the first n messages, waiting up to d for them.
+func (s *Sink) Await(n int, d time.Duration) ([]Message, error) {
 	deadline := time.Now().Add(d)
 	timer := time.AfterFunc(d, func() { s.mu.Lock(); s.cond.Broadcast(); s.mu.Unlock() })
 	defer timer.Stop()
@@ -149,9 +179,9 @@ func (s *Sink) Wait(t testing.TB, n int, d time.Duration) []Message {
 		s.cond.Wait()
 	}
 	if len(s.messages) < n {
-		t.Fatalf("the SMTP sink got %d messages in %s, want %d", len(s.messages), d, n)
+		return nil, fmt.Errorf("the SMTP sink got %d messages in %s, want %d", len(s.messages), d, n)
 	}
-	return append([]Message(nil), s.messages[:n]...)
+	return append([]Message(nil), s.messages[:n]...), nil
 }
 
 // Messages is what arrived so far.
