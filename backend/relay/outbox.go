@@ -87,6 +87,9 @@ func (s *Server) wakeOutbox() {
 }
 
 func (s *Server) outboxLoop() {
+	if s.out.mailer == nil && s.out.hook == nil {
+		return // nothing to send; items queued meanwhile wait for a configured relay
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go func() { <-s.stop; cancel() }()

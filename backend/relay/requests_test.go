@@ -167,6 +167,11 @@ func TestOfflineRequestIsClaimedAndAnsweredByMail(t *testing.T) {
 	if len(sink.Messages()) != 1 {
 		t.Errorf("%d e-mails sent, want 1", len(sink.Messages()))
 	}
+	for _, f := range nils.Events() {
+		if f.Ev == protocol.EvRequest {
+			t.Errorf("an agent without a grant in the channel heard of a request: %s", f.Data)
+		}
+	}
 }
 
 // TestAnswerWithoutMailSaysSo: a relay without SMTP refuses to "send" and
