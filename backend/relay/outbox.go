@@ -36,8 +36,7 @@ const outboxBatch = 20
 // outbox is the sender's state.
 type outbox struct {
 	wake    chan struct{}
-	mailer  *mail.Sender
-	hook    *http.Client
+	hook    *http.Client // nil: no webhook
 	counts  outboxCounts
 	farAway time.Time
 }
@@ -57,7 +56,6 @@ func (s *Server) initOutbox() error {
 		if err != nil {
 			return err
 		}
-		s.out.mailer = m
 		s.mailer = m
 	}
 	if s.cfg.WebhookURL != "" {
@@ -87,7 +85,7 @@ func (s *Server) wakeOutbox() {
 }
 
 func (s *Server) outboxLoop() {
-	if s.out.mailer == nil && s.out.hook == nil {
+	if s.mailer == nil && s.out.hook == nil {
 		return // nothing to send; items queued meanwhile wait for a configured relay
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -96,7 +94,7 @@ func (s *Server) outboxLoop() {
 	t := time.NewTicker(s.cfg.OutboxPoll)
 	defer t.Stop()
 	for {
-		if s.out.mailer != nil {
+		if s.mailer != nil {
 			s.sendMails(ctx)
 		}
 		if s.out.hook != nil {
@@ -155,7 +153,7 @@ func (s *Server) sendMail(ctx context.Context, it store.OutboxItem) {
 	}
 	subject, body := mail.Compose(ch.Language, mail.Answer{Number: row.Number, Title: row.Title, Visitor: row.Visitor.Name,
 		Question: row.Question, Text: step.Text, Channel: name})
-	sendErr := s.out.mailer.Send(ctx, mail.Message{To: row.Visitor.Email, ToName: row.Visitor.Name, Subject: subject, Body: body,
+	sendErr := s.mailer.Send(ctx, mail.Message{To: row.Visitor.Email, ToName: row.Visitor.Name, Subject: subject, Body: body,
 		Headers: map[string]string{"X-Switchboard-Request": strconv.FormatInt(row.Number, 10)}})
 	if ctx.Err() != nil {
 		return // shutting down: the item stays due
