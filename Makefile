@@ -103,7 +103,7 @@ run: deps desktop relay ## Run the relay (demo data in build/run) and the agent 
 ##@ Tests
 
 .PHONY: test
-test: frontend desktop relay test-frontend test-go test-faults test-dbus test-fuzz test-desktop-smoke test-desktop-e2e test-dashboard-e2e ## Build everything and run every test
+test: frontend desktop relay test-frontend test-go test-faults test-dbus test-fuzz test-desktop-smoke test-desktop-e2e test-dashboard-e2e test-requests-e2e ## Build everything and run every test
 
 FUZZTIME ?= 5s
 
@@ -179,6 +179,13 @@ test-desktop-e2e: desktop relay ## Drive two agents' app windows through a trans
 .PHONY: test-dashboard-e2e
 test-dashboard-e2e: desktop relay ## Drive the supervisor dashboard window: listen, take over (Xvfb, AT-SPI)
 	build/scripts/dashboard-e2e.sh $(DESKTOP_BIN) $(RELAY_BIN)
+
+# The requests inbox: two offline messages from the widget (headless
+# Chromium), anna's app lists them, she claims and answers one, and the
+# e-mail arrives at a real SMTP server (STARTTLS) in the channel's language.
+.PHONY: test-requests-e2e
+test-requests-e2e: desktop relay ## Drive the requests inbox: offline form, answer in the app, e-mail at an SMTP server (Xvfb, AT-SPI)
+	build/scripts/requests-e2e.sh $(DESKTOP_BIN) $(RELAY_BIN)
 
 ##@ Packaging (dist/: Linux .deb, Windows installer and MSI, relay binaries)
 

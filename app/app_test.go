@@ -82,6 +82,8 @@ func TestDeskIsNilSafe(t *testing.T) {
 			"OpenDashboard": d.OpenDashboard(), "Quit": d.Quit(),
 			"QuickReplies": d.QuickReplies(), "SaveQuickReplies": d.SaveQuickReplies([]protocol.QuickReply{{Text: "x"}}),
 			"SaveQuickReplies(nil)": d.SaveQuickReplies(nil),
+			"Requests":              d.Requests(RequestListRequest{}), "Request": d.Request(1), "ClaimRequest": d.ClaimRequest(1),
+			"AnswerRequest": d.AnswerRequest(AnswerRequest{}), "CloseRequest": d.CloseRequest(1), "AssignRequest": d.AssignRequest(1, 2),
 		} {
 			if res.OK || res.Error == nil || res.Error.Code != CodeNoDesk {
 				t.Errorf("%s on %v = %v", name, d, res)

@@ -451,6 +451,9 @@ func (c *core) onState(gen uint64, s relayclient.StateChange) {
 	}
 	c.emit.Emit(EventState, statePayload(s))
 	c.pushTray()
+	if s.State == relayclient.Connected && c.window != WindowDashboard {
+		go c.loadRequests(gen)
+	}
 	if s.State == relayclient.Connected && c.window == WindowDashboard {
 		// Watching is per connection: ask again after every reconnect.
 		go c.watchDashboard(gen)

@@ -20,6 +20,7 @@ type view struct {
 	sessions map[string]protocol.SessionInfo
 	incoming map[int64]protocol.TransferInfo // pending transfers offered to me
 	queues   map[string][]protocol.QueueItem
+	requests map[int64]string // requests not closed -> state (see requests.go)
 }
 
 func newView() view { return view{conn: "offline"} }
@@ -82,6 +83,11 @@ func (v *view) apply(f protocol.ServerFrame) bool {
 		if json.Unmarshal(f.Data, &c) == nil {
 			v.channels(c.Channels, c.Queue)
 			return true
+		}
+	case protocol.EvRequest:
+		var r protocol.RequestEvent
+		if json.Unmarshal(f.Data, &r) == nil && r.Request.Number != 0 {
+			return v.request(r.Request)
 		}
 	case protocol.EvPresence:
 		var p protocol.PresenceEvent
@@ -148,6 +154,7 @@ func (v *view) trayState() tray.State {
 	for _, q := range v.queues {
 		st.Waiting += len(q)
 	}
+	st.Requests = v.openRequests()
 	ids := make([]int64, 0, len(v.incoming))
 	for id := range v.incoming {
 		ids = append(ids, id)

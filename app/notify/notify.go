@@ -167,6 +167,9 @@ func (d *Decider) Event(f protocol.ServerFrame, facts Facts) []Note {
 		}
 		return out
 
+	case protocol.EvRequest:
+		return d.request(f, facts)
+
 	case protocol.EvWarning:
 		var w protocol.WarningEvent
 		if json.Unmarshal(f.Data, &w) != nil {

@@ -28,6 +28,7 @@ type State struct {
 	CanDashboard bool   // listen or manage in some channel
 	Chats        int    // active chats owned
 	Waiting      int    // visitors waiting in the agent's channels
+	Requests     int    // requests nobody has claimed yet, in the agent's channels
 	Lang         string // "sv" for Swedish; anything else is English
 }
 
@@ -38,6 +39,7 @@ type texts struct {
 	connecting, reconnecting, offline    string
 	chat, chats, waiting                 string
 	transfer, transfers                  string
+	request, requests                    string
 }
 
 var english = texts{
@@ -45,6 +47,7 @@ var english = texts{
 	transferFrom: "Transfer from %s: %s",
 	connecting:   "connecting…", reconnecting: "reconnecting…", offline: "offline",
 	chat: "chat", chats: "chats", waiting: "waiting", transfer: "transfer", transfers: "transfers",
+	request: "open request", requests: "open requests",
 }
 
 var swedish = texts{
@@ -52,6 +55,7 @@ var swedish = texts{
 	transferFrom: "Överföring från %s: %s",
 	connecting:   "ansluter…", reconnecting: "återansluter…", offline: "frånkopplad",
 	chat: "chatt", chats: "chattar", waiting: "väntar", transfer: "överföring", transfers: "överföringar",
+	request: "öppet ärende", requests: "öppna ärenden",
 }
 
 func textsFor(lang string) texts {
@@ -199,6 +203,9 @@ func Tooltip(s State) string {
 	parts = append(parts, plural(s.Chats, tx.chat, tx.chats), fmt.Sprintf("%d %s", s.Waiting, tx.waiting))
 	if n := len(s.Transfers); n > 0 {
 		parts = append(parts, plural(n, tx.transfer, tx.transfers))
+	}
+	if s.Requests > 0 {
+		parts = append(parts, plural(s.Requests, tx.request, tx.requests))
 	}
 	return strings.Join(parts, " · ")
 }

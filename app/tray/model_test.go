@@ -66,6 +66,13 @@ func TestBuild(t *testing.T) {
 			tooltip: "Switchboard: Present · 0 chats · 0 waiting · 2 transfers",
 		},
 		{
+			name:    "open requests",
+			s:       State{Conn: "connected", Status: "present", Requests: 2, Lang: "sv"},
+			labels:  []string{"Öppna Switchboard", "Närvarande", "Borta", "Avsluta"},
+			icon:    IconPresent,
+			tooltip: "Switchboard: Närvarande · 0 chattar · 0 väntar · 2 öppna ärenden",
+		},
+		{
 			name:    "reconnecting hides the transfer icon",
 			s:       State{Conn: "reconnecting", Status: "present", Transfers: []Transfer{anna}},
 			labels:  []string{"Open Switchboard", "Present", "Away", "Transfer from Anna: Vera (Knows the courier)", "Quit"},

@@ -169,8 +169,7 @@ func (d *Desk) SubmitOffline(now time.Time, c ChannelID, name, email, question s
 		return nil, 0, refuse(codeBadRequest, "question is required")
 	}
 	r := Request{Number: d.nextRequest, Channel: c, Title: firstLine(q, MaxTitle), Visitor: v, Question: q, CreatedAt: now}
-	d.nextRequest++
-	return []Effect{RequestCreated{Request: r}}, r.Number, nil
+	return d.newRequest(r), r.Number, nil
 }
 
 // VisitorAttach counts a visitor connection (a reload or a second tab).
@@ -443,8 +442,7 @@ func (d *Desk) CreateRequest(now time.Time, a AgentID, id SessionID, title strin
 	}
 	r := Request{Number: d.nextRequest, Channel: s.Channel, Session: s.ID, Title: title, Visitor: s.Visitor,
 		Question: s.Question, CreatedBy: a, CreatedAt: now}
-	d.nextRequest++
-	return []Effect{RequestCreated{Request: r}}, r.Number, nil
+	return d.newRequest(r), r.Number, nil
 }
 
 func firstLine(s string, n int) string {

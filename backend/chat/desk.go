@@ -26,6 +26,10 @@ type Config struct {
 	// MaxWaiting caps the waiting chats per channel: past it the channel is
 	// busy, and new visitors get the offline form. Zero: no cap.
 	MaxWaiting int
+	// HandOff: every new request and request change is also handed to an
+	// external help desk (the relay's webhook); the store queues it with
+	// the change.
+	HandOff bool
 }
 
 // DefaultConfig is what a relay uses unless configured otherwise.
@@ -44,6 +48,8 @@ type Snapshot struct {
 	Recent       map[SessionID][]RecentID
 	NextTransfer TransferID
 	NextRequest  int64
+	// Requests not closed, which the desk follows.
+	Requests []Request
 	// ChatsToday counts sessions created since midnight, per channel.
 	ChatsToday map[ChannelID]int
 }
@@ -75,6 +81,7 @@ type Desk struct {
 	lastRank     int64
 	nextTransfer TransferID
 	nextRequest  int64
+	requests     map[int64]*Request // not closed
 }
 
 type dayStats struct {
@@ -101,6 +108,14 @@ func New(cfg Config, snap Snapshot, now time.Time) *Desk {
 		stats:        make(map[ChannelID]*dayStats),
 		nextTransfer: max(snap.NextTransfer, 1),
 		nextRequest:  max(snap.NextRequest, 1),
+		requests:     make(map[int64]*Request),
+	}
+	for i := range snap.Requests {
+		r := snap.Requests[i]
+		if r.State != RequestClosed {
+			d.requests[r.Number] = &r
+			d.nextRequest = max(d.nextRequest, r.Number+1)
+		}
 	}
 	for i := range snap.Channels {
 		c := snap.Channels[i]

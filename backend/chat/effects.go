@@ -30,6 +30,8 @@ type TransferChanged struct {
 // RequestCreated: a ticket was made.
 type RequestCreated struct {
 	Request Request
+	// HandOff: the new request also goes to the configured webhook.
+	HandOff bool
 }
 
 // AgentChanged: an agent's status or load changed.

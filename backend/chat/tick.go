@@ -61,6 +61,7 @@ func (d *Desk) Tick(now time.Time) []Effect {
 			d.warn(&e, s, now)
 		}
 	}
+	d.warnRequests(&e, now)
 	return e.list
 }
 

@@ -148,6 +148,8 @@ type Channel struct {
 	// manual cancel.
 	TransferTimeout time.Duration
 	Templates       []string
+	// Language of what visitors receive from the channel by e-mail: "en" or "sv".
+	Language string
 }
 
 // DefaultTransferTimeout is the accept timeout of a new channel.
@@ -377,4 +379,11 @@ type Request struct {
 	Question  string
 	CreatedBy AgentID // zero for the offline form
 	CreatedAt time.Time
+	// Follow-up: see requests.go.
+	State     RequestState
+	Assignee  AgentID
+	UpdatedAt time.Time
+	// Warned: managers heard it waits unclaimed (kept in memory only: a
+	// restart may warn once more).
+	Warned bool
 }

@@ -76,4 +76,5 @@ var commands = map[string]struct{}{
 	CmdTransferHistory: {}, CmdRequestCreate: {}, CmdDashboardWatch: {}, CmdDashboardUnwatch: {},
 	CmdChatStart: {}, CmdOfflineSubmit: {}, CmdPing: {}, CmdTokenHandover: {},
 	CmdQuickRepliesGet: {}, CmdQuickRepliesSet: {},
+	CmdRequestList: {}, CmdRequestGet: {}, CmdRequestClaim: {}, CmdRequestAnswer: {}, CmdRequestClose: {}, CmdRequestAssign: {},
 }

@@ -472,6 +472,8 @@ type Figures struct {
 	Active      int            `json:"active"`
 	ChatsToday  int            `json:"chats_today"`
 	Transfers   map[string]int `json:"transfers_today"` // by outcome
+	// OpenRequests counts requests not closed (offline messages, tickets).
+	OpenRequests int `json:"open_requests"`
 }
 
 // ChannelFigures are Figures of one channel.

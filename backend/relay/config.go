@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"switchboard/backend/chat"
+	"switchboard/backend/mail"
 )
 
 // Config is what a relay needs besides its store.
@@ -83,6 +84,25 @@ type Config struct {
 	StoreRetryMax time.Duration
 	// Version is reported by /healthz and hello replies.
 	Version string
+
+	// Mail is the SMTP server answers to requests go out through; without
+	// a host the relay sends no e-mail (request.answer says so).
+	Mail mail.Config
+	// WebhookURL, when set, receives every new request and request change
+	// as a signed JSON POST (HMAC-SHA256 under WebhookSecret).
+	WebhookURL    string
+	WebhookSecret string
+	// WebhookSecretFile is read when WebhookSecret is empty (its first line).
+	WebhookSecretFile string
+	WebhookTimeout    time.Duration // one POST
+	// The outbox (e-mails, webhook calls) is looked at this often besides
+	// after each change; a failed send waits OutboxRetryMin, doubling up to
+	// OutboxRetryMax, and is given up after MailAttempts (WebhookAttempts).
+	OutboxPoll      time.Duration
+	OutboxRetryMin  time.Duration
+	OutboxRetryMax  time.Duration
+	MailAttempts    int
+	WebhookAttempts int
 }
 
 // DefaultConfig holds the defaults documented in docs/deploy.md.
@@ -118,6 +138,12 @@ func DefaultConfig() Config {
 		StoreRetry:        time.Second,
 		StoreRetryMax:     10 * time.Second,
 		Version:           "dev",
+		WebhookTimeout:    10 * time.Second,
+		OutboxPoll:        5 * time.Second,
+		OutboxRetryMin:    10 * time.Second,
+		OutboxRetryMax:    10 * time.Minute,
+		MailAttempts:      10,
+		WebhookAttempts:   100,
 	}
 }
 

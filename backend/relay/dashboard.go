@@ -48,5 +48,6 @@ func (s *Server) dashboardLoop() {
 func (s *Server) dashboard(now time.Time, viewer chat.AgentID) protocol.Dashboard {
 	db := s.desk.Dashboard(now, viewer)
 	s.history.attach(&db)
+	countRequests(&db, s.desk.OpenRequestCounts())
 	return db
 }

@@ -75,6 +75,12 @@ func (s *Server) deliver(fx []chat.Effect, entries [][]byte) [][]byte {
 			}
 		case chat.Forgotten:
 			s.forget(e.Session, e.TokenHash)
+		case chat.RequestCreated:
+			s.deliverRequest(e.Request, chat.StepCreated, true)
+		case chat.RequestChanged:
+			s.deliverRequest(e.Request, e.Step.Action, false)
+		case chat.RequestWarned:
+			s.deliverRequestWarning(e)
 		}
 	}
 	s.sendQueueNews(&queue, now)

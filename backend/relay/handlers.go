@@ -561,6 +561,9 @@ func (c *conn) handleAgent(cmd protocol.Command) {
 			fx, n, err := s.desk.CreateRequest(now, me, chat.SessionID(p.Session), p.Title)
 			return fx, protocol.RequestCreated{Number: n, Line: fmt.Sprintf("Your request number is %d.", n)}, err
 		})
+	case protocol.CmdRequestList, protocol.CmdRequestGet, protocol.CmdRequestClaim, protocol.CmdRequestAnswer,
+		protocol.CmdRequestClose, protocol.CmdRequestAssign:
+		c.handleRequest(cmd)
 	case protocol.CmdQuickRepliesGet:
 		c.readQuickReplies(cmd.ID)
 	case protocol.CmdQuickRepliesSet:

@@ -114,6 +114,7 @@ func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) {
 	counter("switchboard_store_write_failures_total", "Commits and probe writes the database refused (disk full, read-only, I/O error).", m.writeFailures.Load())
 	fmt.Fprintf(&b, "# HELP switchboard_store_degraded_seconds_total Time spent refusing writes because the database did not take them.\n# TYPE switchboard_store_degraded_seconds_total counter\nswitchboard_store_degraded_seconds_total %g\n", degradedFor)
 	counter("switchboard_address_refused_total", "Websocket handshakes refused: too many connections from the address.", m.addrRefused.Load())
+	s.writeRequestMetrics(&b)
 	codes := m.errors.snapshot()
 	keys := make([]string, 0, len(codes))
 	for k := range codes {

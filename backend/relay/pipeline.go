@@ -196,7 +196,7 @@ func (s *Server) deliverLoop(committed <-chan []*job) {
 func persistable(fx []chat.Effect) bool {
 	for _, e := range fx {
 		switch e.(type) {
-		case chat.EntryAdded, chat.SessionChanged, chat.TransferChanged, chat.RequestCreated, chat.AgentChanged:
+		case chat.EntryAdded, chat.SessionChanged, chat.TransferChanged, chat.RequestCreated, chat.RequestChanged, chat.AgentChanged:
 			return true
 		}
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"switchboard/backend/chat"
+	"switchboard/backend/mail"
 	"switchboard/backend/protocol"
 	"switchboard/backend/store"
 )
@@ -70,6 +71,10 @@ type Server struct {
 	stopOnce sync.Once
 	conns    sync.WaitGroup
 	live     atomic.Int64
+	// out sends e-mails and webhook calls from the store's outbox;
+	// mailer is nil when no SMTP server is configured.
+	out    outbox
+	mailer *mail.Sender
 }
 
 // New loads the desk from the store and returns a relay ready to serve.
@@ -90,6 +95,9 @@ func New(cfg Config, st store.Store, log *slog.Logger) (*Server, error) {
 		passwords:     newPasswordChecker(passwordWorkers(cfg), cfg.PasswordQueue),
 	}
 	s.starts.perMinute = cfg.StartsPerMinute
+	if err := s.initOutbox(); err != nil {
+		return nil, err
+	}
 	if err := s.loadDesk(context.Background()); err != nil {
 		return nil, err
 	}
@@ -167,6 +175,8 @@ func (s *Server) Start() {
 	go func() { defer s.wg.Done(); s.tickLoop() }()
 	go func() { defer s.wg.Done(); s.dashboardLoop() }()
 	go func() { defer s.wg.Done(); s.directoryLoop() }()
+	s.wg.Add(1)
+	go func() { defer s.wg.Done(); s.outboxLoop() }()
 }
 
 // Handler serves the websocket endpoint, health and metrics.

@@ -300,13 +300,13 @@ func (s *SQLite) PutChannel(ctx context.Context, c ChannelRow) error {
 		}
 	}
 	return s.write(ctx, true, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO channels (`+channelCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+		_, err := tx.ExecContext(ctx, `INSERT INTO channels (`+channelCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (key) DO UPDATE SET name = excluded.name, hours = excluded.hours, time_zone = excluded.time_zone,
 	offline_form = excluded.offline_form, warn_after_ms = excluded.warn_after_ms,
 	manager_warn_after_ms = excluded.manager_warn_after_ms, transfer_timeout_ms = excluded.transfer_timeout_ms,
-	templates = excluded.templates`,
+	templates = excluded.templates, language = excluded.language`,
 			string(c.Key), c.Name, c.Hours, c.TimeZone, boolInt(c.OfflineForm), c.WarnAfter.Milliseconds(),
-			c.ManagerWarnAfter.Milliseconds(), c.TransferTimeout.Milliseconds(), string(templates))
+			c.ManagerWarnAfter.Milliseconds(), c.TransferTimeout.Milliseconds(), string(templates), c.language())
 		return err
 	})
 }

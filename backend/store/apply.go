@@ -56,8 +56,8 @@ ON CONFLICT (id) DO UPDATE SET
 	started = excluded.started, deadline = excluded.deadline, ended = excluded.ended`
 
 	sqlInsRequest = `INSERT INTO requests (number, channel, session, title, visitor_name, visitor_email, question,
-	created_by, created_at, transcript)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	created_by, created_at, transcript, state, updated_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?)`
 
 	sqlSetChosen = `UPDATE agents SET chosen_status = ? WHERE id = ? AND chosen_status != ?`
 
@@ -161,7 +161,7 @@ func (s *SQLite) Apply(ctx context.Context, effects []chat.Effect) (err error) {
 func persists(effects []chat.Effect) bool {
 	for _, e := range effects {
 		switch e.(type) {
-		case chat.QueueChanged, chat.Warned, chat.Subscribed, chat.Forgotten:
+		case chat.QueueChanged, chat.Warned, chat.Subscribed, chat.Forgotten, chat.RequestWarned:
 		default:
 			return true
 		}
@@ -212,7 +212,11 @@ func (a *applier) apply(e chat.Effect) error {
 	case chat.TransferChanged:
 		return a.transfer(&e.Transfer)
 	case chat.RequestCreated:
-		return a.request(&e.Request)
+		return a.requestCreated(&e)
+	case chat.RequestChanged:
+		return a.requestChanged(&e)
+	case chat.RequestWarned:
+		return nil // delivery only
 	case chat.AgentChanged:
 		return a.agent(e.Agent, e.Chosen)
 	case chat.QueueChanged, chat.Warned, chat.Subscribed, chat.Forgotten:
@@ -266,7 +270,7 @@ func (a *applier) request(r *chat.Request) error {
 		}
 	}
 	_, err := a.stmt(a.st.insRequest).ExecContext(a.ctx, r.Number, string(r.Channel), string(r.Session), r.Title,
-		r.Visitor.Name, r.Visitor.Email, r.Question, int64(r.CreatedBy), nanos(r.CreatedAt), transcript)
+		r.Visitor.Name, r.Visitor.Email, r.Question, int64(r.CreatedBy), nanos(r.CreatedAt), transcript, nanos(r.CreatedAt))
 	return err
 }
 

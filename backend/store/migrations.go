@@ -211,6 +211,44 @@ CREATE TABLE quick_replies (
 ALTER TABLE tokens ADD COLUMN parent TEXT NOT NULL DEFAULT '';
 CREATE INDEX tokens_parent ON tokens (parent) WHERE parent != '';
 `,
+
+	// 6: requests are followed up: a state and an assignee, a history of
+	// steps, and an outbox of e-mails and webhook calls still to go out
+	// (see requests.go). A channel's language words its e-mails.
+	`
+ALTER TABLE requests ADD COLUMN state TEXT NOT NULL DEFAULT 'open';
+ALTER TABLE requests ADD COLUMN assignee INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE requests ADD COLUMN updated_at INTEGER NOT NULL DEFAULT 0;
+UPDATE requests SET updated_at = created_at;
+CREATE INDEX requests_state ON requests (state, channel);
+
+CREATE TABLE request_steps (
+	id       INTEGER PRIMARY KEY,
+	request  INTEGER NOT NULL,
+	at       INTEGER NOT NULL,
+	action   TEXT NOT NULL,
+	by_agent INTEGER NOT NULL DEFAULT 0,
+	to_agent INTEGER NOT NULL DEFAULT 0,
+	text     TEXT NOT NULL DEFAULT '',
+	mail     INTEGER NOT NULL DEFAULT 0,
+	state    TEXT NOT NULL
+);
+CREATE INDEX request_steps_request ON request_steps (request, id);
+
+CREATE TABLE outbox (
+	id         INTEGER PRIMARY KEY,
+	kind       TEXT NOT NULL,
+	request    INTEGER NOT NULL,
+	step       INTEGER NOT NULL,
+	attempts   INTEGER NOT NULL DEFAULT 0,
+	next_at    INTEGER NOT NULL DEFAULT 0,
+	done_at    INTEGER NOT NULL DEFAULT 0,
+	last_error TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX outbox_due ON outbox (kind, done_at, next_at);
+
+ALTER TABLE channels ADD COLUMN language TEXT NOT NULL DEFAULT 'en';
+`,
 }
 
 // afterMigration holds work done in Go, by index into migrations (2 is

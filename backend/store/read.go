@@ -53,6 +53,7 @@ func (s *SQLite) Load(ctx context.Context, now time.Time, endedSince time.Time) 
 			return nil
 		}},
 		{"chats today", func() (err error) { snap.ChatsToday, err = chatsToday(ctx, tx, snap.Channels, now); return }},
+		{"requests", func() (err error) { snap.Requests, err = loadRequests(ctx, tx); return }},
 	}
 	for _, st := range steps {
 		if err := st.f(); err != nil {
@@ -68,7 +69,7 @@ type queryer interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
-const channelCols = `key, name, hours, time_zone, offline_form, warn_after_ms, manager_warn_after_ms, transfer_timeout_ms, templates`
+const channelCols = `key, name, hours, time_zone, offline_form, warn_after_ms, manager_warn_after_ms, transfer_timeout_ms, templates, language`
 
 func scanChannelRow(sc interface{ Scan(...any) error }) (ChannelRow, error) {
 	var (
@@ -76,7 +77,7 @@ func scanChannelRow(sc interface{ Scan(...any) error }) (ChannelRow, error) {
 		key, templates string
 		warn, mwarn, t int64
 	)
-	if err := sc.Scan(&key, &c.Name, &c.Hours, &c.TimeZone, &c.OfflineForm, &warn, &mwarn, &t, &templates); err != nil {
+	if err := sc.Scan(&key, &c.Name, &c.Hours, &c.TimeZone, &c.OfflineForm, &warn, &mwarn, &t, &templates, &c.Language); err != nil {
 		return c, err
 	}
 	c.Key = chat.ChannelID(key)
@@ -117,7 +118,7 @@ func (c ChannelRow) channel() (chat.Channel, error) {
 	return chat.Channel{
 		ID: c.Key, Name: c.Name, Hours: h, OfflineForm: c.OfflineForm,
 		WarnAfter: c.WarnAfter, ManagerWarnAfter: c.ManagerWarnAfter, TransferTimeout: c.TransferTimeout,
-		Templates: c.Templates,
+		Templates: c.Templates, Language: c.Language,
 	}, nil
 }
 
@@ -493,21 +494,4 @@ ORDER BY started DESC, id DESC LIMIT ?`
 		return nil, fmt.Errorf("store: transfers in channels: %w", err)
 	}
 	return out, nil
-}
-
-// Request reads a ticket with its transcript.
-func (s *SQLite) Request(ctx context.Context, number int64) (RequestRow, error) {
-	var (
-		r           RequestRow
-		ch, sid     string
-		by, created int64
-	)
-	err := s.r.QueryRowContext(ctx, `SELECT number, channel, session, title, visitor_name, visitor_email, question,
-	created_by, created_at, transcript FROM requests WHERE number = ?`, number).Scan(&r.Number, &ch, &sid, &r.Title,
-		&r.Visitor.Name, &r.Visitor.Email, &r.Question, &by, &created, &r.Transcript)
-	if err != nil {
-		return RequestRow{}, notFound(err)
-	}
-	r.Channel, r.Session, r.CreatedBy, r.CreatedAt = chat.ChannelID(ch), chat.SessionID(sid), chat.AgentID(by), fromNanos(created)
-	return r, nil
 }

@@ -233,6 +233,7 @@ func TestApplyRoundTrip(t *testing.T) {
 	// November), and from the offline form with the question.
 	r, err := s.Request(ctx, 1001)
 	must(t, err)
+	req.State, req.UpdatedAt = chat.RequestOpen, req.CreatedAt // a new request is open
 	wantTranscript := "2026-11-28 10:02 Vera: Where is my parcel?\n" +
 		"2026-11-28 10:03 System: Anna has joined the chat.\n" +
 		"2026-11-28 10:04 Anna: Let me check.\n    One moment.\n" +
@@ -243,6 +244,7 @@ func TestApplyRoundTrip(t *testing.T) {
 	}
 	r, err = s.Request(ctx, 1002)
 	must(t, err)
+	offline.State, offline.UpdatedAt = chat.RequestOpen, offline.CreatedAt
 	if !reflect.DeepEqual(r.Request, offline) || r.Transcript != offline.Question {
 		t.Fatalf("offline request: %+v", r)
 	}
@@ -637,7 +639,7 @@ func TestAdmin(t *testing.T) {
 		TransferTimeout: 2 * time.Minute}
 	must(t, s.PutChannel(ctx, ch))
 	bumped("put channel")
-	ch.Name, ch.OfflineForm, ch.Templates = "Sales team", true, []string{"Hi"}
+	ch.Name, ch.OfflineForm, ch.Templates, ch.Language = "Sales team", true, []string{"Hi"}, "sv"
 	must(t, s.PutChannel(ctx, ch))
 	bumped("update channel")
 	if err := s.PutChannel(ctx, ChannelRow{Key: "x", Name: "X", TimeZone: "Mars/Olympus"}); err == nil {

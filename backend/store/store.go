@@ -43,6 +43,17 @@ type Store interface {
 	TransfersIn(ctx context.Context, agent chat.AgentID, channels []chat.ChannelID, limit int) ([]chat.Transfer, error)
 	// Request reads a ticket with its transcript.
 	Request(ctx context.Context, number int64) (RequestRow, error)
+	// ListRequests, RequestSteps and RequestStep read requests and their
+	// history (see requests.go).
+	ListRequests(ctx context.Context, f RequestFilter) ([]chat.Request, error)
+	RequestSteps(ctx context.Context, number int64) ([]chat.RequestStep, error)
+	RequestStep(ctx context.Context, id int64) (chat.RequestStep, error)
+	// The outbox: e-mails and webhook calls committed with the request
+	// change they carry, sent afterwards (see requests.go).
+	DueOutbox(ctx context.Context, kind string, now time.Time, limit int) ([]OutboxItem, error)
+	PendingOutbox(ctx context.Context, kind string) (int, error)
+	FinishOutbox(ctx context.Context, id int64, now time.Time, lastErr string, note *chat.RequestStep) error
+	RetryOutbox(ctx context.Context, id int64, next time.Time, lastErr string) error
 
 	// Auth.
 	AgentByLogin(ctx context.Context, login string) (AgentRow, error)
@@ -110,6 +121,21 @@ type ChannelRow struct {
 	ManagerWarnAfter time.Duration
 	TransferTimeout  time.Duration
 	Templates        []string
+	// Language of the channel's e-mails to visitors: en or sv (empty: en).
+	Language string
+}
+
+// Languages a channel may speak to visitors in.
+var Languages = []string{"en", "sv"}
+
+// language is the stored language: en unless one of Languages.
+func (c ChannelRow) language() string {
+	for _, l := range Languages {
+		if c.Language == l {
+			return l
+		}
+	}
+	return "en"
 }
 
 // RequestRow is a ticket with the chat's transcript.

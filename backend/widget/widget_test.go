@@ -628,6 +628,7 @@ func TestOfflineForm(t *testing.T) {
 	p.shot("offline-form")
 	p.click("fs")
 	p.wait("the request number", sr(`return vis("ty") && /^Thank you, your request number is \d+\.$/.test($("tyn").textContent)`))
+	p.waitText("tym", "The answer will come by e-mail to vera@example.com.")
 	num, _ := strconv.ParseInt(regexp.MustCompile(`\d+`).FindString(p.text("tyn")), 10, 64)
 	r, err := d.Store.Request(context.Background(), num)
 	if err != nil {
@@ -638,6 +639,22 @@ func TestOfflineForm(t *testing.T) {
 		t.Fatalf("request %d: %+v", num, r.Request)
 	}
 	p.shot("offline-thanks")
+}
+
+// TestOfflineThanksInSwedish: the thank-you names the number and the
+// address the answer will come to, in the visitor's language.
+func TestOfflineThanksInSwedish(t *testing.T) {
+	t.Parallel()
+	d := newDesk(t, nil, nil) // nobody is Present: the channel is closed
+	p := newBrowser(t, 375, 740, true)
+	p.open(d.HTTP.URL + "/demo?channel=support&lang=sv")
+	p.click("l")
+	p.keys("fn", "Åsa")
+	p.keys("fm", "asa@example.com")
+	p.keys("fq", "Var är mitt paket?")
+	p.click("fs")
+	p.wait("the request number", sr(`return vis("ty") && /^Tack, ditt ärendenummer är \d+\.$/.test($("tyn").textContent)`))
+	p.waitText("tym", "Svaret kommer med e-post till asa@example.com.")
 }
 
 func TestChannelClosesWhileTyping(t *testing.T) {

@@ -212,9 +212,10 @@ describe('App', () => {
       '2 Agents Present',
       '6 Active chats',
       '31 Chats today',
+      '0 Open requests',
       expect.stringContaining('Transfers today'),
     ])
-    expect([...tiles[5].querySelectorAll('li')].map((li) => li.textContent?.trim())).toEqual([
+    expect([...tiles[6].querySelectorAll('li')].map((li) => li.textContent?.trim())).toEqual([
       '2 accepted',
       '1 rejected',
       '0 cancelled',

@@ -194,6 +194,9 @@ func (a *app) channelCmd() *cobra.Command {
 					return err
 				}
 				ch, created := mergeChannel(chans, chat.ChannelID(key), row, templates, cmd.Flags().Changed)
+				if !slices.Contains(store.Languages, ch.Language) {
+					return fmt.Errorf("language %q: use %s", ch.Language, strings.Join(store.Languages, " or "))
+				}
 				loc, err := time.LoadLocation(ch.TimeZone)
 				if err != nil {
 					return fmt.Errorf("timezone: %w", err)
@@ -222,6 +225,7 @@ func (a *app) channelCmd() *cobra.Command {
 	f.DurationVar(&row.ManagerWarnAfter, "manager-warn-after", 3*time.Minute, "warn managers when a chat waits this long (0 = never)")
 	f.DurationVar(&row.TransferTimeout, "transfer-timeout", chat.DefaultTransferTimeout, "a pending transfer expires after this (0 = wait for cancel)")
 	f.StringArrayVar(&templates, "template", nil, "a reply template (repeatable)")
+	f.StringVar(&row.Language, "language", "en", "language of the e-mails visitors get from the channel: "+strings.Join(store.Languages, " or "))
 
 	list := &cobra.Command{Use: "list", Short: "List channels", Args: cobra.NoArgs,
 		RunE: a.withStore(func(ctx context.Context, db *store.SQLite, out io.Writer) error {
@@ -230,14 +234,14 @@ func (a *app) channelCmd() *cobra.Command {
 				return err
 			}
 			w := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(w, "KEY\tNAME\tHOURS\tTZ\tOFFLINE FORM\tWARN\tMANAGER WARN\tTRANSFER TIMEOUT")
+			fmt.Fprintln(w, "KEY\tNAME\tHOURS\tTZ\tOFFLINE FORM\tWARN\tMANAGER WARN\tTRANSFER TIMEOUT\tLANGUAGE")
 			for _, c := range chans {
 				hours := c.Hours
 				if hours == "" {
 					hours = "always"
 				}
-				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%v\t%s\t%s\t%s\n", c.Key, c.Name, hours, c.TimeZone, c.OfflineForm,
-					c.WarnAfter, c.ManagerWarnAfter, c.TransferTimeout)
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%v\t%s\t%s\t%s\t%s\n", c.Key, c.Name, hours, c.TimeZone, c.OfflineForm,
+					c.WarnAfter, c.ManagerWarnAfter, c.TransferTimeout, c.Language)
 			}
 			return w.Flush()
 		})}
@@ -268,6 +272,7 @@ func mergeChannel(existing []store.ChannelRow, key chat.ChannelID, flags store.C
 		"manager-warn-after": func() { out.ManagerWarnAfter = flags.ManagerWarnAfter },
 		"transfer-timeout":   func() { out.TransferTimeout = flags.TransferTimeout },
 		"template":           func() { out.Templates = flags.Templates },
+		"language":           func() { out.Language = flags.Language },
 	} {
 		if changed(name) {
 			apply()

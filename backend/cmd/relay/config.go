@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/pflag"
 	"github.com/spf13/viper"
 
+	"switchboard/backend/mail"
 	"switchboard/backend/relay"
 )
 
@@ -74,6 +75,27 @@ type Settings struct {
 		Level  string `mapstructure:"level"`
 		Format string `mapstructure:"format"`
 	} `mapstructure:"log"`
+	Mail struct {
+		Host         string `mapstructure:"host"`
+		Port         int    `mapstructure:"port"`
+		Security     string `mapstructure:"security"`
+		User         string `mapstructure:"user"`
+		PasswordFile string `mapstructure:"password_file"`
+		From         string `mapstructure:"from"`
+		CAFile       string `mapstructure:"ca_file"`
+	} `mapstructure:"mail"`
+	Webhook struct {
+		URL        string        `mapstructure:"url"`
+		SecretFile string        `mapstructure:"secret_file"`
+		Timeout    time.Duration `mapstructure:"timeout"`
+	} `mapstructure:"webhook"`
+	Outbox struct {
+		Poll            time.Duration `mapstructure:"poll"`
+		RetryMin        time.Duration `mapstructure:"retry_min"`
+		RetryMax        time.Duration `mapstructure:"retry_max"`
+		MailAttempts    int           `mapstructure:"mail_attempts"`
+		WebhookAttempts int           `mapstructure:"webhook_attempts"`
+	} `mapstructure:"outbox"`
 }
 
 // setting is one documented key: its default and its help text. The table
@@ -126,6 +148,21 @@ func settingsTable() []setting {
 		{"timers.store_retry", d.StoreRetry, "when the database stops taking writes (disk full, read-only), try a write again after this, doubling"},
 		{"timers.store_backoff", d.StoreRetryMax, "longest wait between two tries of a database that does not take writes"},
 		{"timers.visitor_idle", d.VisitorIdle, "a visitor connection that starts no chat is closed this long after connecting; 0 = never"},
+		{"mail.host", "", "SMTP server that answers to requests are e-mailed through (empty = no e-mail; the desk offers to copy answers)"},
+		{"mail.port", 0, "SMTP port (0 = 587 for starttls, 465 for tls, 25 for none)"},
+		{"mail.security", mail.StartTLS, "SMTP connection security: starttls (required), tls (implicit), none (local server only)"},
+		{"mail.user", "", "SMTP user (empty = no authentication)"},
+		{"mail.password_file", "", "file whose first line is the SMTP password"},
+		{"mail.from", "", "sender of the e-mails, e.g. \"Support <support@example.com>\""},
+		{"mail.ca_file", "", "PEM certificates to trust for the SMTP server besides the system's"},
+		{"webhook.url", "", "URL every new request and request change is POSTed to as signed JSON (empty = none)"},
+		{"webhook.secret_file", "", "file whose first line is the webhook's HMAC-SHA256 signing secret"},
+		{"webhook.timeout", d.WebhookTimeout, "one webhook call may take this long"},
+		{"outbox.poll", d.OutboxPoll, "how often e-mails and webhook calls still to send are looked at"},
+		{"outbox.retry_min", d.OutboxRetryMin, "wait after a failed e-mail or webhook call, doubling each time"},
+		{"outbox.retry_max", d.OutboxRetryMax, "longest wait between attempts"},
+		{"outbox.mail_attempts", d.MailAttempts, "an e-mail is given up (and noted in the request's history) after this many attempts"},
+		{"outbox.webhook_attempts", d.WebhookAttempts, "a webhook call is given up after this many attempts"},
 		{"log.level", "info", "log level: debug, info, warn, error"},
 		{"log.format", "json", "log format: json or text"},
 	}
@@ -266,6 +303,29 @@ func (st Settings) validate() error {
 	if st.Timers.StoreRetry <= 0 || st.Timers.StoreRetryMax < st.Timers.StoreRetry {
 		errs = append(errs, errors.New("timers: store_retry > 0 and store_backoff >= store_retry"))
 	}
+	if st.Mail.Host != "" && st.Mail.From == "" {
+		errs = append(errs, errors.New("mail.from is required with mail.host"))
+	}
+	switch st.Mail.Security {
+	case mail.StartTLS, mail.TLS, mail.None:
+	default:
+		errs = append(errs, fmt.Errorf("mail.security %q: use starttls, tls or none", st.Mail.Security))
+	}
+	if st.Mail.User != "" && st.Mail.PasswordFile == "" {
+		errs = append(errs, errors.New("mail.user needs mail.password_file"))
+	}
+	if st.Webhook.URL != "" {
+		if u, err := url.Parse(st.Webhook.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			errs = append(errs, fmt.Errorf("webhook.url %q: use an http or https URL", st.Webhook.URL))
+		}
+		if st.Webhook.SecretFile == "" {
+			errs = append(errs, errors.New("webhook.url needs webhook.secret_file"))
+		}
+	}
+	if st.Outbox.Poll <= 0 || st.Outbox.RetryMin <= 0 || st.Outbox.RetryMax < st.Outbox.RetryMin ||
+		st.Outbox.MailAttempts < 1 || st.Outbox.WebhookAttempts < 1 || st.Webhook.Timeout <= 0 {
+		errs = append(errs, errors.New("outbox: poll > 0, 0 < retry_min <= retry_max, attempts >= 1; webhook.timeout > 0"))
+	}
 	switch st.Log.Format {
 	case "json", "text":
 	default:
@@ -314,6 +374,11 @@ func (st Settings) relayConfig(version string) relay.Config {
 	c.IdleTimeout = st.HTTP.IdleTimeout
 	c.MaxHeaderBytes = st.HTTP.MaxHeaderBytes
 	c.Version = version
+	c.Mail = mail.Config{Host: st.Mail.Host, Port: st.Mail.Port, Security: st.Mail.Security, User: st.Mail.User,
+		PasswordFile: st.Mail.PasswordFile, From: st.Mail.From, CAFile: st.Mail.CAFile}
+	c.WebhookURL, c.WebhookSecretFile, c.WebhookTimeout = st.Webhook.URL, st.Webhook.SecretFile, st.Webhook.Timeout
+	c.OutboxPoll, c.OutboxRetryMin, c.OutboxRetryMax = st.Outbox.Poll, st.Outbox.RetryMin, st.Outbox.RetryMax
+	c.MailAttempts, c.WebhookAttempts = st.Outbox.MailAttempts, st.Outbox.WebhookAttempts
 	return c
 }
 

@@ -68,6 +68,7 @@ func rootCmd() *cobra.Command {
 		&cobra.Command{Use: "version", Short: "Print the version", Args: cobra.NoArgs,
 			Run: func(cmd *cobra.Command, _ []string) { fmt.Fprintln(cmd.OutOrStdout(), "switchboard-relay", Version) }},
 		a.backupCmd(), a.agentCmd(), a.channelCmd(), a.grantCmd(), a.seedCmd(), a.snippetCmd(),
+		a.requestCmd(),
 	)
 	return root
 }

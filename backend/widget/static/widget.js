@@ -28,7 +28,7 @@
     closed: "Vi är inte tillgängliga just nu. Välkommen tillbaka senare.",
     name: "Namn", email: "E-post", question: "Din fråga", start: "Starta chatten", submit: "Skicka meddelandet",
     errName: "Skriv ditt namn.", errEmail: "Skriv en giltig e-postadress.", errQuestion: "Skriv din fråga.",
-    thanks: "Tack, ditt ärendenummer är {n}.", thanksMore: "Vi återkommer till dig via e-post.",
+    thanks: "Tack, ditt ärendenummer är {n}.", thanksMore: "Svaret kommer med e-post till {e}.",
     queue: "Du är nummer {n} i kön, beräknad väntetid cirka {m} min",
     here: "Vi finns här för att hjälpa dig", leave: "Lämna ett meddelande", waiting: "Väntar på svar…", with: "Du chattar med {n}", ended: "Chatten är avslutad.",
     typing: "{n} skriver…", write: "Skriv ett meddelande", send: "Skicka", end: "Avsluta", endQ: "Vill du avsluta chatten?",
@@ -45,7 +45,7 @@
     closed: "We are not available right now. Please come back later.",
     name: "Name", email: "E-mail", question: "Your question", start: "Start chat", submit: "Send message",
     errName: "Please enter your name.", errEmail: "Please enter a valid e-mail address.", errQuestion: "Please write your question.",
-    thanks: "Thank you, your request number is {n}.", thanksMore: "We will get back to you by e-mail.",
+    thanks: "Thank you, your request number is {n}.", thanksMore: "The answer will come by e-mail to {e}.",
     queue: "You are number {n} in the queue, estimated wait about {m} min",
     here: "We are here to help", leave: "Leave us a message", waiting: "Waiting for someone to answer…", with: "You are chatting with {n}", ended: "The chat has ended.",
     typing: "{n} is typing…", write: "Write a message", send: "Send", end: "End chat", endQ: "End this chat?",
@@ -177,7 +177,7 @@ input:focus,textarea:focus{border-color:${color};box-shadow:0 0 0 3px color-mix(
 <label for="fq">${t("question")}</label><textarea id="fq" name="question" rows="4" maxlength="2000" aria-describedby="fqe"></textarea><div id="fqe" class="fe"></div>
 <div id="fx" class="fe" role="alert"></div>
 <button id="fs" class="btn pri" type="submit"></button></form>
-<div id="ty" class="body msgc" role="status" hidden><p class="big" id="tyn"></p><p>${t("thanksMore")}</p></div>
+<div id="ty" class="body msgc" role="status" hidden><p class="big" id="tyn"></p><p id="tym"></p></div>
 <div id="chat" class="chat" hidden>
 <div id="pos" class="bar pos" role="status" hidden></div>
 <div id="log" class="log" role="log" aria-live="polite" aria-label="${t("log")}" tabindex="0"></div>
@@ -537,7 +537,7 @@ input:focus,textarea:focus{border-color:${color};box-shadow:0 0 0 3px color-mix(
         position(d.position || {});
         return $("msg").focus();
       }
-      if (d) { $("tyn").textContent = t("thanks", { n: d.number }); $("fq").value = ""; return show("thanks"); }
+      if (d) { $("tyn").textContent = t("thanks", { n: d.number }); $("tym").textContent = t("thanksMore", { e: data.email }); $("fq").value = ""; return show("thanks"); }
       if (err.code === "channel_closed") { form("offline"); return $("fs").focus(); } // keeps what was typed; also a full queue
       if (err.code === "invalid_state" && cmd === "offline.submit") { form("chat"); return $("fs").focus(); } // open again: chat instead
       if (err.code === "rate_limited") { $("fx").textContent = t("busy"); return; }

@@ -3,7 +3,7 @@
 // in a plain browser (vite dev) they are absent, and in tests they are
 // stubbed (src/test/fakeBridge.ts).
 
-import type { AgentInfo, AgentWelcome, Entry, QuickRepliesPayload, QuickReply, RequestCreated, SessionInfo, TransferInfo } from './protocol'
+import type { AgentInfo, AgentWelcome, Entry, QuickRepliesPayload, QuickReply, RequestCreated, RequestDetail, RequestInfo, RequestListReply, SessionInfo, TransferInfo } from './protocol'
 
 /** The uniform answer of every bound Desk method (except Version). */
 export interface Result<T = unknown> {
@@ -44,6 +44,22 @@ export interface TransferRequest {
   comment: string
 }
 
+/** What the requests inbox asks for (app.RequestListRequest). */
+export interface RequestListRequest {
+  /** Empty: every channel the agent may read. */
+  channel: string
+  /** Empty: all but closed. */
+  state: string
+  newest: boolean
+}
+
+/** An answer to a request (app.AnswerRequest): e-mailed, or with manual only recorded. */
+export interface AnswerRequestPayload {
+  number: number
+  text: string
+  manual: boolean
+}
+
 export interface LogPage {
   entries: Entry[] | null
   more: boolean
@@ -77,6 +93,14 @@ export interface DeskApi {
   QuickReplies(): Promise<Result<QuickRepliesPayload>>
   /** Replaces them with the whole list; answers the list as stored. */
   SaveQuickReplies(replies: QuickReply[]): Promise<Result<QuickRepliesPayload>>
+  /** The requests inbox: {requests, mail}. */
+  Requests(req: RequestListRequest): Promise<Result<RequestListReply>>
+  Request(number: number): Promise<Result<RequestDetail>>
+  ClaimRequest(number: number): Promise<Result<RequestInfo>>
+  /** Fails with mail_not_configured when the relay sends no e-mail (unless manual). */
+  AnswerRequest(req: AnswerRequestPayload): Promise<Result<RequestInfo>>
+  CloseRequest(number: number): Promise<Result<RequestInfo>>
+  AssignRequest(number: number, to: number): Promise<Result<RequestInfo>>
   SetMuted(muted: boolean): Promise<Result>
   SetLanguage(language: Language): Promise<Result>
   OpenDashboard(): Promise<Result>
@@ -87,6 +111,7 @@ export type DeskMethod = Exclude<keyof DeskApi, 'Version'>
 
 interface WailsRuntime {
   EventsOn(event: string, callback: (...data: unknown[]) => void): () => void
+  ClipboardSetText?(text: string): Promise<boolean>
 }
 
 declare global {
@@ -167,4 +192,22 @@ export function onEvent(event: string, callback: (data: unknown) => void): () =>
 export function errorText(err: unknown): string {
   if (err instanceof Error) return err.message
   return String(err)
+}
+
+/**
+ * Puts text on the clipboard: through the desktop app's runtime (the web
+ * view's own clipboard API may be unavailable there), else the browser's.
+ * Resolves to whether it worked.
+ */
+export async function copyText(text: string): Promise<boolean> {
+  try {
+    if (window.runtime?.ClipboardSetText) return (await window.runtime.ClipboardSetText(text)) !== false
+    if (globalThis.navigator?.clipboard) {
+      await globalThis.navigator.clipboard.writeText(text)
+      return true
+    }
+  } catch {
+    /* not copied */
+  }
+  return false
 }

@@ -150,6 +150,8 @@ export interface Figures {
   active: number
   chats_today: number
   transfers_today?: Record<string, number> | null
+  /** Requests not closed (offline messages, tickets). */
+  open_requests?: number
 }
 
 export interface ChannelFigures extends Figures {
@@ -213,3 +215,64 @@ export interface QuickRepliesPayload {
 
 /** The relay's limits on quick replies (it refuses a list over them whole). */
 export const quickReplyLimits = { count: 100, title: 100, text: 2000 } as const
+
+// ---- Requests (backend/protocol/requests.go) ---------------------------------
+
+export type RequestState = 'open' | 'claimed' | 'answered' | 'closed'
+export type RequestAction = 'created' | 'claimed' | 'assigned' | 'answered' | 'closed' | 'mail_sent' | 'mail_failed'
+
+/** A request (ticket): from the offline form, or made from a chat. */
+export interface RequestInfo {
+  number: number
+  channel: string
+  title: string
+  state: RequestState
+  origin: 'offline' | 'chat'
+  /** The chat it was made from. */
+  session?: string
+  visitor: VisitorInfo
+  question?: string
+  created_by?: AgentInfo | null
+  created_at: string
+  assignee?: AgentInfo | null
+  updated_at: string
+}
+
+/** One step of a request's history. */
+export interface RequestStep {
+  at: string
+  action: RequestAction
+  by?: AgentInfo | null
+  /** assigned: the new assignee. */
+  to?: AgentInfo | null
+  /** answered: the answer; mail_failed: why. */
+  text?: string
+  /** answered: sent by e-mail (else by hand). */
+  mail?: boolean
+}
+
+/** request.get: the request, the chat's transcript (or the question) and its history. */
+export interface RequestDetail extends RequestInfo {
+  transcript: string
+  history: RequestStep[] | null
+  /** The relay can send e-mail. */
+  mail: boolean
+}
+
+/** request.list. */
+export interface RequestListReply {
+  requests: RequestInfo[] | null
+  /** false: the relay sends no e-mail; the desk offers to copy answers. */
+  mail: boolean
+}
+
+/** The request event. */
+export interface RequestEvent {
+  request: RequestInfo
+  action?: RequestAction
+  /** Show a notification: a new request for an agent with notify. */
+  notify?: boolean
+  /** manager: it waits unclaimed past the channel's delay. */
+  warning?: string
+  waited_s?: number
+}

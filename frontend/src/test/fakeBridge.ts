@@ -37,6 +37,7 @@ const methods: Method[] = [
   'Version', 'Config', 'Login', 'Resume', 'Logout', 'SetStatus', 'Next', 'Pick', 'Send', 'End', 'Leave',
   'Listen', 'TakeOver', 'Typing', 'Log', 'Targets', 'Transfer', 'Accept', 'Reject', 'Cancel', 'History',
   'CreateRequest', 'QuickReplies', 'SaveQuickReplies', 'SetMuted', 'SetLanguage', 'OpenDashboard', 'Quit',
+  'Requests', 'Request', 'ClaimRequest', 'AnswerRequest', 'CloseRequest', 'AssignRequest',
 ]
 
 export function installFakeBridge(overrides: Partial<Record<Method, Impl>> = {}): FakeBridge {
@@ -51,6 +52,7 @@ export function installFakeBridge(overrides: Partial<Record<Method, Impl>> = {})
     Send: () => ({ ok: true, data: { clientId: `m-${++sent}` } }),
     Log: () => ({ ok: true, data: { entries: [], more: false } }),
     Targets: () => ({ ok: true, data: [] }),
+    Requests: () => ({ ok: true, data: { requests: [], mail: true } }),
     QuickReplies: () => ({ ok: true, data: { replies: [...quick] } }),
     SaveQuickReplies: (list: QuickReply[] | null) => {
       quick = [...(list ?? [])]

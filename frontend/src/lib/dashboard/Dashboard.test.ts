@@ -51,6 +51,14 @@ function board(over: Partial<DashboardData> = {}): DashboardData {
 }
 
 describe('the dashboard window', () => {
+  it('counts the open requests in a tile', async () => {
+    const b = board()
+    await show({ ...b, overall: { ...b.overall, open_requests: 3 } })
+    const tile = screen.getAllByTestId('dashboard-tile').find((t) => t.dataset.key === 'requests')!
+    expect(tile.querySelector('.value')!.textContent).toBe('3')
+    expect(tile.textContent).toContain('Open requests')
+  })
+
   it('shows tiles, the agents with their pending transfers, and the chats, from a real relay’s picture', async () => {
     const db = recorded('pending')
     vi.useFakeTimers({ toFake: ['Date'] })

@@ -6,7 +6,7 @@
 import { get, writable, type Readable, type Writable } from 'svelte/store'
 import { call, Events, onEvent, type DeskConfig, type Language, type Result, type TransferRequest } from '../bridge'
 import { errorMessage, language, resolveLanguage, t, type MessageKey, type Params } from '../i18n'
-import { quickReplyLimits, type AgentInfo, type AgentWelcome, type QuickRepliesPayload, type SessionInfo, type TransferInfo, type WarningEvent } from '../protocol'
+import { quickReplyLimits, type AgentInfo, type AgentWelcome, type QuickRepliesPayload, type RequestEvent, type SessionInfo, type TransferInfo, type WarningEvent } from '../protocol'
 import { connectionFrom, initialConnection, type Connection, type RelayStatePayload } from './connection'
 import {
   adoptSession,
@@ -27,6 +27,7 @@ import {
 import { contiguousSeq, needsBackfill } from './log'
 import { dismiss as dismissLine, outboxRefused, outboxSent, type OutboxEvent } from './outbox'
 import { createQuickReplies, QuickCodes, type QuickReplies } from './quickReplies'
+import { createRequests, type Requests } from './requests'
 import { createThrottle, typingInterval } from './throttle'
 import { formatDuration } from './time'
 import { dismissToast, pushToast, toastKind, type Toast, type ToastKind } from './toasts'
@@ -47,6 +48,8 @@ export interface DeskController {
   loading: Readable<Record<string, boolean>>
   config: Writable<DeskConfig | null>
   quickReplies: QuickReplies
+  /** The requests inbox (offline messages, tickets). */
+  requests: Requests
 
   /** Subscribes to the Go side's events; returns the unsubscribe function. */
   start(): () => void
@@ -135,6 +138,7 @@ export function createDesk(opts: ControllerOptions = {}): DeskController {
       }
     },
   })
+  const requests = createRequests()
   const update = (fn: (s: DeskState) => DeskState) => state.update(fn)
 
   function notify(kind: ToastKind, text: string, session?: string, action?: Toast['action'], lifeMs?: number): number {
@@ -222,6 +226,16 @@ export function createDesk(opts: ControllerOptions = {}): DeskController {
       case 'transfer':
         if (ev.data) noteTransfer(ev.data as TransferInfo)
         return
+      case 'request': {
+        const r = ev.data as RequestEvent | undefined
+        requests.apply(r)
+        if (r?.warning) {
+          notify('warning', tr('requests.toast.unclaimed', { number: r.request.number, duration: formatDuration(r.waited_s ?? 0) }))
+        } else if (r?.notify && r.action === 'created') {
+          notify('info', tr('requests.toast.new', { number: r.request.number, visitor: r.request.visitor?.name || tr('common.visitor') }))
+        }
+        return
+      }
       case 'quickreplies':
         // Saved on another machine or window of this agent.
         quickReplies.apply((ev.data as QuickRepliesPayload | undefined)?.replies)
@@ -265,6 +279,7 @@ export function createDesk(opts: ControllerOptions = {}): DeskController {
   }
 
   async function select(session: string | null) {
+    if (session) void requests.show(null) // a chat takes the main area from a request
     update((s) => selectChat(s, session))
     if (session) await backfill(session)
   }
@@ -283,7 +298,10 @@ export function createDesk(opts: ControllerOptions = {}): DeskController {
     if (sel) void backfill(sel)
     // The desk window reads the agent's quick replies (again after a
     // reconnect: a save elsewhere may have been missed meanwhile).
-    if (get(config)?.window !== 'dashboard') void quickReplies.load()
+    if (get(config)?.window !== 'dashboard') {
+      void quickReplies.load()
+      void requests.load()
+    }
   }
 
   /** Applies a session a call answered with, and opens it. */
@@ -322,6 +340,7 @@ export function createDesk(opts: ControllerOptions = {}): DeskController {
     loading: { subscribe: loading.subscribe },
     config,
     quickReplies,
+    requests,
 
     start() {
       const offs = [
@@ -356,6 +375,7 @@ export function createDesk(opts: ControllerOptions = {}): DeskController {
       connection.set(initialConnection)
       drafts.set({})
       quickReplies.reset()
+      requests.reset()
       told.clear()
     },
 
@@ -494,6 +514,7 @@ export function createDesk(opts: ControllerOptions = {}): DeskController {
       connection.set(initialConnection)
       drafts.set({})
       quickReplies.reset()
+      requests.reset()
       told.clear()
       return r
     },
