@@ -19,7 +19,7 @@ import (
 func TestRequestsInbox(t *testing.T) {
 	t.Parallel()
 	sink := mailtest.Start(t)
-	h := relaytest.Start(t, relaytest.Options{Config: func(c *relay.Config) {
+	h := relaytest.Start(t, relaytest.Options{Closed: true, Config: func(c *relay.Config) {
 		c.Mail = sink.Config(t)
 		c.OutboxPoll = 50 * time.Millisecond
 	}})

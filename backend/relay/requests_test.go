@@ -77,7 +77,7 @@ func actions(d protocol.RequestDetail) string {
 func TestOfflineRequestIsClaimedAndAnsweredByMail(t *testing.T) {
 	t.Parallel()
 	sink := mailtest.Start(t)
-	h := relaytest.Start(t, relaytest.Options{Channel: requestChannel("sv"), Config: func(c *relay.Config) {
+	h := relaytest.Start(t, relaytest.Options{Channel: requestChannel("sv"), Closed: true, Config: func(c *relay.Config) {
 		fastOutbox(c)
 		c.Mail = sink.Config(t)
 	}})
@@ -178,7 +178,7 @@ func TestOfflineRequestIsClaimedAndAnsweredByMail(t *testing.T) {
 // stores nothing; an answer sent by hand is recorded as such.
 func TestAnswerWithoutMailSaysSo(t *testing.T) {
 	t.Parallel()
-	h := relaytest.Start(t, relaytest.Options{})
+	h := relaytest.Start(t, relaytest.Options{Closed: true})
 	anna, _ := h.Agent("anna", nil)
 	n := offlineMessage(t, h, "Walt", "walt@example.com", "Do you ship to Norway?")
 	var list protocol.RequestListReply
@@ -209,7 +209,7 @@ func TestAnswerWithoutMailSaysSo(t *testing.T) {
 func TestMailIsRetriedThenGivenUp(t *testing.T) {
 	t.Parallel()
 	sink := mailtest.Start(t)
-	h := relaytest.Start(t, relaytest.Options{Config: func(c *relay.Config) {
+	h := relaytest.Start(t, relaytest.Options{Closed: true, Config: func(c *relay.Config) {
 		fastOutbox(c)
 		c.Mail = sink.Config(t)
 		c.MailAttempts = 3
@@ -274,7 +274,7 @@ func TestUnclaimedRequestWarnsManagers(t *testing.T) {
 	t.Parallel()
 	ch := requestChannel("en")
 	ch.ManagerWarnAfter = 300 * time.Millisecond
-	h := relaytest.Start(t, relaytest.Options{Channel: ch})
+	h := relaytest.Start(t, relaytest.Options{Channel: ch, Closed: true})
 	cecilia, _ := h.Agent("cecilia", nil)
 	anna, _ := h.Agent("anna", nil)
 	n := offlineMessage(t, h, "Walt", "walt@example.com", "Anyone there?")
@@ -305,7 +305,7 @@ func TestUnclaimedRequestWarnsManagers(t *testing.T) {
 // the open requests per channel.
 func TestOpenRequestsInMetricsAndDashboard(t *testing.T) {
 	t.Parallel()
-	h := relaytest.Start(t, relaytest.Options{})
+	h := relaytest.Start(t, relaytest.Options{Closed: true})
 	cecilia, _ := h.Agent("cecilia", nil)
 	offlineMessage(t, h, "Walt", "walt@example.com", "One")
 	n := offlineMessage(t, h, "Vera", "vera@example.com", "Two")
@@ -380,7 +380,7 @@ func TestWebhookGetsSignedEventsInOrder(t *testing.T) {
 	rcv := &hookReceiver{secret: "s3cret", fail: 2, seen: map[string]relay.HookEvent{}}
 	srv := httptest.NewServer(rcv)
 	defer srv.Close()
-	h := relaytest.Start(t, relaytest.Options{Config: func(c *relay.Config) {
+	h := relaytest.Start(t, relaytest.Options{Closed: true, Config: func(c *relay.Config) {
 		fastOutbox(c)
 		c.WebhookURL, c.WebhookSecret = srv.URL, "s3cret"
 	}})

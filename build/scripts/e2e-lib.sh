@@ -40,7 +40,8 @@ start_relay() {
   for attempt in 1 2 3; do
     port=${E2E_PORT:-$(free_port)} || fail "no free port"
     # Every client of the test comes from 127.0.0.1: no limits per address.
-    "$bin" serve --database "$db" --listen "127.0.0.1:$port" --log-format text \
+    # The demo page is the visitor's page of the widget tests.
+    "$bin" serve --database "$db" --listen "127.0.0.1:$port" --log-format text --demo \
       --limits-conns-per-ip 0 --limits-starts-per-minute 0 >"$out/relay-$attempt.log" 2>&1 &
     relay_pid=$!
     for _ in $(seq 1 100); do

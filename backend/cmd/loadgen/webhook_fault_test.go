@@ -21,6 +21,7 @@ import (
 	"switchboard/backend/chat"
 	"switchboard/backend/protocol"
 	"switchboard/backend/relay"
+	"switchboard/backend/relay/relaytest"
 	"switchboard/backend/store"
 )
 
@@ -209,8 +210,9 @@ func seedRequestDesk(t *testing.T, path string) {
 		t.Fatal(err)
 	}
 	defer db.Close()
+	// Closed today: the offline form is taken while Anna is signed in.
 	if err := db.PutChannel(ctx, store.ChannelRow{Key: "support", Name: "Support", TimeZone: "UTC", OfflineForm: true,
-		TransferTimeout: chat.DefaultTransferTimeout}); err != nil {
+		Hours: relaytest.ClosedHours(), TransferTimeout: chat.DefaultTransferTimeout}); err != nil {
 		t.Fatal(err)
 	}
 	hash, _ := bcrypt.GenerateFromPassword([]byte("pw-anna"), bcrypt.MinCost)

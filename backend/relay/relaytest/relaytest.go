@@ -57,9 +57,21 @@ type Options struct {
 	// that pages served through Handler may open websockets, as the demo
 	// page of a relay with the demo on.
 	OwnOrigin bool
+	// Closed sets the channel's opening hours to a day that is not today:
+	// visitors get the offline form while agents are Present, as outside
+	// opening hours.
+	Closed bool
 	// DBPath is the database file (on a small filesystem, say); empty: one
 	// in t.TempDir().
 	DBPath string
+}
+
+// ClosedHours are opening hours on one weekday three days from now: the
+// channel is closed today, whatever its time zone (a test does not last
+// two days).
+func ClosedHours() string {
+	day := time.Now().UTC().AddDate(0, 0, 3).Weekday()
+	return strings.ToLower(day.String()[:3]) + " 09:00-17:00"
 }
 
 // Harness is a running relay.
@@ -89,6 +101,9 @@ func Start(t testing.TB, opts Options) *Harness {
 	}
 	if opts.DBPath == "" {
 		opts.DBPath = filepath.Join(t.TempDir(), "relay.db")
+	}
+	if opts.Closed {
+		opts.Channel.Hours = ClosedHours()
 	}
 	h := &Harness{T: t, DBPath: opts.DBPath, opts: opts, IDs: map[string]int64{}}
 	db, err := store.OpenSQLite(h.DBPath)
