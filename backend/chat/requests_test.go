@@ -1,6 +1,7 @@
 package chat
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -10,9 +11,25 @@ import (
 // offline files a request in support from the offline form.
 func (f *fixture) offline() int64 {
 	f.t.Helper()
-	fx, n, err := f.d.SubmitOffline(f.now, support, "Åsa Öberg", "asa@example.com", "Var är mitt paket?")
+	fx, n, err := submitOffline(f.t, f.d, f.now, "Åsa Öberg", "asa@example.com", "Var är mitt paket?")
 	f.ok(fx, err)
 	return n
+}
+
+// submitOffline sends support's offline form as a visitor would outside
+// opening hours (the form is refused while a chat can start): the channel
+// is closed for the submission, with its agents still Present.
+func submitOffline(t *testing.T, d *Desk, now time.Time, name, email, question string) ([]Effect, int64, *Error) {
+	t.Helper()
+	ch := d.channels[support]
+	open := ch.Hours
+	closed, err := ParseHours(strings.ToLower(now.AddDate(0, 0, 3).Weekday().String()[:3])+" 09:00-17:00", time.UTC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch.Hours = closed
+	defer func() { ch.Hours = open }()
+	return d.SubmitOffline(now, support, name, email, question)
 }
 
 func TestRequestIsFollowedFromCreationToClose(t *testing.T) {
@@ -176,7 +193,7 @@ func TestRequestsHandOffWhenConfigured(t *testing.T) {
 	cfg.HandOff = true
 	d := New(cfg, testSnapshot(), t0)
 	d.Connect(t0, A)
-	fx, n, err := d.SubmitOffline(t0, support, "Vera", "vera@example.com", "Hi")
+	fx, n, err := submitOffline(t, d, t0, "Vera", "vera@example.com", "Hi")
 	if err != nil || !one[RequestCreated](t, fx).HandOff {
 		t.Fatalf("created: %v %+v", err, fx)
 	}
@@ -185,7 +202,7 @@ func TestRequestsHandOffWhenConfigured(t *testing.T) {
 		t.Errorf("claimed: %v %+v", err, fx)
 	}
 	f := newFixture(t)
-	if one[RequestCreated](t, f.ok2(f.d.SubmitOffline(f.now, support, "Vera", "vera@example.com", "Hi"))).HandOff {
+	if one[RequestCreated](t, f.ok2(submitOffline(t, f.d, f.now, "Vera", "vera@example.com", "Hi"))).HandOff {
 		t.Error("handed off without a webhook")
 	}
 }
@@ -208,7 +225,7 @@ func TestRequestsSurviveARestart(t *testing.T) {
 	if got := d.OpenRequestCounts(); got[support] != 2 {
 		t.Errorf("counts = %v", got)
 	}
-	_, n, _ := d.SubmitOffline(t0, support, "Vera", "vera@example.com", "Hi")
+	_, n, _ := submitOffline(t, d, t0, "Vera", "vera@example.com", "Hi")
 	if n != 1006 {
 		t.Errorf("next number = %d, want 1006", n)
 	}

@@ -51,7 +51,17 @@ func smallTmpfs(t *testing.T, kib int) string {
 func fillDisk(t *testing.T, dir string) string {
 	t.Helper()
 	path := filepath.Join(dir, "filler")
-	f, err := os.Create(path)
+	if err := os.WriteFile(path, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	fillMore(t, path)
+	return path
+}
+
+// fillMore appends to the filler until the filesystem is full again.
+func fillMore(t *testing.T, path string) {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0o600)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,7 +75,6 @@ func fillDisk(t *testing.T, dir string) string {
 			size /= 2
 		}
 	}
-	return path
 }
 
 // health fetches /healthz.
@@ -532,7 +541,9 @@ func TestStoreRestartOnFullDiskSaysWhy(t *testing.T) {
 	filler := fillDisk(t, dir)
 	st, err := store.OpenSQLite(dbPath)
 	if err == nil {
-		// Opened after all: then the relay must come up degraded.
+		// Opened after all: then the relay must come up degraded. Opening
+		// may have freed a little (a checkpoint of the old log): fill again.
+		fillMore(t, filler)
 		srv, err := relay.New(relay.DefaultConfig(), st, nil)
 		if err != nil {
 			t.Fatal(err)

@@ -56,6 +56,15 @@ ON CONFLICT (key) DO UPDATE SET value = zeroblob(?1)`, probeBytes)
 		s.reconnect()
 		return diagnose(s.path, fmt.Errorf("store: write probe: %w", err))
 	}
+	// The row may fit in log pages SQLite already holds on a disk with no
+	// room for the commits that follow; new blocks beside it tell.
+	if err := scratchWrite(filepath.Dir(s.path), probeBytes); err != nil {
+		why := cause(err, filepath.Dir(s.path))
+		if why == "" {
+			why = "I/O error"
+		}
+		return &writeError{reason: why, err: fmt.Errorf("store: write probe: %w", err)}
+	}
 	return nil
 }
 
@@ -100,19 +109,31 @@ func diagnose(path string, err error) error {
 // dirWritable tries to create and write a small file in dir; "" if it
 // can, else why not.
 func dirWritable(dir string) string {
-	f, err := os.CreateTemp(dir, ".write-check-*")
-	if err == nil {
-		// An empty file may fit on a full disk; a page of data does not.
-		_, err = f.Write(make([]byte, 4096))
-		if err == nil {
-			err = f.Sync()
-		}
-		f.Close()
-		os.Remove(f.Name())
+	// An empty file may fit on a full disk; a page of data does not.
+	if err := scratchWrite(dir, 4096); err != nil {
+		return cause(err, dir)
 	}
+	return ""
+}
+
+// scratchWrite writes n bytes to a new file in dir, syncs and removes it.
+func scratchWrite(dir string, n int) error {
+	f, err := os.CreateTemp(dir, ".write-check-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name())
+	_, err = f.Write(make([]byte, n))
+	if err == nil {
+		err = f.Sync()
+	}
+	return errors.Join(err, f.Close())
+}
+
+// cause names why a write in dir failed, or "" when it is none of the
+// usual ones.
+func cause(err error, dir string) string {
 	switch {
-	case err == nil:
-		return ""
 	case errors.Is(err, syscall.EROFS):
 		return "filesystem is read-only"
 	case errors.Is(err, syscall.ENOSPC):
