@@ -55,11 +55,13 @@ func newLoginThrottle(cfg Config) *loginThrottle {
 func nameKey(login string) string { return strings.ToLower(login) }
 
 // admit says whether an attempt may go to the password check now, or how
-// long it must wait. Attempts still being checked count as failures until
-// judged, and one past the free failures takes the key's next slot, so that
-// concurrent attempts on many connections get no more guesses than one
-// connection trying in turn. Every admitted attempt ends in exactly one of
-// failed, succeeded or released.
+// long it must wait. For a login, attempts still being checked count as
+// failures until judged, and one past the free failures takes its next
+// slot, so that guesses at one password on many connections get no more
+// tries than one connection in turn. For an address they do not: an office
+// behind one address signs many agents in at once, each with their own
+// login. Every admitted attempt ends in exactly one of failed, succeeded
+// or released.
 func (t *loginThrottle) admit(now time.Time, addr, login string) (time.Duration, bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -73,12 +75,19 @@ func (t *loginThrottle) admit(now time.Time, addr, login string) (time.Duration,
 	if wait > 0 {
 		return wait, false
 	}
-	for _, f := range []*failures{t.record(t.byAddr, addr, now), t.record(t.byName, login, now)} {
-		if seen := f.n + f.pending; seen >= t.free {
-			f.next = now.Add(t.delay(seen + 1))
+	for _, k := range []struct {
+		f        *failures
+		inFlight bool // attempts being checked count
+	}{{t.record(t.byAddr, addr, now), false}, {t.record(t.byName, login, now), true}} {
+		seen := k.f.n
+		if k.inFlight {
+			seen += k.f.pending
 		}
-		f.pending++
-		f.last = now
+		if seen >= t.free {
+			k.f.next = now.Add(t.delay(seen + 1))
+		}
+		k.f.pending++
+		k.f.last = now
 	}
 	return 0, true
 }

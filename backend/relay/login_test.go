@@ -53,16 +53,23 @@ func TestLoginThrottleDelaysAndMemory(t *testing.T) {
 	if len(th.byAddr) > cfg.LoginTrack || len(th.byName) > cfg.LoginTrack {
 		t.Fatalf("%d addresses and %d logins remembered; at most %d", len(th.byAddr), len(th.byName), cfg.LoginTrack)
 	}
-	// Attempts in flight count: of many at once from a fresh address, only
-	// the free ones and one more get to the password check.
+	// Attempts in flight count for a login: of many at once at one login
+	// (from many addresses), only the free ones and one more get to the
+	// password check.
 	admitted := 0
-	for range 50 {
-		if _, ok := th.admit(now, "192.0.2.99", fmt.Sprint("guess", admitted)); ok {
+	for i := range 50 {
+		if _, ok := th.admit(now, fmt.Sprintf("192.0.2.%d", i), "dora"); ok {
 			admitted++
 		}
 	}
 	if admitted != cfg.LoginFreeFailures+1 {
-		t.Fatalf("%d concurrent attempts admitted; want %d", admitted, cfg.LoginFreeFailures+1)
+		t.Fatalf("%d concurrent attempts at one login admitted; want %d", admitted, cfg.LoginFreeFailures+1)
+	}
+	// Not for an address: an office signs many agents in at once.
+	for i := range 50 {
+		if _, ok := th.admit(now, "198.18.0.1", fmt.Sprint("agent", i)); !ok {
+			t.Fatalf("sign-in %d of an office's agents at once refused", i+1)
+		}
 	}
 	// A settled record leaves memory.
 	th.released("192.0.2.98", "x")

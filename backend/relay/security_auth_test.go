@@ -400,3 +400,46 @@ func TestSecurityPasswordChecksAreBounded(t *testing.T) {
 		t.Fatalf("replies: %+v", res.codes)
 	}
 }
+
+// TestSecurityOfficeSignsInAtOnce: many agents behind one address (an
+// office's NAT) signing in at the same moment are all let in; throttling
+// is for failures, not for a busy morning.
+func TestSecurityOfficeSignsInAtOnce(t *testing.T) {
+	const n = 24
+	var agents []relaytest.Agent
+	for i := range n {
+		agents = append(agents, relaytest.Agent{Login: fmt.Sprintf("agent%02d", i), Name: fmt.Sprintf("Agent %d", i), Perms: "respond"})
+	}
+	h := relaytest.Start(t, relaytest.Options{Agents: agents})
+	// Checks that take a while, as real ones do: the sign-ins overlap.
+	slow, err := bcrypt.GenerateFromPassword([]byte(relaytest.Password), 9)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range agents {
+		if err := h.Store.SetPassword(context.Background(), a.Login, slow); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var wg sync.WaitGroup
+	refused := make(chan string, n)
+	for _, a := range agents {
+		wg.Go(func() {
+			c, _, err := relaytest.DialErr(t, h.URL(), "")
+			if err != nil {
+				refused <- a.Login + ": " + err.Error()
+				return
+			}
+			defer c.Close()
+			r := c.Do(protocol.CmdHello, protocol.Hello{V: protocol.Version, Role: protocol.RoleAgent, Login: a.Login, Password: relaytest.Password})
+			if !r.OK {
+				refused <- fmt.Sprintf("%s: %v", a.Login, r.Error)
+			}
+		})
+	}
+	wg.Wait()
+	close(refused)
+	for r := range refused {
+		t.Errorf("sign-in refused: %s", r)
+	}
+}
