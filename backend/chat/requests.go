@@ -4,6 +4,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"switchboard/backend/protocol"
 )
 
 // RequestState is where a request (ticket) stands: open -> claimed ->
@@ -41,15 +43,15 @@ func ParseRequestState(s string) (RequestState, bool) {
 	return 0, false
 }
 
-// Request history actions.
+// Request history actions, as the protocol names them.
 const (
-	StepCreated    = "created"
-	StepClaimed    = "claimed"
-	StepAssigned   = "assigned"
-	StepAnswered   = "answered"
-	StepClosed     = "closed"
-	StepMailSent   = "mail_sent"
-	StepMailFailed = "mail_failed"
+	StepCreated    = protocol.StepCreated
+	StepClaimed    = protocol.StepClaimed
+	StepAssigned   = protocol.StepAssigned
+	StepAnswered   = protocol.StepAnswered
+	StepClosed     = protocol.StepClosed
+	StepMailSent   = protocol.StepMailSent
+	StepMailFailed = protocol.StepMailFailed
 )
 
 // RequestStep is one line of a request's history: who did what, when, and

@@ -62,22 +62,11 @@ live_line="The second charge came on Monday."
 accent='#2f6f73'               # --accent: headings, primary buttons
 accent_off='srgb(140,175,177)' # a disabled primary button
 
-# Re-run inside a private D-Bus session (the single-instance locks, the tray
-# and the accessibility bus are D-Bus). The test bus starts nothing on
-# demand; the accessibility bus is started, and stopped, here.
-if [[ -z ${DASH_E2E_IN_DBUS:-} ]]; then
-  for tool in Xvfb openbox xdotool import convert dbus-run-session dbus-send curl go "$python" "$launcher"; do
-    command -v "$tool" >/dev/null || { echo "dashboard-e2e: $tool not found (make deps)" >&2; exit 1; }
-  done
-  "$python" -c 'import gi; gi.require_version("Atspi", "2.0"); from gi.repository import Atspi' 2>/dev/null ||
-    { echo "dashboard-e2e: python3-gi and gir1.2-atspi-2.0 are needed (make deps)" >&2; exit 1; }
-  [[ -x $app_bin ]] || { echo "dashboard-e2e: $app_bin not built (make desktop)" >&2; exit 1; }
-  [[ -x $relay_bin ]] || { echo "dashboard-e2e: $relay_bin not built (make relay)" >&2; exit 1; }
-  export DASH_E2E_IN_DBUS=1
-  conf=()
-  [[ -f $root/build/scripts/session-bus.conf ]] && conf=(--config-file="$root/build/scripts/session-bus.conf")
-  exec dbus-run-session "${conf[@]}" -- "$0" "$app_bin" "$relay_bin"
-fi
+# Re-run inside a private D-Bus session (see on_private_bus); the
+# accessibility bus is started, and stopped, here.
+# shellcheck source=build/scripts/e2e-lib.sh
+source "$root/build/scripts/e2e-lib.sh"
+on_private_bus dashboard-e2e Xvfb openbox xdotool import convert dbus-run-session dbus-send curl go "$python" "$launcher"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/switchboard-dash-e2e.XXXXXX")
 out=${E2E_OUT:-$work/out}
@@ -86,8 +75,6 @@ started=$SECONDS
 ok=
 
 e2e_name=dashboard-e2e
-# shellcheck source=build/scripts/e2e-lib.sh
-source "$root/build/scripts/e2e-lib.sh"
 
 fail() {
   # The dashboard's accessibility tree, into the UI helper's log.

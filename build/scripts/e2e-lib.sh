@@ -107,3 +107,27 @@ painted() {
     return 1
   fi
 }
+
+# on_private_bus NAME TOOL...: the AT-SPI tests run inside a private D-Bus
+# session (the single-instance locks, the tray and the accessibility bus are
+# D-Bus; the test bus starts nothing on demand). Outside one, this checks
+# the tools, the Python AT-SPI binding and the built programs ($app_bin,
+# $relay_bin), then runs the calling script again on such a bus; inside,
+# it returns. The caller sets root, python, app_bin and relay_bin.
+on_private_bus() {
+  local name=$1 tool guard
+  shift
+  guard=E2E_ON_BUS_${name//-/_}
+  [[ -n ${!guard:-} ]] && return 0
+  for tool in "$@"; do
+    command -v "$tool" >/dev/null || { echo "$name: $tool not found (make deps)" >&2; exit 1; }
+  done
+  "$python" -c 'import gi; gi.require_version("Atspi", "2.0"); from gi.repository import Atspi' 2>/dev/null ||
+    { echo "$name: python3-gi and gir1.2-atspi-2.0 are needed (make deps)" >&2; exit 1; }
+  [[ -x $app_bin ]] || { echo "$name: $app_bin not built (make desktop)" >&2; exit 1; }
+  [[ -x $relay_bin ]] || { echo "$name: $relay_bin not built (make relay)" >&2; exit 1; }
+  export "$guard=1"
+  local conf=()
+  [[ -f $root/build/scripts/session-bus.conf ]] && conf=(--config-file="$root/build/scripts/session-bus.conf")
+  exec dbus-run-session "${conf[@]}" -- "$0" "$app_bin" "$relay_bin"
+}

@@ -46,19 +46,9 @@ answer="Hello Asa, your parcel left our warehouse today and reaches you on Frida
 accent='#2f6f73'               # --accent: headings, primary buttons
 accent_off='srgb(140,175,177)' # a disabled primary button
 
-if [[ -z ${REQ_E2E_IN_DBUS:-} ]]; then
-  for tool in Xvfb openbox xdotool import convert dbus-run-session dbus-send curl go "$python" "$launcher" "$chromium"; do
-    command -v "$tool" >/dev/null || { echo "requests-e2e: $tool not found (make deps)" >&2; exit 1; }
-  done
-  "$python" -c 'import gi; gi.require_version("Atspi", "2.0"); from gi.repository import Atspi' 2>/dev/null ||
-    { echo "requests-e2e: python3-gi and gir1.2-atspi-2.0 are needed (make deps)" >&2; exit 1; }
-  [[ -x $app_bin ]] || { echo "requests-e2e: $app_bin not built (make desktop)" >&2; exit 1; }
-  [[ -x $relay_bin ]] || { echo "requests-e2e: $relay_bin not built (make relay)" >&2; exit 1; }
-  export REQ_E2E_IN_DBUS=1
-  conf=()
-  [[ -f $root/build/scripts/session-bus.conf ]] && conf=(--config-file="$root/build/scripts/session-bus.conf")
-  exec dbus-run-session "${conf[@]}" -- "$0" "$app_bin" "$relay_bin"
-fi
+# shellcheck source=build/scripts/e2e-lib.sh
+source "$root/build/scripts/e2e-lib.sh"
+on_private_bus requests-e2e Xvfb openbox xdotool import convert dbus-run-session dbus-send curl go "$python" "$launcher" "$chromium"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/switchboard-req-e2e.XXXXXX")
 out=${E2E_OUT:-$work/out}
@@ -67,8 +57,6 @@ started=$SECONDS
 ok=
 
 e2e_name=requests-e2e
-# shellcheck source=build/scripts/e2e-lib.sh
-source "$root/build/scripts/e2e-lib.sh"
 
 fail() {
   if [[ -n ${UI_IN:-} && -n ${anna_pid:-} ]]; then
