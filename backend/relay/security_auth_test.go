@@ -4,12 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net"
-	"net/http"
 	"regexp"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -173,23 +170,6 @@ func sources(from, n int) []string {
 	return out
 }
 
-// metric reads one counter from /metrics (-1 when absent).
-func metric(t *testing.T, h *relaytest.Harness, name string) int {
-	t.Helper()
-	resp, err := http.Get(h.HTTP.URL + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	m := regexp.MustCompile(`(?m)^` + name + ` (\d+)$`).FindSubmatch(b)
-	if m == nil {
-		return -1
-	}
-	n, _ := strconv.Atoi(string(m[1]))
-	return n
-}
-
 // TestSecurityLoginFloodFromOneAddress: many connections from one address,
 // each guessing a new login, reconnecting when closed. Only a bounded number
 // of guesses reach bcrypt; the rest are refused at once with rate_limited.
@@ -207,17 +187,17 @@ func TestSecurityLoginFloodFromOneAddress(t *testing.T) {
 	limited := res.get(protocol.CodeRateLimited)
 	bound := conns + h.Config.LoginFreeFailures + slotsIn(window, h.Config)
 	t.Logf("flood from one address for %v over %d connections: %d guesses checked, %d refused unchecked (bound %d); checks in /metrics: %d",
-		window, conns, checked, limited, bound, metric(t, h, "switchboard_password_checks_total"))
+		window, conns, checked, limited, bound, int(h.Metric("switchboard_password_checks_total")))
 	if checked > bound {
 		t.Fatalf("%d guesses reached the password check in %v; at most %d may", checked, window, bound)
 	}
 	if limited == 0 || !regexp.MustCompile(`^too many failed sign-ins; try again in \d+ s$`).MatchString(res.last[string(protocol.CodeRateLimited)]) {
 		t.Fatalf("refusals: %+v %v", res.codes, res.last)
 	}
-	if got := metric(t, h, "switchboard_login_failures_total"); got != checked {
+	if got := int(h.Metric("switchboard_login_failures_total")); got != checked {
 		t.Fatalf("failed sign-ins in /metrics: %d, want %d", got, checked)
 	}
-	if got := metric(t, h, "switchboard_login_throttled_total"); got != limited {
+	if got := int(h.Metric("switchboard_login_throttled_total")); got != limited {
 		t.Fatalf("throttled sign-ins in /metrics: %d, want %d", got, limited)
 	}
 	// After the longest delay, the right password works from that address.

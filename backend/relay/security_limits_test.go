@@ -13,7 +13,6 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -66,25 +65,6 @@ func dialOK(t *testing.T, h *relaytest.Harness, hdr http.Header) *relaytest.Clie
 	return c
 }
 
-// gauge reads one value of /metrics.
-func gauge(t *testing.T, h *relaytest.Harness, name string) int64 {
-	t.Helper()
-	resp, err := http.Get(h.HTTP.URL + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	sc := bufio.NewScanner(resp.Body)
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), name+" "); ok {
-			n, _ := strconv.ParseInt(v, 10, 64)
-			return n
-		}
-	}
-	t.Fatalf("no %s in /metrics", name)
-	return 0
-}
-
 // eventually polls cond for a few seconds.
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
@@ -116,7 +96,7 @@ func TestSecurityConnectionsPerAddressAreCapped(t *testing.T) {
 		open = append(open, dialOK(t, h, nil))
 	}
 	dialRefused(t, h, nil)
-	if n := gauge(t, h, "switchboard_address_refused_total"); n != 1 {
+	if n := h.Metric("switchboard_address_refused_total"); n != 1 {
 		t.Errorf("refusals counted: %d", n)
 	}
 	// Counted live: a closed connection frees its place.
@@ -131,7 +111,7 @@ func TestSecurityConnectionsPerAddressAreCapped(t *testing.T) {
 	// An agent at the same address is within the same cap; it works once
 	// there is room.
 	open[1].Close()
-	eventually(t, "room for the agent", func() bool { return gauge(t, h, "switchboard_connections") <= 2 })
+	eventually(t, "room for the agent", func() bool { return h.Metric("switchboard_connections") <= 2 })
 	anna, _ := h.Agent("anna", nil)
 	anna.OK(protocol.CmdPing, struct{}{}, nil)
 }
@@ -279,7 +259,7 @@ func TestSecurityEndedChatsLeaveMemory(t *testing.T) {
 		tokens = append(tokens, st)
 	}
 	eventually(t, "unanswered ended chats forgotten", func() bool {
-		return gauge(t, h, "switchboard_sessions_held") == 0 && gauge(t, h, "switchboard_visitor_tokens_held") == 0
+		return h.Metric("switchboard_sessions_held") == 0 && h.Metric("switchboard_visitor_tokens_held") == 0
 	})
 	// Their logs are in the store, and a reload gets a clear answer.
 	if es, err := h.Store.Entries(context.Background(), chat.SessionID(tokens[0].Session.ID), 0, 10); err != nil || len(es) < 2 {
@@ -300,7 +280,7 @@ func TestSecurityEndedChatsLeaveMemory(t *testing.T) {
 		anna.OK(protocol.CmdSessionEnd, protocol.SessionRef{Session: st.Session.ID}, nil)
 		answered = append(answered, st)
 	}
-	eventually(t, "ended chats capped", func() bool { return gauge(t, h, "switchboard_sessions_held") == 2 })
+	eventually(t, "ended chats capped", func() bool { return h.Metric("switchboard_sessions_held") == 2 })
 	_, w := h.Agent("anna", nil)
 	var listed []string
 	for _, s := range w.Sessions {
@@ -322,7 +302,7 @@ func TestSecurityEndedChatsLeaveMemory(t *testing.T) {
 	gone.Close()
 	old.Close()
 	h.Restart()
-	if n := gauge(t, h, "switchboard_sessions_held"); n != 2 {
+	if n := h.Metric("switchboard_sessions_held"); n != 2 {
 		t.Fatalf("after a restart %d chats held; want 2", n)
 	}
 }

@@ -994,14 +994,14 @@ func TestIdleVisitorIsClosedAndComesBack(t *testing.T) {
 	// The relay closes the idle connection; the widget does not call it a
 	// lost connection, and does not reconnect on its own.
 	deadline := time.Now().Add(5 * time.Second)
-	for metric(t, d, "switchboard_connections") != 1 { // anna's only
+	for d.Metric("switchboard_connections") != 1 { // anna's only
 		if time.Now().After(deadline) {
 			t.Fatal("the idle visitor's connection stayed open")
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
 	time.Sleep(time.Second)
-	if n := metric(t, d, "switchboard_connections"); n != 1 {
+	if n := d.Metric("switchboard_connections"); n != 1 {
 		t.Fatalf("the widget reconnected by itself: %d connections", n)
 	}
 	if eval[bool](p, sr(`return vis("cs")`)) {
@@ -1010,25 +1010,6 @@ func TestIdleVisitorIsClosedAndComesBack(t *testing.T) {
 	// The visitor comes back and starts a chat: it goes through.
 	p.startChat("Vera", "vera@example.com", "Back again")
 	queued(t, anna, "Vera")
-}
-
-// metric reads one value of the relay's /metrics.
-func metric(t *testing.T, d *desk, name string) int64 {
-	t.Helper()
-	resp, err := http.Get(d.HTTP.URL + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	sc := bufio.NewScanner(resp.Body)
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), name+" "); ok {
-			n, _ := strconv.ParseInt(v, 10, 64)
-			return n
-		}
-	}
-	t.Fatalf("no %s in /metrics", name)
-	return 0
 }
 
 // TestHandler needs no browser: the files, their caching and the demo page.

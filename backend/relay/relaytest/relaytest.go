@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -205,6 +206,31 @@ func (h *Harness) Restart() {
 	}
 	h.Store = db
 	h.boot()
+}
+
+// Metric reads one unlabelled value of the relay's /metrics; -1 when the
+// relay does not report it.
+func (h *Harness) Metric(name string) int64 {
+	h.T.Helper()
+	resp, err := http.Get(h.HTTP.URL + "/metrics")
+	if err != nil {
+		h.T.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		h.T.Fatal(err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, name+" "); ok {
+			n, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				h.T.Fatalf("%s in /metrics: %q", name, v)
+			}
+			return int64(n)
+		}
+	}
+	return -1
 }
 
 // URL is the websocket endpoint.
