@@ -6,6 +6,7 @@ import (
 	"errors"
 	"time"
 
+	"switchboard/app/relayclient"
 	"switchboard/backend/protocol"
 )
 
@@ -50,14 +51,22 @@ func (c *core) launch(args []string, secret string) Result {
 	return okResult(nil)
 }
 
+// clientOf is the relay client of connection gen; nil once there is none,
+// or another connection has replaced it.
+func (c *core) clientOf(gen uint64) *relayclient.Client {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.gen != gen {
+		return nil
+	}
+	return c.client
+}
+
 // watchDashboard asks the relay for the dashboard on connection gen and
 // hands the first picture to the UI; events follow by themselves.
 func (c *core) watchDashboard(gen uint64) {
-	c.mu.Lock()
-	cl := c.client
-	stale := c.gen != gen || cl == nil
-	c.mu.Unlock()
-	if stale {
+	cl := c.clientOf(gen)
+	if cl == nil {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), commandTimeout)

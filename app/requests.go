@@ -94,11 +94,8 @@ func (c *core) requestAction(cmd string, data any) Result {
 // loadRequests reads the open requests after a (re)connection, so the tray
 // counts those made while the app was away; events keep the count after.
 func (c *core) loadRequests(gen uint64) {
-	c.mu.Lock()
-	cl := c.client
-	stale := c.gen != gen || cl == nil
-	c.mu.Unlock()
-	if stale {
+	cl := c.clientOf(gen)
+	if cl == nil {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), commandTimeout)
