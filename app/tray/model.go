@@ -51,7 +51,7 @@ var english = texts{
 }
 
 var swedish = texts{
-	open: "Öppna Switchboard", present: "Närvarande", away: "Borta", dashboard: "Dashboard", quit: "Avsluta",
+	open: "Öppna Switchboard", present: "Närvarande", away: "Borta", dashboard: "Översikt", quit: "Avsluta",
 	transferFrom: "Överföring från %s: %s",
 	connecting:   "ansluter…", reconnecting: "återansluter…", offline: "frånkopplad",
 	chat: "chatt", chats: "chattar", waiting: "väntar", transfer: "överföring", transfers: "överföringar",

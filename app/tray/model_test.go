@@ -131,7 +131,7 @@ func TestSwedish(t *testing.T) {
 	s := State{Conn: "connected", Status: "away", Chats: 2, Waiting: 1, CanDashboard: true, Lang: "sv",
 		Transfers: []Transfer{{ID: 7, From: "Anna", Visitor: "Vera"}}}
 	m := Build(s)
-	want := []string{"Öppna Switchboard", "Närvarande", "Borta", "Överföring från Anna: Vera", "Dashboard", "Avsluta"}
+	want := []string{"Öppna Switchboard", "Närvarande", "Borta", "Överföring från Anna: Vera", "Översikt", "Avsluta"}
 	if got := labels(m); !slices.Equal(got, want) {
 		t.Errorf("labels = %q, want %q", got, want)
 	}

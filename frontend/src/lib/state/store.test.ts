@@ -76,6 +76,18 @@ describe('desk controller', () => {
     await vi.waitFor(() => expect(d.bridge.callsOf('Log')).toEqual([['s-1', 0]]))
   })
 
+  it('keeps one toast per transfer, replaced as its state changes', async () => {
+    d = makeDesk({ agent: bo, sessions: [] })
+    d.bridge.emit('relay:event', { ev: 'transfer', session: 's-1', data: transfer() })
+    expect(toastTexts()).toEqual(['Anna asks you to take over the chat with Vera.'])
+    d.bridge.emit('relay:event', { ev: 'transfer', session: 's-1', data: transfer({ state: 'cancelled' }) })
+    expect(toastTexts()).toHaveLength(1)
+    expect(toastTexts()[0]).not.toContain('asks you to take over')
+    // Another transfer's toast stands beside it.
+    d.bridge.emit('relay:event', { ev: 'transfer', session: 's-2', data: transfer({ id: 8, session: 's-2' }) })
+    expect(toastTexts()).toHaveLength(2)
+  })
+
   it('puts Send answers and relay:outbox events in the outbox', async () => {
     d = makeDesk()
     await d.ctl.send('s-1', 'Hello')

@@ -141,8 +141,8 @@ export function createDesk(opts: ControllerOptions = {}): DeskController {
   const requests = createRequests()
   const update = (fn: (s: DeskState) => DeskState) => state.update(fn)
 
-  function notify(kind: ToastKind, text: string, session?: string, action?: Toast['action'], lifeMs?: number): number {
-    const toast: Toast = { id: ++toastId, kind, text, session, action }
+  function notify(kind: ToastKind, text: string, session?: string, action?: Toast['action'], lifeMs?: number, key?: string): number {
+    const toast: Toast = { id: ++toastId, kind, text, session, action, key }
     toasts.update((l) => pushToast(l, toast))
     const ms = lifeMs ?? opts.toastMs ?? toastMs[kind]
     if (ms > 0) setTimeout(() => toasts.update((l) => dismissToast(l, toast.id)), ms)
@@ -203,7 +203,8 @@ export function createDesk(opts: ControllerOptions = {}): DeskController {
     if (told.has(key)) return
     told.add(key)
     const n = transferNotice(tr0, get(state).me?.id)
-    if (n) notify(n.kind, tr(n.key as MessageKey, n.params), tr0.session)
+    // One toast per transfer, replaced as its state changes.
+    if (n) notify(n.kind, tr(n.key as MessageKey, n.params), tr0.session, undefined, undefined, `transfer:${tr0.id}`)
   }
 
   function sessionEvent(info: SessionInfo) {

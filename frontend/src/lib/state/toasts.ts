@@ -11,13 +11,19 @@ export interface Toast {
   session?: string
   /** A button in the toast (Undo). */
   action?: { label: string; run: () => void }
+  /**
+   * What the toast is about (a transfer): a newer toast with the same key
+   * replaces it, so "asks you to take over" does not stand beside "cancelled".
+   */
+  key?: string
 }
 
 /** At most this many toasts are shown; the oldest goes first. */
 export const maxToasts = 5
 
 export function pushToast(list: readonly Toast[], toast: Toast, max = maxToasts): Toast[] {
-  const next = [...list.filter((t) => !(t.text === toast.text && t.kind === toast.kind)), toast]
+  const same = (t: Toast) => (t.text === toast.text && t.kind === toast.kind) || (!!toast.key && t.key === toast.key)
+  const next = [...list.filter((t) => !same(t)), toast]
   return next.length > max ? next.slice(next.length - max) : next
 }
 
