@@ -233,7 +233,7 @@ describe('the dashboard window', () => {
     language.set('sv')
     try {
       await show(board(), ['manage'])
-      expect(screen.getByRole('heading', { level: 1 }).textContent).toBe('Dashboard')
+      expect(screen.getByRole('heading', { level: 1 }).textContent).toBe('Översikt')
       expect(screen.getByTestId('sort-visitor').textContent).toContain('Besökare')
       expect(actionsOf('old')).toHaveLength(3)
       expect(within(screen.getAllByTestId('session-row')[0]).getByTestId('dashboard-takeover').textContent!.trim()).toBe('Ta över')

@@ -428,14 +428,18 @@ describe('toasts for transfer outcomes', () => {
     }
   })
 
-  it('tells the receiver of the offer and of a cancel', async () => {
+  it('tells the receiver of the offer, then of its cancel in its place', async () => {
     d = makeDesk({ agent: bo, sessions: [] })
     render(Desk, { ctl: d.ctl, onsignout: () => {} })
     d.bridge.emit('relay:event', { ev: 'transfer', data: transfer() })
-    d.bridge.emit('relay:event', { ev: 'transfer', data: transfer({ state: 'cancelled' }) })
     await tick()
     expect(screen.getAllByTestId('toast').map((el) => el.textContent)).toEqual([
       expect.stringContaining('Anna asks you to take over the chat with Vera.'),
+    ])
+    d.bridge.emit('relay:event', { ev: 'transfer', data: transfer({ state: 'cancelled' }) })
+    await tick()
+    // The offer no longer stands beside its cancel.
+    expect(screen.getAllByTestId('toast').map((el) => el.textContent)).toEqual([
       expect.stringContaining('Anna cancelled the transfer of the chat with Vera.'),
     ])
     void anna
