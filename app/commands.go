@@ -260,7 +260,17 @@ func (c *core) onNoteAction(n notify.Note, action string) {
 	case notify.ActionAccept:
 		if res := c.accept(n.Transfer); !res.OK {
 			c.show(n.Session)
-			c.notice("error", "Could not accept the transfer: "+res.Error.Message)
+			switch res.Error.Code {
+			case protocol.CodeInvalidState, protocol.CodeNotFound, protocol.CodeNotParticipant:
+				// The transfer ended while its note was up: say what became
+				// of it, in the desk's language.
+				c.mu.Lock()
+				lang := c.lang
+				c.mu.Unlock()
+				c.notice("error", c.decider.Stale(n.Transfer, lang))
+			default: // not connected, say: the desk shows that and the error's own words
+				c.notice("error", res.Error.Message)
+			}
 			return
 		}
 		c.show(n.Session)

@@ -50,13 +50,14 @@ func (w *fakeWatcher) registered() []registered {
 // fakeNotifications is a minimal org.freedesktop.Notifications server that
 // records every Notify.
 type fakeNotifications struct {
-	mu    sync.Mutex
-	calls []notifyCall
-	caps  []string // nil: actions and body
+	mu     sync.Mutex
+	calls  []notifyCall
+	closed []uint32 // ids asked to close (CloseNotification)
+	caps   []string // nil: actions and body
 }
 
 type notifyCall struct {
-	id                       uint32
+	id, replaces             uint32
 	app, summary, body, icon string
 	actions                  []string
 	hints                    map[string]dbus.Variant
@@ -67,7 +68,10 @@ func (n *fakeNotifications) Notify(app string, replaces uint32, icon, summary, b
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	id := uint32(len(n.calls) + 1)
-	n.calls = append(n.calls, notifyCall{id, app, summary, body, icon, actions, hints})
+	if replaces != 0 {
+		id = replaces // the spec: the notification keeps its id
+	}
+	n.calls = append(n.calls, notifyCall{id, replaces, app, summary, body, icon, actions, hints})
 	return id, nil
 }
 
@@ -84,7 +88,18 @@ func (n *fakeNotifications) GetServerInformation() (string, string, string, stri
 	return "fake", "switchboard-tests", "1", "1.2", nil
 }
 
-func (n *fakeNotifications) CloseNotification(uint32) *dbus.Error { return nil }
+func (n *fakeNotifications) CloseNotification(id uint32) *dbus.Error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.closed = append(n.closed, id)
+	return nil
+}
+
+func (n *fakeNotifications) wasClosed(id uint32) bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return slices.Contains(n.closed, id)
+}
 
 func (n *fakeNotifications) find(pred func(notifyCall) bool) (notifyCall, bool) {
 	n.mu.Lock()
@@ -366,5 +381,68 @@ func TestDBusNotificationBodyIsEscaped(t *testing.T) {
 	}
 	if c, ok := notes.find(func(c notifyCall) bool { return c.summary == "plain" }); !ok || c.body != name {
 		t.Fatalf("body sent to a plain-text server: %+v", c)
+	}
+}
+
+// Notifications are withdrawn when what they announce is over: a transfer
+// offer once cancelled, a waiting chat once someone took it. An Accept
+// pressed on an offer that ended meanwhile says what happened, in the
+// desk's language.
+func TestDBusNotificationsAreWithdrawn(t *testing.T) {
+	if os.Getenv("DBUS_SESSION_BUS_ADDRESS") == "" {
+		t.Skip("no D-Bus session bus; run: make test-dbus")
+	}
+	conn, err := sessionbus.Connect()
+	if err != nil {
+		t.Skipf("session bus unreachable (%v); run: make test-dbus", err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	notes := &fakeNotifications{}
+	own(t, conn, notifynative.BusName, notifynative.Path, notifynative.Interface, notes)
+
+	h := relaytest.Start(t, relaytest.Options{})
+	anna, bertil := newTestDesk(t, deskOpts{}), newTestDesk(t, deskOpts{})
+	svc, _ := startServices(bertil.c, servicesOptions{Notify: true, Logger: testLogger()})
+	t.Cleanup(svc.stop)
+	bertil.login(h.URL(), "bertil", false)
+	bertil.ok("language", bertil.c.setLanguage("sv"))
+	anna.login(h.URL(), "anna", false)
+
+	// A new chat is announced to Bertil, then withdrawn once Anna takes it.
+	_, st := h.Visitor("Vera", "Var är mitt paket?")
+	sid := st.Session.ID
+	var waiting notifyCall
+	wait(t, "new chat notification", func() bool {
+		var ok bool
+		waiting, ok = notes.find(func(c notifyCall) bool { return strings.Contains(c.body, "Vera") })
+		return ok
+	})
+	anna.ok("pick", anna.c.pick(sid))
+	wait(t, "the new-chat notification withdrawn", func() bool { return notes.wasClosed(waiting.id) })
+
+	// An offer to Bertil, cancelled by Anna: withdrawn.
+	var ti protocol.TransferInfo
+	if err := json.Unmarshal(anna.ok("transfer", anna.c.transfer(TransferRequest{Session: sid, To: h.ID("bertil")})), &ti); err != nil {
+		t.Fatal(err)
+	}
+	var offer notifyCall
+	wait(t, "transfer notification", func() bool {
+		var ok bool
+		offer, ok = notes.find(func(c notifyCall) bool { return strings.Contains(c.summary, "Anna") })
+		return ok
+	})
+	anna.ok("cancel", anna.c.cancel(ti.ID))
+	wait(t, "the offer withdrawn", func() bool { return notes.wasClosed(offer.id) })
+
+	// Accept pressed on it anyway (a server that was slow to take it down):
+	// the desk says, in Swedish, that Anna cancelled it.
+	mark := len(bertil.rec.Events())
+	if err := conn.Emit(notifynative.Path, notifynative.Interface+".ActionInvoked", offer.id, "accept"); err != nil {
+		t.Fatal(err)
+	}
+	n, _ := bertil.waitEvent(EventNotice, mark, nil)
+	if text := n.(NoticePayload).Text; text != "Anna Berg avbröt överföringen av chatten med Vera: det finns inget att acceptera." &&
+		text != "Anna avbröt överföringen av chatten med Vera: det finns inget att acceptera." {
+		t.Fatalf("notice after a stale Accept: %q", text)
 	}
 }

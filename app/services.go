@@ -108,7 +108,11 @@ func (s *services) showNotes() {
 		select {
 		case n := <-s.notes:
 			ctx, cancel := context.WithTimeout(context.Background(), noteTimeout)
-			if err := s.sender.Send(ctx, n); err != nil {
+			if n.Withdraw {
+				if err := s.sender.Withdraw(ctx, n.Key); err != nil {
+					s.log.Warn("notification not withdrawn", "key", n.Key, "err", err)
+				}
+			} else if err := s.sender.Send(ctx, n); err != nil {
 				s.log.Warn("notification not shown", "title", n.Title, "err", err)
 			}
 			cancel()

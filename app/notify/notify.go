@@ -44,7 +44,21 @@ type Note struct {
 	Transfer int64    // KindTransfer
 	Actions  []Action // in order
 	Urgent   bool     // stays until dismissed where the server supports it
+	// Key names what the note is about ("transfer:7", "waiting:s-…"): a
+	// later note with the same key takes its place on screen.
+	Key string
+	// Withdraw: not a note to show but the end of the one shown under Key
+	// (the transfer was resolved, someone took the chat).
+	Withdraw bool
 }
+
+// Keys of the notes that can be withdrawn.
+func transferKey(id int64) string      { return fmt.Sprintf("transfer:%d", id) }
+func waitingKey(session string) string { return "waiting:" + session }
+func warningKey(session string) string { return "warning:" + session }
+
+// withdraw is the withdrawal of what is shown under key.
+func withdraw(key string) Note { return Note{Key: key, Withdraw: true} }
 
 // Action is a button on a note.
 type Action struct{ Key, Label string }
@@ -69,11 +83,18 @@ type Decider struct {
 	names     map[string]string          // channel key -> name
 	queues    map[string]map[string]bool // channel -> waiting sessions
 	transfers map[int64]bool             // pending transfers already known
+	// ended: how recent transfers ended ("cancelled", "expired", ...), so
+	// that an Accept pressed on a stale notification can say what happened.
+	ended map[int64]protocol.TransferInfo
 }
+
+// keepEnded bounds the transfers whose end is remembered.
+const keepEnded = 64
 
 // New returns an empty Decider.
 func New() *Decider {
-	return &Decider{names: map[string]string{}, queues: map[string]map[string]bool{}, transfers: map[int64]bool{}}
+	return &Decider{names: map[string]string{}, queues: map[string]map[string]bool{}, transfers: map[int64]bool{},
+		ended: map[int64]protocol.TransferInfo{}}
 }
 
 // Welcome takes in a (re)connection: what it lists is known, not news.
@@ -116,7 +137,11 @@ func (d *Decider) Event(f protocol.ServerFrame, facts Facts) []Note {
 			return nil
 		}
 		if tr.State != protocol.TransferPending {
-			delete(d.transfers, tr.ID)
+			d.remember(tr)
+			if d.transfers[tr.ID] {
+				delete(d.transfers, tr.ID)
+				return []Note{withdraw(transferKey(tr.ID))}
+			}
 			return nil
 		}
 		if tr.To.ID != facts.Me || tr.Kind == "takeover" || d.transfers[tr.ID] {
@@ -128,7 +153,7 @@ func (d *Decider) Event(f protocol.ServerFrame, facts Facts) []Note {
 			body += "\n" + fmt.Sprintf(t.comment, c)
 		}
 		return []Note{{Kind: KindTransfer, Title: fmt.Sprintf(t.transferFrom, name(tr.From.Name)), Body: body,
-			Session: tr.Session, Transfer: tr.ID, Urgent: true,
+			Session: tr.Session, Transfer: tr.ID, Urgent: true, Key: transferKey(tr.ID),
 			Actions: []Action{{ActionAccept, t.accept}, {ActionOpen, t.open}}}}
 
 	case protocol.EvQueue:
@@ -139,7 +164,11 @@ func (d *Decider) Event(f protocol.ServerFrame, facts Facts) []Note {
 		// The event says who joined and who left; a chat already known (the
 		// welcome crossed the event) is not news.
 		known := d.waitingLocked(q.Channel)
+		var gone []Note // a chat no longer waiting: its notes are old news
 		for _, id := range q.Removed {
+			if known[id] {
+				gone = append(gone, withdraw(waitingKey(id)), withdraw(warningKey(id)))
+			}
 			delete(known, id)
 		}
 		var fresh []protocol.QueueItem
@@ -150,20 +179,20 @@ func (d *Decider) Event(f protocol.ServerFrame, facts Facts) []Note {
 			}
 		}
 		if len(fresh) == 0 || !d.chatty(facts, q.Channel, false) {
-			return nil
+			return gone
 		}
 		if len(fresh) > maxSingles {
-			return []Note{{Kind: KindWaiting, Title: fmt.Sprintf(t.manyWaiting, len(fresh)), Body: d.channelName(q.Channel),
-				Actions: []Action{{ActionOpen, t.open}}}}
+			return append(gone, Note{Kind: KindWaiting, Title: fmt.Sprintf(t.manyWaiting, len(fresh)), Body: d.channelName(q.Channel),
+				Actions: []Action{{ActionOpen, t.open}}})
 		}
-		var out []Note
+		out := gone
 		for _, it := range fresh {
 			body := name(it.Visitor)
 			if qs := strings.TrimSpace(it.Question); qs != "" {
 				body += ": " + qs
 			}
 			out = append(out, Note{Kind: KindWaiting, Title: fmt.Sprintf(t.newWaiting, d.channelName(q.Channel)), Body: body,
-				Session: it.Session, Actions: []Action{{ActionOpen, t.open}}})
+				Session: it.Session, Key: waitingKey(it.Session), Actions: []Action{{ActionOpen, t.open}}})
 		}
 		return out
 
@@ -181,16 +210,58 @@ func (d *Decider) Event(f protocol.ServerFrame, facts Facts) []Note {
 				return nil
 			}
 			return []Note{{Kind: KindWarning, Title: fmt.Sprintf(t.unanswered, name(w.Visitor), mins),
-				Body: d.channelName(w.Channel), Session: w.Session, Actions: []Action{{ActionOpen, t.open}}}}
+				Body: d.channelName(w.Channel), Session: w.Session, Key: warningKey(w.Session), Actions: []Action{{ActionOpen, t.open}}}}
 		}
 		if !d.chatty(facts, w.Channel, false) {
 			return nil
 		}
 		return []Note{{Kind: KindWarning, Title: fmt.Sprintf(t.stillWaiting, mins),
-			Body: fmt.Sprintf("%s · %s", name(w.Visitor), d.channelName(w.Channel)), Session: w.Session,
+			Body: fmt.Sprintf("%s · %s", name(w.Visitor), d.channelName(w.Channel)), Session: w.Session, Key: warningKey(w.Session),
 			Actions: []Action{{ActionOpen, t.open}}}}
 	}
 	return nil
+}
+
+// remember keeps how a transfer ended, a bounded number of them. Caller
+// holds d.mu.
+func (d *Decider) remember(tr protocol.TransferInfo) {
+	if len(d.ended) >= keepEnded {
+		for id := range d.ended {
+			if id < tr.ID {
+				delete(d.ended, id)
+				break
+			}
+		}
+	}
+	d.ended[tr.ID] = tr
+}
+
+// Stale says, in the desk's language, why a transfer offered in a
+// notification can no longer be accepted: what became of it, and who did
+// it when that is known.
+func (d *Decider) Stale(transfer int64, lang string) string {
+	d.mu.Lock()
+	tr, known := d.ended[transfer]
+	d.mu.Unlock()
+	t := texts(lang)
+	if !known {
+		return t.staleUnknown
+	}
+	who := name(tr.From.Name)
+	if tr.By.ID != 0 && tr.By.ID != tr.From.ID {
+		who = name(tr.By.Name)
+	}
+	switch tr.State {
+	case protocol.TransferCancelled:
+		return fmt.Sprintf(t.staleCancelled, who, name(tr.Visitor))
+	case protocol.TransferExpired:
+		return fmt.Sprintf(t.staleExpired, name(tr.Visitor))
+	case protocol.TransferAccepted:
+		return fmt.Sprintf(t.staleAccepted, name(tr.Visitor))
+	case protocol.TransferRejected:
+		return fmt.Sprintf(t.staleRejected, name(tr.Visitor))
+	}
+	return fmt.Sprintf(t.staleVoided, name(tr.Visitor))
 }
 
 // chatty: new chats and warnings interrupt only a Present agent who has not

@@ -62,8 +62,73 @@ func TestTransferAlwaysOnceWithActions(t *testing.T) {
 	if notes := d.Event(offer(8, 3, "pending"), facts); len(notes) != 0 {
 		t.Fatalf("other receiver: %+v", notes)
 	}
+	// Its resolution withdraws it; another's resolution says nothing.
+	if notes := d.Event(offer(8, 3, "cancelled"), facts); len(notes) != 0 {
+		t.Fatalf("other's resolved: %+v", notes)
+	}
+	if notes := d.Event(offer(7, me, "rejected"), facts); len(notes) != 1 || !notes[0].Withdraw || notes[0].Key != n.Key || n.Key == "" {
+		t.Fatalf("resolved: %+v (shown under %q)", notes, n.Key)
+	}
 	if notes := d.Event(offer(7, me, "rejected"), facts); len(notes) != 0 {
-		t.Fatalf("resolved: %+v", notes)
+		t.Fatalf("resolved twice: %+v", notes)
+	}
+}
+
+// A chat that leaves the queue withdraws its new-chat and warning notes.
+func TestWaitingNotesWithdrawnWhenTaken(t *testing.T) {
+	t.Parallel()
+	d := New()
+	shown := d.Event(joined("support", "s-1", "s-2"), present)
+	if len(shown) != 2 || shown[0].Key == "" || shown[0].Key == shown[1].Key {
+		t.Fatalf("shown = %+v", shown)
+	}
+	w := d.Event(frame(protocol.EvWarning, protocol.WarningEvent{Session: "s-1", Channel: "support", Level: "waiting", Visitor: "V", Waited: 70}), present)
+	if len(w) != 1 || w[0].Key == "" || w[0].Key == shown[0].Key {
+		t.Fatalf("warning = %+v", w)
+	}
+	gone := d.Event(left("support", "s-1"), present)
+	keys := map[string]bool{}
+	for _, n := range gone {
+		if !n.Withdraw {
+			t.Fatalf("not a withdrawal: %+v", n)
+		}
+		keys[n.Key] = true
+	}
+	if len(keys) != 2 || !keys[shown[0].Key] || !keys[w[0].Key] {
+		t.Fatalf("withdrawn %v; want %s and %s", keys, shown[0].Key, w[0].Key)
+	}
+	if again := d.Event(left("support", "s-1"), present); len(again) != 0 {
+		t.Fatalf("left twice: %+v", again)
+	}
+}
+
+// What an Accept on an ended offer is told, per outcome and language.
+func TestStaleSaysWhatHappened(t *testing.T) {
+	t.Parallel()
+	d := New()
+	d.Event(offer(7, me, "pending"), present)
+	if got := d.Stale(7, "en"); got != "That transfer is no longer waiting for you." {
+		t.Fatalf("still pending: %q", got)
+	}
+	d.Event(offer(7, me, "cancelled"), present)
+	for lang, want := range map[string]string{
+		"en": "Anna cancelled the transfer of the chat with Vera: there is nothing to accept.",
+		"sv": "Anna avbröt överföringen av chatten med Vera: det finns inget att acceptera.",
+	} {
+		if got := d.Stale(7, lang); got != want {
+			t.Errorf("%s: %q, want %q", lang, got, want)
+		}
+	}
+	d.Event(offer(9, me, "expired"), present)
+	if got := d.Stale(9, "sv"); !strings.Contains(got, "gick ut") {
+		t.Errorf("expired: %q", got)
+	}
+	// On a manager's behalf, the manager is who cancelled.
+	b, _ := json.Marshal(protocol.TransferInfo{ID: 10, Session: "s-1", From: protocol.AgentInfo{ID: 1, Name: "Anna"},
+		By: protocol.AgentInfo{ID: 4, Name: "Cecilia"}, To: protocol.AgentInfo{ID: me}, State: "cancelled", Visitor: "Vera"})
+	d.Event(protocol.ServerFrame{Ev: protocol.EvTransfer, Data: b}, present)
+	if got := d.Stale(10, "en"); !strings.HasPrefix(got, "Cecilia cancelled") {
+		t.Errorf("on behalf: %q", got)
 	}
 }
 
@@ -104,9 +169,12 @@ func TestQueueGrowth(t *testing.T) {
 			if tc.want == 1 && (notes[0].Session != "s-2" || notes[0].Body != "V-s-2: Q?" || notes[0].Title != "New chat waiting in Support") {
 				t.Fatalf("note = %+v", notes[0])
 			}
-			// Shrinking, or a chat known already, is not news.
-			if notes := d.Event(left(tc.ch, "s-1"), tc.facts); len(notes) != 0 {
-				t.Fatalf("shrink: %+v", notes)
+			// Shrinking, or a chat known already, is not news (shrinking only
+			// withdraws what was shown of the chat that left).
+			for _, n := range d.Event(left(tc.ch, "s-1"), tc.facts) {
+				if !n.Withdraw || !strings.HasSuffix(n.Key, ":s-1") {
+					t.Fatalf("shrink: %+v", n)
+				}
 			}
 			if notes := d.Event(joined(tc.ch, "s-2"), tc.facts); len(notes) != 0 {
 				t.Fatalf("known again: %+v", notes)

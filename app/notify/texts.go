@@ -6,6 +6,8 @@ type strs struct {
 	transferFrom, visitor, comment, accept, open string
 	newWaiting, manyWaiting, stillWaiting        string
 	unanswered                                   string
+	// An Accept pressed on a transfer that is no longer waiting.
+	staleCancelled, staleExpired, staleAccepted, staleRejected, staleVoided, staleUnknown string
 }
 
 var catalog = map[string]strs{
@@ -14,12 +16,24 @@ var catalog = map[string]strs{
 		accept: "Accept", open: "Open",
 		newWaiting: "New chat waiting in %s", manyWaiting: "%d new chats waiting",
 		stillWaiting: "A chat has waited %d min", unanswered: "Nobody has answered %s for %d min",
+		staleCancelled: "%s cancelled the transfer of the chat with %s: there is nothing to accept.",
+		staleExpired:   "The transfer of the chat with %s expired before it was accepted.",
+		staleAccepted:  "The transfer of the chat with %s was already accepted.",
+		staleRejected:  "The transfer of the chat with %s was already rejected.",
+		staleVoided:    "The transfer of the chat with %s no longer stands (the chat ended, or its sender left).",
+		staleUnknown:   "That transfer is no longer waiting for you.",
 	},
 	"sv": {
 		transferFrom: "Chattöverföring från %s", visitor: "Besökare: %s", comment: "Kommentar: %s",
 		accept: "Acceptera", open: "Öppna",
 		newWaiting: "Ny chatt väntar i %s", manyWaiting: "%d nya chattar väntar",
 		stillWaiting: "En chatt har väntat %d min", unanswered: "Ingen har svarat %s på %d min",
+		staleCancelled: "%s avbröt överföringen av chatten med %s: det finns inget att acceptera.",
+		staleExpired:   "Överföringen av chatten med %s gick ut innan den accepterades.",
+		staleAccepted:  "Överföringen av chatten med %s är redan accepterad.",
+		staleRejected:  "Överföringen av chatten med %s är redan avvisad.",
+		staleVoided:    "Överföringen av chatten med %s gäller inte längre (chatten avslutades, eller avsändaren gick).",
+		staleUnknown:   "Den överföringen väntar inte längre på dig.",
 	},
 }
 

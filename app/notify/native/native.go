@@ -23,6 +23,8 @@ import (
 // Sender puts notes on screen.
 type Sender interface {
 	Send(ctx context.Context, n notify.Note) error
+	// Withdraw takes down the note shown under key, where the system can.
+	Withdraw(ctx context.Context, key string) error
 	Close() error
 }
 
@@ -66,6 +68,7 @@ type DBus struct {
 
 	mu    sync.Mutex
 	shown map[uint32]notify.Note // id -> note, until closed
+	keyed map[string]uint32      // a note's key -> its id on screen
 }
 
 // NewDBus connects, asks the server what it can do and listens for its
@@ -78,7 +81,8 @@ func NewDBus(onAction OnAction, log *slog.Logger) (*DBus, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &DBus{conn: conn, obj: conn.Object(BusName, Path), onAction: onAction, log: log, shown: map[uint32]notify.Note{}}
+	d := &DBus{conn: conn, obj: conn.Object(BusName, Path), onAction: onAction, log: log,
+		shown: map[uint32]notify.Note{}, keyed: map[string]uint32{}}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
 	var caps []string
@@ -131,18 +135,40 @@ func (d *DBus) Send(ctx context.Context, n notify.Note) error {
 		"desktop-entry": dbus.MakeVariant("switchboard"),
 		"category":      dbus.MakeVariant("im.received"),
 	}
+	// A note about the same thing replaces the one on screen (replaces_id).
+	d.mu.Lock()
+	replaces := d.keyed[n.Key]
+	d.mu.Unlock()
 	var id uint32
 	err := d.obj.CallWithContext(ctx, Interface+".Notify", 0,
-		AppName, uint32(0), "switchboard", n.Title, body, actions, hints, int32(-1)).Store(&id)
+		AppName, replaces, "switchboard", n.Title, body, actions, hints, int32(-1)).Store(&id)
 	if err != nil {
 		return err
 	}
+	d.mu.Lock()
 	if len(actions) > 0 {
-		d.mu.Lock()
 		d.shown[id] = n
-		d.mu.Unlock()
 	}
+	if n.Key != "" {
+		d.keyed[n.Key] = id
+	}
+	d.mu.Unlock()
 	return nil
+}
+
+// Withdraw closes the note shown under key (CloseNotification); nothing
+// when none is.
+func (d *DBus) Withdraw(ctx context.Context, key string) error {
+	d.mu.Lock()
+	id, ok := d.keyed[key]
+	delete(d.keyed, key)
+	// Its buttons stay known until the server says it closed: a server that
+	// keeps it up may still report a click, which must get an answer.
+	d.mu.Unlock()
+	if !ok {
+		return nil
+	}
+	return d.obj.CallWithContext(ctx, Interface+".CloseNotification", 0, id).Err
 }
 
 // markupEscaper escapes the characters the notification spec's body markup
@@ -172,6 +198,9 @@ func (d *DBus) signals(ch <-chan *dbus.Signal) {
 			}
 		case Interface + ".NotificationClosed":
 			d.mu.Lock()
+			if n, ok := d.shown[id]; ok && d.keyed[n.Key] == id {
+				delete(d.keyed, n.Key)
+			}
 			delete(d.shown, id)
 			d.mu.Unlock()
 		}
@@ -199,5 +228,8 @@ func (Beeep) Send(ctx context.Context, n notify.Note) error {
 		return errors.Join(errors.New("notification not shown in time"), ctx.Err())
 	}
 }
+
+// Withdraw cannot reach a note beeep showed: it expires by itself.
+func (Beeep) Withdraw(context.Context, string) error { return nil }
 
 func (Beeep) Close() error { return nil }
