@@ -134,9 +134,21 @@ describe('unread counts', () => {
   it('count visitor lines arriving while the chat is not selected', () => {
     let s = desk({ sessions: [session(), session({ id: 's-2' })] })
     s = selectChat(s, 's-2')
-    s = run(s, entryEv('s-1', entry(1)), entryEv('s-1', agentLine(2)), entryEv('s-1', staffNote(3, 'note')), entryEv('s-1', entry(4)))
+    const colleague = agentLine(2, 'from Bo', { from: { kind: 'agent', id: 2, name: 'Bo' } })
+    s = run(s, entryEv('s-1', entry(1)), entryEv('s-1', colleague), entryEv('s-1', staffNote(3, 'note')), entryEv('s-1', entry(4)))
     expect(s.unread['s-1']).toBe(2)
     expect(sessionList(s, T0).find((i) => i.info.id === 's-1')?.unread).toBe(2)
+  })
+
+  it('count only what came after a line of mine (answered from another window)', () => {
+    let s = desk({ sessions: [session(), session({ id: 's-2' })] })
+    s = selectChat(s, 's-2')
+    s = run(s, entryEv('s-1', entry(1)), entryEv('s-1', entry(2)))
+    expect(s.unread['s-1']).toBe(2)
+    s = run(s, entryEv('s-1', agentLine(3))) // Anna answered in the dashboard
+    expect(s.unread['s-1']).toBe(0)
+    s = run(s, entryEv('s-1', entry(4)))
+    expect(s.unread['s-1']).toBe(1)
   })
 
   it('do not count the selected chat, duplicates, or a fetched page', () => {

@@ -186,8 +186,14 @@ export function applyEntries(s: DeskState, session: string, entries: readonly En
   if (added.length === 0) return s
   let unread = s.unread
   if (opts.countUnread && s.selected !== session) {
-    const fromVisitor = added.filter((e) => e.from?.kind === 'visitor').length
-    if (fromVisitor > 0) unread = { ...unread, [session]: (unread[session] ?? 0) + fromVisitor }
+    // Visitor lines count; a line of mine (written in another window, the
+    // dashboard say) means I have read what came before it.
+    let count = unread[session] ?? 0
+    for (const e of added) {
+      if (e.from?.kind === 'visitor') count++
+      else if (e.from?.kind === 'agent' && s.me && e.from.id === s.me.id) count = 0
+    }
+    if (count !== (unread[session] ?? 0)) unread = { ...unread, [session]: count }
   }
   let typing = s.typing
   if (session in typing && added.some((e) => e.from?.kind === 'visitor')) typing = pick(typing, (k) => k !== session)
