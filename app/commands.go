@@ -243,7 +243,7 @@ func (c *core) onTrayClick(id string) {
 			c.notice("error", res.Error.Message)
 		}
 	case tray.IDQuit:
-		c.quit()
+		c.trayQuit()
 	default:
 		if tid, ok := tray.ParseTransferID(id); ok {
 			c.mu.Lock()
@@ -252,6 +252,21 @@ func (c *core) onTrayClick(id string) {
 			c.show(t.Session)
 		}
 	}
+}
+
+// trayQuit quits at once, unless the agent answers chats: then the window
+// comes up and asks first (saying what becomes of them), and its Quit
+// button goes on.
+func (c *core) trayQuit() {
+	c.mu.Lock()
+	chats, grace := c.view.trayState().Chats, c.view.grace
+	c.mu.Unlock()
+	if chats == 0 {
+		c.quit()
+		return
+	}
+	c.show("")
+	c.emit.Emit(EventConfirmQuit, ConfirmQuitPayload{Chats: chats, Grace: grace})
 }
 
 // onNoteAction acts on a notification's button.

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"switchboard/app/config"
 	"switchboard/app/notify"
@@ -455,6 +456,31 @@ func TestTrayClicks(t *testing.T) {
 
 	bertil.c.onTrayClick(tray.IDQuit)
 	wait(t, "quit", func() bool { _, q := bertil.shell.counts(); return q == 1 })
+}
+
+// Quit in the tray while answering chats does not quit at once: the window
+// comes up and asks, saying how long the chats stay the agent's; the
+// window's Quit then goes on.
+func TestTrayQuitAsksWhileAnswering(t *testing.T) {
+	t.Parallel()
+	h := relaytest.Start(t, relaytest.Options{Config: func(c *relay.Config) { c.Desk.Grace = 90 * time.Second }})
+	anna := newTestDesk(t, deskOpts{})
+	anna.login(h.URL(), "anna", false)
+	_, st := h.Visitor("Vera", "?")
+	anna.ok("pick", anna.c.pick(st.Session.ID))
+	wait(t, "the chat counted", func() bool { return anna.c.trayState().Chats == 1 })
+	shows, _ := anna.shell.counts()
+
+	anna.c.onTrayClick(tray.IDQuit)
+	ask, _ := anna.waitEvent(EventConfirmQuit, 0, nil)
+	if p := ask.(ConfirmQuitPayload); p.Chats != 1 || p.Grace != 90 {
+		t.Fatalf("asked %+v; want 1 chat, 90 s", p)
+	}
+	if s, q := anna.shell.counts(); s != shows+1 || q != 0 {
+		t.Fatalf("shows %d, quits %d: want the window up and no quit yet", s, q)
+	}
+	anna.ok("quit", anna.c.quit())
+	wait(t, "quit", func() bool { _, q := anna.shell.counts(); return q == 1 })
 }
 
 // The tray's Dashboard item: offered to a supervisor (and not to an agent

@@ -16,7 +16,16 @@ const (
 	EventOutbox = "relay:outbox" // OutboxPayload
 	EventOpen   = "app:open"     // OpenPayload: select this chat
 	EventNotice = "app:notice"   // NoticePayload
+	// EventConfirmQuit: Quit was chosen outside the window (the tray) while
+	// the agent answers chats; the UI asks, and calls Quit to go on.
+	EventConfirmQuit = "app:confirm-quit" // ConfirmQuitPayload
 )
+
+// ConfirmQuitPayload says what quitting now would leave behind.
+type ConfirmQuitPayload struct {
+	Chats int `json:"chats"`   // active chats the agent owns
+	Grace int `json:"grace_s"` // they stay the agent's this long, then return to the queue
+}
 
 // StatePayload is the connection state.
 type StatePayload struct {

@@ -21,6 +21,7 @@ type view struct {
 	incoming map[int64]protocol.TransferInfo // pending transfers offered to me
 	queues   map[string][]protocol.QueueItem
 	requests map[int64]string // requests not closed -> state (see requests.go)
+	grace    int              // seconds an Offline owner keeps their chats (the welcome's)
 }
 
 func newView() view { return view{conn: "offline"} }
@@ -29,7 +30,7 @@ func newView() view { return view{conn: "offline"} }
 // events that follow are snapshots too, except queue events, which say what
 // changed in a channel's queue.
 func (v *view) welcome(w protocol.AgentWelcome) {
-	v.me, v.status = w.Agent, w.Agent.Status
+	v.me, v.status, v.grace = w.Agent, w.Agent.Status, w.Grace
 	v.sessions = make(map[string]protocol.SessionInfo, len(w.Sessions))
 	for _, s := range w.Sessions {
 		v.sessions[s.ID] = s

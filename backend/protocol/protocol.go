@@ -189,6 +189,9 @@ type AgentWelcome struct {
 	Queue     []QueueItem    `json:"queue"`
 	Agents    []AgentInfo    `json:"agents"`
 	Heartbeat int            `json:"heartbeat_s"`
+	// Grace: how long an owner who goes Offline keeps their chats before
+	// they return to the queue (the app says so before it quits).
+	Grace int `json:"grace_s"`
 }
 
 // VisitorWelcome is the reply to a visitor's hello.

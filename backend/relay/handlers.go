@@ -115,6 +115,7 @@ func (c *conn) helloAgent(id string, h protocol.Hello) *protocol.Error {
 		Queue:     s.desk.QueueFor(agent),
 		Agents:    s.desk.Agents(),
 		Heartbeat: int(s.cfg.PingInterval / time.Second),
+		Grace:     int(s.cfg.Desk.Grace / time.Second),
 	}
 	for _, t := range s.desk.PendingFor(agent) {
 		welcome.Transfers = append(welcome.Transfers, s.desk.TransferInfo(t))

@@ -128,6 +128,8 @@ export const Events = {
   outbox: 'relay:outbox',
   open: 'app:open',
   notice: 'app:notice',
+  /** Quit from the tray while answering chats: ask first ({chats, grace_s}). */
+  confirmQuit: 'app:confirm-quit',
 } as const
 
 export function deskApi(): Partial<DeskApi> | undefined {

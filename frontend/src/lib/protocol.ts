@@ -141,6 +141,8 @@ export interface AgentWelcome {
   queue: QueueItem[] | null
   agents: AgentInfo[] | null
   heartbeat_s?: number
+  /** How long an owner who goes Offline keeps their chats before they return to the queue. */
+  grace_s?: number
 }
 
 export interface Figures {

@@ -445,3 +445,24 @@ describe('toasts for transfer outcomes', () => {
     void anna
   })
 })
+
+describe('quit from the tray while answering', () => {
+  it('asks, says how long the chats stay mine, and quits only when told', async () => {
+    d = makeDesk()
+    render(Desk, { ctl: d.ctl, onsignout: () => {} })
+    d.bridge.emit('app:confirm-quit', { chats: 2, grace_s: 60 })
+    await tick()
+    const dialog = screen.getByTestId('quit-dialog')
+    expect(dialog.textContent).toContain('You are answering 2 chats.')
+    expect(dialog.textContent).toContain('they stay yours for 60 s')
+    await fireEvent.click(screen.getByTestId('quit-cancel'))
+    await tick()
+    expect(screen.queryByTestId('quit-dialog')).toBeNull()
+    expect(d.bridge.callsOf('Quit')).toEqual([])
+
+    d.bridge.emit('app:confirm-quit', { chats: 1, grace_s: 60 })
+    await tick()
+    await fireEvent.click(screen.getByTestId('quit-confirm'))
+    await vi.waitFor(() => expect(d.bridge.callsOf('Quit')).toEqual([[]]))
+  })
+})

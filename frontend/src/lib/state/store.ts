@@ -42,6 +42,8 @@ export interface DeskController {
   state: Readable<DeskState>
   connection: Readable<Connection>
   toasts: Readable<Toast[]>
+  /** Quit chosen in the tray while answering chats: what to ask about (null: nothing asked). */
+  quitAsk: Readable<QuitAsk | null>
   /** Composer text per session, kept while switching chats. */
   drafts: Writable<Record<string, string>>
   /** Sessions whose log is being fetched. */
@@ -88,11 +90,20 @@ export interface DeskController {
   setLanguage(lang: Language): Promise<Result>
   openDashboard(): Promise<Result>
   logout(): Promise<Result>
+  /** Quits the app (after quitAsk was answered), or drops the question. */
+  quit(): Promise<Result>
+  keepRunning(): void
 
   notify(kind: ToastKind, text: string, session?: string): void
   dismissToast(id: number): void
   /** The human text of a failed call. */
   errorText(r: Result): string
+}
+
+/** What quitting now would leave behind. */
+export interface QuitAsk {
+  chats: number
+  graceS: number
 }
 
 export interface ControllerOptions {
@@ -116,6 +127,7 @@ export function createDesk(opts: ControllerOptions = {}): DeskController {
   const state = writable<DeskState>(initialDesk())
   const connection = writable<Connection>(initialConnection)
   const toasts = writable<Toast[]>([])
+  const quitAsk = writable<QuitAsk | null>(null)
   const drafts = writable<Record<string, string>>({})
   const loading = writable<Record<string, boolean>>({})
   const config = writable<DeskConfig | null>(null)
@@ -337,6 +349,7 @@ export function createDesk(opts: ControllerOptions = {}): DeskController {
     state: { subscribe: state.subscribe },
     connection: { subscribe: connection.subscribe },
     toasts: { subscribe: toasts.subscribe },
+    quitAsk: { subscribe: quitAsk.subscribe },
     drafts,
     loading: { subscribe: loading.subscribe },
     config,
@@ -365,6 +378,10 @@ export function createDesk(opts: ControllerOptions = {}): DeskController {
         onEvent(Events.notice, (p) => {
           const n = p as { kind?: string; text?: string } | undefined
           if (n?.text) notify(toastKind(n.kind), n.text)
+        }),
+        onEvent(Events.confirmQuit, (p) => {
+          const q = p as { chats?: number; grace_s?: number } | undefined
+          quitAsk.set({ chats: q?.chats ?? 0, graceS: q?.grace_s ?? 0 })
         }),
       ]
       return () => offs.forEach((off) => off())
@@ -507,6 +524,14 @@ export function createDesk(opts: ControllerOptions = {}): DeskController {
       const r = await call('OpenDashboard')
       if (!r.ok) notify('error', errorText(r))
       return r
+    },
+    async quit() {
+      quitAsk.set(null)
+      await flushLeaves()
+      return call('Quit')
+    },
+    keepRunning() {
+      quitAsk.set(null)
     },
     async logout() {
       await flushLeaves()
