@@ -152,7 +152,11 @@ func (d *Decider) Event(f protocol.ServerFrame, facts Facts) []Note {
 		if c := strings.TrimSpace(tr.Comment); c != "" {
 			body += "\n" + fmt.Sprintf(t.comment, c)
 		}
-		return []Note{{Kind: KindTransfer, Title: fmt.Sprintf(t.transferFrom, name(tr.From.Name)), Body: body,
+		title := fmt.Sprintf(t.transferFrom, name(tr.From.Name))
+		if tr.By.ID != 0 && tr.By.ID != tr.From.ID { // a manager hands on someone else's chat
+			title = fmt.Sprintf(t.transferFor, name(tr.By.Name), name(tr.From.Name))
+		}
+		return []Note{{Kind: KindTransfer, Title: title, Body: body,
 			Session: tr.Session, Transfer: tr.ID, Urgent: true, Key: transferKey(tr.ID),
 			Actions: []Action{{ActionAccept, t.accept}, {ActionOpen, t.open}}}}
 

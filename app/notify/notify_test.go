@@ -74,6 +74,18 @@ func TestTransferAlwaysOnceWithActions(t *testing.T) {
 	}
 }
 
+// A manager's transfer of someone else's chat says who asks, and for whom.
+func TestTransferOnBehalfNamesBoth(t *testing.T) {
+	t.Parallel()
+	d := New()
+	b, _ := json.Marshal(protocol.TransferInfo{ID: 11, Session: "s-1", Kind: "transfer", From: protocol.AgentInfo{ID: 1, Name: "Anna"},
+		By: protocol.AgentInfo{ID: 4, Name: "Cecilia"}, To: protocol.AgentInfo{ID: me}, Comment: "VIP", State: "pending", Visitor: "Vera"})
+	notes := d.Event(protocol.ServerFrame{Ev: protocol.EvTransfer, Data: b}, Facts{Me: me, Lang: "sv"})
+	if len(notes) != 1 || notes[0].Title != "Chattöverföring från Cecilia, för Anna" || !strings.Contains(notes[0].Body, "VIP") {
+		t.Fatalf("notes = %+v", notes)
+	}
+}
+
 // A chat that leaves the queue withdraws its new-chat and warning notes.
 func TestWaitingNotesWithdrawnWhenTaken(t *testing.T) {
 	t.Parallel()

@@ -1,6 +1,7 @@
 // @vitest-environment node
 import { describe, expect, it } from 'vitest'
-import { anna, bo, dana, session, transfer } from '../../test/fixtures'
+import { translate, type MessageKey } from '../i18n'
+import { anna, bo, cleo, dana, session, transfer } from '../../test/fixtures'
 import {
   applyTransfer,
   dropSession,
@@ -66,13 +67,64 @@ describe('transferNotice', () => {
       ['cancelled', anna.id, 'toast.cancelled.mine'],
       ['cancelled', bo.id, 'toast.cancelled'],
       ['expired', anna.id, 'toast.expired'],
-      ['expired', bo.id, 'toast.expired'],
+      ['expired', bo.id, 'toast.expired.mine'],
       ['voided', anna.id, 'toast.voided'],
     ]
     for (const [state, me, key] of cases) expect(transferNotice(transfer({ state }), me)?.key, `${state} for ${me}`).toBe(key)
     const voided = transferNotice(transfer({ state: 'voided', reason: 'the session ended' }), bo.id)
     expect(voided?.key).toBe('toast.voided.reason')
     expect(voided?.params.reason).toBe('the session ended')
+  })
+
+  // Every party's text, for direct, queue and on-behalf transfers, in every
+  // outcome: who did what, said to the receiver (Bo), the owner (Anna) and
+  // the manager who started it for her (Cleo).
+  it('says who did what, to every party, in every outcome', () => {
+    const cleoM = { ...cleo, name: 'Cleo' }
+    const kinds = {
+      direct: {},
+      queue: { to_queue: true },
+      behalf: { by: cleoM },
+    } as const
+    const says = (kind: keyof typeof kinds, state: string, me: number) => {
+      const n = transferNotice(transfer({ ...kinds[kind], state }), me)
+      return n ? translate('en', n.key as MessageKey, n.params) : null
+    }
+    const want: [keyof typeof kinds, string, number, string | null][] = [
+      ['direct', 'pending', bo.id, 'Anna asks you to take over the chat with Vera.'],
+      ['direct', 'pending', anna.id, null],
+      ['behalf', 'pending', bo.id, 'Cleo asks you to take over the chat with Vera from Anna.'],
+      ['behalf', 'pending', anna.id, 'Cleo asked Bo to take over your chat with Vera.'],
+      ['behalf', 'pending', cleoM.id, null],
+      ['queue', 'pending', bo.id, 'Anna asks you to take over the chat with Vera.'],
+
+      ['direct', 'accepted', bo.id, 'You now own the chat with Vera.'],
+      ['direct', 'accepted', anna.id, 'Bo accepted the chat with Vera. You are now listening.'],
+      ['behalf', 'accepted', anna.id, 'Bo accepted the chat with Vera. You are now listening.'],
+      ['behalf', 'accepted', cleoM.id, 'Bo accepted the chat with Vera from Anna.'],
+      ['queue', 'accepted', anna.id, 'Bo accepted the chat with Vera. You are now listening.'],
+
+      ['direct', 'rejected', bo.id, 'You rejected the chat with Vera.'],
+      ['direct', 'rejected', anna.id, 'Bo rejected the chat with Vera. It stays with you.'],
+      ['behalf', 'rejected', cleoM.id, 'Bo rejected the chat with Vera. It stays with Anna.'],
+      ['behalf', 'rejected', anna.id, 'Bo rejected the chat with Vera. It stays with you.'],
+
+      ['direct', 'cancelled', anna.id, 'You cancelled the transfer of the chat with Vera.'],
+      ['direct', 'cancelled', bo.id, 'Anna cancelled the transfer of the chat with Vera.'],
+      ['behalf', 'cancelled', cleoM.id, 'You cancelled the transfer of the chat with Vera.'],
+      ['behalf', 'cancelled', anna.id, 'Cleo cancelled the transfer of your chat with Vera. It stays with you.'],
+      ['behalf', 'cancelled', bo.id, 'Cleo cancelled the transfer of the chat with Vera.'],
+
+      ['direct', 'expired', bo.id, 'You did not answer the transfer of the chat with Vera in time.'],
+      ['direct', 'expired', anna.id, 'The transfer of the chat with Vera to Bo expired unanswered. It stays with you.'],
+      ['behalf', 'expired', cleoM.id, 'The transfer of the chat with Vera to Bo expired unanswered. It stays with Anna.'],
+      ['queue', 'expired', anna.id, 'The transfer of the chat with Vera to Bo expired unanswered. It stays with you.'],
+
+      ['direct', 'voided', bo.id, 'The transfer of the chat with Vera was voided.'],
+      ['behalf', 'voided', cleoM.id, 'The transfer of the chat with Vera was voided.'],
+      ['direct', 'voided', dana.id, null], // not involved: nothing
+    ]
+    for (const [kind, state, me, text] of want) expect(says(kind, state, me), `${kind} ${state} for ${me}`).toBe(text)
   })
 
   it('tells a take-over to the one who lost the chat', () => {

@@ -75,39 +75,52 @@ export interface Notice {
 }
 
 /**
- * What to tell the agent about a transfer event: the offer to its receiver,
- * and every outcome to everyone involved (seen from their side).
+ * What to tell the agent about a transfer event, seen from their side: the
+ * receiver (to), the owner (from), and the manager who started it on the
+ * owner's behalf (by, when not the owner). Each is told who did what; the
+ * one who did it is told nothing new (their own reply says it), except the
+ * outcome of what they started.
  */
 export function transferNotice(t: TransferInfo, me: number | undefined): Notice | null {
   const visitor = t.visitor || '—'
   const params = { visitor, to: t.to?.name ?? '', by: t.by?.name ?? '', from: t.from?.name ?? '', reason: t.reason ?? '' }
   const toMe = t.to?.id === me
-  const byMe = t.by?.id === me
   const fromMe = t.from?.id === me
+  const onBehalf = !!t.by?.id && t.by.id !== t.from?.id
+  const byMe = t.by?.id === me
+  const n = (kind: Notice['kind'], key: string): Notice => ({ kind, key, params })
   if (t.kind === 'takeover') {
-    if (toMe) return { kind: 'info', key: 'toast.takeover.mine', params }
-    if (fromMe) return { kind: 'warning', key: 'toast.takeover.fromMe', params }
-    return { kind: 'info', key: 'toast.takeover.other', params }
+    if (toMe) return n('info', 'toast.takeover.mine')
+    if (fromMe) return n('warning', 'toast.takeover.fromMe')
+    return n('info', 'toast.takeover.other')
   }
+  // My role: receiver, owner, or the manager who started it for the owner.
+  const role = toMe ? 'to' : fromMe ? 'from' : byMe ? 'by' : null
+  if (!role) return null
   switch (t.state) {
     case 'pending':
-      return toMe ? { kind: 'info', key: 'toast.offer', params } : null
+      if (role === 'to') return n('info', onBehalf ? 'toast.offer.behalf' : 'toast.offer')
+      // The owner hears when a manager hands their chat on; the one who
+      // started it knows.
+      return role === 'from' && onBehalf ? n('info', 'toast.pending.yourChat') : null
     case 'accepted':
-      return toMe
-        ? { kind: 'success', key: 'toast.accepted.mine', params }
-        : { kind: 'success', key: 'toast.accepted', params }
+      if (role === 'to') return n('success', 'toast.accepted.mine')
+      if (role === 'from') return n('success', 'toast.accepted')
+      return n('success', 'toast.accepted.behalf')
     case 'rejected':
-      return toMe
-        ? { kind: 'info', key: 'toast.rejected.mine', params }
-        : { kind: 'warning', key: 'toast.rejected', params }
+      if (role === 'to') return n('info', 'toast.rejected.mine')
+      if (role === 'from') return n('warning', 'toast.rejected')
+      return n('warning', 'toast.rejected.behalf')
     case 'cancelled':
-      return byMe
-        ? { kind: 'info', key: 'toast.cancelled.mine', params }
-        : { kind: 'info', key: 'toast.cancelled', params }
+      if (byMe) return n('info', 'toast.cancelled.mine')
+      if (role === 'from') return n('info', 'toast.cancelled.yourChat')
+      return n('info', 'toast.cancelled')
     case 'expired':
-      return { kind: 'warning', key: 'toast.expired', params }
+      if (role === 'to') return n('warning', 'toast.expired.mine')
+      if (role === 'from') return n('warning', 'toast.expired')
+      return n('warning', 'toast.expired.behalf')
     case 'voided':
-      return { kind: 'warning', key: t.reason ? 'toast.voided.reason' : 'toast.voided', params }
+      return n('warning', t.reason ? 'toast.voided.reason' : 'toast.voided')
   }
   return null
 }
