@@ -466,3 +466,41 @@ describe('quit from the tray while answering', () => {
     await vi.waitFor(() => expect(d.bridge.callsOf('Quit')).toEqual([[]]))
   })
 })
+
+describe('the offer bar', () => {
+  it('shows an offer over another open chat until it is decided, with Accept, Reject and Open', async () => {
+    d = makeDesk({ agent: bo, sessions: [session({ id: 's-2', owner: bo, visitor: { name: 'Olle' } })] }, {
+      Accept: () => ({ ok: true, data: transfer({ state: 'accepted' }) }),
+    })
+    render(Desk, { ctl: d.ctl, onsignout: () => {} })
+    await d.ctl.select('s-2')
+    d.bridge.emit('relay:event', { ev: 'transfer', session: 's-1', data: transfer() })
+    d.bridge.emit('relay:event', { ev: 'session', session: 's-1', data: session({ role: 'offered', transfer: transfer() }) })
+    await tick()
+    // Olle's chat stays open; the offer stands above it.
+    expect(get(d.ctl.state).selected).toBe('s-2')
+    const bar = screen.getByTestId('offer-bar-item')
+    expect(bar.textContent).toContain('Anna asks you to take over the chat with Vera.')
+    expect(bar.textContent).toMatch(/left/)
+    expect(screen.getByTestId('offer-bar').getAttribute('aria-live')).toBe('assertive')
+    await fireEvent.click(within(bar).getByTestId('offer-bar-accept'))
+    expect(d.bridge.callsOf('Accept')).toEqual([[7]])
+    d.bridge.emit('relay:event', { ev: 'transfer', session: 's-1', data: transfer({ state: 'accepted' }) })
+    await tick()
+    expect(screen.queryByTestId('offer-bar-item')).toBeNull()
+  })
+
+  it('opens the offered chat, where its own panel takes over', async () => {
+    d = makeDesk({ agent: bo, sessions: [session({ id: 's-2', owner: bo })] })
+    render(Desk, { ctl: d.ctl, onsignout: () => {} })
+    await d.ctl.select('s-2')
+    d.bridge.emit('relay:event', { ev: 'transfer', session: 's-1', data: transfer() })
+    d.bridge.emit('relay:event', { ev: 'session', session: 's-1', data: session({ role: 'offered', transfer: transfer() }) })
+    await tick()
+    await fireEvent.click(screen.getByTestId('offer-bar-open'))
+    await tick()
+    expect(get(d.ctl.state).selected).toBe('s-1')
+    expect(screen.queryByTestId('offer-bar-item')).toBeNull()
+    expect(screen.getByTestId('transfer-offer-banner')).toBeTruthy()
+  })
+})
