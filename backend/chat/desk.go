@@ -88,10 +88,20 @@ type dayStats struct {
 	day       string
 	chats     int
 	transfers map[TransferState]int
+	takeovers int
 	waits     []time.Duration // recent waits until answered
 }
 
 const keepWaits = 20
+
+// count adds a resolved transfer, or a take-over, to the day's figures.
+func (st *dayStats) count(t *Transfer) {
+	if t.Kind == KindTakeover {
+		st.takeovers++
+		return
+	}
+	st.transfers[t.State]++
+}
 
 // New makes a desk from a snapshot; now is when it comes up. Every agent
 // starts Offline, as of now, so owners get their grace period to reconnect
@@ -155,7 +165,7 @@ func New(cfg Config, snap Snapshot, now time.Time) *Desk {
 			t.ReceiverGoneAt = now
 		}
 		d.transfers[t.ID] = &t
-		if t.State != TransferPending && t.Kind == KindTransfer {
+		if t.State != TransferPending { // take-overs too: the dashboard lists both
 			d.recent = append(d.recent, t.ID)
 		}
 		d.nextTransfer = max(d.nextTransfer, t.ID+1)
@@ -165,8 +175,8 @@ func New(cfg Config, snap Snapshot, now time.Time) *Desk {
 		d.statsFor(c, now).chats = n
 	}
 	for _, t := range d.transfers {
-		if t.State != TransferPending && t.Kind == KindTransfer && d.dayKey(t.Channel, t.Ended) == d.dayKey(t.Channel, now) {
-			d.statsFor(t.Channel, now).transfers[t.State]++
+		if t.State != TransferPending && d.dayKey(t.Channel, t.Ended) == d.dayKey(t.Channel, now) {
+			d.statsFor(t.Channel, now).count(t)
 		}
 	}
 	return d

@@ -261,6 +261,7 @@ func (d *Desk) TakeOver(now time.Time, a AgentID, id SessionID) ([]Effect, Trans
 	}
 	d.nextTransfer++
 	d.transfers[t.ID] = t
+	d.statsFor(t.Channel, now).count(t)
 	d.remember(t)
 	d.note(&e, s, now, ag.Name+" took over the chat from "+d.name(s.Owner)+".", true)
 	d.handOver(&e, s, a, now)
@@ -273,7 +274,7 @@ func (d *Desk) TakeOver(now time.Time, a AgentID, id SessionID) ([]Effect, Trans
 func (d *Desk) resolve(e *effects, s *Session, t *Transfer, now time.Time, st TransferState, reason string) {
 	t.State, t.Ended, t.Reason = st, now, reason
 	s.Pending = 0
-	d.statsFor(t.Channel, now).transfers[st]++
+	d.statsFor(t.Channel, now).count(t)
 	d.remember(t)
 	var text string
 	switch st {

@@ -307,6 +307,7 @@ func (d *Desk) Dashboard(now time.Time, viewer AgentID) protocol.Dashboard {
 		for _, o := range Outcomes {
 			f.Transfers[o.String()] = st.transfers[o]
 		}
+		f.Transfers[KindTakeover] = st.takeovers
 		db.Channels = append(db.Channels, protocol.ChannelFigures{Channel: string(cid), Name: c.Name, Figures: f})
 	}
 	sort.Slice(db.Channels, func(i, j int) bool { return db.Channels[i].Channel < db.Channels[j].Channel })

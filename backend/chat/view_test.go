@@ -56,11 +56,11 @@ func TestDashboardFigures(t *testing.T) {
 	f := busyDay(t)
 	supportFigures := protocol.Figures{
 		Waiting: 2, LongestWait: 300, Present: 3, Active: 3, ChatsToday: 6,
-		Transfers: map[string]int{"accepted": 1, "rejected": 1, "cancelled": 1, "expired": 1, "voided": 1},
+		Transfers: map[string]int{"accepted": 1, "rejected": 1, "cancelled": 1, "expired": 1, "voided": 1, "takeover": 0},
 	}
 	salesFigures := protocol.Figures{
 		Waiting: 1, LongestWait: 300, Present: 2, Active: 1, ChatsToday: 2,
-		Transfers: map[string]int{"accepted": 0, "rejected": 0, "cancelled": 0, "expired": 0, "voided": 0},
+		Transfers: map[string]int{"accepted": 0, "rejected": 0, "cancelled": 0, "expired": 0, "voided": 0, "takeover": 0},
 	}
 	tests := []struct {
 		viewer   AgentID
@@ -72,7 +72,7 @@ func TestDashboardFigures(t *testing.T) {
 		{S, map[string]protocol.Figures{"support": supportFigures, "sales": salesFigures}, protocol.Figures{
 			// Cleo answers both channels and counts once.
 			Waiting: 3, LongestWait: 300, Present: 4, Active: 4, ChatsToday: 8,
-			Transfers: map[string]int{"accepted": 1, "rejected": 1, "cancelled": 1, "expired": 1, "voided": 1},
+			Transfers: map[string]int{"accepted": 1, "rejected": 1, "cancelled": 1, "expired": 1, "voided": 1, "takeover": 0},
 		}},
 		{A, map[string]protocol.Figures{}, protocol.Figures{Transfers: map[string]int{}}}, // no listen, no manage
 	}
@@ -366,5 +366,43 @@ func TestChannelsFor(t *testing.T) {
 	f.d.Disconnect(f.now, N)
 	if ci := f.d.ChannelInfo(sales, f.now); ci.Open {
 		t.Errorf("sales open with nobody there")
+	}
+}
+
+// A take-over counts in the day's figures and stands in the recent
+// transfers, live and after a restart (a desk made from the store's
+// snapshot), so the dashboard says the same before and after.
+func TestTakeOverCountsAcrossARestart(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	f.active("s1", A)
+	f.active("s2", A)
+	f.ok(f.d.Accept(f.now, B, f.transfer(A, "s1", B)))
+	fx, _, err := f.d.TakeOver(f.now, M, "s2")
+	f.ok(fx, err)
+	before := f.d.Dashboard(f.now, M)
+	if got := before.Overall.Transfers; got["takeover"] != 1 || got["accepted"] != 1 {
+		t.Fatalf("live figures %v", got)
+	}
+	if len(before.Transfers) != 2 {
+		t.Fatalf("live recent transfers %+v", before.Transfers)
+	}
+	// What the store would hand a new desk: the transfers of the day.
+	snap := testSnapshot()
+	for _, tr := range f.d.transfers {
+		snap.Transfers = append(snap.Transfers, *tr)
+	}
+	after := New(testConfig(), snap, f.now).Dashboard(f.now, M)
+	if got, want := after.Overall.Transfers, before.Overall.Transfers; !maps.Equal(got, want) {
+		t.Errorf("figures after a restart %v, before %v", got, want)
+	}
+	ids := func(l []protocol.TransferInfo) (out []int64) {
+		for _, tr := range l {
+			out = append(out, tr.ID)
+		}
+		return out
+	}
+	if !slices.Equal(ids(after.Transfers), ids(before.Transfers)) {
+		t.Errorf("recent transfers after a restart %v, before %v", ids(after.Transfers), ids(before.Transfers))
 	}
 }

@@ -3,6 +3,8 @@ package relay_test
 import (
 	"context"
 	"encoding/json"
+	"maps"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -554,5 +556,46 @@ func TestHandoverTokenRace(t *testing.T) {
 		if got != 1 {
 			t.Fatalf("round %d: %d of %d hellos got in with one handover token", round, got, n)
 		}
+	}
+}
+
+// TestDashboardSameAfterRestart: the day's transfer figures and the recent
+// transfers (a take-over among them) read the same after a relay restart.
+func TestDashboardSameAfterRestart(t *testing.T) {
+	t.Parallel()
+	h := relaytest.Start(t, relaytest.Options{})
+	anna, _ := h.Agent("anna", nil)
+	bertil, _ := h.Agent("bertil", nil)
+	cecilia, _ := h.Agent("cecilia", nil)
+	_, s1 := h.Visitor("Vera", "one")
+	_, s2 := h.Visitor("Vic", "two")
+	anna.OK(protocol.CmdSessionPick, protocol.SessionRef{Session: s1.Session.ID}, nil)
+	anna.OK(protocol.CmdSessionPick, protocol.SessionRef{Session: s2.Session.ID}, nil)
+	var tr protocol.TransferInfo
+	anna.OK(protocol.CmdTransferStart, protocol.TransferStart{Session: s1.Session.ID, To: h.ID("bertil")}, &tr)
+	bertil.OK(protocol.CmdTransferAccept, protocol.TransferRef{Transfer: tr.ID}, nil)
+	cecilia.OK(protocol.CmdSessionTakeover, protocol.SessionRef{Session: s2.Session.ID}, nil)
+
+	read := func() protocol.Dashboard {
+		c, _ := h.Agent("cecilia", nil)
+		defer c.Close()
+		var db protocol.Dashboard
+		c.OK(protocol.CmdDashboardWatch, nil, &db)
+		return db
+	}
+	ids := func(db protocol.Dashboard) (out []int64) {
+		for _, t := range db.Transfers {
+			out = append(out, t.ID)
+		}
+		return out
+	}
+	before := read()
+	if before.Overall.Transfers["accepted"] != 1 || before.Overall.Transfers["takeover"] != 1 || len(before.Transfers) != 2 {
+		t.Fatalf("before the restart: %v, %v", before.Overall.Transfers, ids(before))
+	}
+	h.Restart()
+	after := read()
+	if !maps.Equal(after.Overall.Transfers, before.Overall.Transfers) || !slices.Equal(ids(after), ids(before)) {
+		t.Fatalf("after the restart %v %v; before %v %v", after.Overall.Transfers, ids(after), before.Overall.Transfers, ids(before))
 	}
 }

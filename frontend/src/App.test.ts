@@ -221,6 +221,7 @@ describe('App', () => {
       '0 cancelled',
       '0 expired',
       '0 voided',
+      '0 taken over',
     ])
     expect(screen.queryByTestId('login-submit')).toBeNull()
   })

@@ -228,6 +228,25 @@ describe('the dashboard window', () => {
     await vi.waitFor(() => expect(screen.queryByTestId('transfer-dialog')).toBeNull())
   })
 
+  it('gives each recent transfer its time and, on an owner’s behalf, who started it', async () => {
+    const ag = (id: number, name: string) => ({ id, login: name.toLowerCase(), name, status: 'present', load: 0 })
+    const base = { session: 's-1', channel: 'support', started_at: '2026-03-03T09:58:00Z', visitor: 'Vera' }
+    await show(
+      board({
+        transfers: [
+          { ...base, id: 2, kind: 'transfer', from: ag(1, 'Anna'), to: ag(2, 'Bo'), by: ag(4, 'Cecilia'), state: 'accepted', ended_at: '2026-03-03T10:02:00Z' },
+          { ...base, id: 1, kind: 'takeover', from: ag(1, 'Anna'), to: ag(4, 'Cecilia'), by: ag(4, 'Cecilia'), state: 'accepted', ended_at: '2026-03-03T10:01:00Z' },
+        ],
+      }),
+    )
+    const rows = screen.getAllByTestId('recent-transfer')
+    expect(rows).toHaveLength(2)
+    expect(rows[0].querySelector('time')?.getAttribute('datetime')).toBe('2026-03-03T10:02:00Z')
+    expect(rows[0].textContent).toContain('(by Cecilia)')
+    expect(rows[1].textContent).toContain('take-over')
+    expect(rows[1].textContent).not.toContain('(by')
+  })
+
   it('speaks Swedish', async () => {
     const { language } = await import('../i18n')
     language.set('sv')

@@ -27,7 +27,7 @@ describe('the dashboard model, fed with what a real relay sent', () => {
     const db = recorded('empty')
     const f = tiles(db.overall, db.at, at(db))
     expect(f).toMatchObject({ waiting: 0, longestWaitS: 0, present: 3, active: 0, chatsToday: 0 })
-    expect(f.transfers).toEqual({ accepted: 0, rejected: 0, cancelled: 0, expired: 0, voided: 0 })
+    expect(f.transfers).toEqual({ accepted: 0, rejected: 0, cancelled: 0, expired: 0, voided: 0, takeover: 0 })
     expect(sessionRows(db, at(db))).toEqual([])
     expect(agentRows(db).map((r) => [r.agent.login, r.agent.status, r.pendingTo, r.pendingFrom])).toEqual([
       ['anna', 'present', 0, 0],

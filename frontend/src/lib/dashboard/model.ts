@@ -5,8 +5,8 @@
 
 import type { AgentInfo, ChannelInfo, DashSession, Dashboard, Figures, Sample, TransferInfo } from '../protocol'
 
-/** Transfer outcomes in the order the tiles show them. */
-export const outcomes = ['accepted', 'rejected', 'cancelled', 'expired', 'voided'] as const
+/** Transfer outcomes in the order the tiles show them; take-overs last. */
+export const outcomes = ['accepted', 'rejected', 'cancelled', 'expired', 'voided', 'takeover'] as const
 export type Outcome = (typeof outcomes)[number]
 
 const ms = (iso: string | null | undefined): number | null => {
