@@ -112,6 +112,21 @@ func (n *fakeNotifications) find(pred func(notifyCall) bool) (notifyCall, bool) 
 	return notifyCall{}, false
 }
 
+// sessionBus connects to the test's private session bus (make test-dbus),
+// or skips the test when there is none.
+func sessionBus(t *testing.T) *dbus.Conn {
+	t.Helper()
+	if os.Getenv("DBUS_SESSION_BUS_ADDRESS") == "" {
+		t.Skip("no D-Bus session bus; run: make test-dbus")
+	}
+	conn, err := sessionbus.Connect()
+	if err != nil {
+		t.Skipf("session bus unreachable (%v); run: make test-dbus", err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return conn
+}
+
 // own exports obj at path under iface and takes name, skipping the test
 // when a real desktop already owns it.
 func own(t *testing.T, conn *dbus.Conn, name string, path dbus.ObjectPath, iface string, obj any) {
@@ -204,14 +219,7 @@ func entry(entries []menuEntry, label string) (menuEntry, bool) {
 // incoming transfer, the transfer's notification carries Accept / Open, and
 // invoking Accept accepts it on the relay.
 func TestDBusTrayAndNotifications(t *testing.T) {
-	if os.Getenv("DBUS_SESSION_BUS_ADDRESS") == "" {
-		t.Skip("no D-Bus session bus; run: make test-dbus")
-	}
-	conn, err := sessionbus.Connect()
-	if err != nil {
-		t.Skipf("session bus unreachable (%v); run: make test-dbus", err)
-	}
-	t.Cleanup(func() { conn.Close() })
+	conn := sessionBus(t)
 
 	watcher := &fakeWatcher{}
 	own(t, conn, traynative.WatcherName, "/StatusNotifierWatcher", traynative.WatcherName, watcher)
@@ -335,14 +343,7 @@ func TestDBusTrayAndNotifications(t *testing.T) {
 // a visitor typed escaped, so that it shows as typed and cannot style, link
 // or load anything; one that reads plain text gets it as it is.
 func TestDBusNotificationBodyIsEscaped(t *testing.T) {
-	if os.Getenv("DBUS_SESSION_BUS_ADDRESS") == "" {
-		t.Skip("no D-Bus session bus; run: make test-dbus")
-	}
-	conn, err := sessionbus.Connect()
-	if err != nil {
-		t.Skipf("session bus unreachable (%v); run: make test-dbus", err)
-	}
-	t.Cleanup(func() { conn.Close() })
+	conn := sessionBus(t)
 	notes := &fakeNotifications{caps: []string{"actions", "body", "body-markup"}}
 	own(t, conn, notifynative.BusName, notifynative.Path, notifynative.Interface, notes)
 
@@ -389,14 +390,7 @@ func TestDBusNotificationBodyIsEscaped(t *testing.T) {
 // pressed on an offer that ended meanwhile says what happened, in the
 // desk's language.
 func TestDBusNotificationsAreWithdrawn(t *testing.T) {
-	if os.Getenv("DBUS_SESSION_BUS_ADDRESS") == "" {
-		t.Skip("no D-Bus session bus; run: make test-dbus")
-	}
-	conn, err := sessionbus.Connect()
-	if err != nil {
-		t.Skipf("session bus unreachable (%v); run: make test-dbus", err)
-	}
-	t.Cleanup(func() { conn.Close() })
+	conn := sessionBus(t)
 	notes := &fakeNotifications{}
 	own(t, conn, notifynative.BusName, notifynative.Path, notifynative.Interface, notes)
 
