@@ -312,6 +312,13 @@ ui text "$dash_pid" 'Waiting too long'
 shot "$wd" "$out/10-dashboard.png"
 cp "$out/10-dashboard.png" "$shots/dashboard.png"
 say "the dashboard shows both chats"
+# The same at 1920x1080, then back to its default size and place.
+xdotool windowmove "$wd" 0 0 windowsize "$wd" 1920 1080
+sleep 1
+shot "$wd" "$out/10-dashboard-wide.png"
+cp "$out/10-dashboard-wide.png" "$shots/dashboard-wide.png"
+xdotool windowsize "$wd" 1100 720 windowmove "$wd" 1130 790
+sleep 0.5
 
 # --- 4. listen, silently --------------------------------------------------------
 
