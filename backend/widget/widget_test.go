@@ -410,8 +410,14 @@ func TestFullChat(t *testing.T) {
 	// focus into the form; Escape closes it and gives the focus back.
 	p.do(chromedp.Focus(node("l")), chromedp.KeyEvent(kb.Enter))
 	p.wait("the panel to open with the focus on the name field", sr(`return vis("f") && R.activeElement && R.activeElement.id === "fn"`))
-	if got := eval[string](p, sr(`return $("l").getAttribute("aria-expanded") + " " + $("log").getAttribute("role") + " " + $("log").getAttribute("aria-live") + " " + R.querySelector('label[for="fm"]').textContent`)); got != "true log polite E-mail" {
+	if got := eval[string](p, sr(`return $("l").getAttribute("aria-expanded") + " " + $("log").getAttribute("role") + " " + $("log").getAttribute("aria-live") + " " + R.querySelector('label[for="fm"]').textContent`)); got != "true log polite E-mail *" {
 		t.Fatalf("aria: %q", got)
+	}
+	// The pre-chat fields are required, said to assistive technology as well
+	// as by the star; the widget's language is its own; its title bar is no
+	// second banner landmark on the page.
+	if got := eval[string](p, sr(`return ["fn", "fm", "fq"].map((id) => $(id).getAttribute("aria-required")).join(",") + " " + host.getAttribute("lang") + " " + R.querySelectorAll("header").length`)); got != "true,true,true en 0" {
+		t.Fatalf("required, lang, landmarks: %q", got)
 	}
 	p.do(chromedp.KeyEvent(kb.Escape))
 	p.wait("Escape to close the panel and focus the launcher", sr(`return !vis("p") && R.activeElement && R.activeElement.id === "l"`))
@@ -606,6 +612,8 @@ func TestResumeAfterReloadAndDrop(t *testing.T) {
 		return s.ID == sid && s.State == protocol.StateEnded && s.EndedBy == "visitor"
 	})
 	q.wait("the second tab to see the end", sr(`return vis("done")`))
+	// The visitor's own line says "You", as in Swedish, not the agents' wording.
+	p.waitLines(want + "|s:You left the chat.")
 
 	// Starting over clears the stored chat and shows the form again.
 	p.click("again")
@@ -825,7 +833,7 @@ const looks = `const out = {};
 	};
 	one("host", host);
 	for (const id of ["l", "p", "ttl", "fi", "fn", "fq", "fs"]) one(id, $(id));
-	one("header", R.querySelector("header"));
+	one("header", R.querySelector(".head"));
 	one("label", R.querySelector("label"));
 	return out;`
 
@@ -884,10 +892,14 @@ func TestSwedishOnAPhone(t *testing.T) {
 	if got := eval[string](p, sr(`return $("l").getAttribute("aria-label")`)); got != "Öppna chatten" {
 		t.Fatalf("launcher label %q", got)
 	}
+	// A Swedish widget says so, whatever the page's language (WCAG 3.1.2).
+	if got := eval[string](p, sr(`return host.getAttribute("lang")`)); got != "sv" {
+		t.Fatalf("the widget's lang is %q", got)
+	}
 	p.click("l")
 	p.waitText("fi", "Hej! Berätta vem du är och vad du behöver hjälp med, så kopplar vi dig till någon som kan hjälpa dig.")
 	p.waitText("fs", "Starta chatten")
-	if got := eval[string](p, sr(`const a = []; for (const l of R.querySelectorAll("label")) a.push(l.textContent); return a.join("|")`)); got != "Namn|E-post|Din fråga|Skriv ett meddelande" {
+	if got := eval[string](p, sr(`const a = []; for (const l of R.querySelectorAll("label")) a.push(l.textContent); return a.join("|")`)); got != "Namn *|E-post *|Din fråga *|Skriv ett meddelande" {
 		t.Fatalf("labels %q", got)
 	}
 	// Full screen under 480 px; the launcher hides behind it.

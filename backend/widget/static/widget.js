@@ -56,12 +56,16 @@
     notSent: "Not sent", sending: "sending", you: "You", log: "Conversation",
     tr: "Chat transcript",
   };
-  // System lines come with a code; in Swedish they are said here, in English as the relay wrote them.
+  // System lines come with a code, said here in the widget's language (the relay's text is the fallback).
   const N = sv ? {
     joined: "{n} har anslutit till chatten.", ended_agent: "{n} avslutade chatten.", visitor_left: "Du lämnade chatten.",
     left_queue: "Du lämnade kön.", idle_closed: "Chatten stängdes efter en stund utan meddelanden.",
     requeued: "{n} är inte längre tillgänglig; du är tillbaka i kön.",
-  } : {};
+  } : {
+    joined: "{n} has joined the chat.", ended_agent: "{n} ended the chat.", visitor_left: "You left the chat.",
+    left_queue: "You left the queue.", idle_closed: "The chat was closed after a while without messages.",
+    requeued: "{n} is no longer available; you are back in the queue.",
+  };
   const t = (k, v) => {
     let s = L[k];
     if (v) for (const x of Object.keys(v)) s = s.replace("{" + x + "}", () => v[x]);
@@ -82,7 +86,7 @@
 button,input,textarea,a{font:inherit;color:inherit}
 button{cursor:pointer;border:0;background:none}
 :focus-visible{outline:2px solid ${color};outline-offset:2px}
-header :focus-visible{outline-color:#fff}
+.head :focus-visible{outline-color:#fff}
 .vh{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
 .launch{position:fixed;right:20px;bottom:20px;width:56px;height:56px;border-radius:50%;background:${color};color:#fff;
  display:flex;align-items:center;justify-content:center;box-shadow:0 4px 14px rgba(16,24,40,.22)}
@@ -96,12 +100,12 @@ header :focus-visible{outline-color:#fff}
  flex-direction:column;overflow:hidden}
 @media (prefers-reduced-motion:no-preference){.panel{animation:in .16s ease-out}}
 @keyframes in{from{opacity:0;transform:translateY(8px)}}
-header{background:${color};color:#fff;padding:14px 10px 14px 18px;display:flex;align-items:center;gap:6px;flex:none}
+.head{background:${color};color:#fff;padding:14px 10px 14px 18px;display:flex;align-items:center;gap:6px;flex:none}
 .hd{flex:1;min-width:0}
 .ttl{font-size:16px;font-weight:600}
 .sub{font-size:13px;opacity:.88;min-height:18px}
-header button{color:#fff;border-radius:8px;padding:6px 10px;font-size:13px}
-header button:hover{background:rgba(255,255,255,.16)}
+.head button{color:#fff;border-radius:8px;padding:6px 10px;font-size:13px}
+.head button:hover{background:rgba(255,255,255,.16)}
 #x{padding:6px;display:flex}
 #x svg{width:22px;height:22px}
 .bar{padding:9px 18px;font-size:13.5px;flex:none;border-bottom:1px solid #e4e7eb}
@@ -115,11 +119,12 @@ header button:hover{background:rgba(255,255,255,.16)}
 .body{flex:1;overflow-y:auto;padding:18px}
 .intro{color:#3e4c59;margin-bottom:6px}
 label{display:block;font-size:13px;font-weight:600;color:#3e4c59;margin:14px 0 5px}
-input,textarea{display:block;width:100%;border:1px solid #cbd2d9;border-radius:8px;padding:9px 11px;background:#fff;
+input,textarea{display:block;width:100%;border:1px solid #7b8794;border-radius:8px;padding:9px 11px;background:#fff;
  outline:none;resize:none}
 input:focus,textarea:focus{border-color:${color};box-shadow:0 0 0 3px color-mix(in srgb,${color} 18%,transparent)}
 [aria-invalid=true]{border-color:#c53030}
 .fe{color:#b42318;font-size:13px;margin-top:4px}
+.req{color:#b42318}
 .form .pri{width:100%;margin-top:18px;padding:11px}
 .form .pri:disabled{opacity:.6;cursor:default}
 .msgc{text-align:center;color:#3e4c59;padding-top:40px}
@@ -139,12 +144,12 @@ input:focus,textarea:focus{border-color:${color};box-shadow:0 0 0 3px color-mix(
 .a.c .who{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}
 .s{align-self:center;max-width:90%;font-size:12.5px;color:#616e7c;text-align:center;margin:4px 0}
 .s .b{padding:0}
-.p{opacity:.55}
+.p{opacity:.85}
 .x .b{background:#fff;color:#9b1c1c;border:1px solid #e6a5a5}
 .ns{font-size:12px;color:#b42318;margin-top:2px}
 .typ{font-size:12.5px;color:#616e7c;font-style:italic;min-height:20px;padding:0 18px 2px}
 .done{border-top:1px solid #e4e7eb;padding:14px 18px;text-align:center;display:flex;flex-direction:column;gap:8px;flex:none}
-.cmp{display:flex;align-items:flex-end;gap:8px;border-top:1px solid #e4e7eb;padding:10px 10px 10px 14px;flex:none}
+.cmp{display:flex;align-items:flex-end;gap:8px;border-top:1px solid #7b8794;padding:10px 10px 10px 14px;flex:none}
 .cmp textarea{border:0;padding:8px 0;max-height:120px;box-shadow:none}
 .snd{width:40px;height:40px;border-radius:50%;background:${color};color:#fff;display:flex;align-items:center;
  justify-content:center;flex:none}
@@ -161,9 +166,9 @@ input:focus,textarea:focus{border-color:${color};box-shadow:0 0 0 3px color-mix(
 <svg class="i1" viewBox="0 0 24 24" aria-hidden="true"><path fill="currentColor" d="M4 3h16a2 2 0 0 1 2 2v11a2 2 0 0 1-2 2h-9.5L5 22v-4H4a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2z"/></svg>
 <span class="i2">${chev}</span><span id="dot" class="dot" hidden></span></button>
 <div id="p" class="panel" role="dialog" aria-labelledby="ttl" hidden>
-<header><div class="hd"><div id="ttl" class="ttl"></div><div id="sub" class="sub"></div></div>
+<div class="head"><div class="hd"><div id="ttl" class="ttl"></div><div id="sub" class="sub"></div></div>
 <button id="end" type="button" hidden>${t("end")}</button>
-<button id="x" type="button" aria-label="${t("close")}">${chev}</button></header>
+<button id="x" type="button" aria-label="${t("close")}">${chev}</button></div>
 <div id="cf" class="bar confirm" hidden><span>${t("endQ")}</span>
 <button id="cy" class="btn pri" type="button">${t("end")}</button><button id="cn" class="btn" type="button">${t("cancel")}</button></div>
 <div id="cs" class="bar conn" role="status" hidden></div>
@@ -172,9 +177,9 @@ input:focus,textarea:focus{border-color:${color};box-shadow:0 0 0 3px color-mix(
 <div id="na" class="body msgc" hidden><p class="big" id="nat"></p></div>
 <form id="f" class="body form" novalidate hidden>
 <p id="fi" class="intro"></p>
-<label for="fn">${t("name")}</label><input id="fn" name="name" autocomplete="name" maxlength="100" aria-describedby="fne"><div id="fne" class="fe"></div>
-<label for="fm">${t("email")}</label><input id="fm" name="email" type="email" autocomplete="email" maxlength="254" aria-describedby="fme"><div id="fme" class="fe"></div>
-<label for="fq">${t("question")}</label><textarea id="fq" name="question" rows="4" maxlength="2000" aria-describedby="fqe"></textarea><div id="fqe" class="fe"></div>
+<label for="fn">${t("name")} <span class="req" aria-hidden="true">*</span></label><input id="fn" name="name" autocomplete="name" maxlength="100" aria-required="true" aria-describedby="fne"><div id="fne" class="fe"></div>
+<label for="fm">${t("email")} <span class="req" aria-hidden="true">*</span></label><input id="fm" name="email" type="email" autocomplete="email" maxlength="254" aria-required="true" aria-describedby="fme"><div id="fme" class="fe"></div>
+<label for="fq">${t("question")} <span class="req" aria-hidden="true">*</span></label><textarea id="fq" name="question" rows="4" maxlength="2000" aria-required="true" aria-describedby="fqe"></textarea><div id="fqe" class="fe"></div>
 <div id="fx" class="fe" role="alert"></div>
 <button id="fs" class="btn pri" type="submit"></button></form>
 <div id="ty" class="body msgc" role="status" hidden><p class="big" id="tyn"></p><p id="tym"></p></div>
@@ -601,6 +606,8 @@ input:focus,textarea:focus{border-color:${color};box-shadow:0 0 0 3px color-mix(
 
   function boot() {
     const host = D.createElement("switchboard-widget");
+    // The widget speaks its own language, whatever the page's (WCAG 3.1.2).
+    host.setAttribute("lang", sv ? "sv" : "en");
     root = host.attachShadow({ mode: "open" });
     root.innerHTML = "<style>" + CSS + "</style>" + HTML;
     $ = (id) => root.getElementById(id);
