@@ -67,6 +67,14 @@ frontend/dist/index.html: $(FRONTEND_DEPS) $(FRONTEND_SRC)
 .PHONY: frontend
 frontend: frontend/dist/index.html ## Install npm packages if needed and build frontend/dist
 
+AUDIT_SRC := $(wildcard frontend/audit/*.ts frontend/audit/*.html) frontend/vite.audit.config.ts
+
+build/audit/index.html: $(FRONTEND_DEPS) $(FRONTEND_SRC) $(AUDIT_SRC)
+	cd frontend && $(NPM) exec -- vite build --config vite.audit.config.ts
+
+.PHONY: audit-ui
+audit-ui: build/audit/index.html ## Build the UI with a stand-in Go side into build/audit, for its accessibility audit (frontend/audit)
+
 ##@ Desktop app
 
 DESKTOP_BIN  := build/bin/switchboard
@@ -103,7 +111,7 @@ run: deps desktop relay ## Run the relay (demo data in build/run) and the agent 
 ##@ Tests
 
 .PHONY: test
-test: frontend desktop relay test-frontend test-go test-faults test-dbus test-fuzz test-desktop-smoke test-desktop-e2e test-dashboard-e2e test-requests-e2e ## Build everything and run every test
+test: frontend audit-ui desktop relay test-frontend test-go test-faults test-dbus test-fuzz test-desktop-smoke test-desktop-e2e test-dashboard-e2e test-requests-e2e ## Build everything and run every test
 
 FUZZTIME ?= 5s
 

@@ -490,6 +490,25 @@ describe('the offer bar', () => {
     expect(screen.queryByTestId('offer-bar-item')).toBeNull()
   })
 
+  it('is reached with one key (F8) from anywhere, and its countdown is not read out every second', async () => {
+    d = makeDesk({ agent: bo, sessions: [session({ id: 's-2', owner: bo, visitor: { name: 'Olle' } })] })
+    render(Desk, { ctl: d.ctl, onsignout: () => {} })
+    await d.ctl.select('s-2')
+    d.bridge.emit('relay:event', { ev: 'transfer', session: 's-1', data: transfer() })
+    d.bridge.emit('relay:event', { ev: 'session', session: 's-1', data: session({ role: 'offered', transfer: transfer() }) })
+    await tick()
+    await fireEvent.keyDown(window, { key: 'F8' })
+    expect(document.activeElement).toBe(screen.getByTestId('offer-bar-accept'))
+    expect(screen.getByTestId('offer-bar-accept').getAttribute('aria-keyshortcuts')).toBe('F8')
+    expect(screen.getByTestId('offer-bar-item').querySelector('.countdown')?.getAttribute('aria-live')).toBe('off')
+    // With the offered chat open, F8 goes to that chat's own Accept.
+    await d.ctl.select('s-1')
+    await tick()
+    ;(document.activeElement as HTMLElement | null)?.blur()
+    await fireEvent.keyDown(window, { key: 'F8' })
+    expect(document.activeElement).toBe(screen.getByTestId('transfer-accept'))
+  })
+
   it('opens the offered chat, where its own panel takes over', async () => {
     d = makeDesk({ agent: bo, sessions: [session({ id: 's-2', owner: bo })] })
     render(Desk, { ctl: d.ctl, onsignout: () => {} })

@@ -1,0 +1,100 @@
+// The desktop UI in a plain browser for the accessibility audit: the real App
+// with the Go side played by canned answers (as the Vitest setup does, without
+// Vitest). ?scene=login|desk|dashboard picks what the Go side has to say, and
+// ?lang=en|sv the language; window.audit lets the test fire Go events. Built by `make audit-ui`.
+
+import { mount } from 'svelte'
+import App from '../src/App.svelte'
+import '../src/app.css'
+import type { DeskApi } from '../src/lib/bridge'
+import type { Dashboard, Entry } from '../src/lib/protocol'
+import { agentLine, anna, bo, channel, entry, iso, queueItem, session, staffNote, transfer, welcome } from '../src/test/fixtures'
+import takeover from '../src/lib/dashboard/fixtures/takeover.json'
+
+const params = new URLSearchParams(location.search)
+const scene = params.get('scene') ?? 'desk'
+const lang = params.get('lang') === 'sv' ? 'sv' : 'en'
+document.documentElement.lang = lang
+
+// Times near now, so that waits and countdowns read as they would live.
+const now = Date.now()
+const ago = (s: number) => new Date(now - s * 1000).toISOString()
+
+const offer = transfer({ id: 9, session: 's-3', from: bo, to: anna, by: bo, visitor: 'Walter', started_at: ago(20),
+  deadline: new Date(now + 100_000).toISOString(), comment: 'Billing question, you know the case' })
+const me = { ...anna, status: 'present' }
+const greeting = welcome({
+  agent: me,
+  // The dashboard window is a supervisor's: she may listen and manage.
+  channels: [channel(scene === 'dashboard' ? { perms: ['respond', 'notify', 'listen', 'manage'] } : {})],
+  sessions: [
+    session({ id: 's-1', visitor: { name: 'Vera', email: 'vera@example.com' }, seq: 4, created_at: ago(600), queued_at: ago(600), answered_at: ago(580) }),
+    session({ id: 's-2', role: 'listener', owner: bo, visitor: { name: 'Otto' }, question: 'Delivery times', seq: 2 }),
+    session({ id: 's-3', role: 'offered', owner: bo, visitor: { name: 'Walter' }, question: 'Invoice 1234', transfer: offer, seq: 2 }),
+  ],
+  transfers: [offer],
+  queue: [queueItem({ session: 'q-1', visitor: 'Karin', since: ago(200) }), queueItem({ session: 'q-2', visitor: 'Lars', position: 2, since: ago(40), question: 'Opening hours?' })],
+})
+const logs: Record<string, Entry[]> = {
+  // The dashboard fixture's chat.
+  [takeover.sessions?.[0]?.id ?? '']: [entry(1, { text: 'My invoice is wrong' }), agentLine(2, 'Let me look.')],
+  's-1': [
+    entry(1, { text: 'My invoice is wrong', at: ago(600) }),
+    { ...staffNote(2, 'Anna has joined the chat.'), staff: false, at: ago(580) },
+    agentLine(3, 'Hello Vera, I will look at it: https://example.com/invoices', { at: ago(570) }),
+    entry(4, { text: 'Thank you!', at: ago(560) }),
+  ],
+  's-2': [entry(1, { text: 'How long does delivery take?' }), { ...agentLine(2, 'Two to three days.'), from: { kind: 'agent', id: 2, name: 'Bo' } }],
+  's-3': [entry(1, { text: 'Invoice 1234 is twice as high' }), staffNote(2, 'Bo asked Anna to take over.')],
+}
+
+const ok = (data: unknown = {}) => ({ ok: true, data })
+const answers: Partial<Record<keyof DeskApi, (...a: never[]) => unknown>> = {
+  Version: () => '1.4.0',
+  Config: () => ok({ server: 'relay.example.com', serverLocked: false, login: 'anna', remember: true, language: lang, muted: false,
+    window: scene === 'dashboard' ? 'dashboard' : 'main', hasToken: scene !== 'login' }),
+  Login: () => ({ ok: false, error: { code: 'bad_credentials', message: 'Wrong login or password.' } }),
+  Resume: () => ok(greeting),
+  Log: (sid: string) => ok({ entries: logs[sid] ?? [], more: false }),
+  Targets: () => ok([bo, { ...anna, id: 4, name: 'Dana', login: 'dana', status: 'away' }]),
+  History: () => ok([]),
+  QuickReplies: () => ok({ replies: [{ title: 'Greeting', text: 'Hello! How can I help you?' }] }),
+  Requests: () => ok({ requests: [{ number: 1001, channel: 'support', state: 'open', visitor: { name: 'Åsa', email: 'asa@example.com' },
+    question: 'Please call me about my order.', created_at: iso(0) }], mail: true }),
+  Send: () => ok({ clientId: 'm-1' }),
+  // Listening from the dashboard: the chat as the relay answers it.
+  Listen: (sid: string) => ok(session({ id: sid, role: 'listener', owner: { id: 3, login: 'cecilia', name: 'Cecilia', status: 'present', load: 1 }, seq: 4 })),
+}
+const listeners = new Map<string, Set<(...d: unknown[]) => void>>()
+window.go = {
+  app: {
+    Desk: new Proxy({} as DeskApi, {
+      get: (_, name: string) => async (...args: never[]) => (answers[name as keyof DeskApi] ?? (() => ok()))(...args),
+    }),
+  },
+}
+window.runtime = {
+  EventsOn(event, cb) {
+    let set = listeners.get(event)
+    if (!set) listeners.set(event, (set = new Set()))
+    set.add(cb)
+    return () => set.delete(cb)
+  },
+}
+function emit(event: string, payload: unknown) {
+  for (const cb of [...(listeners.get(event) ?? [])]) cb(payload)
+}
+
+declare global {
+  interface Window {
+    audit: { emit: typeof emit; dashboard(): void; reconnecting(): void }
+  }
+}
+window.audit = {
+  emit,
+  dashboard: () => emit('relay:event', { ev: 'dashboard', data: takeover as unknown as Dashboard }),
+  reconnecting: () => emit('relay:state', { state: 'reconnecting', attempt: 3, nextAttempt: 7, error: 'dial tcp 127.0.0.1:9171: connect: connection refused' }),
+}
+
+mount(App, { target: document.getElementById('app')! })
+if (scene !== 'login') setTimeout(() => emit('relay:state', { state: 'connected' }), 0)
