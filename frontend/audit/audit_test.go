@@ -347,4 +347,3 @@ func validTable(s string) bool {
 	}
 	return scoped == all && all > 0 && sorted > 0 && rows > 0
 }
-
