@@ -111,7 +111,7 @@ run: deps desktop relay ## Run the relay (demo data in build/run) and the agent 
 ##@ Tests
 
 .PHONY: test
-test: frontend audit-ui desktop relay test-frontend test-go test-faults test-dbus test-fuzz test-desktop-smoke test-desktop-e2e test-dashboard-e2e test-requests-e2e ## Build everything and run every test
+test: frontend audit-ui desktop relay test-frontend test-go test-faults test-dbus test-fuzz test-desktop-smoke test-desktop-e2e test-dashboard-e2e test-requests-e2e test-keyboard-e2e ## Build everything and run every test
 
 FUZZTIME ?= 5s
 
@@ -194,6 +194,10 @@ test-dashboard-e2e: desktop relay ## Drive the supervisor dashboard window: list
 .PHONY: test-requests-e2e
 test-requests-e2e: desktop relay ## Drive the requests inbox: offline form, answer in the app, e-mail at an SMTP server (Xvfb, AT-SPI)
 	build/scripts/requests-e2e.sh $(DESKTOP_BIN) $(RELAY_BIN)
+
+.PHONY: test-keyboard-e2e
+test-keyboard-e2e: desktop relay ## The seed's flow with the keyboard alone, the focus checked at every step (Xvfb, AT-SPI)
+	build/scripts/keyboard-e2e.sh $(DESKTOP_BIN) $(RELAY_BIN)
 
 ##@ Packaging (dist/: Linux .deb, Windows installer and MSI, relay binaries)
 

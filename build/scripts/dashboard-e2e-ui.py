@@ -21,6 +21,9 @@ each with one line: "ok [value]" or "err reason".
   type PID ROLE NAME TEXT         click the field, select all, type TEXT
   key KEYSYM...                   xdotool key
   text PID PATTERN [SECONDS]      until some text in the window matches; ok TEXT
+  focus PID ROLE NAME [SECONDS]   until the focused control matches; ok ROLE NAME
+  tabto PID ROLE NAME [MAX]       press Tab (at most MAX times, default 60) until the
+                                  focused control matches: reachable by keyboard alone
   dump PID                        the tree, to stderr
 
 ROLE is an AT-SPI role name ("push button", "entry", "table row", ...) or
@@ -137,11 +140,33 @@ def find_in(root, want_role, pattern):
     for n in walk(root):
         if want_role != "*" and role(n) != want_role:
             continue
-        if rx.search(name(n)) and showing(n):
+        # A cell or header has its text, not a name, in WebKitGTK.
+        label = name(n) or text_of(n).replace("\ufffc", "")
+        if rx.search(label) and showing(n):
             e = extents(n)
             if e and e[2] > 0 and e[3] > 0:
                 return n
     return None
+
+
+def focused(pid):
+    """The control that has the keyboard focus in the app of pid: the
+    deepest focused node (the window and the page are focused too)."""
+    app = app_of(pid)
+    if app is None:
+        return None
+    last = None
+    for n in walk(app):
+        try:
+            if n.get_state_set().contains(Atspi.StateType.FOCUSED):
+                last = n
+        except Exception:
+            continue
+    return last
+
+
+def matches(n, want_role, pattern):
+    return n is not None and (want_role == "*" or role(n) == want_role) and re.search(pattern, name(n))
 
 
 def poll(what, fn, timeout):
@@ -287,6 +312,31 @@ def do(f):
             return None
 
         return " ".join(poll(f"no text matching {pat!r} in pid {pid}", seen, t).split())
+    if cmd == "focus":
+        pid, r, pat, t = int(f[1]), f[2], f[3], timeout_arg(f, 4)
+
+        def on():
+            n = focused(pid)
+            return n if matches(n, r, pat) else None
+
+        try:
+            n = poll(f"the focus is not on a {r} matching {pat!r}", on, t)
+        except TimeoutError as e:
+            n = focused(pid)
+            raise TimeoutError(f"{e}; it is on {role(n)} {name(n)!r}" if n else f"{e}; nothing has it") from None
+        return f"{role(n)} {name(n)}"
+    if cmd == "tabto":
+        pid, r, pat = int(f[1]), f[2], f[3]
+        most = int(f[4]) if len(f) > 4 and f[4] else 60
+        seen = []
+        for _ in range(most + 1):
+            n = focused(pid)
+            if matches(n, r, pat):
+                return f"{role(n)} {name(n)} after {len(seen)} Tab"
+            seen.append(f"{role(n)} {name(n)!r}" if n else "nothing")
+            xdotool("key", "--clearmodifiers", "Tab")
+            time.sleep(0.25)
+        raise RuntimeError(f"Tab never reached a {r} matching {pat!r}; it went {' > '.join(seen[:25])}")
     if cmd == "dump":
         dump(int(f[1]))
         return ""

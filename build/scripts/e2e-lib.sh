@@ -131,3 +131,70 @@ on_private_bus() {
   [[ -f $root/build/scripts/session-bus.conf ]] && conf=(--config-file="$root/build/scripts/session-bus.conf")
   exec dbus-run-session "${conf[@]}" -- "$0" "$app_bin" "$relay_bin"
 }
+
+# start_atspi: the accessibility bus, in a runtime directory of our own (so
+# nothing is shared with another test or desktop), for the AT-SPI driver.
+# The caller sets launcher (at-spi-bus-launcher).
+start_atspi() {
+  # WebKitGTK's accelerated compositing needs a GPU; Xvfb has none.
+  export WEBKIT_DISABLE_COMPOSITING_MODE=1
+  unset NO_AT_BRIDGE
+  export XDG_RUNTIME_DIR=$work/run
+  mkdir -m 700 -p "$XDG_RUNTIME_DIR"
+  "$launcher" --launch-immediately >"$out/atspi.log" 2>&1 &
+  pids+=($!)
+  for _ in $(seq 1 100); do
+    dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
+      org.freedesktop.DBus.NameHasOwner string:org.a11y.Bus 2>/dev/null | grep -q 'boolean true' && return
+    sleep 0.1
+  done
+  fail "the accessibility bus did not start"
+}
+
+# start_helper NAME CMD...: runs CMD with its stdin and stdout on FIFOs; the
+# caller's ends are left in NAME_IN and NAME_OUT. CMD says "ready" first.
+start_helper() {
+  local name=$1 in out_fd in_fd
+  shift
+  mkfifo "$work/$name.in" "$work/$name.out"
+  "$@" <"$work/$name.in" >"$work/$name.out" 2>>"$out/${name,,}.log" &
+  pids+=($!)
+  exec {in_fd}>"$work/$name.in" {out_fd}<"$work/$name.out"
+  printf -v "${name}_IN" '%s' "$in_fd"
+  printf -v "${name}_OUT" '%s' "$out_fd"
+  IFS= read -r -t 60 in <&"$out_fd" || fail "$name did not start"
+  [[ $in == ready ]] || fail "$name: $in"
+}
+
+# peer CMD...: one command to the protocol peer (start_helper PEER); its
+# answer's value lands in $got.
+peer() {
+  local line
+  echo "$*" >&"$PEER_IN"
+  IFS= read -r -t $((step_timeout + 30)) line <&"$PEER_OUT" || fail "the peer did not answer: $*"
+  [[ $line == ok* ]] || fail "relay check: $* -> ${line#err }"
+  got=${line#ok}
+  got=${got# }
+}
+
+# ui CMD ARGS...: one command to the AT-SPI driver (start_helper UI; fields
+# joined by tabs); its answer's value lands in $got.
+ui() {
+  local line
+  (IFS=$'\t'; printf '%s\n' "$*") >&"$UI_IN"
+  IFS= read -r -t $((step_timeout + 60)) line <&"$UI_OUT" || fail "the UI driver did not answer: $*"
+  [[ $line == ok* ]] || fail "ui: $* -> ${line#err }"
+  got=${line#ok}
+  got=${got# }
+}
+
+# launch NAME: starts the app in a profile of its own, in English; sets app_pid.
+launch() {
+  local p=$work/profiles/$1
+  mkdir -p "$p/config" "$p/cache" "$p/data" "$work/machine"
+  XDG_CONFIG_HOME=$p/config XDG_CACHE_HOME=$p/cache XDG_DATA_HOME=$p/data \
+    SWITCHBOARD_MACHINE_CONFIG_DIR=$work/machine \
+    "$app_bin" --server "$url" --language en >"$out/app-$1.log" 2>&1 &
+  app_pid=$!
+  pids+=("$app_pid")
+}

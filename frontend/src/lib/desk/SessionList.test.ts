@@ -3,6 +3,7 @@ import { tick } from 'svelte'
 import { afterEach, describe, expect, it } from 'vitest'
 import { makeDesk, type TestDesk } from '../../test/desk'
 import { anna, bo, channel, dana, entry, iso, queueItem, session, transfer, welcome } from '../../test/fixtures'
+import Desk from './Desk.svelte'
 import Header from './Header.svelte'
 import QueuePanel from './QueuePanel.svelte'
 import SessionList from './SessionList.svelte'
@@ -149,6 +150,17 @@ describe('QueuePanel', () => {
     await tick()
     expect(screen.getByTestId('queue-count').textContent).toBe('1 waiting')
     expect(screen.getAllByTestId('queue-item').map((el) => el.textContent)).toEqual([expect.stringContaining('Xena')])
+  })
+
+  it('puts the focus in the taken chat\'s composer, not on the button that goes', async () => {
+    d = makeDesk({ sessions: [], queue: [queueItem({ session: 'q-1' })] }, { Next: () => ({ ok: true, data: session({ id: 'q-1' }) }) })
+    render(Desk, { ctl: d.ctl, onsignout: () => {} })
+    const next = screen.getByTestId('get-next')
+    next.focus()
+    await fireEvent.click(next)
+    await new Promise((r) => setTimeout(r, 0))
+    await tick()
+    expect(document.activeElement).toBe(screen.getByTestId('composer'))
   })
 
   it('picks a waiting chat', async () => {

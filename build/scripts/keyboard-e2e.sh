@@ -1,0 +1,228 @@
+#!/usr/bin/env bash
+# The seed's whole flow with the keyboard alone, in the real desktop app:
+#
+#   build/scripts/keyboard-e2e.sh [app] [relay]
+#
+# Three app windows (anna, bertil, cecilia) and cecilia's dashboard, under
+# Xvfb with openbox, a private D-Bus session and an accessibility bus. No
+# pointer is used on a page: a window is brought to the front as Alt+Tab
+# would, and from there only keys are pressed. Each step asks the page's
+# accessibility tree (AT-SPI, build/scripts/dashboard-e2e-ui.py) where the
+# focus is, so "Tab reaches Transfer" is checked, not assumed:
+#  - each agent signs in: the focus starts in the login field; type, Tab,
+#    type, Enter;
+#  - a visitor (build/scripts/e2epeer) asks; anna Tabs to "Get next in queue",
+#    presses Enter, lands in the composer and answers with Enter;
+#  - anna Tabs to Transfer, chooses Bertil in the dialog, Tabs to the
+#    comment, writes it, Tabs to the dialog's Transfer and presses Enter;
+#  - bertil presses F8 from wherever he is: the focus is on the offer's
+#    Accept; Enter accepts; anna's window is in listen mode;
+#  - cecilia opens the dashboard from her settings menu with the keyboard,
+#    Tabs to Listen on the chat, then to Take over, and confirms with Enter
+#    (the dialog puts the focus on its confirm button);
+#  - every step is checked on the relay too (owner, pending transfer, the
+#    transfer's history with the comment).
+#
+# Logs go to E2E_OUT (default: a temporary directory, removed after a green
+# run unless E2E_KEEP=1). E2E_STEP_TIMEOUT (default 45) bounds each wait.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/../.." && pwd)
+app_bin=${1:-$root/build/bin/switchboard}
+relay_bin=${2:-$root/build/bin/switchboard-relay}
+step_timeout=${E2E_STEP_TIMEOUT:-45}
+password=e2e-keyboard-password
+python=/usr/bin/python3
+launcher=/usr/libexec/at-spi-bus-launcher
+comment="Maja asks about a refund; Bertil handles refunds."
+reply="Hello Maja, let me look at your order."
+
+# shellcheck source=build/scripts/e2e-lib.sh
+source "$root/build/scripts/e2e-lib.sh"
+on_private_bus keyboard-e2e Xvfb openbox xdotool dbus-run-session dbus-send go "$python" "$launcher"
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/switchboard-kbd-e2e.XXXXXX")
+out=${E2E_OUT:-$work/out}
+mkdir -p "$out"
+started=$SECONDS
+ok=
+e2e_name=keyboard-e2e
+
+fail() {
+  if [[ -n ${UI_IN:-} && -n ${focus_pid:-} ]]; then
+    { printf 'dump\t%s\n' "$focus_pid" >&"$UI_IN"; read -r -t 20 _ <&"$UI_OUT"; } 2>/dev/null || true
+  fi
+  report_failure "$*"
+  exit 1
+}
+
+pids=()
+cleanup() {
+  local i
+  [[ -n ${UI_IN:-} ]] && { printf 'quit\n' >&"$UI_IN"; } 2>/dev/null
+  [[ -n ${PEER_IN:-} ]] && { echo quit >&"$PEER_IN"; } 2>/dev/null
+  [[ -n ${dash_pid:-} ]] && kill "$dash_pid" 2>/dev/null
+  for ((i = ${#pids[@]} - 1; i >= 0; i--)); do kill "${pids[i]}" 2>/dev/null || true; done
+  for ((i = ${#pids[@]} - 1; i >= 0; i--)); do wait "${pids[i]}" 2>/dev/null || true; done
+  if [[ -n ${E2E_OUT:-} || ( -n $ok && -z ${E2E_KEEP:-} ) ]]; then
+    rm -rf "$work"
+  else
+    find "$work" -mindepth 1 -maxdepth 1 ! -name out -exec rm -rf {} + 2>/dev/null
+  fi
+  return 0
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+db=$work/relay.db
+printf '%s\n' "$password" | "$relay_bin" seed-demo --database "$db" >"$out/seed.log" 2>&1 || fail "seed-demo failed"
+start_relay "$relay_bin" "$db"
+
+start_display 2240x1580
+start_atspi
+
+(cd "$root" && go build -o "$work/e2epeer" ./build/scripts/e2epeer) || fail "could not build the protocol peer"
+start_helper PEER "$work/e2epeer" -url "$url" -password "$password" -auditor cecilia -timeout "${step_timeout}s"
+start_helper UI "$python" "$root/build/scripts/dashboard-e2e-ui.py"
+
+# front WIN PID: brings the window to the front (as Alt+Tab would); what
+# follows goes to its focused control.
+front() {
+  xdotool windowactivate --sync "$1" 2>/dev/null || true
+  focus_pid=$2
+  sleep 0.3
+}
+keys() {
+  local k
+  for k in "$@"; do
+    xdotool key --clearmodifiers "$k"
+    sleep 0.4
+  done
+}
+typed() {
+  xdotool type --clearmodifiers --delay 40 "$1"
+  sleep 0.4
+}
+
+# kb_sign_in WIN PID LOGIN: the form opens with the focus in Login (the
+# server is prefilled by --server).
+kb_sign_in() {
+  front "$1" "$2"
+  ui focus "$2" entry '^Login$'
+  typed "$3"
+  keys Tab
+  ui focus "$2" 'password text' '^Password$'
+  typed "$password"
+  keys Return
+  ui wait "$2" 'combo box' 'Settings$'
+}
+
+launch anna
+anna_pid=$app_pid
+launch bertil
+bertil_pid=$app_pid
+window_of "$anna_pid" Switchboard
+wa=$win
+window_of "$bertil_pid" Switchboard
+wb=$win
+xdotool windowmove "$wa" 0 0
+xdotool windowmove "$wb" 1130 0
+
+# --- 1. sign in ------------------------------------------------------------------
+
+kb_sign_in "$wa" "$anna_pid" anna
+peer await present anna
+kb_sign_in "$wb" "$bertil_pid" bertil
+peer await present bertil
+say "anna and bertil signed in with the keyboard"
+
+# --- 2. anna takes the chat and answers -------------------------------------------
+
+peer visitor Maja_Ek "I would like a refund"
+session=$got
+peer await queued "$session"
+front "$wa" "$anna_pid"
+ui tabto "$anna_pid" 'push button' '^Get next in queue$'
+say "anna: $got"
+keys Return
+peer await owner "$session" anna
+ui focus "$anna_pid" '*' '^Message'
+typed "$reply"
+keys Return
+peer heard "$session" "$reply"
+say "anna took $session with Get next and answered from the composer"
+
+# --- 3. anna transfers it to bertil with a comment --------------------------------
+
+ui tabto "$anna_pid" 'push button' '^Transfer$'
+say "anna: $got"
+keys Return
+ui wait "$anna_pid" dialog 'Transfer chat'
+ui tabto "$anna_pid" 'radio button' '^Bertil' 20
+keys space
+ui tabto "$anna_pid" '*' '^Comment' 20
+typed "$comment"
+ui tabto "$anna_pid" 'push button' '^Transfer$' 20
+keys Return
+peer await pending "$session" bertil
+say "anna offered the chat to bertil with a comment, by keyboard"
+
+# --- 4. bertil: F8, Enter ----------------------------------------------------------
+
+front "$wb" "$bertil_pid"
+keys F8
+ui focus "$bertil_pid" 'push button' '^Accept'
+keys Return
+peer await owner "$session" bertil
+ui wait "$anna_pid" 'push button' '^Close window$'
+peer verify "$session" anna bertil "$comment"
+say "bertil accepted with F8 and Enter; anna listens"
+
+# --- 5. cecilia: the dashboard, listen, take over -----------------------------------
+
+launch cecilia
+cecilia_pid=$app_pid
+window_of "$cecilia_pid" Switchboard
+wc=$win
+xdotool windowmove "$wc" 0 790
+kb_sign_in "$wc" "$cecilia_pid" cecilia
+ui tabto "$cecilia_pid" 'combo box' 'Settings$'
+keys Return
+ui tabto "$cecilia_pid" 'push button' '^Open dashboard$' 10
+keys Return
+dash_pid=
+deadline=$((SECONDS + step_timeout))
+while [[ -z $dash_pid ]]; do
+  for c in $(pgrep -P "$cecilia_pid" 2>/dev/null); do
+    [[ $(cat "/proc/$c/comm" 2>/dev/null) == switchboard ]] &&
+      tr '\0' '\n' <"/proc/$c/cmdline" 2>/dev/null | grep -qx -- '--window=dashboard' && dash_pid=$c
+  done
+  [[ -n $dash_pid ]] && break
+  ((SECONDS < deadline)) || fail "cecilia's menu started no dashboard"
+  sleep 0.1
+done
+window_of "$dash_pid" 'Switchboard Dashboard'
+wd=$win
+xdotool windowmove "$wd" 1130 790
+front "$wd" "$dash_pid"
+# The tables have real headers: a screen reader names each cell's column
+# and row (the agents' columns; the chat's row by its visitor).
+ui wait "$dash_pid" 'column header' '^Transfers to them$'
+ui wait "$dash_pid" 'row header' '^Maja Ek$'
+# Sorting is a button in the column's header, reached and pressed by key.
+ui tabto "$dash_pid" 'push button' '^Visitor$'
+keys Return
+ui tabto "$dash_pid" 'push button' '^Listen: Maja Ek$'
+keys Return
+ui text "$dash_pid" 'Listening silently'
+ui tabto "$dash_pid" 'push button' '^Take over$'
+keys Return
+ui wait "$dash_pid" dialog 'Take over this chat'
+ui focus "$dash_pid" 'push button' '^Take over$'
+keys Return
+peer await owner "$session" cecilia
+ui wait "$bertil_pid" 'push button' '^Close window$'
+say "cecilia listened and took over from the dashboard, by keyboard"
+
+ok=1
+say "ok"
