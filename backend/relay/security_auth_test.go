@@ -191,7 +191,7 @@ func TestSecurityLoginFloodFromOneAddress(t *testing.T) {
 	if checked > bound {
 		t.Fatalf("%d guesses reached the password check in %v; at most %d may", checked, window, bound)
 	}
-	if limited == 0 || !regexp.MustCompile(`^too many failed sign-ins; try again in \d+ s$`).MatchString(res.last[string(protocol.CodeRateLimited)]) {
+	if limited == 0 || !regexp.MustCompile(`^(too many failed sign-ins; try again in \d+ s|5 failed hellos on this connection, the last: .*; it closes: connect again in \d+ s)$`).MatchString(res.last[string(protocol.CodeRateLimited)]) {
 		t.Fatalf("refusals: %+v %v", res.codes, res.last)
 	}
 	if got := int(h.Metric("switchboard_login_failures_total")); got != checked {
@@ -317,7 +317,8 @@ func p50(ds []time.Duration) time.Duration {
 }
 
 // TestSecurityFifthFailedHelloIsAnswered: the hello that closes the
-// connection (the fifth failure) gets its reply before the close.
+// connection (the fifth failure) gets its reply before the close: rate_limited
+// with the wait (see also TestContractFifthFailedHelloIsAnswered).
 func TestSecurityFifthFailedHelloIsAnswered(t *testing.T) {
 	t.Parallel()
 	h := relaytest.Start(t, relaytest.Options{})
@@ -326,8 +327,12 @@ func TestSecurityFifthFailedHelloIsAnswered(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := 1; i <= 5; i++ {
+		want := protocol.CodeBadCredentials
+		if i == 5 {
+			want = protocol.CodeRateLimited
+		}
 		f, err := hello(ws, fmt.Sprint("h", i), "anna", "not-the-password")
-		if err != nil || f.Error == nil || f.Error.Code != protocol.CodeBadCredentials {
+		if err != nil || f.Error == nil || f.Error.Code != want {
 			t.Fatalf("hello %d: %+v %v", i, f, err)
 		}
 	}
