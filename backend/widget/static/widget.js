@@ -37,7 +37,7 @@
     rate: "Du skickar meddelanden för snabbt; vi försöker igen.", tooLong: "Meddelandet är för långt. Korta ned det.",
     failed: "Något gick fel. Försök igen.", busy: "För många chattar har startats från ditt nätverk. Vänta en minut och försök igen.",
     notSent: "Inte skickat", sending: "skickas", you: "Du", log: "Konversation",
-    tr: "Chattkonversation",
+    tr: "Chattkonversation", newFrom: "Nytt meddelande från {n}: {x}",
   } : {
     open: "Open chat", openNew: "Open chat (new message)", close: "Minimise chat", title: "Chat with us",
     hello: "Hi! Tell us who you are and what you need, and we will connect you with someone who can help.",
@@ -54,7 +54,7 @@
     rate: "You are sending messages too fast; we will retry.", tooLong: "Your message is too long. Please shorten it.",
     failed: "Something went wrong. Please try again.", busy: "Too many chats were started from your network. Please wait a minute and try again.",
     notSent: "Not sent", sending: "sending", you: "You", log: "Conversation",
-    tr: "Chat transcript",
+    tr: "Chat transcript", newFrom: "New message from {n}: {x}",
   };
   // System lines come with a code, said here in the widget's language (the relay's text is the fallback).
   const N = sv ? {
@@ -126,7 +126,7 @@ input:focus,textarea:focus{border-color:${color};box-shadow:0 0 0 3px color-mix(
 .fe{color:#b42318;font-size:13px;margin-top:4px}
 .req{color:#b42318}
 .form .pri{width:100%;margin-top:18px;padding:11px}
-.form .pri:disabled{opacity:.6;cursor:default}
+.form .pri[aria-disabled=true]{opacity:.6;cursor:default}
 .msgc{text-align:center;color:#3e4c59;padding-top:40px}
 .msgc p+p{margin-top:8px}
 .big{font-size:17px;font-weight:600;color:#1f2933}
@@ -165,16 +165,17 @@ input:focus,textarea:focus{border-color:${color};box-shadow:0 0 0 3px color-mix(
 <button id="l" class="launch" type="button" aria-expanded="false" aria-controls="p" aria-label="${t("open")}">
 <svg class="i1" viewBox="0 0 24 24" aria-hidden="true"><path fill="currentColor" d="M4 3h16a2 2 0 0 1 2 2v11a2 2 0 0 1-2 2h-9.5L5 22v-4H4a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2z"/></svg>
 <span class="i2">${chev}</span><span id="dot" class="dot" hidden></span></button>
+<div id="say" class="vh" role="status"></div>
 <div id="p" class="panel" role="dialog" aria-labelledby="ttl" hidden>
 <div class="head"><div class="hd"><div id="ttl" class="ttl"></div><div id="sub" class="sub"></div></div>
 <button id="end" type="button" hidden>${t("end")}</button>
 <button id="x" type="button" aria-label="${t("close")}">${chev}</button></div>
-<div id="cf" class="bar confirm" hidden><span>${t("endQ")}</span>
-<button id="cy" class="btn pri" type="button">${t("end")}</button><button id="cn" class="btn" type="button">${t("cancel")}</button></div>
+<div id="cf" class="bar confirm" role="group" aria-labelledby="cfq" hidden><span id="cfq">${t("endQ")}</span>
+<button id="cy" class="btn pri" type="button" aria-describedby="cfq">${t("end")}</button><button id="cn" class="btn" type="button" aria-describedby="cfq">${t("cancel")}</button></div>
 <div id="cs" class="bar conn" role="status" hidden></div>
 <div id="nt" class="bar" role="alert" hidden></div>
 <div id="ld" class="body msgc">${t("connecting")}</div>
-<div id="na" class="body msgc" hidden><p class="big" id="nat"></p></div>
+<div id="na" class="body msgc" hidden><p class="big" id="nat" tabindex="-1"></p></div>
 <form id="f" class="body form" novalidate hidden>
 <p id="fi" class="intro"></p>
 <label for="fn">${t("name")} <span class="req" aria-hidden="true">*</span></label><input id="fn" name="name" autocomplete="name" maxlength="100" aria-required="true" aria-describedby="fne"><div id="fne" class="fe"></div>
@@ -182,9 +183,9 @@ input:focus,textarea:focus{border-color:${color};box-shadow:0 0 0 3px color-mix(
 <label for="fq">${t("question")} <span class="req" aria-hidden="true">*</span></label><textarea id="fq" name="question" rows="4" maxlength="2000" aria-required="true" aria-describedby="fqe"></textarea><div id="fqe" class="fe"></div>
 <div id="fx" class="fe" role="alert"></div>
 <button id="fs" class="btn pri" type="submit"></button></form>
-<div id="ty" class="body msgc" role="status" hidden><p class="big" id="tyn"></p><p id="tym"></p></div>
+<div id="ty" class="body msgc" hidden><p class="big" id="tyn" tabindex="-1"></p><p id="tym"></p></div>
 <div id="chat" class="chat" hidden>
-<div id="pos" class="bar pos" role="status" hidden></div>
+<div id="pos" class="bar pos" hidden></div>
 <div id="log" class="log" role="log" aria-live="polite" aria-label="${t("log")}" tabindex="0"></div>
 <div id="typ" class="typ" aria-live="polite"></div>
 <div id="done" class="done" hidden><a id="dl" class="btn" href="#">${t("transcript")}</a>
@@ -201,6 +202,7 @@ input:focus,textarea:focus{border-color:${color};box-shadow:0 0 0 3px color-mix(
   const put = (k, v) => { try { if (v == null) ls.removeItem(k); else ls.setItem(k, JSON.stringify(v)); } catch (e) { /* full or blocked */ } };
   // Objects, never arrays, go through JSON: pages that patch Array.prototype.toJSON break arrays.
   const OUT = K + ":out";
+  const phone = W.matchMedia("(max-width:480px)"); // the panel's full-screen layout, below
 
   // ---- state
   let tok = null, sid = null, st = "", agent = "", last = 0, lines = {}, pend = {}, chan = {};
@@ -210,6 +212,8 @@ input:focus,textarea:focus{border-color:${color};box-shadow:0 0 0 3px color-mix(
   // dozing: the relay closed a connection that started no chat (close 4003); we
   // connect again when the visitor comes back. after: a form sent meanwhile.
   let dozing = false, after = null;
+  // said: the header state last announced; lastPos: the queue position last shown.
+  let said = "", lastPos = 0, sayT = 0, sayQ = [];
 
   function load() {
     const s = get(K);
@@ -234,7 +238,7 @@ input:focus,textarea:focus{border-color:${color};box-shadow:0 0 0 3px color-mix(
   }
   function forget() {
     put(K, null); put(OUT, null);
-    tok = sid = null; st = agent = ""; last = 0; lines = {}; pend = {};
+    tok = sid = null; st = agent = said = ""; last = lastPos = 0; lines = {}; pend = {};
     $("log").textContent = ""; $("typ").textContent = ""; $("pos").hidden = true;
   }
 
@@ -353,6 +357,8 @@ input:focus,textarea:focus{border-color:${color};box-shadow:0 0 0 3px color-mix(
     const el = $("pos");
     el.hidden = !(st === "queued" && p.position > 0);
     el.textContent = t("queue", { n: p.position, m: Math.max(1, Math.round((p.estimated_wait_s || 0) / 60)) });
+    if (!el.hidden && p.position !== lastPos && isOpen) say(el.textContent);
+    lastPos = el.hidden ? 0 : p.position;
   }
   function entry(seq, e) {
     if (!seq || lines[seq] || e.staff) return;
@@ -366,6 +372,8 @@ input:focus,textarea:focus{border-color:${color};box-shadow:0 0 0 3px color-mix(
       clearTimeout(typT); $("typ").textContent = "";
       if (!isOpen) { $("dot").hidden = false; $("l").setAttribute("aria-label", t("openNew")); }
     }
+    // The log is not rendered while the panel is minimised: say what came.
+    if (!isOpen && kind !== "v") say(kind === "a" ? t("newFrom", { n: nm, x: x.x }) : x.x);
   }
   function add(seq, x, el) {
     lines[seq] = x;
@@ -379,12 +387,14 @@ input:focus,textarea:focus{border-color:${color};box-shadow:0 0 0 3px color-mix(
     if (st === "ended") transcript();
   }
   // place puts a confirmed line in seq order, above the lines still waiting for their ack.
+  // A line already in its place stays put: moving it would make screen readers read it again.
   function place(el, seq) {
     const log = $("log");
     el._q = seq;
     let ref = log.lastChild;
-    while (ref && (ref._q === undefined || ref._q > seq)) ref = ref.previousSibling;
-    log.insertBefore(el, ref ? ref.nextSibling : log.firstChild);
+    while (ref && (ref === el || ref._q === undefined || ref._q > seq)) ref = ref.previousSibling;
+    const at = ref ? ref.nextSibling : log.firstChild;
+    if (at !== el) log.insertBefore(el, at);
     const prev = el.previousSibling; // an agent's name once per run of lines
     el.classList.toggle("c", el._k === "a" && !!prev && prev._k === "a" && prev._n === el._n);
   }
@@ -487,6 +497,7 @@ input:focus,textarea:focus{border-color:${color};box-shadow:0 0 0 3px color-mix(
     $("done").hidden = !over; $("cmp").hidden = over; $("end").hidden = over || view !== "chat";
     if (over) { $("cf").hidden = true; $("typ").textContent = ""; transcript(); }
     sub();
+    keep();
   }
   function transcript() {
     const f = (s) => { const d = new Date(s); return isNaN(d) ? "" : d.toLocaleString(sv ? "sv-SE" : "en-GB"); };
@@ -527,14 +538,16 @@ input:focus,textarea:focus{border-color:${color};box-shadow:0 0 0 3px color-mix(
   }
   function submit(e) {
     e.preventDefault();
+    if ($("fs").getAttribute("aria-disabled") === "true") return; // sent already, waiting for the answer
     $("fx").textContent = "";
     if (!check()) return;
     const data = { name: $("fn").value.trim(), email: $("fm").value.trim(), question: $("fq").value.trim() };
     if (!online && (dozing || ws)) { wake(); after = () => submit(e); return; } // sent once connected
     const cmd = mode === "offline" ? "offline.submit" : "chat.start";
-    $("fs").disabled = true;
+    // aria-disabled, not disabled: a disabled button would drop the focus to the page.
+    $("fs").setAttribute("aria-disabled", "true");
     req(cmd, data, (d, err) => {
-      $("fs").disabled = false;
+      $("fs").removeAttribute("aria-disabled");
       if (d && cmd === "chat.start") {
         tok = d.token; st = "queued"; last = 0; lines = {};
         $("fq").value = "";
@@ -542,7 +555,11 @@ input:focus,textarea:focus{border-color:${color};box-shadow:0 0 0 3px color-mix(
         position(d.position || {});
         return $("msg").focus();
       }
-      if (d) { $("tyn").textContent = t("thanks", { n: d.number }); $("tym").textContent = t("thanksMore", { e: data.email }); $("fq").value = ""; return show("thanks"); }
+      if (d) {
+        $("tyn").textContent = t("thanks", { n: d.number }); $("tym").textContent = t("thanksMore", { e: data.email }); $("fq").value = "";
+        show("thanks");
+        return say($("tyn").textContent + " " + $("tym").textContent);
+      }
       if (err.code === "channel_closed") { form("offline"); return $("fs").focus(); } // keeps what was typed; also a full queue
       if (err.code === "invalid_state" && cmd === "offline.submit") { form("chat"); return $("fs").focus(); } // open again: chat instead
       if (err.code === "rate_limited") { $("fx").textContent = t("busy"); return; }
@@ -559,11 +576,44 @@ input:focus,textarea:focus{border-color:${color};box-shadow:0 0 0 3px color-mix(
     $("ty").hidden = v !== "thanks"; $("chat").hidden = v !== "chat";
     $("end").hidden = v !== "chat" || st === "ended";
     sub();
+    keep();
   }
   function sub() {
-    $("sub").textContent = view === "chat"
+    const s = view === "chat"
       ? (st === "ended" ? t("ended") : st === "active" && agent ? t("with", { n: agent }) : t("waiting"))
       : view === "form" || view === "thanks" ? t(mode === "chat" ? "here" : "leave") : "";
+    $("sub").textContent = s;
+    // The chat's state is a status message (WCAG 4.1.3): said once per change.
+    if (view === "chat" && s !== said && isOpen) say(s);
+    said = view === "chat" ? s : "";
+  }
+  // say puts a status message into the live region that is always rendered: emptied
+  // first and filled a moment later (the same words twice are read twice), with what
+  // else was said meanwhile.
+  function say(s) {
+    const el = $("say");
+    if (!sayQ.length) el.textContent = "";
+    sayQ.push(s);
+    clearTimeout(sayT);
+    sayT = setTimeout(() => { el.textContent = sayQ.join(" "); sayQ = []; }, 120);
+  }
+  // keep moves the focus into the view when the element that had it was just hidden
+  // (the agent ended the chat while the visitor typed; the thank-you replaced the form).
+  function keep() {
+    if (!isOpen || D.activeElement !== root.host) return;
+    const a = root.activeElement;
+    if (!a || !a.getClientRects().length) focusIn();
+  }
+  // On a phone the panel covers the page: it is modal there, and Tab stays inside it.
+  function modal() { $("p").setAttribute("aria-modal", phone.matches ? "true" : "false"); }
+  function trap(e) {
+    if (e.key !== "Tab" || !phone.matches) return;
+    const all = [...$("p").querySelectorAll("button,a[href],input,textarea,[tabindex='0']")]
+      .filter((el) => !el.disabled && el.getClientRects().length);
+    if (!all.length) return;
+    const first = all[0], last = all[all.length - 1], a = root.activeElement;
+    if (e.shiftKey && (a === first || !all.includes(a))) { e.preventDefault(); last.focus(); }
+    else if (!e.shiftKey && (a === last || !all.includes(a))) { e.preventDefault(); first.focus(); }
   }
   function status(s) { $("cs").textContent = s; $("cs").hidden = !s; }
   function note(s, kind) {
@@ -592,6 +642,8 @@ input:focus,textarea:focus{border-color:${color};box-shadow:0 0 0 3px color-mix(
     let el = $("x");
     if (view === "chat") el = st === "ended" ? $("dl") : $("msg");
     else if (view === "form") el = !$("fn").value ? $("fn") : !$("fm").value ? $("fm") : $("fq");
+    else if (view === "thanks") el = $("tyn");
+    else if (view === "na") el = $("nat");
     el.focus();
   }
   function close() {
@@ -625,8 +677,12 @@ input:focus,textarea:focus{border-color:${color};box-shadow:0 0 0 3px color-mix(
     $("ttl").textContent = t("title");
     $("l").onclick = () => (isOpen ? close() : open());
     $("x").onclick = close;
-    $("p").addEventListener("keydown", (e) => {
-      if (e.key !== "Escape") return;
+    modal();
+    if (phone.addEventListener) phone.addEventListener("change", modal);
+    $("p").addEventListener("keydown", trap);
+    // Escape closes the confirmation, else the panel: from inside it or from the launcher.
+    root.addEventListener("keydown", (e) => {
+      if (e.key !== "Escape" || !isOpen) return;
       e.stopPropagation();
       if (!$("cf").hidden) { $("cf").hidden = true; $("end").focus(); } else close();
     });
