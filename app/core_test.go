@@ -135,7 +135,7 @@ func TestResumeAfterDropDeliversOutboxOnce(t *testing.T) {
 	d := newTestDesk(t, deskOpts{})
 	d.login(px.url(), "anna", false)
 	visitor, st := h.Visitor("Vera", "Where is my parcel?")
-	sid := st.Session.ID
+	sid := st.Session
 	d.ok("next", d.c.next())
 
 	first := clientID(t, d.c.send(sid, "Hello Vera"))
@@ -202,7 +202,7 @@ func TestTransferBetweenTwoCores(t *testing.T) {
 	anna.login(h.URL(), "anna", false)
 	bertil.login(h.URL(), "bertil", false)
 	_, st := h.Visitor("Vera", "Where is my parcel?")
-	sid := st.Session.ID
+	sid := st.Session
 	anna.ok("pick", anna.c.pick(sid))
 
 	var targets []protocol.AgentInfo
@@ -302,7 +302,7 @@ func TestRejectAndCancel(t *testing.T) {
 	anna.login(h.URL(), "anna", false)
 	bertil.login(h.URL(), "bertil", false)
 	_, st := h.Visitor("Vera", "?")
-	sid := st.Session.ID
+	sid := st.Session
 	anna.ok("next", anna.c.next())
 	start := func() int64 {
 		var ti protocol.TransferInfo
@@ -401,8 +401,8 @@ func TestOpenDashboard(t *testing.T) {
 	// Listening: a listener may read, not write.
 	_, st := h.Visitor("Vera", "?")
 	anna.ok("next", anna.c.next())
-	lars.ok("listen", lars.c.listen(st.Session.ID))
-	lars.refused("listener send", lars.c.send(st.Session.ID, "hi"), protocol.CodeListenOnly)
+	lars.ok("listen", lars.c.listen(st.Session))
+	lars.refused("listener send", lars.c.send(st.Session, "hi"), protocol.CodeListenOnly)
 }
 
 func TestQuitClosesWithoutLogout(t *testing.T) {
@@ -444,13 +444,13 @@ func TestTrayClicks(t *testing.T) {
 	}
 
 	_, st := h.Visitor("Vera", "?")
-	anna.ok("pick", anna.c.pick(st.Session.ID))
+	anna.ok("pick", anna.c.pick(st.Session))
 	var ti protocol.TransferInfo
-	_ = json.Unmarshal(anna.ok("transfer", anna.c.transfer(TransferRequest{Session: st.Session.ID, To: h.ID("bertil")})), &ti)
+	_ = json.Unmarshal(anna.ok("transfer", anna.c.transfer(TransferRequest{Session: st.Session, To: h.ID("bertil")})), &ti)
 	wait(t, "offer", func() bool { return len(bertil.c.trayState().Transfers) == 1 })
 	bertil.c.onTrayClick(tray.TransferID(ti.ID))
 	open, _ := bertil.waitEvent(EventOpen, 0, nil)
-	if open.(OpenPayload).Session != st.Session.ID {
+	if open.(OpenPayload).Session != st.Session {
 		t.Fatalf("app:open %+v", open)
 	}
 
@@ -467,7 +467,7 @@ func TestTrayQuitAsksWhileAnswering(t *testing.T) {
 	anna := newTestDesk(t, deskOpts{})
 	anna.login(h.URL(), "anna", false)
 	_, st := h.Visitor("Vera", "?")
-	anna.ok("pick", anna.c.pick(st.Session.ID))
+	anna.ok("pick", anna.c.pick(st.Session))
 	wait(t, "the chat counted", func() bool { return anna.c.trayState().Chats == 1 })
 	shows, _ := anna.shell.counts()
 

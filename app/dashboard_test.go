@@ -98,7 +98,7 @@ func TestDashboardEventsFollowTheRelay(t *testing.T) {
 
 	// A visitor arrives: waiting 0 -> 1.
 	_, st := h.Visitor("Vera", "My invoice is wrong")
-	id := st.Session.ID
+	id := st.Session
 	db, raw, i = waitDash(dash, i, "a visitor waiting", func(d protocol.Dashboard) bool { return d.Overall.Waiting == 1 })
 	if db.Channels[0].Waiting != 1 {
 		t.Fatalf("channel figures: %s", raw)

@@ -263,7 +263,7 @@ func TestDBusTrayAndNotifications(t *testing.T) {
 	}
 
 	_, st := h.Visitor("Vera", "Where is my parcel?")
-	sid := st.Session.ID
+	sid := st.Session
 	anna.ok("pick", anna.c.pick(sid))
 	var ti protocol.TransferInfo
 	raw := anna.ok("transfer", anna.c.transfer(TransferRequest{Session: sid, To: h.ID("bertil"), Comment: "Knows the courier"}))
@@ -404,7 +404,7 @@ func TestDBusNotificationsAreWithdrawn(t *testing.T) {
 
 	// A new chat is announced to Bertil, then withdrawn once Anna takes it.
 	_, st := h.Visitor("Vera", "Var är mitt paket?")
-	sid := st.Session.ID
+	sid := st.Session
 	var waiting notifyCall
 	wait(t, "new chat notification", func() bool {
 		var ok bool

@@ -408,7 +408,7 @@ func TestDashboardSurvivesDropAndRelayRestart(t *testing.T) {
 	_, si = dash.waitState("connected", si)
 	_, vera := h.Visitor("Vera", "My invoice is wrong")
 	_, _, i = waitDash(dash, i, "Vera waiting, after the drop", func(d protocol.Dashboard) bool {
-		_, ok := dashSession(d, vera.Session.ID)
+		_, ok := dashSession(d, vera.Session)
 		return ok && d.Overall.Waiting >= 1
 	})
 
@@ -419,7 +419,7 @@ func TestDashboardSurvivesDropAndRelayRestart(t *testing.T) {
 	dash.waitState("connected", si)
 	_, walter := h.Visitor("Walter", "Where is my parcel?")
 	waitDash(dash, i, "Walter waiting, after the restart", func(d protocol.Dashboard) bool {
-		_, ok := dashSession(d, walter.Session.ID)
+		_, ok := dashSession(d, walter.Session)
 		return ok
 	})
 	if got := dash.c.current().Token(); got != session {

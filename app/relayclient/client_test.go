@@ -82,7 +82,7 @@ func chatWith(t *testing.T, h *relaytest.Harness, dk *desk) (*relaytest.Client, 
 	t.Helper()
 	v, st := h.Visitor("Vera", "Where is my parcel?")
 	var info protocol.SessionInfo
-	if err := dk.Do(ctxT(t), protocol.CmdSessionPick, protocol.SessionRef{Session: st.Session.ID}, &info); err != nil {
+	if err := dk.Do(ctxT(t), protocol.CmdSessionPick, protocol.SessionRef{Session: st.Session}, &info); err != nil {
 		t.Fatalf("pick: %v", err)
 	}
 	if info.Role != protocol.ViewOwner || info.State != protocol.StateActive {
@@ -91,7 +91,7 @@ func chatWith(t *testing.T, h *relaytest.Harness, dk *desk) (*relaytest.Client, 
 	if info.Seq < 1 {
 		t.Fatalf("picked: %+v", info)
 	}
-	dk.rec.waitSeq(t, st.Session.ID, info.Seq)
+	dk.rec.waitSeq(t, st.Session, info.Seq)
 	return v, st, info.Seq
 }
 
@@ -161,7 +161,7 @@ func TestResumeDeliversExactlyTheMissedEntries(t *testing.T) {
 	dk := newDesk(t, h, "anna", nil)
 	dk.start(t)
 	v, st, base := chatWith(t, h, dk)
-	sid := st.Session.ID
+	sid := st.Session
 	visitorSays(t, v, sid, "v1", "hello?")
 	dk.rec.waitSeq(t, sid, base+1)
 
@@ -201,7 +201,7 @@ func TestRelayRestart(t *testing.T) {
 	})
 	dk.start(t)
 	v, st, base := chatWith(t, h, dk)
-	sid := st.Session.ID
+	sid := st.Session
 	visitorSays(t, v, sid, "v1", "before the restart")
 	dk.rec.waitSeq(t, sid, base+1)
 
@@ -235,7 +235,7 @@ func TestSendWhileDisconnected(t *testing.T) {
 	dk := newDesk(t, h, "anna", nil)
 	dk.start(t)
 	v, st, base := chatWith(t, h, dk)
-	sid := st.Session.ID
+	sid := st.Session
 
 	dk.disconnect(t)
 	id := dk.Send(sid, "typed while offline")
@@ -267,7 +267,7 @@ func TestResendAfterLostAckIsStoredOnce(t *testing.T) {
 	dk := newDesk(t, h, "anna", nil)
 	dk.start(t)
 	_, st, base := chatWith(t, h, dk)
-	sid := st.Session.ID
+	sid := st.Session
 
 	dk.d.cutNext.Store(true) // the send goes out; its ack never arrives
 	id := dk.Send(sid, "did you get this?")
@@ -293,7 +293,7 @@ func TestSendsKeepTheirOrder(t *testing.T) {
 	dk := newDesk(t, h, "anna", nil)
 	dk.start(t)
 	_, st, base := chatWith(t, h, dk)
-	sid := st.Session.ID
+	sid := st.Session
 	var ids []string
 	for i := range 8 {
 		ids = append(ids, dk.Send(sid, fmt.Sprintf("line %d", i)))
@@ -347,7 +347,7 @@ func TestListenerSendFailsForGood(t *testing.T) {
 	anna := newDesk(t, h, "anna", nil)
 	anna.start(t)
 	_, st, base := chatWith(t, h, anna)
-	sid := st.Session.ID
+	sid := st.Session
 
 	lars := newDesk(t, h, "lars", nil)
 	lars.start(t)

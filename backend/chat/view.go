@@ -110,6 +110,10 @@ func (d *Desk) SessionInfo(s *Session, viewer AgentID) protocol.SessionInfo {
 	case viewer == 0:
 		si.Role = protocol.ViewVisitor
 		si.Visitor.Email = s.Visitor.Email
+		// The log's last seq may be a staff note the visitor never gets; a
+		// visitor counts the entries it receives. When they last wrote is
+		// for agents. So the visitor's copy changes only with what they see.
+		si.Seq, si.LastVisit = 0, nil
 	case s.Owner == viewer:
 		si.Role = protocol.ViewOwner
 	case s.IsListener(viewer):

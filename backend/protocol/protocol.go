@@ -69,6 +69,8 @@ type ServerFrame struct {
 type Error struct {
 	Code    Code   `json:"code"`
 	Message string `json:"message"`
+	// RetryAfter: with rate_limited, the seconds to wait before trying again.
+	RetryAfter int `json:"retry_after_s,omitempty"`
 }
 
 func (e *Error) Error() string { return string(e.Code) + ": " + e.Message }
@@ -197,8 +199,8 @@ type AgentWelcome struct {
 // VisitorWelcome is the reply to a visitor's hello.
 type VisitorWelcome struct {
 	Channel ChannelInfo  `json:"channel"`
-	Session *SessionInfo `json:"session,omitempty"` // set when resuming with a token
-	// Position in the queue, when waiting.
+	Chat    *SessionInfo `json:"chat,omitempty"` // set when resuming with a token
+	// Position in the queue, only while waiting.
 	Position *Position `json:"position,omitempty"`
 }
 
@@ -215,11 +217,11 @@ type AgentInfo struct {
 type ChannelInfo struct {
 	Key         string   `json:"key"`
 	Name        string   `json:"name"`
-	Open        bool     `json:"open"`                // within opening hours and somebody Present may respond
-	OfflineForm bool     `json:"offline_form"`        // offer the offline form when not open
-	Perms       []string `json:"perms,omitempty"`     // respond, notify, listen, manage
-	TransferTTL int      `json:"transfer_timeout_s"`  // 0 = until cancelled
-	Templates   []string `json:"templates,omitempty"` // reply templates
+	Open        bool     `json:"open"`               // within opening hours and somebody Present may respond
+	OfflineForm bool     `json:"offline_form"`       // offer the offline form when not open
+	Perms       []string `json:"perms"`              // respond, notify, listen, manage
+	TransferTTL int      `json:"transfer_timeout_s"` // 0 = until cancelled
+	Templates   []string `json:"templates"`          // reply templates
 }
 
 // Status values.
@@ -246,7 +248,7 @@ type SessionInfo struct {
 	Owner     *AgentInfo    `json:"owner,omitempty"`
 	Role      string        `json:"role,omitempty"` // the viewer's role: owner, listener, offered, visitor
 	Transfer  *TransferInfo `json:"transfer,omitempty"`
-	Seq       uint64        `json:"seq"` // last seq in the log
+	Seq       uint64        `json:"seq,omitempty"` // last seq in the log; absent in the visitor's copy (see chat.Desk.SessionInfo)
 	CreatedAt time.Time     `json:"created_at"`
 	QueuedAt  time.Time     `json:"queued_at"`
 	Answered  *time.Time    `json:"answered_at,omitempty"`
@@ -351,8 +353,8 @@ type QueueItem struct {
 // Removed sessions, then insert the Added items at their positions.
 type QueueEvent struct {
 	Channel string      `json:"channel"`
-	Removed []string    `json:"removed,omitempty"`
-	Added   []QueueItem `json:"added,omitempty"` // by Position, lowest first
+	Removed []string    `json:"removed"`
+	Added   []QueueItem `json:"added"` // by Position, lowest first
 }
 
 // ChannelsEvent replaces an agent's channels and queue, as in the welcome,
@@ -411,7 +413,7 @@ type MessageSend struct {
 // MessageAck answers message.send once the message is durably stored.
 type MessageAck struct {
 	Seq       uint64 `json:"seq"`
-	Duplicate bool   `json:"duplicate,omitempty"` // the client id was seen before; Seq is the original
+	Duplicate bool   `json:"duplicate"` // the client id was seen before; Seq is the original
 }
 
 type TransferStart struct {
@@ -448,10 +450,13 @@ type ChatStart struct {
 }
 
 // ChatStarted answers chat.start; the visitor keeps Token to resume.
+// Session is the new chat's id, as everywhere else; Chat is the chat as the
+// visitor sees it.
 type ChatStarted struct {
-	Session  SessionInfo `json:"session"`
+	Session  string      `json:"session"`
 	Token    string      `json:"token"`
-	Position Position    `json:"position"`
+	Chat     SessionInfo `json:"chat"`
+	Position *Position   `json:"position,omitempty"` // only while waiting
 }
 
 type OfflineSubmit = ChatStart
@@ -460,7 +465,7 @@ type OfflineSubmit = ChatStart
 type Dashboard struct {
 	At        time.Time        `json:"at"`
 	Overall   Figures          `json:"overall"`
-	History   []Sample         `json:"history,omitempty"` // all watched channels, per minute, last hour
+	History   []Sample         `json:"history"` // all watched channels, per minute, last hour
 	Channels  []ChannelFigures `json:"channels"`
 	Agents    []AgentInfo      `json:"agents"`
 	Sessions  []DashSession    `json:"sessions"`
@@ -485,7 +490,7 @@ type ChannelFigures struct {
 	Name    string `json:"name"`
 	Figures
 	// History is one sample per minute over the last hour, oldest first.
-	History []Sample `json:"history,omitempty"`
+	History []Sample `json:"history"`
 }
 
 // Sample is the queue of a channel (or of all) during one minute: the most

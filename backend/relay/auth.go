@@ -112,7 +112,7 @@ func (s *Server) checkPassword(ctx context.Context, ip netip.Addr, login, passwo
 	addr, name := addrKey(ip).String(), nameKey(login)
 	if wait, ok := s.throttle.admit(s.now(), addr, name); !ok {
 		s.metrics.loginThrottle.Add(1)
-		return 0, "", "", protocol.Errorf(protocol.CodeRateLimited, "too many failed sign-ins; try again in %d s", int((wait+time.Second-1)/time.Second))
+		return 0, "", "", rateLimited(wait, "too many failed sign-ins; try again in %d s", waitSeconds(wait))
 	}
 	row, err := s.store.AgentByLogin(ctx, login)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {

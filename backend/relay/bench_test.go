@@ -27,8 +27,8 @@ func BenchmarkTransferOffer(b *testing.B) {
 	var sids []string
 	for i := 0; i < idleChats; i++ {
 		_, st := h.Visitor(fmt.Sprintf("Visitor%d", i), "hello")
-		sids = append(sids, st.Session.ID)
-		anna.OK(protocol.CmdSessionPick, protocol.SessionRef{Session: st.Session.ID}, nil)
+		sids = append(sids, st.Session)
+		anna.OK(protocol.CmdSessionPick, protocol.SessionRef{Session: st.Session}, nil)
 	}
 	to := h.ID("bertil")
 	lat := make([]time.Duration, 0, b.N)

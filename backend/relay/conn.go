@@ -4,6 +4,9 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
+	"io"
+	"net"
 	"net/http"
 	"net/netip"
 	"strconv"
@@ -46,6 +49,10 @@ type conn struct {
 	// and sessions being caught up from the store.
 	seen     map[chat.SessionID]uint64
 	catching map[chat.SessionID]struct{}
+	// told is the last session event a visitor was given (or the chat of
+	// its welcome): a change it cannot see (a listener, a transfer) sends
+	// nothing. Guarded by srv.mu.
+	told []byte
 }
 
 // sendQueue holds the frames waiting to be written. It is a slice rather
@@ -395,7 +402,6 @@ func (c *conn) readPump() {
 		s.live.Add(-1)
 		s.conns.Done()
 	}()
-	c.ws.SetReadLimit(s.cfg.MaxFrameBytes)
 	_ = c.ws.SetReadDeadline(time.Now().Add(s.cfg.HelloTimeout))
 	c.ws.SetPongHandler(func(string) error {
 		return c.ws.SetReadDeadline(time.Now().Add(s.cfg.PongWait))
@@ -404,11 +410,13 @@ func (c *conn) readPump() {
 	refusals := 0
 	failedHellos := 0
 	for {
-		mt, frame, err := c.ws.ReadMessage()
+		mt, frame, err := c.readFrame()
 		if err != nil {
-			if err == websocket.ErrReadLimit {
-				s.metrics.errors.inc(protocol.CodeTooLarge)
-				c.closeWith(websocket.CloseMessageTooBig, "frame exceeds the size limit")
+			if err == errFrameTooLarge {
+				c.reply("", nil, c.frameTooLarge())
+				c.closeAfterReply(websocket.CloseMessageTooBig, "frame exceeds the size limit")
+			} else if ne, ok := err.(net.Error); ok && ne.Timeout() && c.role == "" {
+				c.closeWith(websocket.ClosePolicyViolation, "no hello in time")
 			}
 			return
 		}
@@ -427,10 +435,11 @@ func (c *conn) readPump() {
 			refusals++
 			s.metrics.rateLimited.Add(1)
 			if refusals >= maxRefusals {
-				c.closeWith(websocket.ClosePolicyViolation, "too many frames")
+				c.reply(cmd.ID, nil, flooding(refusals))
+				c.closeAfterReply(websocket.ClosePolicyViolation, "too many frames")
 				return
 			}
-			c.reply(cmd.ID, nil, protocol.Errorf(protocol.CodeRateLimited, "slow down: at most %.0f commands per second", s.cfg.RatePerSecond))
+			c.reply(cmd.ID, nil, rateLimited(time.Second, "slow down: at most %.0f commands per second", s.cfg.RatePerSecond))
 			continue
 		}
 		refusals = 0
@@ -444,12 +453,13 @@ func (c *conn) readPump() {
 				continue
 			}
 			if perr := c.hello(cmd); perr != nil {
-				c.reply(cmd.ID, nil, perr)
 				failedHellos++
-				if failedHellos >= 5 {
+				if failedHellos >= maxFailedHellos {
+					c.reply(cmd.ID, nil, c.tooManyHellos(perr))
 					c.closeAfterReply(websocket.ClosePolicyViolation, "too many failed logins")
 					return
 				}
+				c.reply(cmd.ID, nil, perr)
 				continue
 			}
 			_ = c.ws.SetReadDeadline(time.Now().Add(s.cfg.PongWait))
@@ -463,6 +473,25 @@ func (c *conn) readPump() {
 		}
 		c.handle(cmd)
 	}
+}
+
+// errFrameTooLarge: a client frame over MaxFrameBytes.
+var errFrameTooLarge = errors.New("frame too large")
+
+// readFrame reads one frame of at most MaxFrameBytes. The cap is checked
+// here rather than by gorilla's read limit, which closes the connection
+// itself before the frame can be answered; reading stops one byte past it.
+func (c *conn) readFrame() (int, []byte, error) {
+	mt, r, err := c.ws.NextReader()
+	if err != nil {
+		return mt, nil, err
+	}
+	limit := c.srv.cfg.MaxFrameBytes
+	frame, err := io.ReadAll(io.LimitReader(r, limit+1))
+	if err == nil && int64(len(frame)) > limit {
+		err = errFrameTooLarge
+	}
+	return mt, frame, err
 }
 
 // reply sends an answer now (for refusals and reads, which change nothing).
@@ -501,9 +530,8 @@ func appendAckReply(b []byte, id string, ack protocol.MessageAck) []byte {
 	b = appendJSONString(b, id)
 	b = append(b, `,"ok":true,"data":{"seq":`...)
 	b = strconv.AppendUint(b, ack.Seq, 10)
-	if ack.Duplicate {
-		b = append(b, `,"duplicate":true`...)
-	}
+	b = append(b, `,"duplicate":`...)
+	b = strconv.AppendBool(b, ack.Duplicate)
 	return append(b, `}}`...)
 }
 

@@ -1,6 +1,7 @@
 package relay
 
 import (
+	"bytes"
 	"time"
 
 	"switchboard/backend/chat"
@@ -39,10 +40,7 @@ func (s *Server) deliver(fx []chat.Effect, entries [][]byte) [][]byte {
 				s.toAgent(a, encodeEvent(protocol.EvSession, sess.ID, 0, s.desk.SessionInfo(&sess, a)))
 			}
 			if len(s.visitorConns[sess.ID]) > 0 {
-				frame := encodeEvent(protocol.EvSession, sess.ID, 0, s.desk.SessionInfo(&sess, 0))
-				for c := range s.visitorConns[sess.ID] {
-					c.enqueue(frame)
-				}
+				s.tellVisitor(&sess)
 			}
 			s.dashDirty = true
 		case chat.TransferChanged:
@@ -85,6 +83,20 @@ func (s *Server) deliver(fx []chat.Effect, entries [][]byte) [][]byte {
 	}
 	s.sendQueueNews(&queue, now)
 	return entries
+}
+
+// tellVisitor sends the visitor's connections the session as they see it,
+// if that differs from what each was last told: listening is silent, and a
+// transfer is invisible to the visitor until its outcome (a new owner) is.
+// Caller holds s.mu.
+func (s *Server) tellVisitor(sess *chat.Session) {
+	frame := encodeEvent(protocol.EvSession, sess.ID, 0, s.desk.SessionInfo(sess, 0))
+	for c := range s.visitorConns[sess.ID] {
+		if !bytes.Equal(c.told, frame) {
+			c.told = frame
+			c.enqueue(frame)
+		}
+	}
 }
 
 func (s *Server) toAgent(a chat.AgentID, frame []byte) { s.toAgentExcept(a, nil, frame) }

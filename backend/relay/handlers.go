@@ -191,10 +191,9 @@ func (c *conn) helloVisitor(id string, h protocol.Hello) *protocol.Error {
 	s.desk.VisitorAttach(now, sid)
 	welcome := protocol.VisitorWelcome{Channel: s.desk.ChannelInfo(sess.Channel, now)}
 	si := s.desk.SessionInfo(&sess, 0)
-	welcome.Session = &si
-	if pos, est := s.desk.Position(sid, now); pos > 0 {
-		welcome.Position = &protocol.Position{Position: pos, EstimatedWait: int(est / time.Second)}
-	}
+	welcome.Chat = &si
+	welcome.Position = s.waitingPosition(sid, now)
+	c.told = encodeEvent(protocol.EvSession, sid, 0, si)
 	reply := encodeReply(id, welcome, nil)
 	last := h.Resume[string(sid)]
 	s.pipe.push(&job{
@@ -206,6 +205,16 @@ func (c *conn) helloVisitor(id string, h protocol.Hello) *protocol.Error {
 		fail: c.helloRefused(id),
 	})
 	return nil
+}
+
+// waitingPosition is a waiting chat's place, as the position event tells
+// it; nil when the chat does not wait. Caller holds s.mu.
+func (s *Server) waitingPosition(sid chat.SessionID, now time.Time) *protocol.Position {
+	pos, est := s.desk.Position(sid, now)
+	if pos <= 0 {
+		return nil
+	}
+	return &protocol.Position{Position: pos, EstimatedWait: int(est / time.Second)}
 }
 
 // attachVisitor routes a session's events to a visitor connection. Caller
@@ -359,9 +368,10 @@ func (c *conn) startChat(id string, p protocol.ChatStart) {
 	}
 	c.session = sid
 	s.visitorTokens[th] = sid
-	pos, est := s.desk.Position(sid, now)
-	reply := encodeReply(id, protocol.ChatStarted{Session: s.sessionView(sid, 0), Token: token,
-		Position: protocol.Position{Position: pos, EstimatedWait: int(est / time.Second)}}, nil)
+	view := s.sessionView(sid, 0)
+	c.told = encodeEvent(protocol.EvSession, sid, 0, view)
+	reply := encodeReply(id, protocol.ChatStarted{Session: string(sid), Token: token, Chat: view,
+		Position: s.waitingPosition(sid, now)}, nil)
 	s.pipe.push(&job{fx: fx, pre: func() {
 		c.enqueue(reply)
 		c.done()

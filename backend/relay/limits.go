@@ -130,7 +130,7 @@ func (c *conn) allowStart() *protocol.Error {
 	if c.srv.starts.allow(c.ip, c.srv.now()) {
 		return nil
 	}
-	return protocol.Errorf(protocol.CodeRateLimited,
+	return rateLimited(time.Duration(float64(time.Minute)/max(c.srv.cfg.StartsPerMinute, 1)),
 		"too many chats or messages from your address; wait a minute and try again")
 }
 

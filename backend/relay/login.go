@@ -92,6 +92,17 @@ func (t *loginThrottle) admit(now time.Time, addr, login string) (time.Duration,
 	return 0, true
 }
 
+// addrWait is how long an address must wait before its next attempt is
+// checked (0: it may try now).
+func (t *loginThrottle) addrWait(now time.Time, addr string) time.Duration {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if f := t.byAddr[addr]; f != nil && now.Before(f.next) {
+		return f.next.Sub(now)
+	}
+	return 0
+}
+
 // failed counts a wrong password (or unknown login) for both keys.
 func (t *loginThrottle) failed(now time.Time, addr, login string) {
 	t.mu.Lock()

@@ -61,8 +61,8 @@ func TestFullChat(t *testing.T) {
 		t.Fatalf("welcome: %+v", welcome)
 	}
 	visitor, started := h.Visitor("Vera", "My order has not arrived")
-	sid := started.Session.ID
-	if started.Token == "" || started.Session.State != protocol.StateQueued || started.Position.Position != 1 {
+	sid := started.Session
+	if started.Token == "" || started.Chat.State != protocol.StateQueued || started.Position.Position != 1 {
 		t.Fatalf("started: %+v", started)
 	}
 	// The agent hears of the waiting chat.
@@ -111,7 +111,7 @@ func TestResumeGetsExactlyTheMissingEntries(t *testing.T) {
 	h := relaytest.Start(t, relaytest.Options{})
 	anna, _ := h.Agent("anna", nil)
 	visitor, started := h.Visitor("Vera", "Hi")
-	sid := started.Session.ID
+	sid := started.Session
 	anna.OK(protocol.CmdSessionPick, protocol.SessionRef{Session: sid}, nil)
 	send(t, anna, sid, "a1", "one")
 	es := visitor.WaitEntries(sid, 3)
@@ -122,7 +122,7 @@ func TestResumeGetsExactlyTheMissingEntries(t *testing.T) {
 		send(t, anna, sid, "b"+string(rune('0'+i)), txt)
 	}
 	again, welcome := h.ResumeVisitor(started.Token, sid, last)
-	if welcome.Session == nil || welcome.Session.ID != sid {
+	if welcome.Chat == nil || welcome.Chat.ID != sid {
 		t.Fatalf("resume welcome: %+v", welcome)
 	}
 	got := again.WaitEntries(sid, last+3)
@@ -157,26 +157,26 @@ func TestRestartKeepsAcknowledgedState(t *testing.T) {
 	v1, s1 := h.Visitor("First", "one")
 	v2, s2 := h.Visitor("Second", "two")
 	_, s3 := h.Visitor("Third", "three")
-	anna.OK(protocol.CmdSessionPick, protocol.SessionRef{Session: s1.Session.ID}, nil)
+	anna.OK(protocol.CmdSessionPick, protocol.SessionRef{Session: s1.Session}, nil)
 	acks := map[string]uint64{}
 	for i := 0; i < 20; i++ {
 		id := "m" + string(rune('a'+i))
-		acks[id] = send(t, v1, s1.Session.ID, id, "message "+id).Seq
+		acks[id] = send(t, v1, s1.Session, id, "message "+id).Seq
 	}
 	_ = v2
 	h.Restart()
 
 	// Ownership kept: anna's welcome lists the chat as hers.
 	anna2, w := h.Agent("anna", nil)
-	if len(w.Sessions) != 1 || w.Sessions[0].ID != s1.Session.ID || w.Sessions[0].Role != protocol.ViewOwner {
+	if len(w.Sessions) != 1 || w.Sessions[0].ID != s1.Session || w.Sessions[0].Role != protocol.ViewOwner {
 		t.Fatalf("after restart anna has %+v", w.Sessions)
 	}
 	// Queue order kept.
-	if len(w.Queue) != 2 || w.Queue[0].Session != s2.Session.ID || w.Queue[1].Session != s3.Session.ID {
+	if len(w.Queue) != 2 || w.Queue[0].Session != s2.Session || w.Queue[1].Session != s3.Session {
 		t.Fatalf("queue after restart: %+v", w.Queue)
 	}
 	// Every acknowledged message is there, once, at its seq.
-	es := anna2.WaitEntries(s1.Session.ID, w.Sessions[0].Seq)
+	es := anna2.WaitEntries(s1.Session, w.Sessions[0].Seq)
 	checkSeqs(t, es, true)
 	bySeq := map[uint64]string{}
 	for _, e := range es {
@@ -188,8 +188,8 @@ func TestRestartKeepsAcknowledgedState(t *testing.T) {
 		}
 	}
 	// A resend of an acknowledged message after the restart is still stored once.
-	v1b, _ := h.ResumeVisitor(s1.Token, s1.Session.ID, es[len(es)-1].Seq)
-	again := send(t, v1b, s1.Session.ID, "ma", "message ma")
+	v1b, _ := h.ResumeVisitor(s1.Token, s1.Session, es[len(es)-1].Seq)
+	again := send(t, v1b, s1.Session, "ma", "message ma")
 	if !again.Duplicate || again.Seq != acks["ma"] {
 		t.Fatalf("resend after restart: %+v want seq %d duplicate", again, acks["ma"])
 	}
@@ -200,7 +200,7 @@ func TestDuplicateSendStoredOnce(t *testing.T) {
 	h := relaytest.Start(t, relaytest.Options{})
 	anna, _ := h.Agent("anna", nil)
 	v, st := h.Visitor("Vera", "")
-	sid := st.Session.ID
+	sid := st.Session
 	anna.OK(protocol.CmdSessionPick, protocol.SessionRef{Session: sid}, nil)
 	first := send(t, v, sid, "same-id", "hello")
 	second := send(t, v, sid, "same-id", "hello")
@@ -229,7 +229,7 @@ func TestBadInputGetsErrorsAndChangesNothing(t *testing.T) {
 	h := relaytest.Start(t, relaytest.Options{})
 	anna, _ := h.Agent("anna", nil)
 	v, st := h.Visitor("Vera", "question")
-	sid := st.Session.ID
+	sid := st.Session
 	count := func() int {
 		es, err := h.Store.Entries(context.Background(), chat.SessionID(sid), 0, 0)
 		if err != nil {
@@ -263,7 +263,7 @@ func TestBadInputGetsErrorsAndChangesNothing(t *testing.T) {
 
 	// A visitor's token cannot reach another session.
 	_, other := h.Visitor("Otto", "other question")
-	v.Refused(protocol.CmdMessageSend, protocol.MessageSend{Session: other.Session.ID, ClientID: "o1", Text: "hi"}, protocol.CodeForbidden)
+	v.Refused(protocol.CmdMessageSend, protocol.MessageSend{Session: other.Session, ClientID: "o1", Text: "hi"}, protocol.CodeForbidden)
 
 	// An agent without respond cannot pick; a stranger cannot write.
 	nils, _ := h.Agent("nils", nil)
@@ -331,22 +331,22 @@ func TestOwnerOfflinePastGraceReturnsChatToHeadOfQueue(t *testing.T) {
 	bertil, _ := h.Agent("bertil", nil)
 	v1, s1 := h.Visitor("First", "one")
 	_, s2 := h.Visitor("Second", "two")
-	anna.OK(protocol.CmdSessionPick, protocol.SessionRef{Session: s1.Session.ID}, nil)
-	send(t, v1, s1.Session.ID, "v1", "still waiting for my answer")
+	anna.OK(protocol.CmdSessionPick, protocol.SessionRef{Session: s1.Session}, nil)
+	send(t, v1, s1.Session, "v1", "still waiting for my answer")
 	anna.Close()
 	// Back at the head of the queue, ahead of the older waiting chat.
-	bertil.WaitQueue(nil, "support", s1.Session.ID, s2.Session.ID)
-	es := v1.WaitEntries(s1.Session.ID, 4)
+	bertil.WaitQueue(nil, "support", s1.Session, s2.Session)
+	es := v1.WaitEntries(s1.Session, 4)
 	if !strings.Contains(es[len(es)-1].Text, "back in the queue") {
 		t.Fatalf("last line %q", es[len(es)-1].Text)
 	}
 	var info protocol.SessionInfo
 	bertil.OK(protocol.CmdQueueNext, nil, &info)
-	if info.ID != s1.Session.ID {
+	if info.ID != s1.Session {
 		t.Fatalf("next gave %s, want the returned chat", info.ID)
 	}
 	// Nothing lost: bertil gets the whole log.
-	got := bertil.WaitEntries(s1.Session.ID, 5)
+	got := bertil.WaitEntries(s1.Session, 5)
 	if len(got) != 5 || got[2].Text != "still waiting for my answer" {
 		t.Fatalf("bertil sees %q", texts(got))
 	}
@@ -377,10 +377,10 @@ func TestCreateRequestFromChat(t *testing.T) {
 	h := relaytest.Start(t, relaytest.Options{})
 	anna, _ := h.Agent("anna", nil)
 	v, st := h.Visitor("Vera", "Broken charger")
-	anna.OK(protocol.CmdSessionPick, protocol.SessionRef{Session: st.Session.ID}, nil)
-	send(t, v, st.Session.ID, "v1", "It sparks when plugged in")
+	anna.OK(protocol.CmdSessionPick, protocol.SessionRef{Session: st.Session}, nil)
+	send(t, v, st.Session, "v1", "It sparks when plugged in")
 	var r protocol.RequestCreated
-	anna.OK(protocol.CmdRequestCreate, protocol.RequestCreate{Session: st.Session.ID, Title: "Charger replacement"}, &r)
+	anna.OK(protocol.CmdRequestCreate, protocol.RequestCreate{Session: st.Session, Title: "Charger replacement"}, &r)
 	if r.Number == 0 || !strings.Contains(r.Line, "request number") {
 		t.Fatalf("request: %+v", r)
 	}
@@ -396,8 +396,8 @@ func TestGracefulShutdownSaysGoingAway(t *testing.T) {
 	h := relaytest.Start(t, relaytest.Options{})
 	anna, _ := h.Agent("anna", nil)
 	v, st := h.Visitor("Vera", "q")
-	anna.OK(protocol.CmdSessionPick, protocol.SessionRef{Session: st.Session.ID}, nil)
-	ack := send(t, v, st.Session.ID, "v1", "last words")
+	anna.OK(protocol.CmdSessionPick, protocol.SessionRef{Session: st.Session}, nil)
+	ack := send(t, v, st.Session, "v1", "last words")
 	h.Stop()
 	for _, c := range []*relaytest.Client{anna, v} {
 		if err := c.Closed(); !websocket.IsCloseError(err, websocket.CloseGoingAway) {
@@ -405,7 +405,7 @@ func TestGracefulShutdownSaysGoingAway(t *testing.T) {
 		}
 	}
 	h.Restart()
-	es, err := h.Store.Entries(context.Background(), chat.SessionID(st.Session.ID), ack.Seq-1, 0)
+	es, err := h.Store.Entries(context.Background(), chat.SessionID(st.Session), ack.Seq-1, 0)
 	if err != nil || len(es) == 0 || es[0].Text != "last words" {
 		t.Fatalf("after shutdown: %+v %v", es, err)
 	}
@@ -569,12 +569,12 @@ func TestDashboardSameAfterRestart(t *testing.T) {
 	cecilia, _ := h.Agent("cecilia", nil)
 	_, s1 := h.Visitor("Vera", "one")
 	_, s2 := h.Visitor("Vic", "two")
-	anna.OK(protocol.CmdSessionPick, protocol.SessionRef{Session: s1.Session.ID}, nil)
-	anna.OK(protocol.CmdSessionPick, protocol.SessionRef{Session: s2.Session.ID}, nil)
+	anna.OK(protocol.CmdSessionPick, protocol.SessionRef{Session: s1.Session}, nil)
+	anna.OK(protocol.CmdSessionPick, protocol.SessionRef{Session: s2.Session}, nil)
 	var tr protocol.TransferInfo
-	anna.OK(protocol.CmdTransferStart, protocol.TransferStart{Session: s1.Session.ID, To: h.ID("bertil")}, &tr)
+	anna.OK(protocol.CmdTransferStart, protocol.TransferStart{Session: s1.Session, To: h.ID("bertil")}, &tr)
 	bertil.OK(protocol.CmdTransferAccept, protocol.TransferRef{Transfer: tr.ID}, nil)
-	cecilia.OK(protocol.CmdSessionTakeover, protocol.SessionRef{Session: s2.Session.ID}, nil)
+	cecilia.OK(protocol.CmdSessionTakeover, protocol.SessionRef{Session: s2.Session}, nil)
 
 	read := func() protocol.Dashboard {
 		c, _ := h.Agent("cecilia", nil)

@@ -241,11 +241,11 @@ func TestRequestPermissionsAndAssign(t *testing.T) {
 	bertil, _ := h.Agent("bertil", nil)
 	cecilia, _ := h.Agent("cecilia", nil)
 	_, started := h.Visitor("Vera", "My order?")
-	anna.OK(protocol.CmdSessionPick, protocol.SessionRef{Session: started.Session.ID}, nil)
+	anna.OK(protocol.CmdSessionPick, protocol.SessionRef{Session: started.Session}, nil)
 	var rc protocol.RequestCreated
-	anna.OK(protocol.CmdRequestCreate, protocol.RequestCreate{Session: started.Session.ID, Title: "Refund order 42"}, &rc)
+	anna.OK(protocol.CmdRequestCreate, protocol.RequestCreate{Session: started.Session, Title: "Refund order 42"}, &rc)
 	ev, _ := requestEvent(t, bertil, 0, func(e protocol.RequestEvent) bool { return e.Request.Number == rc.Number })
-	if ev.Request.Origin != protocol.OriginChat || ev.Request.Session != started.Session.ID || ev.Request.CreatedBy == nil ||
+	if ev.Request.Origin != protocol.OriginChat || ev.Request.Session != started.Session || ev.Request.CreatedBy == nil ||
 		ev.Request.CreatedBy.Login != "anna" || !ev.Notify {
 		t.Errorf("created from a chat: %+v", ev)
 	}

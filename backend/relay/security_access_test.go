@@ -48,7 +48,7 @@ func visitorIn(t *testing.T, h *relaytest.Harness, channel, name, question strin
 	c.OK(protocol.CmdHello, protocol.Hello{V: protocol.Version, Role: protocol.RoleVisitor, Channel: channel}, nil)
 	var st protocol.ChatStarted
 	c.OK(protocol.CmdChatStart, protocol.ChatStart{Name: name, Email: "v@example.com", Question: question}, &st)
-	return c, st.Session.ID
+	return c, st.Session
 }
 
 // transferTo hands a chat from one agent to another, who accepts.

@@ -38,8 +38,8 @@ func TestSecurityAdminChurnUnderTraffic(t *testing.T) {
 	var chats []*chatRun
 	for i := range 6 {
 		v, st := h.Visitor(fmt.Sprintf("Visitor%d", i), "Hello?")
-		anna.OK(protocol.CmdSessionPick, protocol.SessionRef{Session: st.Session.ID}, nil)
-		chats = append(chats, &chatRun{sid: st.Session.ID, vis: v, acked: map[string]uint64{}})
+		anna.OK(protocol.CmdSessionPick, protocol.SessionRef{Session: st.Session}, nil)
+		chats = append(chats, &chatRun{sid: st.Session, vis: v, acked: map[string]uint64{}})
 	}
 
 	ctx := context.Background()
@@ -167,10 +167,10 @@ func TestGrantChangeTellsTheAgentTheirChannels(t *testing.T) {
 	if len(ev.Channels) != 1 || ev.Channels[0].Key != "support" || len(ev.Channels[0].Perms) != 1 || ev.Channels[0].Perms[0] != "respond" {
 		t.Fatalf("channels after the grant: %+v", ev.Channels)
 	}
-	if len(ev.Queue) != 1 || ev.Queue[0].Session != st.Session.ID {
+	if len(ev.Queue) != 1 || ev.Queue[0].Session != st.Session {
 		t.Fatalf("queue after the grant: %+v", ev.Queue)
 	}
-	nils.OK(protocol.CmdSessionPick, protocol.SessionRef{Session: st.Session.ID}, nil)
+	nils.OK(protocol.CmdSessionPick, protocol.SessionRef{Session: st.Session}, nil)
 
 	_, st2 := h.Visitor("Vic", "Me too")
 	if err := h.Store.Grant(context.Background(), "nils", "support", 0); err != nil {
@@ -180,7 +180,7 @@ func TestGrantChangeTellsTheAgentTheirChannels(t *testing.T) {
 	if ev.Channels == nil || len(ev.Channels) != 0 || ev.Queue == nil || len(ev.Queue) != 0 {
 		t.Fatalf("after the grant was removed: %+v (lists must be empty, not null)", ev)
 	}
-	nils.Refused(protocol.CmdSessionPick, protocol.SessionRef{Session: st2.Session.ID}, protocol.CodeForbidden)
+	nils.Refused(protocol.CmdSessionPick, protocol.SessionRef{Session: st2.Session}, protocol.CodeForbidden)
 }
 
 // TestGrantRemovedWhileStoppedTakesEffectAtStart: an admin change committed
@@ -192,8 +192,8 @@ func TestGrantRemovedWhileStoppedTakesEffectAtStart(t *testing.T) {
 	anna, _ := h.Agent("anna", nil)
 	lars, _ := h.Agent("lars", nil)
 	_, st := h.Visitor("Vera", "Hello?")
-	anna.OK(protocol.CmdSessionPick, protocol.SessionRef{Session: st.Session.ID}, nil)
-	lars.OK(protocol.CmdSessionListen, protocol.SessionRef{Session: st.Session.ID}, nil)
+	anna.OK(protocol.CmdSessionPick, protocol.SessionRef{Session: st.Session}, nil)
+	lars.OK(protocol.CmdSessionListen, protocol.SessionRef{Session: st.Session}, nil)
 	h.Stop()
 	db, err := store.OpenSQLite(h.DBPath)
 	if err != nil {
@@ -208,15 +208,15 @@ func TestGrantRemovedWhileStoppedTakesEffectAtStart(t *testing.T) {
 	_ = db.Close()
 	h.Restart()
 	cecilia, w := h.Agent("cecilia", nil)
-	if len(w.Queue) != 1 || w.Queue[0].Session != st.Session.ID {
+	if len(w.Queue) != 1 || w.Queue[0].Session != st.Session {
 		t.Fatalf("after the restart the queue holds %+v; want Vera's chat back", w.Queue)
 	}
 	var si protocol.SessionInfo
-	cecilia.OK(protocol.CmdSessionListen, protocol.SessionRef{Session: st.Session.ID}, &si)
+	cecilia.OK(protocol.CmdSessionListen, protocol.SessionRef{Session: st.Session}, &si)
 	if si.Owner != nil {
 		t.Errorf("the chat still has owner %+v", si.Owner)
 	}
-	row, err := h.Store.SessionRow(ctx, chat.SessionID(st.Session.ID))
+	row, err := h.Store.SessionRow(ctx, chat.SessionID(st.Session))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -126,7 +126,7 @@ func startChat(t *testing.T, h *relaytest.Harness, name string) string {
 	_ = json.Unmarshal(do("s", protocol.CmdChatStart, protocol.ChatStart{Name: name, Email: "v@example.com",
 		Question: "Where is my parcel? It was due on Monday."}).Data, &st)
 	_ = ws.Close()
-	return st.Session.ID
+	return st.Session
 }
 
 func TestQueueArrivalsCostEachAgentConstantFramesAndBytes(t *testing.T) {
@@ -159,7 +159,7 @@ func TestWaitingVisitorHearsOnlyWhenPlaceMoves(t *testing.T) {
 		h.Visitor(fmt.Sprintf("Later%d", i), "")
 	}
 	// Those behind do not move the first visitors' places.
-	anna.OK(protocol.CmdSessionPick, protocol.SessionRef{Session: s1.Session.ID}, nil)
+	anna.OK(protocol.CmdSessionPick, protocol.SessionRef{Session: s1.Session}, nil)
 	second.Event(protocol.EvPosition, 0, func(f protocol.ServerFrame) bool {
 		var p protocol.Position
 		_ = json.Unmarshal(f.Data, &p)
@@ -286,7 +286,7 @@ func TestQueueDeltasRebuildTheRelaysQueue(t *testing.T) {
 		switch op := rnd.Intn(10); {
 		case op < 5 || len(queue) == 0:
 			c, st := h.Visitor(fmt.Sprintf("V%d", step), "")
-			queue = append(queue, waiting{c, st.Session.ID})
+			queue = append(queue, waiting{c, st.Session})
 		case op < 6:
 			bertil.OK(protocol.CmdSessionPick, protocol.SessionRef{Session: take().sid}, nil)
 		case op < 7:

@@ -255,14 +255,14 @@ func TestSecurityEndedChatsLeaveMemory(t *testing.T) {
 	for i := 0; i < 30; i++ {
 		var st protocol.ChatStarted
 		v.OK(protocol.CmdChatStart, form(fmt.Sprintf("Loop%d", i)), &st)
-		v.OK(protocol.CmdSessionEnd, protocol.SessionRef{Session: st.Session.ID}, nil)
+		v.OK(protocol.CmdSessionEnd, protocol.SessionRef{Session: st.Session}, nil)
 		tokens = append(tokens, st)
 	}
 	eventually(t, "unanswered ended chats forgotten", func() bool {
 		return h.Metric("switchboard_sessions_held") == 0 && h.Metric("switchboard_visitor_tokens_held") == 0
 	})
 	// Their logs are in the store, and a reload gets a clear answer.
-	if es, err := h.Store.Entries(context.Background(), chat.SessionID(tokens[0].Session.ID), 0, 10); err != nil || len(es) < 2 {
+	if es, err := h.Store.Entries(context.Background(), chat.SessionID(tokens[0].Session), 0, 10); err != nil || len(es) < 2 {
 		t.Fatalf("log of a forgotten chat: %d entries, %v", len(es), err)
 	}
 	gone := relaytest.Dial(t, h.URL(), "")
@@ -276,8 +276,8 @@ func TestSecurityEndedChatsLeaveMemory(t *testing.T) {
 	var answered []protocol.ChatStarted
 	for i := 0; i < 4; i++ {
 		_, st := h.Visitor(fmt.Sprintf("Kept%d", i), "question")
-		anna.OK(protocol.CmdSessionPick, protocol.SessionRef{Session: st.Session.ID}, nil)
-		anna.OK(protocol.CmdSessionEnd, protocol.SessionRef{Session: st.Session.ID}, nil)
+		anna.OK(protocol.CmdSessionPick, protocol.SessionRef{Session: st.Session}, nil)
+		anna.OK(protocol.CmdSessionEnd, protocol.SessionRef{Session: st.Session}, nil)
 		answered = append(answered, st)
 	}
 	eventually(t, "ended chats capped", func() bool { return h.Metric("switchboard_sessions_held") == 2 })
@@ -286,13 +286,13 @@ func TestSecurityEndedChatsLeaveMemory(t *testing.T) {
 	for _, s := range w.Sessions {
 		listed = append(listed, s.ID)
 	}
-	if want := []string{answered[3].Session.ID, answered[2].Session.ID}; strings.Join(listed, ",") != strings.Join(want, ",") {
+	if want := []string{answered[3].Session, answered[2].Session}; strings.Join(listed, ",") != strings.Join(want, ",") {
 		t.Fatalf("anna's recent list %v; want the two newest %v", listed, want)
 	}
 	// A kept chat still reloads with its transcript; a dropped one is told it is gone.
-	_, vw := h.ResumeVisitor(answered[3].Token, answered[3].Session.ID, 0)
-	if vw.Session == nil || vw.Session.State != "ended" {
-		t.Fatalf("reload of a kept chat: %+v", vw.Session)
+	_, vw := h.ResumeVisitor(answered[3].Token, answered[3].Session, 0)
+	if vw.Chat == nil || vw.Chat.State != "ended" {
+		t.Fatalf("reload of a kept chat: %+v", vw.Chat)
 	}
 	old := relaytest.Dial(t, h.URL(), "")
 	old.Refused(protocol.CmdHello, protocol.Hello{V: protocol.Version, Role: protocol.RoleVisitor, Token: answered[0].Token}, protocol.CodeBadCredentials)
@@ -329,7 +329,7 @@ func TestSecurityVisitorWithoutChatIsClosed(t *testing.T) {
 	// A visitor in a chat and an agent stay.
 	v, st := h.Visitor("Vera", "still here")
 	time.Sleep(600 * time.Millisecond)
-	send(t, v, st.Session.ID, "v1", "hello?")
+	send(t, v, st.Session, "v1", "hello?")
 	anna.OK(protocol.CmdPing, struct{}{}, nil)
 }
 

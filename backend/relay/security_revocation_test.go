@@ -115,8 +115,8 @@ func TestSecurityDisableClosesConnections(t *testing.T) {
 	h := relaytest.Start(t, relaytest.Options{})
 	anna, w := h.Agent("anna", nil)
 	vis, st := h.Visitor("Vera", "Hello?")
-	anna.OK(protocol.CmdSessionPick, protocol.SessionRef{Session: st.Session.ID}, nil)
-	anna.WaitEntries(st.Session.ID, 2)
+	anna.OK(protocol.CmdSessionPick, protocol.SessionRef{Session: st.Session}, nil)
+	anna.WaitEntries(st.Session, 2)
 	before, err := h.Store.QuickReplies(context.Background(), chatID(h, "anna"))
 	if err != nil {
 		t.Fatal(err)
@@ -129,7 +129,7 @@ func TestSecurityDisableClosesConnections(t *testing.T) {
 		t.Fatalf("closed with %d, want %d", code, protocol.CloseRevoked)
 	}
 	// Nothing more reaches her, and she can save nothing.
-	vis.OK(protocol.CmdMessageSend, protocol.MessageSend{Session: st.Session.ID, ClientID: "v2", Text: "anyone there?"}, nil)
+	vis.OK(protocol.CmdMessageSend, protocol.MessageSend{Session: st.Session, ClientID: "v2", Text: "anyone there?"}, nil)
 	raw, _ := json.Marshal(protocol.QuickReplies{Replies: []protocol.QuickReply{{Title: "x", Text: "saved after disable"}}})
 	_ = anna.Send(`{"id":"q","cmd":"` + protocol.CmdQuickRepliesSet + `","data":` + string(raw) + `}`)
 	time.Sleep(100 * time.Millisecond)
@@ -140,7 +140,7 @@ func TestSecurityDisableClosesConnections(t *testing.T) {
 	if len(after) != len(before) {
 		t.Errorf("quick replies saved after disable: %+v", after)
 	}
-	for _, e := range anna.Entries(st.Session.ID) {
+	for _, e := range anna.Entries(st.Session) {
 		if e.Seq > 2 {
 			t.Errorf("entry %d reached the disabled agent", e.Seq)
 		}
@@ -158,7 +158,7 @@ func TestSecurityGrantRemovalStopsListening(t *testing.T) {
 	lars, _ := h.Agent("lars", nil)
 	cecilia, _ := h.Agent("cecilia", nil)
 	vis, st := h.Visitor("Vera", "Hello?")
-	sid := st.Session.ID
+	sid := st.Session
 	anna.OK(protocol.CmdSessionPick, protocol.SessionRef{Session: sid}, nil)
 	lars.OK(protocol.CmdSessionListen, protocol.SessionRef{Session: sid}, nil)
 	lars.OK(protocol.CmdDashboardWatch, nil, nil)

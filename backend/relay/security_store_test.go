@@ -193,7 +193,7 @@ func startFaultChat(t *testing.T, dbPath string) (*relaytest.Harness, *chatLedge
 	anna, _ := h.Agent("anna", nil)
 	vera, started := h.Visitor("Vera", "My order is late")
 	anna.OK(protocol.CmdQueueNext, nil, nil)
-	return h, &chatLedger{t: t, session: started.Session.ID, token: started.Token, sides: [2]*relaytest.Client{vera, anna}}
+	return h, &chatLedger{t: t, session: started.Session, token: started.Token, sides: [2]*relaytest.Client{vera, anna}}
 }
 
 // burst sends n messages from each side without waiting, then collects the

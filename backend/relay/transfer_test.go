@@ -33,7 +33,7 @@ func newDesk(t *testing.T, opts relaytest.Options) *desk {
 	d.lars, _ = h.Agent("lars", nil)
 	var st protocol.ChatStarted
 	d.visitor, st = h.Visitor("Vera", "Where is my parcel?")
-	d.sid = st.Session.ID
+	d.sid = st.Session
 	d.anna.OK(protocol.CmdSessionPick, protocol.SessionRef{Session: d.sid}, nil)
 	send(t, d.visitor, d.sid, "v1", "It was due Monday")
 	return d
@@ -224,9 +224,9 @@ func TestTransferVoidedWhenSessionEndsOrReceiverGoesOffline(t *testing.T) {
 
 	// Second chat: the receiver goes Offline past the grace period.
 	_, st := d.h.Visitor("Walter", "hello")
-	d.anna.OK(protocol.CmdSessionPick, protocol.SessionRef{Session: st.Session.ID}, nil)
+	d.anna.OK(protocol.CmdSessionPick, protocol.SessionRef{Session: st.Session}, nil)
 	var t2 protocol.TransferInfo
-	d.anna.OK(protocol.CmdTransferStart, protocol.TransferStart{Session: st.Session.ID, To: d.h.ID("bertil")}, &t2)
+	d.anna.OK(protocol.CmdTransferStart, protocol.TransferStart{Session: st.Session, To: d.h.ID("bertil")}, &t2)
 	d.bertil.Close()
 	v2, i := transferEvent(t, d.anna, 0, protocol.TransferVoided)
 	for v2.ID != t2.ID {
@@ -369,7 +369,7 @@ func TestWaitingWarnings(t *testing.T) {
 		c.Event(protocol.EvWarning, 0, func(f protocol.ServerFrame) bool {
 			var w protocol.WarningEvent
 			_ = json.Unmarshal(f.Data, &w)
-			return w.Session == st.Session.ID && w.Level == want
+			return w.Session == st.Session && w.Level == want
 		})
 	}
 	level(anna, "waiting")

@@ -508,7 +508,7 @@ func TestQueuePositionLive(t *testing.T) {
 	p.startChat("Vera", "vera@example.com", "Second in line")
 	p.waitText("pos", "You are number 2 in the queue, estimated wait about 2 min")
 
-	anna.OK(protocol.CmdSessionPick, protocol.SessionRef{Session: first.Session.ID}, nil)
+	anna.OK(protocol.CmdSessionPick, protocol.SessionRef{Session: first.Session}, nil)
 	p.waitText("pos", "You are number 1 in the queue, estimated wait about 1 min")
 
 	anna.OK(protocol.CmdQueueNext, nil, nil)

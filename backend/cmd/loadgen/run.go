@@ -227,7 +227,7 @@ func (r *run) setup() error {
 		if err := json.Unmarshal(rep.raw, &st); err != nil {
 			return err
 		}
-		c.session, c.vtoken = st.Data.Session.ID, st.Data.Token
+		c.session, c.vtoken = st.Data.Session, st.Data.Token
 		v.mu.Lock()
 		v.token = st.Data.Token
 		v.mu.Unlock()

@@ -306,8 +306,8 @@ input:focus,textarea:focus{border-color:${color};box-shadow:0 0 0 3px color-mix(
     online = ever = true; tries = 0; status("");
     chan = d.channel || {};
     $("ttl").textContent = chan.name || t("title");
-    if (d.session) {
-      session(d.session);
+    if (d.chat) {
+      session(d.chat);
       if (d.position) position(d.position);
       for (const c of Object.keys(pend)) push(c);
     } else if (view !== "thanks" && !tok) form(chan.open ? "chat" : chan.offline_form ? "offline" : "closed");
@@ -551,7 +551,7 @@ input:focus,textarea:focus{border-color:${color};box-shadow:0 0 0 3px color-mix(
       if (d && cmd === "chat.start") {
         tok = d.token; st = "queued"; last = 0; lines = {};
         $("fq").value = "";
-        session(d.session);
+        session(d.chat);
         position(d.position || {});
         return $("msg").focus();
       }

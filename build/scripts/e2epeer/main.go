@@ -174,8 +174,8 @@ func (p *peer) visitor(name, question string) (string, error) {
 		c.close()
 		return "", fmt.Errorf("chat.start: %w", err)
 	}
-	p.visitors[st.Session.ID] = c
-	return st.Session.ID, nil
+	p.visitors[st.Session] = c
+	return st.Session, nil
 }
 
 func (p *peer) say(session, text string) error {
