@@ -1,4 +1,4 @@
-package relayclient
+package client_test
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"switchboard/backend/protocol"
+	. "switchboard/backend/protocol/client"
 )
 
 // fakeRelay is a scripted websocket peer, for what the real relay never
@@ -193,7 +194,7 @@ func TestGoingAwayReconnectsPromptly(t *testing.T) {
 	from := dk.rec.nStates()
 	_ = c1.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseGoingAway, "restart"), time.Now().Add(time.Second))
 	st, _ := dk.rec.waitState(t, Reconnecting, from)
-	if st.Attempt != 0 || time.Until(st.NextAttempt) > goingAwayDelay || !websocket.IsCloseError(st.Err, websocket.CloseGoingAway) {
+	if st.Attempt != 0 || time.Until(st.NextAttempt) > GoingAwayDelay || !websocket.IsCloseError(st.Err, websocket.CloseGoingAway) {
 		t.Fatalf("after 1001: %+v", st)
 	}
 	c2 := f.next(t) // with an hour of backoff, only the going-away path gets here
@@ -256,7 +257,7 @@ func TestBackoffIsBoundedFullJitter(t *testing.T) {
 	for n := range 64 {
 		ceil := min(DefaultBackoffMax, DefaultBackoffInitial<<min(n, 20))
 		for range 50 {
-			if d := c.backoff(n); d < 0 || d > ceil {
+			if d := c.Backoff(n); d < 0 || d > ceil {
 				t.Fatalf("backoff(%d) = %v, ceiling %v", n, d, ceil)
 			}
 		}
