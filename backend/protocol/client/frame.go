@@ -24,9 +24,6 @@ type Frame struct {
 	Track Verdict
 }
 
-// IsReply tells replies from events.
-func (f *Frame) IsReply() bool { return f.Ev == "" }
-
 // ServerFrame copies f into the wire type, for keeping.
 func (f *Frame) ServerFrame() protocol.ServerFrame {
 	sf := protocol.ServerFrame{Re: f.Re, OK: f.OK, Error: f.Error, Ev: f.Ev, Session: f.Session, Seq: f.Seq}
