@@ -417,9 +417,8 @@ func (c *Client) connectOnce(ctx context.Context) (lived time.Duration, goingAwa
 	if err != nil {
 		return 0, false, false, fmt.Errorf("dial %s: %w", u, err)
 	}
-	var cn *Conn
-	cn = Open(ws, Options{Tracker: c.tracker, DropDuplicates: true, Heartbeat: defaultHeartbeat, Logger: c.log,
-		OnEvent: c.event, OnReply: func(f *Frame) { c.unclaimed(cn, f) }})
+	cn := Open(ws, Options{Tracker: c.tracker, DropDuplicates: true, Heartbeat: defaultHeartbeat, Logger: c.log,
+		OnEvent: c.event, OnReply: c.unclaimed})
 	if fatal, err := c.hello(ctx, cn); err != nil {
 		cn.Leave("")
 		<-cn.Done()
@@ -453,11 +452,11 @@ func (c *Client) connectOnce(ctx context.Context) (lived time.Duration, goingAwa
 // unclaimed takes in a reply nobody waits for. The relay names no id when
 // it drops a command for the rate, so we cannot tell which one is lost:
 // start over. The backoff slows us down, and the outbox resends what is
-// unacknowledged. It runs on cn's read loop.
-func (c *Client) unclaimed(cn *Conn, f *Frame) {
+// unacknowledged. It runs on the read loop.
+func (c *Client) unclaimed(f *Frame) {
 	switch {
 	case f.Error != nil && f.Error.Code == protocol.CodeRateLimited:
-		cn.closeWith(f.Error)
+		f.conn.closeWith(f.Error)
 	case f.Re == "":
 		c.log.Warn("relay refused a frame without naming it", "err", f.Error)
 	}

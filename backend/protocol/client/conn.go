@@ -401,6 +401,7 @@ func (c *Conn) readFrame() ([]byte, error) {
 }
 
 func (c *Conn) route(f *Frame) {
+	f.conn = c
 	if f.Ev != "" {
 		if f.Ev == protocol.EvEntry && f.Session != "" {
 			f.Track = c.tracker.Note(f.Session, f.Seq)

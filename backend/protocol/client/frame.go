@@ -22,6 +22,8 @@ type Frame struct {
 	Raw     []byte // the whole frame
 	// Track is what the connection's Tracker made of an entry event.
 	Track Verdict
+
+	conn *Conn // that read it
 }
 
 // ServerFrame copies f into the wire type, for keeping.
