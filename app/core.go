@@ -12,10 +12,10 @@ import (
 
 	"switchboard/app/config"
 	"switchboard/app/notify"
-	"switchboard/app/relayclient"
 	"switchboard/app/secret"
 	"switchboard/app/tray"
 	"switchboard/backend/protocol"
+	"switchboard/backend/protocol/client"
 )
 
 // Timeouts of the calls the UI waits for.
@@ -71,7 +71,7 @@ type core struct {
 	decider *notify.Decider
 
 	mu     sync.Mutex
-	client *relayclient.Client
+	client *client.Client
 	gen    uint64 // bumped per client; callbacks of older clients are ignored
 	creds  creds  // of the current client
 	view   view
@@ -146,7 +146,7 @@ func (c *core) notice(kind, text string) {
 }
 
 // current returns the relay client, or nil before a login.
-func (c *core) current() *relayclient.Client {
+func (c *core) current() *client.Client {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.client
@@ -303,11 +303,11 @@ func (c *core) connect(cr creds, password, token string, keepTrying bool) Result
 		_ = old.Close()
 	}
 
-	states := make(chan relayclient.StateChange, 16)
-	cl := relayclient.New(relayclient.Config{
+	states := make(chan client.StateChange, 16)
+	cl := client.New(client.Config{
 		URL: relayURL(cr.server), Login: cr.login, Password: password, Token: token,
 		Client: "switchboard-desk/" + Version, BackoffInitial: c.backoff, Logger: c.log,
-		OnState: func(s relayclient.StateChange) {
+		OnState: func(s client.StateChange) {
 			c.onState(gen, s)
 			select {
 			case states <- s:
@@ -315,7 +315,7 @@ func (c *core) connect(cr creds, password, token string, keepTrying bool) Result
 			}
 		},
 		OnEvent:  func(f protocol.ServerFrame) { c.onEvent(gen, f) },
-		OnOutbox: func(o relayclient.Outgoing) { c.onOutbox(gen, o) },
+		OnOutbox: func(o client.Outgoing) { c.onOutbox(gen, o) },
 	})
 	c.mu.Lock()
 	if c.gen != gen {
@@ -335,24 +335,24 @@ func (c *core) connect(cr creds, password, token string, keepTrying bool) Result
 		select {
 		case s := <-states:
 			switch s.State {
-			case relayclient.Connected:
+			case client.Connected:
 				if s.Welcome == nil {
 					return okResult(nil)
 				}
 				return okResult(*welcomeForUI(s.Welcome))
-			case relayclient.AuthFailed:
+			case client.AuthFailed:
 				c.drop(gen, cl)
 				if s.Err == nil {
 					return failResult(protocol.CodeBadCredentials, "the server refused the sign-in")
 				}
 				return errResult(s.Err)
-			case relayclient.Reconnecting:
+			case client.Reconnecting:
 				if keepTrying {
 					return failResult(protocol.CodeUnavailable, "cannot reach the server (%v); still trying", s.Err)
 				}
 				c.drop(gen, cl)
 				return failResult(protocol.CodeUnavailable, "cannot reach the server: %v", s.Err)
-			case relayclient.Offline:
+			case client.Offline:
 				c.drop(gen, cl)
 				return failResult(protocol.CodeUnavailable, "the connection was closed")
 			}
@@ -367,7 +367,7 @@ func (c *core) connect(cr creds, password, token string, keepTrying bool) Result
 }
 
 // drop stops cl and forgets it if it is still the current client.
-func (c *core) drop(gen uint64, cl *relayclient.Client) {
+func (c *core) drop(gen uint64, cl *client.Client) {
 	c.mu.Lock()
 	if c.gen == gen && c.client == cl {
 		c.client = nil
@@ -397,7 +397,7 @@ func (c *core) logout() Result {
 			c.log.Warn("could not forget the sign-in", "err", derr)
 		}
 	}
-	if err != nil && !errors.Is(err, relayclient.ErrOffline) {
+	if err != nil && !errors.Is(err, client.ErrOffline) {
 		// The token is forgotten here either way; say the relay may keep it.
 		c.log.Warn("logout not confirmed by the relay", "err", err)
 		return errResult(err)
@@ -417,7 +417,7 @@ func (c *core) shutdown() {
 	if cl == nil {
 		return
 	}
-	if c.window == WindowDashboard && cl.State() == relayclient.Connected {
+	if c.window == WindowDashboard && cl.State() == client.Connected {
 		ctx, cancel := context.WithTimeout(context.Background(), shutdownLogoutTimeout)
 		err := cl.Logout(ctx)
 		cancel()
@@ -429,20 +429,20 @@ func (c *core) shutdown() {
 }
 
 // onState runs on the relay client's callback goroutine.
-func (c *core) onState(gen uint64, s relayclient.StateChange) {
+func (c *core) onState(gen uint64, s client.StateChange) {
 	c.mu.Lock()
 	if gen != c.gen {
 		c.mu.Unlock()
 		return
 	}
 	c.view.conn = string(s.State)
-	if s.State == relayclient.Connected && s.Welcome != nil {
+	if s.State == client.Connected && s.Welcome != nil {
 		c.view.welcome(*s.Welcome)
 		c.decider.Welcome(*s.Welcome)
 	}
 	cr := c.creds
 	c.mu.Unlock()
-	if s.State == relayclient.AuthFailed && (cr.viaToken || errors.Is(s.Err, relayclient.ErrRevoked)) {
+	if s.State == client.AuthFailed && (cr.viaToken || errors.Is(s.Err, client.ErrRevoked)) {
 		// The relay no longer takes the remembered token (revoked, expired),
 		// or ended the sign-in the token was got with.
 		if err := c.secrets.Delete(cr.server, cr.login); err != nil {
@@ -451,10 +451,10 @@ func (c *core) onState(gen uint64, s relayclient.StateChange) {
 	}
 	c.emit.Emit(EventState, statePayload(s))
 	c.pushTray()
-	if s.State == relayclient.Connected && c.window != WindowDashboard {
+	if s.State == client.Connected && c.window != WindowDashboard {
 		go c.loadRequests(gen)
 	}
-	if s.State == relayclient.Connected && c.window == WindowDashboard {
+	if s.State == client.Connected && c.window == WindowDashboard {
 		// Watching is per connection: ask again after every reconnect.
 		go c.watchDashboard(gen)
 	}
@@ -483,7 +483,7 @@ func (c *core) onEvent(gen uint64, f protocol.ServerFrame) {
 	}
 }
 
-func (c *core) onOutbox(gen uint64, o relayclient.Outgoing) {
+func (c *core) onOutbox(gen uint64, o client.Outgoing) {
 	c.mu.Lock()
 	stale := gen != c.gen
 	c.mu.Unlock()

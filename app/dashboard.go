@@ -6,8 +6,8 @@ import (
 	"errors"
 	"time"
 
-	"switchboard/app/relayclient"
 	"switchboard/backend/protocol"
+	"switchboard/backend/protocol/client"
 )
 
 // openDashboard opens the dashboard window: a second process of this
@@ -53,7 +53,7 @@ func (c *core) launch(args []string, secret string) Result {
 
 // clientOf is the relay client of connection gen; nil once there is none,
 // or another connection has replaced it.
-func (c *core) clientOf(gen uint64) *relayclient.Client {
+func (c *core) clientOf(gen uint64) *client.Client {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.gen != gen {

@@ -5,8 +5,8 @@ import (
 	"errors"
 	"time"
 
-	"switchboard/app/relayclient"
 	"switchboard/backend/protocol"
+	"switchboard/backend/protocol/client"
 )
 
 // Events emitted to the UI (window.runtime.EventsOn).
@@ -46,7 +46,7 @@ const (
 	ReasonLoggedOut = "logged_out"
 )
 
-func statePayload(s relayclient.StateChange) StatePayload {
+func statePayload(s client.StateChange) StatePayload {
 	p := StatePayload{State: string(s.State), Attempt: s.Attempt, Welcome: welcomeForUI(s.Welcome)}
 	if !s.NextAttempt.IsZero() {
 		at := s.NextAttempt.UTC().Format(time.RFC3339Nano)
@@ -56,9 +56,9 @@ func statePayload(s relayclient.StateChange) StatePayload {
 		p.Error = s.Err.Error()
 	}
 	switch {
-	case errors.Is(s.Err, relayclient.ErrRevoked):
+	case errors.Is(s.Err, client.ErrRevoked):
 		p.Reason = ReasonRevoked
-	case errors.Is(s.Err, relayclient.ErrLoggedOut):
+	case errors.Is(s.Err, client.ErrLoggedOut):
 		p.Reason = ReasonLoggedOut
 	}
 	return p
@@ -94,7 +94,7 @@ type OutboxPayload struct {
 	Error     *protocol.Error `json:"error"` // failed: {code, message}
 }
 
-func outboxPayload(o relayclient.Outgoing) OutboxPayload {
+func outboxPayload(o client.Outgoing) OutboxPayload {
 	return OutboxPayload{Session: o.Session, ClientID: o.ClientID, Text: o.Text, Status: string(o.State),
 		Seq: o.Seq, Duplicate: o.Duplicate, Error: o.Err}
 }

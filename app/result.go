@@ -5,8 +5,8 @@ import (
 	"errors"
 	"fmt"
 
-	"switchboard/app/relayclient"
 	"switchboard/backend/protocol"
+	"switchboard/backend/protocol/client"
 )
 
 // Result is what every bound method returns: ok with the relay's reply
@@ -39,9 +39,9 @@ func errResult(err error) Result {
 		return okResult(nil)
 	case errors.As(err, &pe):
 		return Result{Error: pe}
-	case errors.Is(err, relayclient.ErrOffline):
+	case errors.Is(err, client.ErrOffline):
 		return failResult(CodeOffline, "not connected to the server")
-	case errors.Is(err, relayclient.ErrConnectionLost):
+	case errors.Is(err, client.ErrConnectionLost):
 		return failResult(protocol.CodeUnavailable, "the connection dropped before the server answered; it may or may not have been done")
 	case errors.Is(err, context.DeadlineExceeded):
 		return failResult(protocol.CodeUnavailable, "the server did not answer in time")

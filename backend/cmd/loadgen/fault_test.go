@@ -448,7 +448,7 @@ func TestSlowConsumerIsCutOffAlone(t *testing.T) {
 	// Reconnect it with a tiny receive buffer so that the kernel holds little.
 	slow.small.Store(true)
 	slow.closeConn()
-	if !waitFor(10*time.Second, func() bool { slow.mu.Lock(); defer slow.mu.Unlock(); return slow.ws != nil }) {
+	if !waitFor(10*time.Second, func() bool { slow.mu.Lock(); defer slow.mu.Unlock(); return slow.conn != nil }) {
 		t.Fatal("the supervisor did not reconnect")
 	}
 	r.startSenders()

@@ -8,38 +8,59 @@ import (
 	"switchboard/backend/protocol"
 )
 
-// The hand scanner must read the relay's frames exactly as encoding/json does.
-func TestFastFramesMatchJSON(t *testing.T) {
+// The hand readers of payloads must read the relay's frames exactly as
+// encoding/json does.
+func TestFastPayloadsMatchJSON(t *testing.T) {
 	at := time.Unix(0, 1764312345678901234)
 	entry, _ := json.Marshal(protocol.Event{Ev: protocol.EvEntry, Session: "s-AbC_9", Seq: 42, Data: protocol.Entry{
 		Seq: 42, At: time.Now(), Kind: protocol.EntryMessage, From: protocol.Author{Kind: protocol.AuthorVisitor, Name: `Vera "V" <x>`},
 		ClientID: "m1234", Text: "t1764312345678901234 xxxx"}})
 	note, _ := json.Marshal(protocol.Event{Ev: protocol.EvEntry, Session: "s-AbC_9", Seq: 43, Data: protocol.Entry{
 		Seq: 43, Kind: protocol.EntryNote, From: protocol.Author{Kind: protocol.AuthorSystem}, Text: "Anna has joined the chat.", Staff: true}})
-	ack, _ := json.Marshal(protocol.Reply{Re: "1234", OK: true, Data: protocol.MessageAck{Seq: 42}})
-	dup, _ := json.Marshal(protocol.Reply{Re: "77", OK: true, Data: protocol.MessageAck{Seq: 9, Duplicate: true}})
-	refused, _ := json.Marshal(protocol.Reply{Re: "12", Error: protocol.Errorf(protocol.CodeRateLimited, "slow down")})
-	transfer, _ := json.Marshal(protocol.Event{Ev: protocol.EvTransfer, Session: "s-1", Data: protocol.TransferInfo{ID: 3, State: "pending"}})
-	queue, _ := json.Marshal(protocol.Event{Ev: protocol.EvQueue, Data: protocol.QueueEvent{Channel: "load"}})
-
+	foreign, _ := json.Marshal(protocol.Event{Ev: protocol.EvEntry, Session: "s-1", Seq: 44, Data: protocol.Entry{
+		Seq: 44, Kind: protocol.EntryMessage, ClientID: "m12x", Text: "t5 x"}})
 	for _, tc := range []struct {
 		name string
 		b    []byte
-	}{{"entry", entry}, {"note", note}, {"ack", ack}, {"duplicate ack", dup}, {"refusal", refused}, {"transfer", transfer}, {"queue", queue}} {
-		fast, slow := parseFrame(tc.b), slowFrame(tc.b)
-		if fast.kind != slow.kind || string(fast.re) != string(slow.re) || fast.ok != slow.ok || fast.seq != slow.seq ||
-			fast.code != slow.code && fast.kind != fkReply || string(fast.session) != string(slow.session) || fast.msg != slow.msg ||
-			!fast.sentAt.Equal(slow.sentAt) {
-			t.Errorf("%s: fast %+v, slow %+v", tc.name, fast, slow)
+	}{{"entry", entry}, {"note", note}, {"foreign client id", foreign}} {
+		var f protocol.ServerFrame
+		var e protocol.Entry
+		if json.Unmarshal(tc.b, &f) != nil || json.Unmarshal(f.Data, &e) != nil {
+			t.Fatalf("%s: %s", tc.name, tc.b)
+		}
+		n, sent := messageIn(f.Data)
+		wn, wsent := messageOf(e.ClientID, e.Text)
+		if n != wn || !sent.Equal(wsent) {
+			t.Errorf("%s: fast %d %v, slow %d %v", tc.name, n, sent, wn, wsent)
 		}
 	}
-	f := parseFrame(entry)
-	if f.msg != 1234 || !f.sentAt.Equal(at) || f.seq != 42 || string(f.session) != "s-AbC_9" {
-		t.Errorf("entry: %+v", f)
+	if n, sent := messageIn(mustData(t, entry)); n != 1234 || !sent.Equal(at) {
+		t.Errorf("entry: %d %v", n, sent)
 	}
-	if f := parseFrame(refused); f.ok || slowFrame(refused).code != string(protocol.CodeRateLimited) {
-		t.Errorf("refusal: %+v", f)
+	ack, _ := json.Marshal(protocol.Reply{Re: "1234", OK: true, Data: protocol.MessageAck{Seq: 42}})
+	dup, _ := json.Marshal(protocol.Reply{Re: "77", OK: true, Data: protocol.MessageAck{Seq: 9, Duplicate: true}})
+	if s := ackSeq(mustData(t, ack)); s != 42 {
+		t.Errorf("ack seq %d", s)
 	}
+	if s := ackSeq(mustData(t, dup)); s != 9 {
+		t.Errorf("duplicate ack seq %d", s)
+	}
+	if s := ackSeq([]byte(`{"duplicate":true,"seq":5}`)); s != 5 {
+		t.Errorf("reordered ack seq %d", s)
+	}
+	for id, want := range map[string]uint64{"17": 17, "x1": 0, "": 0} {
+		if n, ok := msgNumber(id); n != want || ok != (want != 0) {
+			t.Errorf("msgNumber(%q) = %d %v", id, n, ok)
+		}
+	}
+}
+
+func mustData(t *testing.T, b []byte) []byte {
+	var f protocol.ServerFrame
+	if err := json.Unmarshal(b, &f); err != nil {
+		t.Fatal(err)
+	}
+	return f.Data
 }
 
 func TestSendFrameIsAValidCommand(t *testing.T) {

@@ -10,6 +10,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"switchboard/backend/protocol"
+	"switchboard/backend/protocol/client"
 )
 
 func contextBG() context.Context { return context.Background() }
@@ -38,43 +39,35 @@ func (o options) idleRun(dir string, logf func(string, ...any)) (*idleResult, er
 	if err != nil {
 		return nil, err
 	}
-	hello := command("hello", protocol.CmdHello, protocol.Hello{V: protocol.Version, Role: protocol.RoleVisitor, Channel: o.cfg.Channel})
 	var (
 		mu  sync.Mutex
-		all []*websocket.Conn
+		all []*client.Conn
 	)
 	start := time.Now()
 	d := &websocket.Dialer{HandshakeTimeout: 15 * time.Second, ReadBufferSize: 1024, WriteBufferSize: 1024}
 	err = parallel(o.idle, 64, func(i int) error {
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		defer cancel()
-		ws, resp, err := d.DialContext(ctx, t.url, nil)
+		cn, resp, err := client.Dial(ctx, t.url, client.Options{Dialer: d, Logger: quiet})
 		if resp != nil && resp.Body != nil {
 			resp.Body.Close()
 		}
 		if err != nil {
 			return fmt.Errorf("idle connection %d: %w", i, err)
 		}
-		if err := ws.WriteMessage(websocket.TextMessage, hello); err != nil {
-			ws.Close()
-			return err
-		}
-		_ = ws.SetReadDeadline(time.Now().Add(20 * time.Second))
-		if _, b, err := ws.ReadMessage(); err != nil || parseFrame(b).kind != fkReply || !parseFrame(b).ok {
-			ws.Close()
+		if _, err := cn.HelloVisitor(ctx, protocol.Hello{Channel: o.cfg.Channel}); err != nil {
+			cn.Close()
 			return fmt.Errorf("idle connection %d: hello: %v", i, err)
 		}
-		_ = ws.SetReadDeadline(time.Time{})
-		go discard(ws)
 		mu.Lock()
-		all = append(all, ws)
+		all = append(all, cn)
 		mu.Unlock()
 		return nil
 	})
 	connected := time.Since(start)
 	defer func() {
-		for _, ws := range all {
-			ws.Close()
+		for _, cn := range all {
+			cn.Close()
 		}
 	}()
 	if err != nil {

@@ -1,12 +1,12 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"math/rand/v2"
 	"net"
 	"sort"
@@ -20,6 +20,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"switchboard/backend/protocol"
+	"switchboard/backend/protocol/client"
 )
 
 type role int
@@ -62,24 +63,19 @@ type chatState struct {
 	nGot   [3]atomic.Int64
 }
 
-// track is a peer's view of one session's log.
-type track struct {
-	chat *chatState
-	last uint64
-}
-
-// reply is a copy of a reply frame for whoever waits for it.
+// reply is what a caller learns of its command's reply.
 type reply struct {
 	ok   bool
 	code string
-	raw  []byte
+	data []byte
 }
 
 var errDown = errors.New("not connected")
 
-// peer is one simulated client: a visitor, an agent or a supervisor. One
-// goroutine (readLoop) reads its socket for its whole life, reconnecting and
-// resuming when the run allows it; others write through write().
+// peer is one simulated client: a visitor, an agent or a supervisor, on a
+// client.Conn. One goroutine (readLoop) watches it for the peer's whole
+// life, reconnecting and resuming when the run allows it; the Conn's own
+// goroutine reads it and calls onEvent and onReply.
 type peer struct {
 	run   *run
 	role  role
@@ -90,22 +86,21 @@ type peer struct {
 	// small asks for a tiny socket receive buffer (the slow-consumer test).
 	small atomic.Bool
 
-	wmu sync.Mutex // serialises writes
-	mu  sync.Mutex // guards everything below
-	ws  *websocket.Conn
+	mu   sync.Mutex // guards everything below
+	conn *client.Conn
 
-	token     string // agent token after the first login; a visitor's chat token
-	agentID   int64
+	token     string                  // agent token after the first login; a visitor's chat token
+	agentID   int64                   // (written before the reader starts)
 	chat      *chatState              // a visitor's chat
 	transfers []protocol.TransferInfo // pending transfers in the last welcome (agents)
-	nextID    int
-	waiters   map[string]chan reply
-	outbox    map[uint64][]byte // a visitor's messages not yet acknowledged
-	slots     chan struct{}     // a visitor's messages in flight
+	outbox    map[uint64][]byte       // a visitor's messages not yet acknowledged
+	slots     chan struct{}           // a visitor's messages in flight
 
-	// Reader goroutine only.
-	tracks map[string]*track
-	buf    bytes.Buffer
+	// tracker holds the last seq of every session, across connections.
+	tracker *client.Tracker
+	events  client.Handlers
+	// Reader goroutine only: the chat of each session seen.
+	chats map[string]*chatState
 
 	next     uint64 // sender goroutine only: the last message number used
 	paused   atomic.Bool
@@ -117,8 +112,9 @@ type peer struct {
 }
 
 func (r *run) newPeer(ro role, idx int) *peer {
-	p := &peer{run: r, role: ro, idx: idx, waiters: map[string]chan reply{}, tracks: map[string]*track{},
+	p := &peer{run: r, role: ro, idx: idx, tracker: client.NewTracker(), chats: map[string]*chatState{},
 		outbox: map[uint64][]byte{}, slots: make(chan struct{}, max(r.cfg.InFlight, 1)), resume: make(chan struct{}, 1)}
+	p.events.Transfer = func(t protocol.TransferInfo) { r.onTransfer(p, t) }
 	switch ro {
 	case roleAgent:
 		p.login = fmt.Sprintf("%sa%d", r.cfg.Prefix, idx+1)
@@ -144,123 +140,68 @@ func (p *peer) dialer() *websocket.Dialer {
 	return d
 }
 
-// readFrame reads one message into p.buf; the slice is valid until the next call.
-func (p *peer) readFrame(ws *websocket.Conn) ([]byte, error) {
-	_, rd, err := ws.NextReader()
-	if err != nil {
-		return nil, err
-	}
-	p.buf.Reset()
-	if _, err := p.buf.ReadFrom(rd); err != nil {
-		return nil, err
-	}
-	return p.buf.Bytes(), nil
-}
-
 // connect dials and says hello (the relay) and returns once the relay has
 // answered; frames arriving meanwhile are handled as usual. Reader goroutine
 // (or the caller before it starts).
 func (p *peer) connect(ctx context.Context) error {
-	ws, resp, err := p.dialer().DialContext(ctx, p.url, nil)
+	cn, resp, err := client.Dial(ctx, p.url, client.Options{Dialer: p.dialer(), Tracker: p.tracker, IDPrefix: "x",
+		Logger: quiet, OnEvent: p.onEvent, OnReply: p.onReply, BeforeRead: p.gate})
 	if resp != nil && resp.Body != nil {
 		resp.Body.Close()
 	}
 	if err != nil {
-		return fmt.Errorf("dial: %w", err)
-	}
-	p.run.conns.Add(1)
-	fail := func(err error) error {
-		ws.Close()
-		p.run.conns.Add(-1)
 		return err
 	}
+	p.run.conns.Add(1)
 	if !p.run.relay {
-		p.setConn(ws)
+		p.setConn(cn)
 		return nil
 	}
-	h := protocol.Hello{V: protocol.Version, Client: "switchboard-loadgen"}
+	h := protocol.Hello{Client: "switchboard-loadgen"}
 	p.mu.Lock()
-	switch p.role {
-	case roleVisitor:
-		h.Role = protocol.RoleVisitor
-		if p.token != "" {
-			h.Token = p.token
-		} else {
-			h.Channel = p.run.cfg.Channel
-		}
+	switch {
+	case p.token != "":
+		h.Token = p.token
+	case p.role == roleVisitor:
+		h.Channel = p.run.cfg.Channel
 	default:
-		h.Role = protocol.RoleAgent
-		if p.token != "" {
-			h.Token = p.token
-		} else {
-			h.Login, h.Password = p.login, p.run.cfg.Password
-		}
+		h.Login, h.Password = p.login, p.run.cfg.Password
 	}
 	p.mu.Unlock()
-	if h.Token != "" {
-		h.Resume = map[string]uint64{}
-		for sid, t := range p.tracks {
-			if p.role != roleVisitor || (p.chat != nil && sid == p.chat.session) {
-				h.Resume[sid] = t.last
-			}
-		}
-		if p.role == roleVisitor && p.chat != nil {
-			if _, ok := h.Resume[p.chat.session]; !ok {
-				h.Resume[p.chat.session] = 0
-			}
+	if p.role == roleVisitor {
+		_, err = cn.HelloVisitor(ctx, h)
+	} else {
+		h.Role = protocol.RoleAgent
+		var raw json.RawMessage
+		if raw, err = cn.Hello(ctx, h); err == nil {
+			p.onWelcome(raw)
 		}
 	}
-	if dl, ok := ctx.Deadline(); ok {
-		_ = ws.SetWriteDeadline(dl)
-		_ = ws.SetReadDeadline(dl)
-	}
-	if err := ws.WriteMessage(websocket.TextMessage, command("hello", protocol.CmdHello, h)); err != nil {
-		return fail(fmt.Errorf("hello: %w", err))
-	}
-	for {
-		b, err := p.readFrame(ws)
-		if err != nil {
-			return fail(fmt.Errorf("hello: %w", err))
+	if err != nil {
+		cn.Close()
+		p.run.conns.Add(-1)
+		var perr *protocol.Error
+		if errors.As(err, &perr) {
+			p.run.errs.add(string(perr.Code))
+			return fmt.Errorf("hello refused: %s", perr.Code)
 		}
-		f := parseFrame(b)
-		if f.kind != fkReply || string(f.re) != "hello" {
-			p.handle(f)
-			continue
-		}
-		if !f.ok {
-			sf := slowFrame(b)
-			p.run.errs.add(sf.code)
-			return fail(fmt.Errorf("hello refused: %s", sf.code))
-		}
-		p.onWelcome(b)
-		break
+		return fmt.Errorf("hello: %w", err)
 	}
-	_ = ws.SetWriteDeadline(time.Time{})
-	_ = ws.SetReadDeadline(time.Time{})
-	p.setConn(ws)
+	p.setConn(cn)
 	return nil
 }
 
-func (p *peer) setConn(ws *websocket.Conn) {
-	p.wmu.Lock()
+func (p *peer) setConn(cn *client.Conn) {
 	p.mu.Lock()
-	p.ws = ws
+	p.conn = cn
 	p.mu.Unlock()
-	p.wmu.Unlock()
 	p.upAt.Store(time.Now().UnixNano())
 }
 
-func (p *peer) onWelcome(b []byte) {
-	var sf protocol.ServerFrame
-	if json.Unmarshal(b, &sf) != nil {
-		return
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.role == roleVisitor {
-		return
-	}
-	// An agent's welcome lists every agent: keep only what the run needs.
+// onWelcome keeps what the run needs of an agent's welcome: it lists every
+// agent, and decoding all of it on 1,000 logins would cost the setup more
+// than the run.
+func (p *peer) onWelcome(raw []byte) {
 	var w struct {
 		Token string `json:"token"`
 		Agent struct {
@@ -268,15 +209,25 @@ func (p *peer) onWelcome(b []byte) {
 		} `json:"agent"`
 		Transfers []protocol.TransferInfo `json:"transfers"`
 	}
-	if json.Unmarshal(sf.Data, &w) == nil {
-		if w.Token != "" {
-			p.token = w.Token
-		}
-		p.agentID = w.Agent.ID
-		p.transfers = w.Transfers
+	if json.Unmarshal(raw, &w) != nil {
+		return
 	}
-	if p.buf.Cap() > 64<<10 {
-		p.buf = bytes.Buffer{}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if w.Token != "" {
+		p.token = w.Token
+	}
+	p.agentID = w.Agent.ID
+	p.transfers = w.Transfers
+}
+
+// gate holds the reading while the peer is paused (a client that hangs).
+func (p *peer) gate() {
+	if p.paused.Load() {
+		select {
+		case <-p.resume:
+		case <-p.run.done:
+		}
 	}
 }
 
@@ -290,23 +241,11 @@ func (p *peer) readLoop() {
 	defer p.readerWG.Done()
 	for {
 		p.mu.Lock()
-		ws := p.ws
+		cn := p.conn
 		p.mu.Unlock()
-		if ws != nil {
-			for {
-				if p.paused.Load() {
-					select {
-					case <-p.resume:
-					case <-p.run.done:
-					}
-				}
-				b, err := p.readFrame(ws)
-				if err != nil {
-					p.lost(ws, err)
-					break
-				}
-				p.handle(parseFrame(b))
-			}
+		if cn != nil {
+			<-cn.Done()
+			p.lost(cn, cn.Err())
 		}
 		if p.run.stopping.Load() || !p.run.reconnect {
 			return
@@ -317,16 +256,13 @@ func (p *peer) readLoop() {
 	}
 }
 
-// lost notes a dropped connection.
-func (p *peer) lost(ws *websocket.Conn, err error) {
-	p.wmu.Lock()
+// lost notes a dropped connection. Calls waiting on it have been told.
+func (p *peer) lost(cn *client.Conn, err error) {
 	p.mu.Lock()
-	if p.ws == ws {
-		p.ws = nil
+	if p.conn == cn {
+		p.conn = nil
 	}
 	p.mu.Unlock()
-	p.wmu.Unlock()
-	ws.Close()
 	p.run.conns.Add(-1)
 	p.downAt.Store(time.Now().UnixNano())
 	why := "eof"
@@ -338,13 +274,6 @@ func (p *peer) lost(ws *websocket.Conn, err error) {
 		p.closes.add(why)
 		p.run.errs.add(p.role.String() + "_closed_" + why)
 	}
-	// Whoever waits for a reply on this connection gets none.
-	p.mu.Lock()
-	for id, ch := range p.waiters {
-		ch <- reply{code: "closed"}
-		delete(p.waiters, id)
-	}
-	p.mu.Unlock()
 }
 
 // reconnect retries with jittered backoff until hello succeeds (true) or the
@@ -402,131 +331,118 @@ func (p *peer) resend() {
 	}
 }
 
+// write sends a prebuilt frame: the lean path of the senders.
 func (p *peer) write(b []byte) error {
-	p.wmu.Lock()
-	defer p.wmu.Unlock()
 	p.mu.Lock()
-	ws := p.ws
+	cn := p.conn
 	p.mu.Unlock()
-	if ws == nil {
+	if cn == nil {
 		return errDown
 	}
-	_ = ws.SetWriteDeadline(time.Now().Add(10 * time.Second))
-	return ws.WriteMessage(websocket.TextMessage, b)
+	return cn.WriteFrame(b)
 }
 
 // call sends a command and waits for its reply.
 func (p *peer) call(cmd string, data any, timeout time.Duration) reply {
 	p.mu.Lock()
-	p.nextID++
-	id := "x" + strconv.Itoa(p.nextID)
-	ch := make(chan reply, 1)
-	p.waiters[id] = ch
+	cn := p.conn
 	p.mu.Unlock()
-	if err := p.write(command(id, cmd, data)); err != nil {
-		p.mu.Lock()
-		delete(p.waiters, id)
-		p.mu.Unlock()
+	if cn == nil {
 		return reply{code: "write_failed"}
 	}
-	select {
-	case r := <-ch:
-		if !r.ok && r.code != "" {
-			p.run.errs.add(r.code)
-		}
-		return r
-	case <-time.After(timeout):
-		p.mu.Lock()
-		delete(p.waiters, id)
-		p.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	f, err := cn.Call(ctx, cmd, data)
+	switch {
+	case errors.Is(err, client.ErrNotSent):
+		return reply{code: "write_failed"}
+	case errors.Is(err, context.DeadlineExceeded):
 		p.run.errs.add("timeout")
 		return reply{code: "timeout"}
+	case err != nil:
+		return reply{code: "closed"}
+	case !f.OK:
+		code := string(protocol.CodeInternal)
+		if f.Error != nil {
+			code = string(f.Error.Code)
+		}
+		p.run.errs.add(code)
+		return reply{code: code}
 	}
+	return reply{ok: true, data: f.Data}
 }
 
-// handle processes one frame. Reader goroutine.
-func (p *peer) handle(f frame) {
-	switch f.kind {
-	case fkReply:
-		p.onReply(f)
-	case fkEntry:
+// onEvent handles an event. Reader goroutine.
+func (p *peer) onEvent(f *client.Frame) {
+	switch f.Ev {
+	case protocol.EvEntry:
 		p.onEntry(f)
-	case fkTransfer:
+	case protocol.EvTransfer:
 		if p.role != roleVisitor {
-			p.run.onTransfer(p, f.raw)
+			_ = p.events.Dispatch(f)
 		}
 	}
 }
 
-func (p *peer) onReply(f frame) {
-	if p.role == roleVisitor && len(f.re) > 0 && f.re[0] >= '0' && f.re[0] <= '9' {
-		n, _ := leadingUint(f.re)
-		code := f.code
-		if !f.ok && code == "" {
-			code = slowFrame(f.raw).code
-		}
-		p.mu.Lock()
-		_, pending := p.outbox[n]
-		delete(p.outbox, n)
-		p.mu.Unlock()
-		if pending {
-			<-p.slots
-		}
-		if !f.ok {
-			p.run.errs.add(code)
-			return
-		}
-		if c := p.chat; c != nil && !c.acked.set(n) {
-			c.nAcked.Add(1)
-			p.run.acked.Add(1)
-			if p.run.reconnect {
-				c.ackSeq[n] = f.seq // for the database check of the fault tests
-			}
-			if h := p.run.ackHook.Load(); h != nil {
-				(*h)(c, n, f.seq)
-			}
-		}
+// onReply takes the replies nobody called for: a visitor's message acks,
+// whose command id is the message number. Reader goroutine.
+func (p *peer) onReply(f *client.Frame) {
+	n, ok := msgNumber(f.Re)
+	if p.role != roleVisitor || !ok {
 		return
-	}
-	r := reply{ok: f.ok, code: f.code, raw: append([]byte(nil), f.raw...)}
-	if !f.ok && r.code == "" {
-		r.code = slowFrame(f.raw).code
 	}
 	p.mu.Lock()
-	ch := p.waiters[string(f.re)]
-	delete(p.waiters, string(f.re))
+	_, pending := p.outbox[n]
+	delete(p.outbox, n)
 	p.mu.Unlock()
-	if ch != nil {
-		ch <- r
+	if pending {
+		<-p.slots
+	}
+	if !f.OK {
+		code := string(protocol.CodeInternal)
+		if f.Error != nil {
+			code = string(f.Error.Code)
+		}
+		p.run.errs.add(code)
+		return
+	}
+	seq := ackSeq(f.Data)
+	if c := p.chat; c != nil && !c.acked.set(n) {
+		c.nAcked.Add(1)
+		p.run.acked.Add(1)
+		if p.run.reconnect {
+			c.ackSeq[n] = seq // for the database check of the fault tests
+		}
+		if h := p.run.ackHook.Load(); h != nil {
+			(*h)(c, n, seq)
+		}
 	}
 }
 
-func (p *peer) onEntry(f frame) {
+func (p *peer) onEntry(f *client.Frame) {
 	r := p.run
-	t := p.tracks[string(f.session)]
-	if t == nil {
-		t = &track{}
-		p.tracks[string(f.session)] = t
-	}
-	if t.chat == nil {
-		// The session may be in the run's table only after its first entries.
-		if p.role == roleVisitor {
-			t.chat = p.chat
-		} else {
-			t.chat = r.chatOf(string(f.session))
-		}
-	}
 	switch {
-	case f.seq <= t.last:
+	case f.Track == client.Duplicate:
 		r.dupSeq.Add(1)
 		return
-	case f.seq != t.last+1 && p.role != roleVisitor:
+	case f.Track == client.Gap && p.role != roleVisitor:
 		// Agents get every entry; visitors skip staff-only notes.
 		r.gaps.Add(1)
 	}
-	t.last = f.seq
-	c := t.chat
-	if f.msg == 0 || c == nil {
+	c := p.chats[f.Session]
+	if c == nil {
+		// The session may be in the run's table only after its first entries.
+		if p.role == roleVisitor {
+			c = p.chat
+		} else {
+			c = r.chatOf(f.Session)
+		}
+		if c != nil {
+			p.chats[f.Session] = c
+		}
+	}
+	msg, sentAt := messageIn(f.Data)
+	if msg == 0 || c == nil {
 		return
 	}
 	slot := -1
@@ -541,15 +457,15 @@ func (p *peer) onEntry(f frame) {
 	if slot < 0 {
 		return
 	}
-	if c.got[slot].set(f.msg) {
+	if c.got[slot].set(msg) {
 		r.dupMsg.Add(1)
 		return
 	}
 	c.nGot[slot].Add(1)
 	if slot != slotVisitor && r.measuring.Load() {
 		r.delivered.Add(1)
-		if !f.sentAt.IsZero() {
-			r.lat.record(time.Since(f.sentAt))
+		if !sentAt.IsZero() {
+			r.lat.record(time.Since(sentAt))
 		}
 	}
 }
@@ -567,21 +483,10 @@ func (p *peer) unpause() {
 // closeConn drops the connection (the reader reconnects if the run allows).
 func (p *peer) closeConn() {
 	p.mu.Lock()
-	ws := p.ws
+	cn := p.conn
 	p.mu.Unlock()
-	if ws != nil {
-		ws.Close()
-	}
-}
-
-// discard drains r; used for the idle connections' readers.
-func discard(ws *websocket.Conn) {
-	for {
-		_, rd, err := ws.NextReader()
-		if err != nil {
-			return
-		}
-		_, _ = io.Copy(io.Discard, rd)
+	if cn != nil {
+		cn.Close()
 	}
 }
 
@@ -598,3 +503,29 @@ func retryReason(err error) string {
 	}
 	return msg
 }
+
+// startChat starts a visitor's chat; its token resumes it after a drop.
+func (p *peer) startChat(start protocol.ChatStart) (client.Chat, error) {
+	p.mu.Lock()
+	cn := p.conn
+	p.mu.Unlock()
+	if cn == nil {
+		return client.Chat{}, errDown
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	ch, err := cn.StartChat(ctx, start)
+	var perr *protocol.Error
+	if errors.As(err, &perr) {
+		p.run.errs.add(string(perr.Code))
+	}
+	if err == nil {
+		p.mu.Lock()
+		p.token = ch.Token
+		p.mu.Unlock()
+	}
+	return ch, err
+}
+
+// quiet is the connections' logger: the run counts what goes wrong.
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -216,21 +215,12 @@ func (r *run) setup() error {
 			return fmt.Errorf("visitor %d: %w", i, err)
 		}
 		v.start()
-		rep := v.call(protocol.CmdChatStart, protocol.ChatStart{Name: fmt.Sprintf("Visitor %d", i+1),
-			Email: fmt.Sprintf("v%d@example.com", i+1), Question: "Load test chat " + strconv.Itoa(i+1)}, 20*time.Second)
-		if !rep.ok {
-			return fmt.Errorf("visitor %d: chat.start: %s", i, rep.code)
+		st, err := v.startChat(protocol.ChatStart{Name: fmt.Sprintf("Visitor %d", i+1),
+			Email: fmt.Sprintf("v%d@example.com", i+1), Question: "Load test chat " + strconv.Itoa(i+1)})
+		if err != nil {
+			return fmt.Errorf("visitor %d: chat.start: %w", i, err)
 		}
-		var st struct {
-			Data protocol.ChatStarted `json:"data"`
-		}
-		if err := json.Unmarshal(rep.raw, &st); err != nil {
-			return err
-		}
-		c.session, c.vtoken = st.Data.Session, st.Data.Token
-		v.mu.Lock()
-		v.token = st.Data.Token
-		v.mu.Unlock()
+		c.session, c.vtoken = st.Session, st.Token
 		r.smu.Lock()
 		r.bySession[c.session] = c
 		r.smu.Unlock()
@@ -400,15 +390,11 @@ func (r *run) offerOne() bool {
 
 // onTransfer: a transfer event reached an agent. The receiver of a new offer
 // records how long it took, then answers (or the owner cancels) in a mix.
-func (r *run) onTransfer(p *peer, raw []byte) {
-	var ev struct {
-		Session string                `json:"session"`
-		Data    protocol.TransferInfo `json:"data"`
-	}
-	if json.Unmarshal(raw, &ev) != nil || ev.Data.State != protocol.TransferPending || ev.Data.To.ID != p.agentID {
+func (r *run) onTransfer(p *peer, t protocol.TransferInfo) {
+	if t.State != protocol.TransferPending || t.To.ID != p.agentID {
 		return
 	}
-	c := r.chatOf(ev.Data.Session)
+	c := r.chatOf(t.Session)
 	if c == nil {
 		return
 	}
@@ -425,14 +411,14 @@ func (r *run) onTransfer(p *peer, raw []byte) {
 	}
 	if r.cfg.HoldOffers {
 		r.hmu.Lock()
-		r.held = append(r.held, heldOffer{id: ev.Data.ID, session: ev.Data.Session, to: p})
+		r.held = append(r.held, heldOffer{id: t.ID, session: t.Session, to: p})
 		r.hmu.Unlock()
 		return
 	}
 	r.transferWG.Add(1)
 	go func() {
 		defer r.transferWG.Done()
-		ref := protocol.TransferRef{Transfer: ev.Data.ID}
+		ref := protocol.TransferRef{Transfer: t.ID}
 		var rep reply
 		outcome := [...]string{"accepted", "rejected", "cancelled"}[rand.IntN(3)]
 		switch outcome {

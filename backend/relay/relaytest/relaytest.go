@@ -6,7 +6,6 @@ package relaytest
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -24,6 +23,7 @@ import (
 
 	"switchboard/backend/chat"
 	"switchboard/backend/protocol"
+	"switchboard/backend/protocol/client"
 	"switchboard/backend/relay"
 	"switchboard/backend/store"
 )
@@ -239,17 +239,19 @@ func (h *Harness) URL() string { return "ws" + strings.TrimPrefix(h.HTTP.URL, "h
 // ID is a seeded agent's id.
 func (h *Harness) ID(login string) int64 { return h.IDs[login] }
 
-// Client is one websocket client that records everything it receives.
+// Client is one websocket client that records everything it receives: a
+// client.Conn whose events and unclaimed replies are kept for the test to
+// wait on. Duplicates are kept too: tests check the relay sends none.
 type Client struct {
-	T  testing.TB
-	WS *websocket.Conn
+	T    testing.TB
+	WS   *websocket.Conn
+	Conn *client.Conn
 
 	mu      sync.Mutex
 	cond    *sync.Cond
 	frames  []protocol.ServerFrame // events, in arrival order
 	replies map[string]protocol.ServerFrame
 	closed  error
-	next    int
 }
 
 // Dial opens a websocket; origin may be empty (a desktop client).
@@ -273,38 +275,40 @@ func DialErr(t testing.TB, url, origin string) (*Client, *http.Response, error) 
 
 // DialHeader is DialErr with any request headers (X-Forwarded-For, say).
 func DialHeader(t testing.TB, url string, hdr http.Header) (*Client, *http.Response, error) {
-	ws, resp, err := websocket.DefaultDialer.Dial(url, hdr)
+	c := &Client{T: t, replies: map[string]protocol.ServerFrame{}}
+	c.cond = sync.NewCond(&c.mu)
+	conn, resp, err := client.Dial(context.Background(), url, client.Options{
+		Header: hdr, Dialer: websocket.DefaultDialer, Timeout: Timeout,
+		Logger:  slog.New(slog.NewTextHandler(io.Discard, nil)),
+		OnEvent: func(f *client.Frame) { c.record(f, true) },
+		OnReply: func(f *client.Frame) { c.record(f, false) },
+	})
 	if err != nil {
 		return nil, resp, err
 	}
-	c := &Client{T: t, WS: ws, replies: map[string]protocol.ServerFrame{}}
-	c.cond = sync.NewCond(&c.mu)
-	go c.read()
-	t.Cleanup(func() { _ = ws.Close() })
+	c.Conn, c.WS = conn, conn.WS()
+	go func() {
+		<-conn.Done()
+		c.mu.Lock()
+		c.closed = conn.Err()
+		c.cond.Broadcast()
+		c.mu.Unlock()
+	}()
+	t.Cleanup(conn.Close)
 	return c, resp, nil
 }
 
-func (c *Client) read() {
-	for {
-		_, b, err := c.WS.ReadMessage()
-		c.mu.Lock()
-		if err != nil {
-			c.closed = err
-			c.cond.Broadcast()
-			c.mu.Unlock()
-			return
-		}
-		var f protocol.ServerFrame
-		if json.Unmarshal(b, &f) == nil {
-			if f.Ev != "" {
-				c.frames = append(c.frames, f)
-			} else {
-				c.replies[f.Re] = f
-			}
-		}
-		c.cond.Broadcast()
-		c.mu.Unlock()
+// record keeps an event, or a reply no Do waits for (a raw Send's).
+func (c *Client) record(f *client.Frame, event bool) {
+	sf := f.ServerFrame()
+	c.mu.Lock()
+	if event {
+		c.frames = append(c.frames, sf)
+	} else {
+		c.replies[sf.Re] = sf
 	}
+	c.cond.Broadcast()
+	c.mu.Unlock()
 }
 
 // Timeout bounds every wait.
@@ -326,22 +330,22 @@ func (c *Client) waitFor(what string, cond func() bool) bool {
 
 // Send writes a raw frame.
 func (c *Client) Send(frame string) error {
-	return c.WS.WriteMessage(websocket.TextMessage, []byte(frame))
+	return c.Conn.WriteFrame([]byte(frame))
 }
 
 // Do sends a command and waits for its reply.
 func (c *Client) Do(cmd string, data any) protocol.ServerFrame {
 	c.T.Helper()
-	c.mu.Lock()
-	c.next++
-	id := fmt.Sprintf("c%d", c.next)
-	c.mu.Unlock()
-	raw, _ := json.Marshal(data)
-	b, _ := json.Marshal(protocol.Command{ID: id, Cmd: cmd, Data: raw})
-	if err := c.WS.WriteMessage(websocket.TextMessage, b); err != nil {
-		c.T.Fatalf("%s: write: %v", cmd, err)
+	ctx, cancel := context.WithTimeout(context.Background(), Timeout)
+	defer cancel()
+	r, err := c.Conn.Call(ctx, cmd, data)
+	if err != nil {
+		c.mu.Lock()
+		closed := c.closed
+		c.mu.Unlock()
+		c.T.Fatalf("%s: %v (closed: %v)", cmd, err, closed)
 	}
-	return c.Reply(id)
+	return r
 }
 
 // Reply waits for the reply to a command id.
@@ -462,7 +466,7 @@ func (c *Client) Closed() error {
 }
 
 // Close closes the connection.
-func (c *Client) Close() { _ = c.WS.Close() }
+func (c *Client) Close() { c.Conn.Close() }
 
 // Agent dials and logs in with the seeded password.
 func (h *Harness) Agent(login string, resume map[string]uint64) (*Client, protocol.AgentWelcome) {

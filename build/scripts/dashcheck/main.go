@@ -12,16 +12,15 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"os"
 	"time"
 
-	"github.com/gorilla/websocket"
-
 	"switchboard/backend/protocol"
+	"switchboard/backend/protocol/client"
 )
 
 func main() {
@@ -47,9 +46,9 @@ func check(url, password, session, from, by string) error {
 	if err != nil {
 		return err
 	}
-	defer sup.Close()
+	defer sup.Leave("")
 	var hist []protocol.TransferInfo
-	if err := call(sup, protocol.CmdTransferHistory, protocol.TransferHistory{Session: session}, &hist); err != nil {
+	if err := sup.Do(context.Background(), protocol.CmdTransferHistory, protocol.TransferHistory{Session: session}, &hist); err != nil {
 		return fmt.Errorf("transfer.history: %w", err)
 	}
 	var take *protocol.TransferInfo
@@ -69,7 +68,7 @@ func check(url, password, session, from, by string) error {
 		return fmt.Errorf("take-over: want %s from %s, done: %s", by, from, b)
 	}
 	var db protocol.Dashboard
-	if err := call(sup, protocol.CmdDashboardWatch, nil, &db); err != nil {
+	if err := sup.Do(context.Background(), protocol.CmdDashboardWatch, nil, &db); err != nil {
 		return fmt.Errorf("dashboard.watch: %w", err)
 	}
 	var found *protocol.DashSession
@@ -87,7 +86,7 @@ func check(url, password, session, from, by string) error {
 	if err != nil {
 		return err
 	}
-	defer c.Close()
+	defer c.Leave("")
 	for _, s := range w.Sessions {
 		if s.ID == session {
 			if s.Role != protocol.ViewListener {
@@ -101,59 +100,19 @@ func check(url, password, session, from, by string) error {
 
 const timeout = 20 * time.Second
 
-func hello(url, login, password string) (*websocket.Conn, protocol.AgentWelcome, error) {
+// hello signs login in on a connection of its own; events are not needed.
+func hello(url, login, password string) (*client.Conn, protocol.AgentWelcome, error) {
 	var w protocol.AgentWelcome
-	d := websocket.Dialer{HandshakeTimeout: timeout}
-	ws, _, err := d.Dial(url, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	c, _, err := client.Dial(ctx, url, client.Options{IDPrefix: "d", Timeout: timeout})
 	if err != nil {
-		return nil, w, fmt.Errorf("dial %s: %w", url, err)
+		return nil, w, err
 	}
-	ws.SetReadLimit(16 << 20)
-	if err := call(ws, protocol.CmdHello, protocol.Hello{V: protocol.Version, Role: protocol.RoleAgent, Login: login,
-		Password: password, Client: "dashcheck"}, &w); err != nil {
-		_ = ws.Close()
+	w, err = c.HelloAgent(ctx, protocol.Hello{Login: login, Password: password, Client: "dashcheck"})
+	if err != nil {
+		c.Close()
 		return nil, w, fmt.Errorf("hello as %s: %w", login, err)
 	}
-	return ws, w, nil
-}
-
-var ids int
-
-// call sends one command and reads frames until its reply (events before
-// it are skipped).
-func call(ws *websocket.Conn, cmd string, data, out any) error {
-	ids++
-	id := fmt.Sprintf("d%d", ids)
-	raw, err := json.Marshal(data)
-	if err != nil {
-		return err
-	}
-	if data == nil {
-		raw = nil
-	}
-	_ = ws.SetWriteDeadline(time.Now().Add(timeout))
-	if err := ws.WriteJSON(protocol.Command{ID: id, Cmd: cmd, Data: raw}); err != nil {
-		return err
-	}
-	deadline := time.Now().Add(timeout)
-	for {
-		_ = ws.SetReadDeadline(deadline)
-		var f protocol.ServerFrame
-		if err := ws.ReadJSON(&f); err != nil {
-			return err
-		}
-		if f.Ev != "" || f.Re != id {
-			continue
-		}
-		if !f.OK {
-			if f.Error != nil {
-				return f.Error
-			}
-			return errors.New("refused")
-		}
-		if out != nil {
-			return json.Unmarshal(f.Data, out)
-		}
-		return nil
-	}
+	return c, w, nil
 }

@@ -35,6 +35,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -45,9 +46,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/gorilla/websocket"
-
 	"switchboard/backend/protocol"
+	"switchboard/backend/protocol/client"
 )
 
 func main() {
@@ -61,7 +61,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "e2epeer: -url and -password are required")
 		os.Exit(2)
 	}
-	p := &peer{url: *url, password: *password, channel: *channel, timeout: *timeout, visitors: map[string]*client{}}
+	p := &peer{url: *url, password: *password, channel: *channel, timeout: *timeout, visitors: map[string]*conn{}}
 	if err := p.start(*auditor); err != nil {
 		fmt.Printf("err %v\n", err)
 		os.Exit(1)
@@ -106,9 +106,9 @@ type peer struct {
 	url, password, channel string
 	timeout                time.Duration
 
-	audit    *client
-	visitors map[string]*client // by session
-	others   []*client
+	audit    *conn
+	visitors map[string]*conn // by session
+	others   []*conn
 	n        int
 }
 
@@ -137,17 +137,13 @@ func (p *peer) close() {
 	p.audit.close()
 }
 
-func (p *peer) agent(login string) (*client, protocol.AgentWelcome, error) {
+func (p *peer) agent(login string) (*conn, protocol.AgentWelcome, error) {
 	var w protocol.AgentWelcome
 	c, err := dial(p.url)
 	if err != nil {
 		return nil, w, err
 	}
-	raw, err := c.call(protocol.CmdHello, protocol.Hello{V: protocol.Version, Role: protocol.RoleAgent,
-		Login: login, Password: p.password, Client: "e2epeer"})
-	if err == nil {
-		err = json.Unmarshal(raw, &w)
-	}
+	w, err = c.HelloAgent(context.Background(), protocol.Hello{Login: login, Password: p.password, Client: "e2epeer"})
 	if err != nil {
 		c.close()
 		return nil, w, fmt.Errorf("hello as %s: %w", login, err)
@@ -160,22 +156,19 @@ func (p *peer) visitor(name, question string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if _, err := c.call(protocol.CmdHello, protocol.Hello{V: protocol.Version, Role: protocol.RoleVisitor, Channel: p.channel}); err != nil {
+	ctx := context.Background()
+	if _, err := c.HelloVisitor(ctx, protocol.Hello{Channel: p.channel}); err != nil {
 		c.close()
 		return "", fmt.Errorf("visitor hello: %w", err)
 	}
 	email := strings.ToLower(strings.Join(strings.Fields(name), ".")) + "@example.com"
-	raw, err := c.call(protocol.CmdChatStart, protocol.ChatStart{Name: name, Email: email, Question: question})
-	var st protocol.ChatStarted
-	if err == nil {
-		err = json.Unmarshal(raw, &st)
-	}
+	ch, err := c.StartChat(ctx, protocol.ChatStart{Name: name, Email: email, Question: question})
 	if err != nil {
 		c.close()
 		return "", fmt.Errorf("chat.start: %w", err)
 	}
-	p.visitors[st.Session] = c
-	return st.Session, nil
+	p.visitors[ch.Session] = c
+	return ch.Session, nil
 }
 
 func (p *peer) say(session, text string) error {
@@ -436,105 +429,42 @@ func describe(s *protocol.DashSession) string {
 	return fmt.Sprintf("%s, owner %s, transfer %q", s.State, owner, s.Transfer)
 }
 
-// client is one websocket connection with request/reply correlation.
-type client struct {
-	ws      *websocket.Conn
-	wmu     sync.Mutex
+// conn is one connection of a visitor or an agent, keeping the entries it
+// was sent.
+type conn struct {
+	*client.Conn
 	mu      sync.Mutex
-	next    int
-	waiting map[string]chan protocol.ServerFrame
 	entries []protocol.Entry
-	err     error
 }
 
 const callTimeout = 20 * time.Second
 
-func dial(url string) (*client, error) {
-	d := websocket.Dialer{HandshakeTimeout: callTimeout}
-	ws, _, err := d.Dial(url, nil)
+func dial(url string) (*conn, error) {
+	c := &conn{}
+	h := client.Handlers{Entry: func(_ string, e protocol.Entry, _ client.Verdict) {
+		c.mu.Lock()
+		c.entries = append(c.entries, e)
+		c.mu.Unlock()
+	}}
+	ctx, cancel := context.WithTimeout(context.Background(), callTimeout)
+	defer cancel()
+	cn, _, err := client.Dial(ctx, url, client.Options{IDPrefix: "e", Timeout: callTimeout,
+		OnEvent: func(f *client.Frame) { _ = h.Dispatch(f) }})
 	if err != nil {
-		return nil, fmt.Errorf("dial %s: %w", url, err)
+		return nil, err
 	}
-	ws.SetReadLimit(16 << 20)
-	c := &client{ws: ws, waiting: map[string]chan protocol.ServerFrame{}}
-	go c.read()
+	c.Conn = cn
 	return c, nil
 }
 
-func (c *client) read() {
-	for {
-		_, b, err := c.ws.ReadMessage()
-		if err != nil {
-			c.mu.Lock()
-			c.err = err
-			for id, ch := range c.waiting {
-				close(ch)
-				delete(c.waiting, id)
-			}
-			c.mu.Unlock()
-			return
-		}
-		var f protocol.ServerFrame
-		if json.Unmarshal(b, &f) != nil {
-			continue
-		}
-		c.mu.Lock()
-		if f.Re != "" {
-			if ch, ok := c.waiting[f.Re]; ok {
-				ch <- f
-				delete(c.waiting, f.Re)
-			}
-		} else if f.Ev == protocol.EvEntry {
-			var e protocol.Entry
-			if json.Unmarshal(f.Data, &e) == nil {
-				c.entries = append(c.entries, e)
-			}
-		}
-		c.mu.Unlock()
-	}
+// call sends a command and returns its reply's data, or the refusal.
+func (c *conn) call(cmd string, data any) (json.RawMessage, error) {
+	var raw json.RawMessage
+	err := c.Do(context.Background(), cmd, data, &raw)
+	return raw, err
 }
 
-func (c *client) call(cmd string, data any) (json.RawMessage, error) {
-	raw, err := json.Marshal(data)
-	if err != nil {
-		return nil, err
-	}
-	ch := make(chan protocol.ServerFrame, 1)
-	c.mu.Lock()
-	if c.err != nil {
-		c.mu.Unlock()
-		return nil, c.err
-	}
-	c.next++
-	id := "e" + strconv.Itoa(c.next)
-	c.waiting[id] = ch
-	c.mu.Unlock()
-	b, _ := json.Marshal(protocol.Command{ID: id, Cmd: cmd, Data: raw})
-	c.wmu.Lock()
-	_ = c.ws.SetWriteDeadline(time.Now().Add(callTimeout))
-	err = c.ws.WriteMessage(websocket.TextMessage, b)
-	c.wmu.Unlock()
-	if err != nil {
-		return nil, err
-	}
-	select {
-	case f, ok := <-ch:
-		if !ok {
-			return nil, fmt.Errorf("%s: connection closed: %v", cmd, c.err)
-		}
-		if !f.OK {
-			if f.Error != nil {
-				return nil, f.Error
-			}
-			return nil, fmt.Errorf("%s refused", cmd)
-		}
-		return f.Data, nil
-	case <-time.After(callTimeout):
-		return nil, fmt.Errorf("%s: no reply within %v", cmd, callTimeout)
-	}
-}
-
-func (c *client) saw(pred func(protocol.Entry) bool) bool {
+func (c *conn) saw(pred func(protocol.Entry) bool) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, e := range c.entries {
@@ -545,9 +475,4 @@ func (c *client) saw(pred func(protocol.Entry) bool) bool {
 	return false
 }
 
-func (c *client) close() {
-	c.wmu.Lock()
-	_ = c.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), time.Now().Add(time.Second))
-	c.wmu.Unlock()
-	_ = c.ws.Close()
-}
+func (c *conn) close() { c.Leave("") }

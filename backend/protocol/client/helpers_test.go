@@ -1,4 +1,4 @@
-package relayclient
+package client_test
 
 import (
 	"bytes"
@@ -15,6 +15,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"switchboard/backend/protocol"
+	. "switchboard/backend/protocol/client"
 )
 
 // waitTimeout bounds every wait of a test; nothing here is a timing goal.

@@ -1,14 +1,14 @@
-// Package relayclient is the desktop app's connection to the relay: it dials,
-// says hello (password once, then the token the relay issued), resumes every
-// session from the last seq it holds, reconnects with jittered exponential
-// backoff, correlates commands with their replies, and sends chat messages
-// through an outbox that survives disconnects without ever storing a message
-// twice. It knows the wire types of backend/protocol and nothing of Wails.
+package client
+
+// Client keeps an agent connected: it dials, says hello (password once, then
+// the token the relay issued), resumes every session from the last seq it
+// holds, reconnects with jittered exponential backoff, correlates commands
+// with their replies, and sends chat messages through an outbox that
+// survives disconnects without ever storing a message twice.
 //
 // Callbacks (OnState, OnEvent, OnOutbox) run one at a time on a single
 // goroutine, in the order things happened, so they may call Do; they should
 // not block for long, or later notifications wait behind them.
-package relayclient
 
 import (
 	"context"
@@ -20,7 +20,6 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/url"
-	"strconv"
 	"sync"
 	"time"
 
@@ -35,7 +34,6 @@ import (
 const (
 	DefaultBackoffInitial = 250 * time.Millisecond
 	DefaultBackoffMax     = 15 * time.Second
-	DefaultRequestTimeout = 15 * time.Second
 
 	// goingAwayDelay bounds the jittered pause after a close 1001: the relay
 	// is restarting on purpose and will be back at once.
@@ -44,21 +42,14 @@ const (
 	// that dropped sooner keeps it growing, so a relay that accepts and then
 	// cuts us off is not hammered.
 	stableAfter = 10 * time.Second
-	// handshakeTimeout bounds the websocket upgrade; helloTimeout the hello.
-	handshakeTimeout = 10 * time.Second
-	helloTimeout     = 10 * time.Second
-	// writeWait bounds one frame write.
-	writeWait = 10 * time.Second
+	// helloTimeout bounds the hello.
+	helloTimeout = 10 * time.Second
 	// defaultHeartbeat is assumed until the welcome names the relay's ping
 	// interval; silence for two intervals (plus slack) means a dead link.
 	defaultHeartbeat = 20 * time.Second
-	heartbeatSlack   = 5 * time.Second
 	// sendRetryDelay: a message refused for a passing reason (rate limit,
 	// relay restarting, internal fault) is tried again after this.
 	sendRetryDelay = time.Second
-	// maxReadBytes caps a frame from the relay. Replies such as session.log
-	// (up to 2000 entries) are far larger than protocol.MaxFrameBytes.
-	maxReadBytes = 32 << 20
 )
 
 // State is where the connection stands.
@@ -110,20 +101,17 @@ type Config struct {
 // Errors.
 var (
 	// ErrOffline: the client is not running (or was closed).
-	ErrOffline = errors.New("relayclient: not connected and not trying to")
-	// ErrConnectionLost: the link dropped after the command was written and
-	// before its reply; it may or may not have been applied.
-	ErrConnectionLost = errors.New("relayclient: connection lost before the reply")
+	ErrOffline = errors.New("client: not connected and not trying to")
 	// ErrRunning: Run or Start was called while already running.
-	ErrRunning = errors.New("relayclient: already running")
+	ErrRunning = errors.New("client: already running")
 	// ErrRevoked: the relay ended this sign-in (close code
 	// protocol.CloseRevoked): the password was changed, the account
 	// disabled, or the window that handed the sign-in over logged out. The
 	// token is worthless and the client stops: sign in again.
-	ErrRevoked = errors.New("relayclient: signed out: the sign-in was revoked (password changed or account disabled)")
+	ErrRevoked = errors.New("client: signed out: the sign-in was revoked (password changed or account disabled)")
 	// ErrLoggedOut: the relay closed the connection after a logout (close
 	// code protocol.CloseLoggedOut); the client stops.
-	ErrLoggedOut = errors.New("relayclient: signed out: logged out")
+	ErrLoggedOut = errors.New("client: signed out: logged out")
 )
 
 // signedOut maps the relay's sign-out close codes to their errors, or nil.
@@ -159,11 +147,10 @@ type Client struct {
 	state   StateChange
 	changed chan struct{} // closed and replaced on every state change
 	authErr error
-	cur     *conn // the connection that said hello, or nil
+	cur     *Conn // the connection that said hello, or nil
 	welcome *protocol.AgentWelcome
-	last    map[string]uint64 // per session, the highest seq handed to OnEvent
-	outbox  []*outItem        // unacknowledged messages, in the order typed
-	nextID  uint64
+	tracker *Tracker           // per session, the highest seq handed to OnEvent
+	outbox  []*outItem         // unacknowledged messages, in the order typed
 	runCtx  context.Context    // of the running loop
 	cancel  context.CancelFunc // of the running loop
 	done    chan struct{}      // closed when the running loop has ended
@@ -188,7 +175,7 @@ func New(cfg Config) *Client {
 		token:   cfg.Token,
 		state:   StateChange{State: Offline},
 		changed: make(chan struct{}),
-		last:    make(map[string]uint64),
+		tracker: NewTracker(),
 		kick:    make(chan struct{}, 1),
 		redial:  make(chan struct{}, 1),
 	}
@@ -208,10 +195,10 @@ func New(cfg Config) *Client {
 func checkURL(u string) error {
 	p, err := url.Parse(u)
 	if err != nil {
-		return fmt.Errorf("relayclient: relay URL: %w", err)
+		return fmt.Errorf("client: relay URL: %w", err)
 	}
 	if p.Scheme != "ws" && p.Scheme != "wss" || p.Host == "" {
-		return fmt.Errorf("relayclient: relay URL %q: want ws://host/… or wss://host/…", u)
+		return fmt.Errorf("client: relay URL %q: want ws://host/… or wss://host/…", u)
 	}
 	return nil
 }
@@ -260,11 +247,9 @@ func (c *Client) Welcome() (protocol.AgentWelcome, bool) {
 // LastSeqs returns, per session, the last seq handed to OnEvent: what the
 // next hello resumes from.
 func (c *Client) LastSeqs() map[string]uint64 {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	out := make(map[string]uint64, len(c.last))
-	for k, v := range c.last {
-		out[k] = v
+	out := c.tracker.Resume()
+	if out == nil {
+		out = map[string]uint64{}
 	}
 	return out
 }
@@ -329,7 +314,7 @@ func (c *Client) begin(ctx context.Context) error {
 		return err
 	}
 	if c.token == "" && (c.cfg.Login == "" || c.cfg.Password == "") {
-		return errors.New("relayclient: give login and password, or a token")
+		return errors.New("client: give login and password, or a token")
 	}
 	c.runCtx, c.cancel = context.WithCancel(ctx)
 	c.done = make(chan struct{})
@@ -432,11 +417,11 @@ func (c *Client) connectOnce(ctx context.Context) (lived time.Duration, goingAwa
 	if err != nil {
 		return 0, false, false, fmt.Errorf("dial %s: %w", u, err)
 	}
-	cn := newConn(c, ws)
-	go cn.readLoop()
+	cn := Open(ws, Options{Tracker: c.tracker, DropDuplicates: true, Heartbeat: defaultHeartbeat, Logger: c.log,
+		OnEvent: c.event, OnReply: c.unclaimed})
 	if fatal, err := c.hello(ctx, cn); err != nil {
-		cn.close("")
-		<-cn.done
+		cn.Leave("")
+		<-cn.Done()
 		return 0, false, fatal, err
 	}
 	select {
@@ -447,16 +432,34 @@ func (c *Client) connectOnce(ctx context.Context) (lived time.Duration, goingAwa
 	pumped := make(chan struct{})
 	go func() { defer close(pumped); c.pump(cn) }()
 	select {
-	case <-cn.done:
+	case <-cn.Done():
 	case <-ctx.Done():
-		cn.close("client closing")
-		<-cn.done
+		cn.Leave("client closing")
+		<-cn.Done()
 	}
+	c.mu.Lock()
+	if c.cur == cn {
+		c.cur = nil
+	}
+	c.mu.Unlock()
 	<-pumped
-	if out := signedOut(cn.err); out != nil && ctx.Err() == nil {
+	if out := signedOut(cn.Err()); out != nil && ctx.Err() == nil {
 		return time.Since(start), false, true, out
 	}
-	return time.Since(start), websocket.IsCloseError(cn.err, websocket.CloseGoingAway), false, cn.err
+	return time.Since(start), websocket.IsCloseError(cn.Err(), websocket.CloseGoingAway), false, cn.Err()
+}
+
+// unclaimed takes in a reply nobody waits for. The relay names no id when
+// it drops a command for the rate, so we cannot tell which one is lost:
+// start over. The backoff slows us down, and the outbox resends what is
+// unacknowledged. It runs on the read loop.
+func (c *Client) unclaimed(f *Frame) {
+	switch {
+	case f.Error != nil && f.Error.Code == protocol.CodeRateLimited:
+		f.conn.closeWith(f.Error)
+	case f.Re == "":
+		c.log.Warn("relay refused a frame without naming it", "err", f.Error)
+	}
 }
 
 // fatalHello lists hello refusals that retrying cannot cure.
@@ -470,15 +473,10 @@ func fatalHello(code protocol.Code) bool {
 
 // hello authenticates cn: with the token once there is one, else with the
 // password; a refused token falls back to the password when it is known.
-func (c *Client) hello(ctx context.Context, cn *conn) (fatal bool, err error) {
+func (c *Client) hello(ctx context.Context, cn *Conn) (fatal bool, err error) {
 	c.mu.Lock()
-	h := protocol.Hello{V: protocol.Version, Role: protocol.RoleAgent, Client: c.cfg.Client, Token: c.token}
-	if len(c.last) > 0 {
-		h.Resume = make(map[string]uint64, len(c.last))
-		for k, v := range c.last {
-			h.Resume[k] = v
-		}
-	}
+	h := protocol.Hello{V: protocol.Version, Role: protocol.RoleAgent, Client: c.cfg.Client, Token: c.token,
+		Resume: c.tracker.Resume()}
 	login, password := c.cfg.Login, c.cfg.Password
 	c.mu.Unlock()
 	if h.Token == "" {
@@ -499,7 +497,7 @@ func (c *Client) hello(ctx context.Context, cn *conn) (fatal bool, err error) {
 		if perr == nil {
 			perr = protocol.Errorf(protocol.CodeInternal, "hello refused without a reason")
 		}
-		return fatalHello(perr.Code), fmt.Errorf("relayclient: hello: %w", perr)
+		return fatalHello(perr.Code), fmt.Errorf("client: hello: %w", perr)
 	}
 	return false, nil
 }
@@ -507,45 +505,42 @@ func (c *Client) hello(ctx context.Context, cn *conn) (fatal bool, err error) {
 // helloOnce sends one hello and waits for its reply. A welcome is taken in
 // by the read loop itself, before it reads the next frame, so OnState hears
 // "connected" before any event of the new connection.
-func (c *Client) helloOnce(ctx context.Context, cn *conn, h protocol.Hello) (protocol.ServerFrame, error) {
+func (c *Client) helloOnce(ctx context.Context, cn *Conn, h protocol.Hello) (protocol.ServerFrame, error) {
 	ctx, cancel := context.WithTimeout(ctx, helloTimeout)
 	defer cancel()
-	raw, err := json.Marshal(h)
-	if err != nil {
-		return protocol.ServerFrame{}, err
-	}
 	got := make(chan protocol.ServerFrame, 1)
-	id := c.newID()
-	if !cn.expect(id, func(f protocol.ServerFrame) {
+	id := cn.NewID()
+	if !cn.expect(id, func(f *Frame) {
+		sf := f.ServerFrame()
 		if f.OK {
-			var w protocol.AgentWelcome
-			if err := json.Unmarshal(f.Data, &w); err != nil {
-				f = protocol.ServerFrame{Re: f.Re, Error: protocol.Errorf(protocol.CodeInternal, "welcome: %v", err)}
+			w, err := decodeAgentWelcome(f.Data)
+			if err != nil {
+				sf = protocol.ServerFrame{Re: f.Re, Error: protocol.Errorf(protocol.CodeInternal, "%v", err)}
 			} else {
 				c.attach(cn, w)
 			}
 		}
-		got <- f
+		got <- sf
 	}) {
-		return protocol.ServerFrame{}, fmt.Errorf("hello: %w: %v", ErrConnectionLost, cn.err)
+		return protocol.ServerFrame{}, fmt.Errorf("hello: %w: %v", ErrConnectionLost, cn.Err())
 	}
-	if err := cn.write(id, protocol.CmdHello, raw); err != nil {
+	if err := cn.Send(id, protocol.CmdHello, h); err != nil {
 		return protocol.ServerFrame{}, fmt.Errorf("hello: %w", err)
 	}
 	select {
 	case f := <-got:
 		return f, nil
-	case <-cn.done:
-		return protocol.ServerFrame{}, fmt.Errorf("hello: %w: %v", ErrConnectionLost, cn.err)
+	case <-cn.Done():
+		return protocol.ServerFrame{}, fmt.Errorf("hello: %w: %v", ErrConnectionLost, cn.Err())
 	case <-ctx.Done():
 		return protocol.ServerFrame{}, fmt.Errorf("hello: %w", ctx.Err())
 	}
 }
 
 // attach makes cn the live connection. It runs on cn's read loop.
-func (c *Client) attach(cn *conn, w protocol.AgentWelcome) {
+func (c *Client) attach(cn *Conn, w protocol.AgentWelcome) {
 	if w.Heartbeat > 0 {
-		cn.heartbeat = time.Duration(w.Heartbeat) * time.Second
+		cn.SetHeartbeat(time.Duration(w.Heartbeat) * time.Second)
 	}
 	c.mu.Lock()
 	if w.Token != "" {
@@ -553,18 +548,12 @@ func (c *Client) attach(cn *conn, w protocol.AgentWelcome) {
 	}
 	kept := w // Welcome() must not share what OnState is handed
 	c.welcome = &kept
-	// Forget sessions the relay no longer lists: it would ignore them, and
-	// the resume map of a desk left running for weeks must stay far below
-	// the hello's frame cap.
-	listed := make(map[string]bool, len(w.Sessions))
-	for _, s := range w.Sessions {
-		listed[s.ID] = true
+	// Forget sessions the relay no longer lists (see Tracker.Keep).
+	listed := make([]string, len(w.Sessions))
+	for i, s := range w.Sessions {
+		listed[i] = s.ID
 	}
-	for id := range c.last {
-		if !listed[id] {
-			delete(c.last, id)
-		}
-	}
+	c.tracker.Keep(listed)
 	c.cur = cn
 	c.setStateLocked(StateChange{State: Connected, Welcome: &w})
 	c.mu.Unlock()
@@ -582,9 +571,87 @@ func (c *Client) setStateLocked(s StateChange) {
 	}
 }
 
-func (c *Client) newID() string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.nextID++
-	return "c" + strconv.FormatUint(c.nextID, 36)
+// event hands every event on, in order; the Conn has dropped duplicate
+// entries already. It runs on the read loop.
+func (c *Client) event(f *Frame) {
+	if h := c.cfg.OnEvent; h != nil {
+		sf := f.ServerFrame()
+		c.disp.push(func() { h(sf) })
+	}
+}
+
+// Do sends a command and waits for its reply. A refusal is returned as a
+// *protocol.Error (use errors.As to read its Code); an accepted reply's data
+// is decoded into out (unless out is nil). While the client is connecting
+// or reconnecting, Do waits for the connection, within ctx (bounded by
+// RequestTimeout when ctx has no deadline); a command refused as
+// "unavailable" (the relay is restarting, nothing was changed) is tried
+// again on the next connection. If the link drops after the
+// command went out, Do returns ErrConnectionLost: it is not resent, since
+// most commands are not idempotent. Chat messages go through Send instead.
+func (c *Client) Do(ctx context.Context, cmd string, data, out any) error {
+	if cmd == protocol.CmdHello {
+		return errors.New("client: hello is sent by the client itself")
+	}
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, c.cfg.RequestTimeout)
+		defer cancel()
+	}
+	var raw json.RawMessage
+	if data != nil {
+		var err error
+		if raw, err = json.Marshal(data); err != nil {
+			return fmt.Errorf("client: %s: %w", cmd, err)
+		}
+	}
+	for {
+		cn, err := c.waitConn(ctx)
+		if err != nil {
+			return err
+		}
+		f, err := cn.call(ctx, cn.NewID(), cmd, raw)
+		if errors.Is(err, ErrNotSent) {
+			continue // the link dropped first; wait for the next one
+		}
+		if err != nil {
+			return err
+		}
+		if !f.OK && f.Error != nil && f.Error.Code == protocol.CodeUnavailable {
+			// The relay is restarting and changed nothing: try again on the
+			// next connection, once this one has closed.
+			select {
+			case <-cn.Done():
+				continue
+			case <-ctx.Done():
+				return f.Error
+			}
+		}
+		return Result(cmd, f, out)
+	}
+}
+
+// waitConn returns the live connection, waiting for it while the client is
+// trying to connect.
+func (c *Client) waitConn(ctx context.Context) (*Conn, error) {
+	for {
+		c.mu.Lock()
+		cn, st, changed, authErr := c.cur, c.state.State, c.changed, c.authErr
+		c.mu.Unlock()
+		switch {
+		case cn != nil && cn.Err() == nil:
+			return cn, nil
+		case st == AuthFailed:
+			return nil, authErr
+		case st == Offline:
+			return nil, ErrOffline
+		}
+		// Not connected, or the connection just ended: the state changes
+		// (to reconnecting) as soon as the loop hears of it.
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
 }

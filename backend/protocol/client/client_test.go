@@ -1,4 +1,4 @@
-package relayclient
+package client_test
 
 import (
 	"bytes"
@@ -12,6 +12,7 @@ import (
 
 	"switchboard/backend/chat"
 	"switchboard/backend/protocol"
+	. "switchboard/backend/protocol/client"
 	"switchboard/backend/relay/relaytest"
 )
 
@@ -27,7 +28,7 @@ func newDesk(t *testing.T, h *relaytest.Harness, login string, edit func(*Config
 	t.Helper()
 	dk := &desk{rec: newRecorder(), d: &testDialer{}}
 	cfg := Config{
-		URL: h.URL(), Login: login, Password: relaytest.Password, Client: "relayclient-test",
+		URL: h.URL(), Login: login, Password: relaytest.Password, Client: "client-test",
 		Dial: dk.d.dial, Logger: testLogger(),
 		// Short backoff: tests wait for reconnects, not for the defaults.
 		BackoffInitial: 20 * time.Millisecond, BackoffMax: 100 * time.Millisecond,
@@ -208,7 +209,7 @@ func TestRelayRestart(t *testing.T) {
 	from := dk.rec.nStates()
 	h.Restart() // closes with 1001 "going away"
 	next, _ := dk.rec.waitState(t, Reconnecting, from)
-	if next.Attempt != 0 || time.Until(next.NextAttempt) > goingAwayDelay {
+	if next.Attempt != 0 || time.Until(next.NextAttempt) > GoingAwayDelay {
 		t.Fatalf("after going away: %+v", next)
 	}
 	// The restarted relay listens elsewhere. The dial after going-away may

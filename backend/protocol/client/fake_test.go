@@ -1,4 +1,4 @@
-package relayclient
+package client_test
 
 import (
 	"context"
@@ -6,13 +6,16 @@ import (
 	"maps"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/gorilla/websocket"
 
 	"switchboard/backend/protocol"
+	. "switchboard/backend/protocol/client"
 )
 
 // fakeRelay is a scripted websocket peer, for what the real relay never
@@ -193,7 +196,7 @@ func TestGoingAwayReconnectsPromptly(t *testing.T) {
 	from := dk.rec.nStates()
 	_ = c1.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseGoingAway, "restart"), time.Now().Add(time.Second))
 	st, _ := dk.rec.waitState(t, Reconnecting, from)
-	if st.Attempt != 0 || time.Until(st.NextAttempt) > goingAwayDelay || !websocket.IsCloseError(st.Err, websocket.CloseGoingAway) {
+	if st.Attempt != 0 || time.Until(st.NextAttempt) > GoingAwayDelay || !websocket.IsCloseError(st.Err, websocket.CloseGoingAway) {
 		t.Fatalf("after 1001: %+v", st)
 	}
 	c2 := f.next(t) // with an hour of backoff, only the going-away path gets here
@@ -256,7 +259,7 @@ func TestBackoffIsBoundedFullJitter(t *testing.T) {
 	for n := range 64 {
 		ceil := min(DefaultBackoffMax, DefaultBackoffInitial<<min(n, 20))
 		for range 50 {
-			if d := c.backoff(n); d < 0 || d > ceil {
+			if d := c.Backoff(n); d < 0 || d > ceil {
 				t.Fatalf("backoff(%d) = %v, ceiling %v", n, d, ceil)
 			}
 		}
@@ -284,5 +287,76 @@ func TestConfigChecks(t *testing.T) {
 	_ = c.Close()
 	if c.State() != Offline {
 		t.Fatalf("state %s", c.State())
+	}
+}
+
+// Events this version does not know, or knows with fields it does not, and
+// frames that are not JSON at all, are passed over: the connection stays,
+// and what follows is read as usual.
+func TestUnknownEventIsIgnored(t *testing.T) {
+	t.Parallel()
+	f := startFake(t)
+	var (
+		mu       sync.Mutex
+		entries  []uint64
+		others   []string
+		presence []protocol.PresenceEvent
+		bad      []error
+	)
+	got := make(chan struct{}, 8)
+	h := Handlers{
+		Entry: func(_ string, e protocol.Entry, _ Verdict) {
+			mu.Lock()
+			entries = append(entries, e.Seq)
+			mu.Unlock()
+			got <- struct{}{}
+		},
+		Presence: func(p protocol.PresenceEvent) { mu.Lock(); presence = append(presence, p); mu.Unlock() },
+		Other:    func(f *Frame) { mu.Lock(); others = append(others, f.Ev); mu.Unlock() },
+	}
+	done := make(chan *Conn, 1)
+	go func() {
+		c, _, err := Dial(context.Background(), f.url(), Options{Logger: testLogger(), OnEvent: func(fr *Frame) {
+			if err := h.Dispatch(fr); err != nil {
+				mu.Lock()
+				bad = append(bad, err)
+				mu.Unlock()
+			}
+		}})
+		if err != nil {
+			t.Error(err)
+			close(done)
+			return
+		}
+		if _, err := c.HelloAgent(context.Background(), protocol.Hello{Login: "anna", Password: "pw"}); err != nil {
+			t.Error(err)
+		}
+		done <- c
+	}()
+	fc := f.next(t)
+	id, _ := fc.hello()
+	fc.welcome(id, "tok", "s1")
+	c := <-done
+	if c == nil {
+		t.FailNow()
+	}
+	defer c.Close()
+	_ = fc.ws.WriteMessage(websocket.TextMessage, []byte(`{"ev":"weather","session":"s1","data":{"sunny":true}}`))
+	_ = fc.ws.WriteMessage(websocket.TextMessage, []byte(`not json`))
+	_ = fc.ws.WriteMessage(websocket.TextMessage, []byte(`{"ev":"presence","data":{"agents":[{"id":1,"name":"Anna","status":"present","load":0,"mood":"fine"}],"since":3}}`))
+	_ = fc.ws.WriteMessage(websocket.TextMessage, []byte(`{"ev":"entry","session":"s1","seq":1,"data":{"seq":1,"kind":"message","text":"x","colour":"red"}}`))
+	select {
+	case <-got:
+	case <-time.After(waitTimeout):
+		t.Fatal("the entry after the unknown event never came")
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if !slices.Equal(entries, []uint64{1}) || !slices.Equal(others, []string{"weather"}) || len(bad) != 0 ||
+		len(presence) != 1 || len(presence[0].Agents) != 1 || presence[0].Agents[0].Status != protocol.StatusPresent {
+		t.Fatalf("entries %v, others %v, presence %+v, errors %v", entries, others, presence, bad)
+	}
+	if c.Err() != nil {
+		t.Fatalf("connection ended: %v", c.Err())
 	}
 }

@@ -1,4 +1,4 @@
-package relayclient
+package client
 
 import (
 	"encoding/json"
@@ -34,7 +34,7 @@ type Outgoing struct {
 
 type outItem struct {
 	Outgoing
-	sentOn *conn // the connection it was last written to; its reply is awaited there
+	sentOn *Conn // the connection it was last written to; its reply is awaited there
 }
 
 // Send queues a message and returns its client id at once. The outbox writes
@@ -84,14 +84,14 @@ func (c *Client) notifyLocked(m *outItem) {
 }
 
 // pump writes the outbox to cn until cn ends.
-func (c *Client) pump(cn *conn) {
+func (c *Client) pump(cn *Conn) {
 	for {
 		for _, m := range c.sendable(cn) {
 			c.transmit(cn, m)
 		}
 		select {
 		case <-c.kick:
-		case <-cn.done:
+		case <-cn.Done():
 			return
 		}
 	}
@@ -101,7 +101,7 @@ func (c *Client) pump(cn *conn) {
 // is already on the wire on cn. One message per session in flight keeps the
 // order typed whatever the relay refuses or the link loses; an ack takes a
 // commit, so this costs little.
-func (c *Client) sendable(cn *conn) []*outItem {
+func (c *Client) sendable(cn *Conn) []*outItem {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	var out []*outItem
@@ -120,14 +120,13 @@ func (c *Client) sendable(cn *conn) []*outItem {
 	return out
 }
 
-func (c *Client) transmit(cn *conn, m *outItem) {
-	id := c.newID()
-	if !cn.expect(id, func(f protocol.ServerFrame) { c.settle(cn, m, f) }) {
+func (c *Client) transmit(cn *Conn, m *outItem) {
+	id := cn.NewID()
+	if !cn.expect(id, func(f *Frame) { c.settle(cn, m, f) }) {
 		return
 	}
-	raw, _ := json.Marshal(protocol.MessageSend{Session: m.Session, ClientID: m.ClientID, Text: m.Text})
 	// A failed write drops the link; the message goes again after the next hello.
-	_ = cn.write(id, protocol.CmdMessageSend, raw)
+	_ = cn.Send(id, protocol.CmdMessageSend, protocol.MessageSend{Session: m.Session, ClientID: m.ClientID, Text: m.Text})
 }
 
 // transient refusals of a send are retried; any other refusal is final.
@@ -140,7 +139,7 @@ func transient(code protocol.Code) bool {
 }
 
 // settle takes in the reply to a send. It runs on cn's read loop.
-func (c *Client) settle(cn *conn, m *outItem, f protocol.ServerFrame) {
+func (c *Client) settle(cn *Conn, m *outItem, f *Frame) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	switch {
