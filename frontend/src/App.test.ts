@@ -112,7 +112,7 @@ describe('App', () => {
   it('opens the desk once a server that was down answers the resume', async () => {
     bridge = installFakeBridge({
       Config: config({ hasToken: true }),
-      Resume: () => ({ ok: false, error: { code: 'unavailable', message: 'cannot reach the server (refused); still trying' } }),
+      Resume: () => ({ ok: false, error: { code: 'retrying', message: 'cannot reach the server (refused); still trying' } }),
     })
     app()
     expect((await screen.findByTestId('login-error')).textContent).toContain('still trying')
