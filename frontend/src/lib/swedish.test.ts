@@ -397,6 +397,7 @@ describe('the Swedish dashboard', () => {
     await vi.waitFor(() => expect(screen.getAllByTestId('log-entry')).toHaveLength(log.length))
     await settle()
     expectSwedish('the dashboard listening to a chat')
+    for (const e of screen.getAllByTestId('log-entry')) expect(e.querySelector('.text')?.textContent, `line ${e.dataset.seq}`).toBeTruthy()
 
     await fireEvent.click(within(row).getByTestId('dashboard-takeover'))
     await settle()
