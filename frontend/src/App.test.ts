@@ -125,7 +125,7 @@ describe('App', () => {
     app()
     await screen.findByTestId('session-item')
     bridge.emit('relay:state', { state: 'auth_failed', error: 'token revoked' })
-    expect((await screen.findByTestId('login-error')).textContent).toBe('token revoked')
+    expect((await screen.findByTestId('login-error')).textContent).toBe('Your sign-in is no longer valid. Please sign in again.')
   })
 
   it('says so when the relay revoked the sign-in', async () => {

@@ -8,7 +8,10 @@
 import { fireEvent, render, screen, within } from '@testing-library/svelte'
 import { tick } from 'svelte'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { makeDesk, type TestDesk } from '../test/desk'
+import App from '../App.svelte'
+import { makeDesk, memoryStorage, type TestDesk } from '../test/desk'
+import { defaultConfig, installFakeBridge } from '../test/fakeBridge'
+import { createDesk } from './state/store'
 import { iso, welcome } from '../test/fixtures'
 import { samples } from '../test/dashboards'
 import Dashboard from './dashboard/Dashboard.svelte'
@@ -344,6 +347,33 @@ describe('the Swedish desk', () => {
       d.bridge.emit('relay:state', { state, attempt: 2, nextAttempt: 4 })
       await settle()
       expectSwedish(`connection ${state}`)
+    }
+  })
+
+  it('shows no English when the relay ends the sign-in, or a resume fails', async () => {
+    for (const [error, reason] of [
+      ['bad_credentials: the server refused the sign-in', undefined],
+      ['relayclient: signed out: the sign-in was revoked', 'revoked'],
+    ]) {
+      const bridge = installFakeBridge({ Config: () => ({ ok: true, data: { ...defaultConfig, language: 'sv', hasToken: true } }) })
+      const { unmount } = render(App, { ctl: createDesk({ storage: memoryStorage(), toastMs: 0 }) })
+      await screen.findByTestId('session-item')
+      bridge.emit('relay:state', { state: 'auth_failed', error, reason })
+      await screen.findByTestId('login-error')
+      expectSwedish(`signed out (${error})`)
+      unmount()
+      bridge.uninstall()
+    }
+    for (const code of ['retrying', 'unavailable', 'internal']) {
+      const bridge = installFakeBridge({
+        Config: () => ({ ok: true, data: { ...defaultConfig, language: 'sv', hasToken: true } }),
+        Resume: () => ({ ok: false, error: { code, message: 'cannot reach the server (connection refused); still trying' } }),
+      })
+      const { unmount } = render(App, { ctl: createDesk({ storage: memoryStorage(), toastMs: 0 }) })
+      await screen.findByTestId('login-error')
+      expectSwedish(`resume refused (${code})`)
+      unmount()
+      bridge.uninstall()
     }
   })
 
