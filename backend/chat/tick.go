@@ -86,7 +86,8 @@ func (d *Desk) sortedSessions() []*Session {
 
 // requeue returns an active chat whose owner stayed Offline (or may no
 // longer answer it) to the head of its channel's queue; why (VoidOwnerOffline
-// or VoidOwnerRevoked) voids a pending transfer. Nothing is lost: the log stays, the next agent sees it.
+// or VoidOwnerRevoked) voids a pending transfer. Nothing is lost: the log
+// stays, the next agent sees it.
 func (d *Desk) requeue(e *effects, s *Session, now time.Time, why string) {
 	before := d.involved(s)
 	if t := d.pending(s); t != nil {
