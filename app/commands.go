@@ -236,11 +236,11 @@ func (c *core) onTrayClick(id string) {
 		c.show("")
 	case tray.IDPresent, tray.IDAway:
 		if res := c.setStatus(id); !res.OK {
-			c.notice("error", "Could not change status: "+res.Error.Message)
+			c.noticeCode("error", string(res.Error.Code), "Could not change status: "+res.Error.Message)
 		}
 	case tray.IDDashboard:
 		if res := c.openDashboard(); !res.OK {
-			c.notice("error", res.Error.Message)
+			c.noticeCode("error", string(res.Error.Code), res.Error.Message)
 		}
 	case tray.IDQuit:
 		c.trayQuit()
@@ -283,8 +283,8 @@ func (c *core) onNoteAction(n notify.Note, action string) {
 				lang := c.lang
 				c.mu.Unlock()
 				c.notice("error", c.decider.Stale(n.Transfer, lang))
-			default: // not connected, say: the desk shows that and the error's own words
-				c.notice("error", res.Error.Message)
+			default: // not connected, say: the desk says that by its code
+				c.noticeCode("error", string(res.Error.Code), res.Error.Message)
 			}
 			return
 		}

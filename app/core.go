@@ -145,6 +145,12 @@ func (c *core) notice(kind, text string) {
 	c.emit.Emit(EventNotice, NoticePayload{Kind: kind, Text: text})
 }
 
+// noticeCode is a notice the UI words by code (an error code, or one of
+// its own notices); text is the fallback.
+func (c *core) noticeCode(kind, code, text string) {
+	c.emit.Emit(EventNotice, NoticePayload{Kind: kind, Text: text, Code: code})
+}
+
 // current returns the relay client, or nil before a login.
 func (c *core) current() *client.Client {
 	c.mu.Lock()
@@ -239,7 +245,7 @@ func (c *core) rememberToken(server, login string, remember bool) {
 	if remember && tok != "" {
 		if err := c.secrets.Save(server, login, tok); err != nil {
 			c.log.Warn("could not remember the sign-in", "err", err)
-			c.notice("warning", "Could not remember the sign-in on this computer: "+err.Error())
+			c.noticeCode("warning", "remember_failed", "Could not remember the sign-in on this computer: "+err.Error())
 		}
 		return
 	}
@@ -348,7 +354,7 @@ func (c *core) connect(cr creds, password, token string, keepTrying bool) Result
 				return errResult(s.Err)
 			case client.Reconnecting:
 				if keepTrying {
-					return failResult(protocol.CodeUnavailable, "cannot reach the server (%v); still trying", s.Err)
+					return failResult(CodeRetrying, "cannot reach the server (%v); still trying", s.Err)
 				}
 				c.drop(gen, cl)
 				return failResult(protocol.CodeUnavailable, "cannot reach the server: %v", s.Err)
@@ -358,7 +364,7 @@ func (c *core) connect(cr creds, password, token string, keepTrying bool) Result
 			}
 		case <-timer.C:
 			if keepTrying {
-				return failResult(protocol.CodeUnavailable, "the server did not answer in time; still trying")
+				return failResult(CodeRetrying, "the server did not answer in time; still trying")
 			}
 			c.drop(gen, cl)
 			return failResult(protocol.CodeUnavailable, "the server did not answer in time")

@@ -387,14 +387,14 @@ func TestOpenDashboard(t *testing.T) {
 	t.Parallel()
 	h := relaytest.Start(t, relaytest.Options{})
 	lars, anna := newTestDesk(t, deskOpts{}), newTestDesk(t, deskOpts{})
-	lars.refused("before login", lars.c.openDashboard(), protocol.CodeUnavailable)
+	lars.refused("before login", lars.c.openDashboard(), CodeOffline)
 	lars.login(h.URL(), "lars", false)
 	anna.login(h.URL(), "anna", false)
 	lars.ok("dashboard", lars.c.openDashboard())
 	if len(lars.spawned) != 1 || strings.Join(lars.spawned[0], " ") != "--window=dashboard --handover-stdin --server="+h.URL() {
 		t.Fatalf("spawned %q", lars.spawned)
 	}
-	anna.refused("no permission", anna.c.openDashboard(), protocol.CodeUnavailable)
+	anna.refused("no permission", anna.c.openDashboard(), CodeNoDashboard)
 	if !lars.c.trayState().CanDashboard || anna.c.trayState().CanDashboard {
 		t.Fatal("tray dashboard item permission wrong")
 	}

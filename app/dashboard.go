@@ -20,10 +20,10 @@ func (c *core) openDashboard() Result {
 	can, server, signedIn := c.view.canDashboard(), c.creds.server, c.client != nil
 	c.mu.Unlock()
 	if !signedIn {
-		return failResult(protocol.CodeUnavailable, "sign in first")
+		return failResult(CodeOffline, "sign in first")
 	}
 	if !can {
-		return failResult(protocol.CodeUnavailable, "the dashboard needs listen or manage permission in a channel")
+		return failResult(CodeNoDashboard, "the dashboard needs listen or manage permission in a channel")
 	}
 	if c.dashUp() {
 		return c.launch(dashboardArgs(server, false), "")
@@ -75,7 +75,7 @@ func (c *core) watchDashboard(gen uint64) {
 	if err := cl.Do(ctx, protocol.CmdDashboardWatch, nil, &raw); err != nil {
 		c.log.Warn("dashboard not watched", "err", err)
 		if pe := (*protocol.Error)(nil); errors.As(err, &pe) && pe.Code == protocol.CodeForbidden {
-			c.notice("error", "You may not watch the dashboard: it needs listen or manage permission in a channel.")
+			c.noticeCode("error", string(CodeNoDashboard), "You may not watch the dashboard: it needs listen or manage permission in a channel.")
 		}
 		return
 	}

@@ -107,7 +107,8 @@ type OpenPayload struct {
 // NoticePayload is a message for the agent.
 type NoticePayload struct {
 	Kind string `json:"kind"` // info, warning, error
-	Text string `json:"text"`
+	Text string `json:"text"` // English: the UI says Code in its language where it knows it
+	Code string `json:"code,omitempty"`
 }
 
 // ConfigData is the data of Desk.Config.

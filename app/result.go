@@ -23,6 +23,10 @@ const (
 	CodeLocked  protocol.Code = "locked"   // the administrator locked that setting
 	CodeNoToken protocol.Code = "no_token" // Resume: nothing remembered
 	CodeNoDesk  protocol.Code = "not_ready"
+	// CodeNoDashboard: the dashboard needs listen or manage in a channel.
+	CodeNoDashboard protocol.Code = "dashboard_forbidden"
+	// CodeRetrying: the server cannot be reached yet; the app keeps trying.
+	CodeRetrying protocol.Code = "retrying"
 )
 
 func okResult(data any) Result { return Result{OK: true, Data: data} }

@@ -49,6 +49,11 @@ func Run(opts Options) error {
 	primary := opts.Window == WindowMain && !instanceRunning(id)
 	svc, trayHost := startServices(c, servicesOptions{Tray: primary, Notify: primary, Logger: log})
 	defer svc.stop()
+	if opts.Window == WindowDashboard {
+		stopFollow := make(chan struct{})
+		defer close(stopFollow)
+		go c.followLanguage(stopFollow, languagePoll)
+	}
 
 	hidden := primary && cfg.Settings().StartHidden
 	if hidden && !trayHost {
@@ -77,7 +82,7 @@ func Run(opts Options) error {
 		},
 		OnDomReady: func(context.Context) {
 			if opts.Window == WindowMain && !trayHost {
-				c.notice("warning", "No system tray was found: closing the window quits Switchboard.")
+				c.noticeCode("warning", "no_tray", "No system tray was found: closing the window quits Switchboard.")
 			}
 		},
 		OnShutdown: func(context.Context) {

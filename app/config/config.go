@@ -312,3 +312,25 @@ func (f flagValue) ValueType() string {
 	}
 	return "string"
 }
+
+// Refresh rereads one setting from the user's file, which another window of
+// this profile may have written since, and adopts it for this run as Set
+// does. It reports the value and whether it changed; a locked key, a file
+// without the key or one that cannot be read change nothing.
+func (c *Config) Refresh(key string) (value string, changed bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	value = c.v.GetString(key)
+	if c.locked[key] {
+		return value, false
+	}
+	u, err := readFile(c.userPath)
+	if err != nil || u == nil || !u.IsSet(key) {
+		return value, false
+	}
+	if got := u.GetString(key); got != value {
+		c.v.Set(key, got)
+		return got, true
+	}
+	return value, false
+}

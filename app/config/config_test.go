@@ -251,3 +251,35 @@ func TestMachineRegistry(t *testing.T) {
 		t.Fatalf("server = %q after Set", s.Server)
 	}
 }
+
+// Refresh adopts what another process of the profile wrote, once; a locked
+// key keeps the machine's value whatever the user's file says.
+func TestRefresh(t *testing.T) {
+	user, machine := dirs(t)
+	write(t, machine, MachineFile, "muted: true\nlocked: [muted]\n")
+	write(t, user, UserFile, "language: en\n")
+	c, err := Load(Options{UserDir: user, MachineDir: machine})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, changed := c.Refresh(KeyLanguage); changed || v != "en" {
+		t.Fatalf("nothing written: %q %v", v, changed)
+	}
+	other, err := Load(Options{UserDir: user, MachineDir: machine})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := other.Set(KeyLanguage, "sv"); err != nil {
+		t.Fatal(err)
+	}
+	if v, changed := c.Refresh(KeyLanguage); !changed || v != "sv" || c.Settings().Language != "sv" {
+		t.Fatalf("after the other window chose sv: %q %v, settings %+v", v, changed, c.Settings())
+	}
+	if _, changed := c.Refresh(KeyLanguage); changed {
+		t.Fatal("the same value twice is a change")
+	}
+	write(t, user, UserFile, "language: sv\nmuted: false\n")
+	if v, changed := c.Refresh(KeyMuted); changed || v != "true" || !c.Settings().Muted {
+		t.Fatalf("a locked key moved: %q %v", v, changed)
+	}
+}

@@ -16,7 +16,9 @@ import (
 	"strings"
 	"sync"
 
+	"switchboard/backend/chat"
 	"switchboard/backend/protocol"
+	"switchboard/backend/wording"
 )
 
 // Kind of note.
@@ -265,7 +267,23 @@ func (d *Decider) Stale(transfer int64, lang string) string {
 	case protocol.TransferRejected:
 		return fmt.Sprintf(t.staleRejected, name(tr.Visitor))
 	}
+	if tr.Reason != "" {
+		// The reason is a code; one stored before codes existed is English.
+		return fmt.Sprintf(t.staleVoidedWhy, name(tr.Visitor), wording.Reason(lang, tr.Reason, reasonAgent(tr)))
+	}
 	return fmt.Sprintf(t.staleVoided, name(tr.Visitor))
+}
+
+// reasonAgent is whom a void reason names: the receiver or the owner (a
+// take-over's manager is not in the transfer: the reason then names nobody).
+func reasonAgent(tr protocol.TransferInfo) string {
+	switch tr.Reason {
+	case chat.VoidReceiverOffline, chat.VoidReceiverRevoked:
+		return tr.To.Name
+	case chat.VoidOwnerOffline, chat.VoidOwnerRevoked:
+		return tr.From.Name
+	}
+	return ""
 }
 
 // chatty: new chats and warnings interrupt only a Present agent who has not

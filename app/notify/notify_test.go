@@ -142,6 +142,18 @@ func TestStaleSaysWhatHappened(t *testing.T) {
 	if got := d.Stale(10, "en"); !strings.HasPrefix(got, "Cecilia cancelled") {
 		t.Errorf("on behalf: %q", got)
 	}
+	// A voided transfer says why, by its reason code, in the desk's language.
+	b, _ = json.Marshal(protocol.TransferInfo{ID: 11, Session: "s-1", From: protocol.AgentInfo{ID: 1, Name: "Anna"},
+		By: protocol.AgentInfo{ID: 1, Name: "Anna"}, To: protocol.AgentInfo{ID: me, Name: "Bo"}, State: "voided", Reason: "owner_offline", Visitor: "Vera"})
+	d.Event(protocol.ServerFrame{Ev: protocol.EvTransfer, Data: b}, present)
+	for lang, want := range map[string]string{
+		"en": "The transfer of the chat with Vera no longer stands: Anna went offline.",
+		"sv": "Överföringen av chatten med Vera gäller inte längre: Anna gick offline.",
+	} {
+		if got := d.Stale(11, lang); got != want {
+			t.Errorf("voided, %s: %q, want %q", lang, got, want)
+		}
+	}
 }
 
 func TestWelcomeTransfersAreNotNews(t *testing.T) {

@@ -9,6 +9,8 @@ type strs struct {
 	unanswered                                  string
 	// An Accept pressed on a transfer that is no longer waiting.
 	staleCancelled, staleExpired, staleAccepted, staleRejected, staleVoided, staleUnknown string
+	// staleVoidedWhy names the reason (package wording says it).
+	staleVoidedWhy string
 }
 
 var catalog = map[string]strs{
@@ -23,6 +25,7 @@ var catalog = map[string]strs{
 		staleRejected:  "The transfer of the chat with %s was already rejected.",
 		staleVoided:    "The transfer of the chat with %s no longer stands (the chat ended, or its sender left).",
 		staleUnknown:   "That transfer is no longer waiting for you.",
+		staleVoidedWhy: "The transfer of the chat with %s no longer stands: %s.",
 	},
 	"sv": {
 		transferFrom: "Chattöverföring från %s", transferFor: "Chattöverföring från %s, för %s", visitor: "Besökare: %s", comment: "Kommentar: %s",
@@ -35,6 +38,7 @@ var catalog = map[string]strs{
 		staleRejected:  "Överföringen av chatten med %s är redan avvisad.",
 		staleVoided:    "Överföringen av chatten med %s gäller inte längre (chatten avslutades, eller avsändaren gick).",
 		staleUnknown:   "Den överföringen väntar inte längre på dig.",
+		staleVoidedWhy: "Överföringen av chatten med %s gäller inte längre: %s.",
 	},
 }
 

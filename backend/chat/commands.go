@@ -216,7 +216,7 @@ func (d *Desk) VisitorEnd(now time.Time, id SessionID) ([]Effect, *Error) {
 		return nil, refuse(codeInvalidState, "the chat has already ended")
 	}
 	var e effects
-	d.end(&e, s, now, ByVisitor, NoteVisitorLeft, 0, "The visitor left the chat.")
+	d.end(&e, s, now, ByVisitor, NoteVisitorLeft, 0)
 	return e.list, nil
 }
 
@@ -315,7 +315,7 @@ func (d *Desk) Pick(now time.Time, a AgentID, id SessionID) ([]Effect, *Error) {
 	s.State, s.Owner, s.AnsweredAt, s.Warned = Active, a, now, WarnNone
 	s.Listeners = removeID(s.Listeners, a)
 	d.setLoad(&e, a, +1)
-	d.notice(&e, s, now, NoteJoined, a, ag.Name+" has joined the chat.")
+	d.notice(&e, s, now, NoteJoined, a)
 	d.changed(&e, s, before)
 	e.add(Subscribed{Agent: a, Session: s.ID})
 	e.add(left(s))
@@ -360,15 +360,15 @@ func (d *Desk) End(now time.Time, a AgentID, id SessionID) ([]Effect, *Error) {
 		return nil, refuse(codeNotParticipant, "you do not own this chat")
 	}
 	var e effects
-	d.end(&e, s, now, ByAgent, NoteEndedByAgent, a, ag.Name+" ended the chat.")
+	d.end(&e, s, now, ByAgent, NoteEndedByAgent, a)
 	return e.list, nil
 }
 
 // end closes a session for any reason; a pending transfer is voided.
-func (d *Desk) end(e *effects, s *Session, now time.Time, by, code string, about AgentID, text string) {
+func (d *Desk) end(e *effects, s *Session, now time.Time, by, code string, about AgentID) {
 	before := d.involved(s)
 	if t := d.pending(s); t != nil {
-		d.resolve(e, s, t, now, TransferVoided, "the chat ended")
+		d.resolve(e, s, t, now, TransferVoided, VoidChatEnded, 0)
 	}
 	switch s.State {
 	case Queued:
@@ -378,7 +378,7 @@ func (d *Desk) end(e *effects, s *Session, now time.Time, by, code string, about
 		d.setLoad(e, s.Owner, -1)
 	}
 	s.State, s.EndedAt, s.EndedBy = Ended, now, by
-	d.notice(e, s, now, code, about, text)
+	d.notice(e, s, now, code, about)
 	d.changed(e, s, before)
 	d.retire(s)
 }

@@ -246,7 +246,7 @@ func TestPick(t *testing.T) {
 	if sub := one[Subscribed](t, fx); sub.Agent != A {
 		t.Errorf("Subscribed %+v", sub)
 	}
-	if public, _ := notes(fx); !slices.Equal(public, []string{"Anna has joined the chat."}) {
+	if public, _ := notes(fx); !slices.Equal(public, []string{"joined agent=Anna"}) {
 		t.Errorf("public notes %q", public)
 	}
 	sameIDs(t, "Notify", one[SessionChanged](t, fx).Notify, []AgentID{A})
@@ -473,7 +473,7 @@ func TestOwnerOffline(t *testing.T) {
 				t.Errorf("queue = %v, want s1 at the head", q)
 			}
 			public, staff := notes(fx)
-			if len(staff) != 0 || !slices.Equal(public, []string{"Anna is no longer available; the chat is back in the queue."}) {
+			if len(staff) != 0 || !slices.Equal(public, []string{"requeued agent=Anna"}) {
 				t.Errorf("notes: public %q staff %q", public, staff)
 			}
 			sameIDs(t, "Notify", one[SessionChanged](t, fx).Notify, []AgentID{A})
@@ -569,7 +569,7 @@ func TestVisitorLeavesTheQueue(t *testing.T) {
 			if s.State != Ended || s.EndedBy != ByVisitor || len(f.d.Waiting(support)) != 0 {
 				t.Errorf("s1 %v by %q, queue %v", s.State, s.EndedBy, f.d.Waiting(support))
 			}
-			if public, _ := notes(fx); !slices.Equal(public, []string{"The visitor left while waiting."}) {
+			if public, _ := notes(fx); !slices.Equal(public, []string{"left_queue"}) {
 				t.Errorf("notes %q", public)
 			}
 			one[QueueChanged](t, fx)
@@ -682,11 +682,11 @@ func TestEnd(t *testing.T) {
 		endedBy string
 		note    string
 	}{
-		{"by the owner", nil, func(f *fixture) ([]Effect, *Error) { return f.d.End(f.now, A, "s1") }, "", ByAgent, "Anna ended the chat."},
-		{"by a supervisor", nil, func(f *fixture) ([]Effect, *Error) { return f.d.End(f.now, M, "s1") }, "", ByAgent, "Mia ended the chat."},
-		{"by the visitor", nil, func(f *fixture) ([]Effect, *Error) { return f.d.VisitorEnd(f.now, "s1") }, "", ByVisitor, "The visitor left the chat."},
+		{"by the owner", nil, func(f *fixture) ([]Effect, *Error) { return f.d.End(f.now, A, "s1") }, "", ByAgent, "ended_agent agent=Anna"},
+		{"by a supervisor", nil, func(f *fixture) ([]Effect, *Error) { return f.d.End(f.now, M, "s1") }, "", ByAgent, "ended_agent agent=Mia"},
+		{"by the visitor", nil, func(f *fixture) ([]Effect, *Error) { return f.d.VisitorEnd(f.now, "s1") }, "", ByVisitor, "visitor_left"},
 		{"by the visitor from the queue", func(f *fixture) { f.chat("q1") },
-			func(f *fixture) ([]Effect, *Error) { return f.d.VisitorEnd(f.now, "q1") }, "", ByVisitor, "The visitor left the chat."},
+			func(f *fixture) ([]Effect, *Error) { return f.d.VisitorEnd(f.now, "q1") }, "", ByVisitor, "visitor_left"},
 		{"by a listener", func(f *fixture) { f.ok(f.d.Listen(f.now, L, "s1")) },
 			func(f *fixture) ([]Effect, *Error) { return f.d.End(f.now, L, "s1") }, protocol.CodeListenOnly, "", ""},
 		{"by a non-participant", nil, func(f *fixture) ([]Effect, *Error) { return f.d.End(f.now, B, "s1") }, protocol.CodeNotParticipant, "", ""},

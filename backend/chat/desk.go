@@ -320,19 +320,38 @@ func (d *Desk) changed(e *effects, s *Session, before []AgentID) {
 	e.add(SessionChanged{Session: s.Clone(), Notify: appendUnique(before, d.involved(s)...)})
 }
 
-// note appends a system line to the log.
-func (d *Desk) note(e *effects, s *Session, now time.Time, text string, staff bool) {
-	d.addNote(e, s, Entry{At: now, Text: text, Staff: staff})
+// staffNote appends a transfer line only agents see: a code and whom it
+// names, never a sentence.
+func (d *Desk) staffNote(e *effects, s *Session, now time.Time, code string, p NoteParams) {
+	d.addNote(e, s, Entry{At: now, Note: code, Params: p, Staff: true})
 }
 
 // notice appends a system line the visitor sees, with its code and the
-// agent it names (if any) so that clients can translate it.
-func (d *Desk) notice(e *effects, s *Session, now time.Time, code string, about AgentID, text string) {
-	n := Entry{At: now, Text: text, Note: code}
+// agent it is about (if any, by name only) so that clients can word it.
+func (d *Desk) notice(e *effects, s *Session, now time.Time, code string, about AgentID) {
+	n := Entry{At: now, Note: code}
 	if about != 0 {
-		n.AuthorName = d.name(about)
+		n.AuthorName = d.agentName(about)
+		n.Params.Agent = Party{Name: n.AuthorName}
 	}
 	d.addNote(e, s, n)
+}
+
+// party names an agent in a staff line; an unknown agent keeps the id and
+// no name (clients say "an agent").
+func (d *Desk) party(id AgentID) Party {
+	if id == 0 {
+		return Party{}
+	}
+	return Party{ID: id, Name: d.agentName(id)}
+}
+
+// agentName is the agent's name, empty when the desk does not know them.
+func (d *Desk) agentName(id AgentID) string {
+	if a, ok := d.agents[id]; ok {
+		return a.Name
+	}
+	return ""
 }
 
 func (d *Desk) addNote(e *effects, s *Session, n Entry) {

@@ -64,13 +64,13 @@ func (d *Desk) enforceRights(e *effects, now time.Time, changed func(AgentID) bo
 			continue
 		}
 		if s.State == Active && changed(s.Owner) && !d.mayOwn(s.Owner, s.Channel) {
-			d.requeue(e, s, now, d.name(s.Owner)+" may no longer answer chats here")
+			d.requeue(e, s, now, VoidOwnerRevoked)
 		}
 		d.dropListeners(e, s, changed)
 		if t := d.pending(s); t != nil && changed(t.To) {
 			if a := d.agents[t.To]; a == nil || !a.Can(s.Channel, PermRespond) {
 				before := d.involved(s)
-				d.resolve(e, s, t, now, TransferVoided, "the receiver may no longer answer chats here")
+				d.resolve(e, s, t, now, TransferVoided, VoidReceiverRevoked, t.To)
 				d.changed(e, s, before)
 			}
 		}

@@ -278,7 +278,7 @@ func (h *harness) step(in *byteReader) {
 		// visitor had already gone.
 		fx = h.d.Tick(h.now)
 		for _, e := range fx {
-			if x, ok := e.(EntryAdded); ok && x.Entry.Text == "The visitor left while waiting." {
+			if x, ok := e.(EntryAdded); ok && x.Entry.Note == NoteLeftQueue {
 				continue
 			}
 			if _, ok := e.(EntryAdded); ok || isA[TransferChanged](e) || isA[Warned](e) {
@@ -530,7 +530,7 @@ func TestFuzzSeedsReachDeepStates(t *testing.T) {
 			takenOver = takenOver || tr.Kind == KindTakeover
 		}
 		for _, l := range h.log {
-			queuedBack = queuedBack || strings.Contains(l, "back in the queue")
+			queuedBack = queuedBack || strings.Contains(l, "EntryAdded("+NoteRequeued+" ")
 		}
 	}
 	if !accepted || !queuedBack || !takenOver {

@@ -4,6 +4,7 @@ import (
 	"maps"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -175,7 +176,7 @@ func describe(fx []Effect) string {
 	for _, e := range fx {
 		switch x := e.(type) {
 		case EntryAdded:
-			parts = append(parts, "EntryAdded("+x.Entry.Text+")")
+			parts = append(parts, "EntryAdded("+line(x.Entry)+")")
 		case TransferChanged:
 			parts = append(parts, "TransferChanged("+x.Transfer.State.String()+")")
 		default:
@@ -185,16 +186,50 @@ func describe(fx []Effect) string {
 	return "[" + strings.Join(parts, ", ") + "]"
 }
 
-// notes returns the texts of the log lines added, split by who may see them.
+// notes returns the log lines added (line), split by who may see them.
 func notes(fx []Effect) (public, staff []string) {
 	for _, e := range all[EntryAdded](fx) {
 		if e.Entry.Staff {
-			staff = append(staff, e.Entry.Text)
+			staff = append(staff, line(e.Entry))
 		} else {
-			public = append(public, e.Entry.Text)
+			public = append(public, line(e.Entry))
 		}
 	}
 	return public, staff
+}
+
+// line writes an entry compactly: a message's text, or a system line's
+// code and params, "joined agent=Anna" or "transfer_offered by=Anna#1
+// to=Bo#2 from=Anna#1". A system line carries no sentence: that is checked
+// here, once for every line a test looks at.
+func line(e Entry) string {
+	if e.Note == "" {
+		return e.Text
+	}
+	if e.Text != "" {
+		return "system line " + e.Note + " with text " + strconv.Quote(e.Text)
+	}
+	out := e.Note
+	party := func(key string, p Party) {
+		if p != (Party{}) {
+			out += " " + key + "=" + p.Name
+			if p.ID != 0 {
+				out += "#" + itoa(int64(p.ID))
+			}
+		}
+	}
+	p := e.Params
+	party("agent", p.Agent)
+	party("by", p.By)
+	party("to", p.To)
+	party("from", p.From)
+	if p.Reason != "" {
+		out += " reason=" + p.Reason
+	}
+	if p.Comment != "" {
+		out += " comment=" + strconv.Quote(p.Comment)
+	}
+	return out
 }
 
 // sameIDs compares two agent lists as sets.

@@ -32,11 +32,11 @@ func (d *Desk) Tick(now time.Time) []Effect {
 		switch {
 		case !t.Deadline.IsZero() && !now.Before(t.Deadline):
 			before := d.involved(s)
-			d.resolve(&e, s, t, now, TransferExpired, "")
+			d.resolve(&e, s, t, now, TransferExpired, "", 0)
 			d.changed(&e, s, before)
 		case !t.ReceiverGoneAt.IsZero() && now.Sub(t.ReceiverGoneAt) >= d.cfg.Grace:
 			before := d.involved(s)
-			d.resolve(&e, s, t, now, TransferVoided, d.name(t.To)+" went offline")
+			d.resolve(&e, s, t, now, TransferVoided, VoidReceiverOffline, t.To)
 			d.changed(&e, s, before)
 		}
 	}
@@ -46,16 +46,16 @@ func (d *Desk) Tick(now time.Time) []Effect {
 		case Active:
 			owner := d.agents[s.Owner]
 			if owner == nil || (owner.Status() == Offline && now.Sub(owner.OfflineSince) >= d.cfg.Grace) {
-				d.requeue(&e, s, now, d.name(s.Owner)+" went offline")
+				d.requeue(&e, s, now, VoidOwnerOffline)
 				continue
 			}
 			last := latest(s.AnsweredAt, s.LastVisitor, s.LastAgent)
 			if d.cfg.IdleEnd > 0 && now.Sub(last) >= d.cfg.IdleEnd {
-				d.end(&e, s, now, "idle", NoteIdleClosed, 0, "The chat was closed after a period without messages.")
+				d.end(&e, s, now, "idle", NoteIdleClosed, 0)
 			}
 		case Queued:
 			if s.VisitorConns == 0 && d.cfg.QueueLeave > 0 && now.Sub(s.VisitorGoneAt) >= d.cfg.QueueLeave {
-				d.end(&e, s, now, ByVisitor, NoteLeftQueue, 0, "The visitor left while waiting.")
+				d.end(&e, s, now, ByVisitor, NoteLeftQueue, 0)
 				continue
 			}
 			d.warn(&e, s, now)
@@ -85,12 +85,13 @@ func (d *Desk) sortedSessions() []*Session {
 }
 
 // requeue returns an active chat whose owner stayed Offline (or may no
-// longer answer it) to the head of its channel's queue; why voids a pending
-// transfer. Nothing is lost: the log stays, the next agent sees it.
+// longer answer it) to the head of its channel's queue; why (VoidOwnerOffline
+// or VoidOwnerRevoked) voids a pending transfer. Nothing is lost: the log
+// stays, the next agent sees it.
 func (d *Desk) requeue(e *effects, s *Session, now time.Time, why string) {
 	before := d.involved(s)
 	if t := d.pending(s); t != nil {
-		d.resolve(e, s, t, now, TransferVoided, why)
+		d.resolve(e, s, t, now, TransferVoided, why, s.Owner)
 	}
 	old := s.Owner
 	d.setLoad(e, old, -1)
@@ -101,7 +102,7 @@ func (d *Desk) requeue(e *effects, s *Session, now time.Time, why string) {
 	s.State, s.Owner, s.Rank, s.QueuedAt, s.Warned = Queued, 0, head, now, WarnNone
 	s.AnsweredAt = time.Time{}
 	d.enqueue(s)
-	d.notice(e, s, now, NoteRequeued, old, d.name(old)+" is no longer available; the chat is back in the queue.")
+	d.notice(e, s, now, NoteRequeued, old)
 	d.changed(e, s, before)
 	e.add(d.joined(s))
 }

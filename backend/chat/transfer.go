@@ -115,14 +115,7 @@ func (d *Desk) StartTransfer(now time.Time, by AgentID, id SessionID, to AgentID
 	var e effects
 	before := d.involved(s)
 	s.Pending = t.ID
-	text := d.name(by) + " asked " + d.name(to) + " to take over the chat."
-	if by != s.Owner {
-		text = d.name(by) + " asked " + d.name(to) + " to take over the chat from " + d.name(s.Owner) + "."
-	}
-	if comment != "" {
-		text += " Comment: " + comment
-	}
-	d.note(&e, s, now, text, true)
+	d.staffNote(&e, s, now, NoteTransferOffered, NoteParams{By: d.party(by), To: d.party(to), From: d.party(s.Owner), Comment: comment})
 	e.add(TransferChanged{Transfer: *t})
 	d.changed(&e, s, before)
 	e.add(Subscribed{Agent: to, Session: s.ID})
@@ -182,7 +175,7 @@ func (d *Desk) Accept(now time.Time, a AgentID, id TransferID) ([]Effect, *Error
 	}
 	var e effects
 	before := d.involved(s)
-	d.resolve(&e, s, t, now, TransferAccepted, "")
+	d.resolve(&e, s, t, now, TransferAccepted, "", 0)
 	d.handOver(&e, s, a, now)
 	d.changed(&e, s, before)
 	return e.list, nil
@@ -198,7 +191,7 @@ func (d *Desk) handOver(e *effects, s *Session, a AgentID, now time.Time) {
 	}
 	d.setLoad(e, old, -1)
 	d.setLoad(e, a, +1)
-	d.notice(e, s, now, NoteJoined, a, d.name(a)+" has joined the chat.")
+	d.notice(e, s, now, NoteJoined, a)
 	e.add(Subscribed{Agent: a, Session: s.ID})
 }
 
@@ -213,7 +206,7 @@ func (d *Desk) Reject(now time.Time, a AgentID, id TransferID) ([]Effect, *Error
 	}
 	var e effects
 	before := d.involved(s)
-	d.resolve(&e, s, t, now, TransferRejected, "")
+	d.resolve(&e, s, t, now, TransferRejected, "", 0)
 	d.changed(&e, s, before)
 	return e.list, nil
 }
@@ -229,7 +222,7 @@ func (d *Desk) Cancel(now time.Time, a AgentID, id TransferID) ([]Effect, *Error
 	}
 	var e effects
 	before := d.involved(s)
-	d.resolve(&e, s, t, now, TransferCancelled, "")
+	d.resolve(&e, s, t, now, TransferCancelled, "", 0)
 	d.changed(&e, s, before)
 	return e.list, nil
 }
@@ -253,7 +246,7 @@ func (d *Desk) TakeOver(now time.Time, a AgentID, id SessionID) ([]Effect, Trans
 	var e effects
 	before := d.involved(s)
 	if p := d.pending(s); p != nil {
-		d.resolve(&e, s, p, now, TransferVoided, "taken over by "+ag.Name)
+		d.resolve(&e, s, p, now, TransferVoided, VoidTakenOver, a)
 	}
 	t := &Transfer{
 		ID: d.nextTransfer, Session: s.ID, Channel: s.Channel, Kind: KindTakeover,
@@ -263,33 +256,36 @@ func (d *Desk) TakeOver(now time.Time, a AgentID, id SessionID) ([]Effect, Trans
 	d.transfers[t.ID] = t
 	d.statsFor(t.Channel, now).count(t)
 	d.remember(t)
-	d.note(&e, s, now, ag.Name+" took over the chat from "+d.name(s.Owner)+".", true)
+	d.staffNote(&e, s, now, NoteTookOver, NoteParams{By: d.party(a), From: d.party(s.Owner)})
 	d.handOver(&e, s, a, now)
 	e.add(TransferChanged{Transfer: *t})
 	d.changed(&e, s, before)
 	return e.list, t.ID, nil
 }
 
-// resolve closes a pending transfer with an outcome.
-func (d *Desk) resolve(e *effects, s *Session, t *Transfer, now time.Time, st TransferState, reason string) {
+// resolve closes a pending transfer with an outcome; a voided one gets a
+// reason code (Void*) and the agent the reason is about.
+func (d *Desk) resolve(e *effects, s *Session, t *Transfer, now time.Time, st TransferState, reason string, about AgentID) {
 	t.State, t.Ended, t.Reason = st, now, reason
 	s.Pending = 0
 	d.statsFor(t.Channel, now).count(t)
 	d.remember(t)
-	var text string
+	p := NoteParams{From: d.party(t.From), To: d.party(t.To), By: d.party(t.By)}
+	var code string
 	switch st {
 	case TransferAccepted:
-		text = d.name(t.To) + " accepted the transfer."
+		code = NoteTransferAccepted
 	case TransferRejected:
-		text = d.name(t.To) + " rejected the transfer."
+		code = NoteTransferRejected
 	case TransferCancelled:
-		text = d.name(t.By) + " cancelled the transfer to " + d.name(t.To) + "."
+		code = NoteTransferCancelled
 	case TransferExpired:
-		text = "The transfer to " + d.name(t.To) + " expired unanswered."
+		code = NoteTransferExpired
 	case TransferVoided:
-		text = "The transfer to " + d.name(t.To) + " was voided: " + reason + "."
+		code = NoteTransferVoided
+		p.Reason, p.Agent = reason, d.party(about)
 	}
-	d.note(e, s, now, text, true)
+	d.staffNote(e, s, now, code, p)
 	e.add(TransferChanged{Transfer: *t})
 }
 

@@ -134,7 +134,7 @@ func TestTransferTransitions(t *testing.T) {
 					t.Errorf("Subscribed = %+v, want Bo to s1", sub)
 				}
 				public, staff := notes(fx)
-				if len(public) != 0 || !slices.Equal(staff, []string{"Anna asked Bo to take over the chat."}) {
+				if len(public) != 0 || !slices.Equal(staff, []string{"transfer_offered by=Anna#1 to=Bo#2 from=Anna#1"}) {
 					t.Errorf("notes: public %q staff %q", public, staff)
 				}
 				// The owner keeps chatting; the receiver reads only.
@@ -150,7 +150,7 @@ func TestTransferTransitions(t *testing.T) {
 					t.Errorf("comment = %q", tr.Comment)
 				}
 				_, staff := notes(fx)
-				if len(staff) != 1 || !strings.HasSuffix(staff[0], "Comment: VIP, wants a refund") {
+				if len(staff) != 1 || !strings.HasSuffix(staff[0], `comment="VIP, wants a refund"`) {
 					t.Errorf("staff note = %q", staff)
 				}
 			},
@@ -193,7 +193,7 @@ func TestTransferTransitions(t *testing.T) {
 				}
 				sameIDs(t, "Notify", one[SessionChanged](t, fx).Notify, []AgentID{A, B, M})
 				_, staff := notes(fx)
-				if !slices.Equal(staff, []string{"Mia asked Bo to take over the chat from Anna."}) {
+				if !slices.Equal(staff, []string{"transfer_offered by=Mia#4 to=Bo#2 from=Anna#1"}) {
 					t.Errorf("staff note = %q", staff)
 				}
 				s.expectWriters(t, map[AgentID]protocol.Code{A: "", B: protocol.CodeListenOnly, M: protocol.CodeNotParticipant})
@@ -218,7 +218,7 @@ func TestTransferTransitions(t *testing.T) {
 					t.Errorf("Subscribed %d, want Bo", sub.Agent)
 				}
 				public, staff := notes(fx)
-				if !slices.Equal(public, []string{"Bo has joined the chat."}) || !slices.Equal(staff, []string{"Bo accepted the transfer."}) {
+				if !slices.Equal(public, []string{"joined agent=Bo"}) || !slices.Equal(staff, []string{"transfer_accepted by=Anna#1 to=Bo#2 from=Anna#1"}) {
 					t.Errorf("notes: public %q staff %q", public, staff)
 				}
 				loads := map[AgentID]int{}
@@ -247,7 +247,7 @@ func TestTransferTransitions(t *testing.T) {
 			check: func(t *testing.T, s *stage, fx []Effect) {
 				s.expectSession(t, Active, A, nil, 0)
 				s.expectTransfer(t, TransferRejected, "", s.now)
-				expectResolved(t, fx, TransferRejected, []AgentID{A, B}, "Bo rejected the transfer.")
+				expectResolved(t, fx, TransferRejected, []AgentID{A, B}, "transfer_rejected by=Anna#1 to=Bo#2 from=Anna#1")
 				if len(all[Subscribed](fx)) != 0 {
 					t.Errorf("a reject subscribed someone: %s", describe(fx))
 				}
@@ -262,7 +262,7 @@ func TestTransferTransitions(t *testing.T) {
 			check: func(t *testing.T, s *stage, fx []Effect) {
 				s.expectSession(t, Active, A, nil, 0)
 				s.expectTransfer(t, TransferCancelled, "", s.now)
-				expectResolved(t, fx, TransferCancelled, []AgentID{A, B}, "Anna cancelled the transfer to Bo.")
+				expectResolved(t, fx, TransferCancelled, []AgentID{A, B}, "transfer_cancelled by=Anna#1 to=Bo#2 from=Anna#1")
 				s.expectWriters(t, map[AgentID]protocol.Code{A: "", B: protocol.CodeNotParticipant})
 			},
 		},
@@ -272,7 +272,7 @@ func TestTransferTransitions(t *testing.T) {
 			act:  func(s *stage) []Effect { return s.ok(s.d.Cancel(s.now, M, s.tid)) },
 			check: func(t *testing.T, s *stage, fx []Effect) {
 				s.expectSession(t, Active, A, nil, 0)
-				expectResolved(t, fx, TransferCancelled, []AgentID{A, B, M}, "Mia cancelled the transfer to Bo.")
+				expectResolved(t, fx, TransferCancelled, []AgentID{A, B, M}, "transfer_cancelled by=Mia#4 to=Bo#2 from=Anna#1")
 			},
 		},
 		{
@@ -282,7 +282,7 @@ func TestTransferTransitions(t *testing.T) {
 			check: func(t *testing.T, s *stage, fx []Effect) {
 				s.expectSession(t, Active, A, nil, 0)
 				s.expectTransfer(t, TransferExpired, "", s.now)
-				expectResolved(t, fx, TransferExpired, []AgentID{A, B}, "The transfer to Bo expired unanswered.")
+				expectResolved(t, fx, TransferExpired, []AgentID{A, B}, "transfer_expired by=Anna#1 to=Bo#2 from=Anna#1")
 				s.expectWriters(t, map[AgentID]protocol.Code{A: "", B: protocol.CodeNotParticipant})
 			},
 		},
@@ -292,7 +292,7 @@ func TestTransferTransitions(t *testing.T) {
 			act:  func(s *stage) []Effect { return s.d.Tick(s.now) },
 			check: func(t *testing.T, s *stage, fx []Effect) {
 				s.expectTransfer(t, TransferExpired, "", s.now)
-				expectResolved(t, fx, TransferExpired, []AgentID{A, B}, "The transfer to Bo expired unanswered.")
+				expectResolved(t, fx, TransferExpired, []AgentID{A, B}, "transfer_expired by=Anna#1 to=Bo#2 from=Anna#1")
 			},
 		},
 		{
@@ -336,8 +336,8 @@ func TestTransferTransitions(t *testing.T) {
 			act: func(s *stage) []Effect { return s.d.Tick(s.now) },
 			check: func(t *testing.T, s *stage, fx []Effect) {
 				s.expectSession(t, Active, A, nil, 0)
-				s.expectTransfer(t, TransferVoided, "Bo went offline", s.now)
-				expectResolved(t, fx, TransferVoided, []AgentID{A, B}, "The transfer to Bo was voided: Bo went offline.")
+				s.expectTransfer(t, TransferVoided, VoidReceiverOffline, s.now)
+				expectResolved(t, fx, TransferVoided, []AgentID{A, B}, "transfer_voided agent=Bo#2 by=Anna#1 to=Bo#2 from=Anna#1 reason=receiver_offline")
 			},
 		},
 		{
@@ -392,14 +392,14 @@ func TestTransferTransitions(t *testing.T) {
 			act:  func(s *stage) []Effect { return s.ok(s.d.End(s.now, A, "s1")) },
 			check: func(t *testing.T, s *stage, fx []Effect) {
 				s.expectSession(t, Ended, A, nil, 0)
-				s.expectTransfer(t, TransferVoided, "the chat ended", s.now)
+				s.expectTransfer(t, TransferVoided, VoidChatEnded, s.now)
 				if tc := one[TransferChanged](t, fx); tc.Transfer.State != TransferVoided {
 					t.Errorf("TransferChanged %v", tc.Transfer.State)
 				}
 				sameIDs(t, "Notify", one[SessionChanged](t, fx).Notify, []AgentID{A, B})
 				public, staff := notes(fx)
-				if !slices.Equal(staff, []string{"The transfer to Bo was voided: the chat ended."}) ||
-					!slices.Equal(public, []string{"Anna ended the chat."}) {
+				if !slices.Equal(staff, []string{"transfer_voided by=Anna#1 to=Bo#2 from=Anna#1 reason=chat_ended"}) ||
+					!slices.Equal(public, []string{"ended_agent agent=Anna"}) {
 					t.Errorf("notes: public %q staff %q", public, staff)
 				}
 				if s.d.Load(A) != 0 {
@@ -413,7 +413,7 @@ func TestTransferTransitions(t *testing.T) {
 			act:  func(s *stage) []Effect { return s.ok(s.d.VisitorEnd(s.now, "s1")) },
 			check: func(t *testing.T, s *stage, fx []Effect) {
 				s.expectSession(t, Ended, A, nil, 0)
-				s.expectTransfer(t, TransferVoided, "the chat ended", s.now)
+				s.expectTransfer(t, TransferVoided, VoidChatEnded, s.now)
 				sameIDs(t, "Notify", one[SessionChanged](t, fx).Notify, []AgentID{A, B})
 				if got := s.session("s1").EndedBy; got != ByVisitor {
 					t.Errorf("EndedBy = %q", got)
@@ -430,7 +430,7 @@ func TestTransferTransitions(t *testing.T) {
 			act: func(s *stage) []Effect { return s.d.Tick(s.now) },
 			check: func(t *testing.T, s *stage, fx []Effect) {
 				s.expectSession(t, Queued, 0, nil, 0)
-				s.expectTransfer(t, TransferVoided, "Anna went offline", s.now)
+				s.expectTransfer(t, TransferVoided, VoidOwnerOffline, s.now)
 				sameIDs(t, "Notify", one[SessionChanged](t, fx).Notify, []AgentID{A, B})
 			},
 		},
@@ -443,7 +443,7 @@ func TestTransferTransitions(t *testing.T) {
 			},
 			check: func(t *testing.T, s *stage, fx []Effect) {
 				s.expectSession(t, Active, M, []AgentID{A}, 0)
-				s.expectTransfer(t, TransferVoided, "taken over by Mia", s.now)
+				s.expectTransfer(t, TransferVoided, VoidTakenOver, s.now)
 				tcs := all[TransferChanged](fx)
 				if len(tcs) != 2 || tcs[0].Transfer.State != TransferVoided || tcs[1].Transfer.Kind != KindTakeover {
 					t.Fatalf("transfers told: %s", describe(fx))
@@ -473,7 +473,7 @@ func TestTransferTransitions(t *testing.T) {
 					t.Errorf("Subscribed %d, want Mia", sub.Agent)
 				}
 				public, staff := notes(fx)
-				if !slices.Equal(public, []string{"Mia has joined the chat."}) || !slices.Equal(staff, []string{"Mia took over the chat from Anna."}) {
+				if !slices.Equal(public, []string{"joined agent=Mia"}) || !slices.Equal(staff, []string{"took_over by=Mia#4 from=Anna#1"}) {
 					t.Errorf("notes: public %q staff %q", public, staff)
 				}
 				s.expectWriters(t, map[AgentID]protocol.Code{M: "", A: protocol.CodeListenOnly})

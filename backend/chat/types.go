@@ -281,23 +281,77 @@ type Entry struct {
 	Author     AgentID
 	AuthorName string
 	ClientID   string
-	Text       string
+	// Text is what a visitor or agent wrote. System lines leave it empty:
+	// they say what happened by Note and Params, and every client words
+	// them in its own language. (Lines stored before codes existed keep
+	// their English text and no code; clients show that text.)
+	Text string
 	// Staff entries (transfer notes) are never shown to the visitor.
 	Staff bool
-	// Note names what a visitor-visible system line says (one of the Note*
-	// codes), so a client can say it in its own language; AuthorName then
-	// holds the agent it is about.
-	Note string
+	// Note is the code of a system line (one of the Note* codes); Params
+	// are who and what it names. AuthorName then holds the agent a
+	// visitor-visible line is about, for clients that predate Params.
+	Note   string
+	Params NoteParams
 }
 
-// Codes of the system lines a visitor sees.
+// Party names an agent in a system line, as they were called then.
+type Party struct {
+	ID   AgentID
+	Name string
+}
+
+// NoteParams are what a system line names. Which fields a code fills is
+// listed with the codes.
+type NoteParams struct {
+	Agent   Party  // the agent the line (or its Reason) is about
+	From    Party  // transfer lines: the owner when it started
+	To      Party  // the receiver
+	By      Party  // who started the transfer, or took the chat over
+	Comment string // transfer_offered: the starter's comment
+	Reason  string // transfer_voided: one of the Void* codes
+}
+
+// Codes of the system lines a visitor sees. Their Agent is named without
+// an id: the visitor needs no agent ids.
 const (
-	NoteJoined       = "joined"       // <name> has joined the chat
-	NoteEndedByAgent = "ended_agent"  // <name> ended the chat
+	NoteJoined       = "joined"       // Agent has joined the chat
+	NoteEndedByAgent = "ended_agent"  // Agent ended the chat
 	NoteVisitorLeft  = "visitor_left" // the visitor left the chat
 	NoteLeftQueue    = "left_queue"   // the visitor left while waiting
 	NoteIdleClosed   = "idle_closed"  // closed after a period without messages
-	NoteRequeued     = "requeued"     // <name> is no longer available; back in the queue
+	NoteRequeued     = "requeued"     // Agent is no longer available; back in the queue
+)
+
+// Codes of the staff lines (transfer notes), never shown to the visitor.
+const (
+	NoteTransferOffered   = "transfer_offered"   // By asked To to take over (From's chat when By is not From); Comment
+	NoteTransferAccepted  = "transfer_accepted"  // To accepted the transfer (from From, started by By)
+	NoteTransferRejected  = "transfer_rejected"  // To rejected the transfer (from From, started by By)
+	NoteTransferCancelled = "transfer_cancelled" // By cancelled the transfer to To
+	NoteTransferExpired   = "transfer_expired"   // the transfer to To expired unanswered
+	NoteTransferVoided    = "transfer_voided"    // the transfer to To was voided: Reason (about Agent)
+	NoteTookOver          = "took_over"          // By took over the chat from From
+)
+
+// Why a transfer was voided (Transfer.Reason, and Params.Reason of its
+// line), and why a chat went back to the queue.
+const (
+	VoidChatEnded       = "chat_ended"       // the session ended
+	VoidReceiverOffline = "receiver_offline" // the receiver (Agent) stayed Offline past the grace period
+	VoidReceiverRevoked = "receiver_revoked" // the receiver may no longer answer chats in the channel
+	VoidOwnerOffline    = "owner_offline"    // the owner (Agent) stayed Offline; the chat went back to the queue
+	VoidOwnerRevoked    = "owner_revoked"    // the owner (Agent) may no longer answer here; back to the queue
+	VoidTakenOver       = "taken_over"       // a manager (Agent) took the chat over
+)
+
+// VisitorNotes, StaffNotes and VoidReasons list every code, so that each
+// client's wording can be checked to cover them all.
+var (
+	VisitorNotes = []string{NoteJoined, NoteEndedByAgent, NoteVisitorLeft, NoteLeftQueue, NoteIdleClosed, NoteRequeued}
+	StaffNotes   = []string{NoteTransferOffered, NoteTransferAccepted, NoteTransferRejected, NoteTransferCancelled,
+		NoteTransferExpired, NoteTransferVoided, NoteTookOver}
+	VoidReasons = []string{VoidChatEnded, VoidReceiverOffline, VoidReceiverRevoked, VoidOwnerOffline, VoidOwnerRevoked, VoidTakenOver}
 )
 
 // TransferState is where a transfer stands.
@@ -352,7 +406,7 @@ type Transfer struct {
 	ToQueue bool
 	Comment string
 	State   TransferState
-	Reason  string // why voided
+	Reason  string // why voided: one of the Void* codes
 	Started time.Time
 	// Deadline is when a pending transfer expires; zero = never.
 	Deadline time.Time

@@ -65,7 +65,23 @@ func (d *Desk) ChannelInfo(cid ChannelID, now time.Time) protocol.ChannelInfo {
 // EntryInfo converts a log entry.
 func EntryInfo(e Entry) protocol.Entry {
 	return protocol.Entry{Seq: e.Seq, At: e.At, Kind: e.Kind, ClientID: e.ClientID, Text: e.Text, Staff: e.Staff, Note: e.Note,
-		From: protocol.Author{Kind: e.AuthorKind, ID: int64(e.Author), Name: e.AuthorName}}
+		Params: noteParamsInfo(e.Params), From: protocol.Author{Kind: e.AuthorKind, ID: int64(e.Author), Name: e.AuthorName}}
+}
+
+// noteParamsInfo converts a system line's params; none gives nil.
+func noteParamsInfo(p NoteParams) *protocol.NoteParams {
+	if p == (NoteParams{}) {
+		return nil
+	}
+	return &protocol.NoteParams{Agent: noteAgent(p.Agent), From: noteAgent(p.From), To: noteAgent(p.To), By: noteAgent(p.By),
+		Comment: p.Comment, Reason: p.Reason}
+}
+
+func noteAgent(p Party) *protocol.NoteAgent {
+	if p == (Party{}) {
+		return nil
+	}
+	return &protocol.NoteAgent{ID: int64(p.ID), Name: p.Name}
 }
 
 // TransferInfo converts a transfer.

@@ -1,6 +1,7 @@
 // Package mail sends the relay's e-mails to visitors (answers to their
 // requests) through an SMTP server, with go-mail doing MIME, encodings and
-// the SMTP dialogue. Wording lives in answer.go, per language.
+// the SMTP dialogue. The words around an answer are package wording's, per
+// language.
 package mail
 
 import (

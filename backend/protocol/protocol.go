@@ -281,10 +281,34 @@ type Entry struct {
 	ClientID string    `json:"client_id,omitempty"`
 	Text     string    `json:"text"`
 	Staff    bool      `json:"staff,omitempty"` // agents only; never sent to the visitor
-	// Note is the code of a system line the visitor sees (joined, ended_agent,
-	// visitor_left, left_queue, idle_closed, requeued); From.Name is the agent
-	// it names. Text is the English wording.
-	Note string `json:"note,omitempty"`
+	// Note is the code of a system line: one the visitor sees (joined,
+	// ended_agent, visitor_left, left_queue, idle_closed, requeued; From.Name
+	// is the agent it names) or a staff line (transfer_offered,
+	// transfer_accepted, transfer_rejected, transfer_cancelled,
+	// transfer_expired, transfer_voided, took_over). Params say whom and what
+	// it names; every client words it in its own language. Text is empty for
+	// a system line with a code; a line stored before codes existed has no
+	// code and its English Text.
+	Note   string      `json:"note,omitempty"`
+	Params *NoteParams `json:"params,omitempty"`
+}
+
+// NoteParams are what a system line names. Visitors get agents by name only.
+type NoteParams struct {
+	Agent   *NoteAgent `json:"agent,omitempty"`   // whom the line (or its reason) is about
+	From    *NoteAgent `json:"from,omitempty"`    // transfer lines: the owner when it started
+	To      *NoteAgent `json:"to,omitempty"`      // the receiver
+	By      *NoteAgent `json:"by,omitempty"`      // who started the transfer, or took over
+	Comment string     `json:"comment,omitempty"` // transfer_offered
+	// Reason (transfer_voided): chat_ended, receiver_offline,
+	// receiver_revoked, owner_offline, owner_revoked, taken_over.
+	Reason string `json:"reason,omitempty"`
+}
+
+// NoteAgent is an agent named in a system line, as they were called then.
+type NoteAgent struct {
+	ID   int64  `json:"id,omitempty"`
+	Name string `json:"name"`
 }
 
 // Entry kinds.
@@ -319,7 +343,7 @@ type TransferInfo struct {
 	ToQueue   bool       `json:"to_queue,omitempty"`
 	Comment   string     `json:"comment,omitempty"`
 	State     string     `json:"state"`            // pending, accepted, rejected, cancelled, expired, voided
-	Reason    string     `json:"reason,omitempty"` // why voided
+	Reason    string     `json:"reason,omitempty"` // why voided: a code as in NoteParams.Reason
 	StartedAt time.Time  `json:"started_at"`
 	Deadline  *time.Time `json:"deadline,omitempty"`
 	EndedAt   *time.Time `json:"ended_at,omitempty"`
@@ -439,8 +463,7 @@ type RequestCreate struct {
 
 // RequestCreated answers request.create and offline.submit.
 type RequestCreated struct {
-	Number int64  `json:"number"`
-	Line   string `json:"line,omitempty"` // a line to send to the visitor
+	Number int64 `json:"number"` // the desk words the line for the visitor in its own language
 }
 
 type ChatStart struct {

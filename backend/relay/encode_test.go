@@ -30,6 +30,9 @@ func TestHandEncodersMatchJSON(t *testing.T) {
 		if i%2 == 0 {
 			e.Author, e.AuthorKind, e.Kind = chat.AgentID(i), chat.ByAgent, chat.KindNote
 		}
+		if i%4 == 0 {
+			e.Params = chat.NoteParams{Agent: chat.Party{Name: text}, By: chat.Party{ID: chat.AgentID(i), Name: "Mia"}, Comment: text}
+		}
 		sid := chat.SessionID(texts[(i+11)%len(texts)])
 		want, _ := json.Marshal(protocol.Event{Ev: protocol.EvEntry, Session: string(sid), Seq: e.Seq, Data: chat.EntryInfo(e)})
 		if got := encodeEntry(sid, e); string(got) != string(want) {

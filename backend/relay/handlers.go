@@ -2,7 +2,6 @@ package relay
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -570,7 +569,7 @@ func (c *conn) handleAgent(cmd protocol.Command) {
 		}
 		c.decide(cmd.ID, func(now time.Time) ([]chat.Effect, any, *protocol.Error) {
 			fx, n, err := s.desk.CreateRequest(now, me, chat.SessionID(p.Session), p.Title)
-			return fx, protocol.RequestCreated{Number: n, Line: fmt.Sprintf("Your request number is %d.", n)}, err
+			return fx, protocol.RequestCreated{Number: n}, err
 		})
 	case protocol.CmdRequestList, protocol.CmdRequestGet, protocol.CmdRequestClaim, protocol.CmdRequestAnswer,
 		protocol.CmdRequestClose, protocol.CmdRequestAssign:

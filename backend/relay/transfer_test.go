@@ -117,7 +117,7 @@ func TestTransferAccepted(t *testing.T) {
 	// The visitor saw no transfer chatter, only "Bertil has joined".
 	vis := d.visitor.WaitEntries(d.sid, d.seqOf(t, d.bertil, "Hi Vera, I have news about your parcel"))
 	got := strings.Join(texts(vis), "|")
-	want := "Where is my parcel?|Anna has joined the chat.|It was due Monday|One moment please|Bertil has joined the chat.|Hi Vera, I have news about your parcel"
+	want := "Where is my parcel?|joined agent=Anna|It was due Monday|One moment please|joined agent=Bertil|Hi Vera, I have news about your parcel"
 	if got != want {
 		t.Fatalf("visitor saw\n %s\nwant\n %s", got, want)
 	}
@@ -271,7 +271,7 @@ func TestTakeOverAndListen(t *testing.T) {
 	d.anna.Refused(protocol.CmdMessageSend, protocol.MessageSend{Session: d.sid, ClientID: "a2", Text: "x"}, protocol.CodeListenOnly)
 	send(t, d.cecilia, d.sid, "c1", "Hello, I am the team lead")
 	d.visitor.WaitEntries(d.sid, d.seqOf(t, d.cecilia, "Hello, I am the team lead"))
-	if vis := visitorTexts(d.visitor, d.sid); !strings.Contains(vis, "Cecilia has joined the chat.") || strings.Contains(vis, "took over") {
+	if vis := visitorTexts(d.visitor, d.sid); !strings.Contains(vis, "joined agent=Cecilia") || strings.Contains(vis, "took_over") {
 		t.Fatalf("visitor: %s", vis)
 	}
 	var hist []protocol.TransferInfo

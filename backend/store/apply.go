@@ -7,11 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 	"unicode/utf8"
 
 	"switchboard/backend/chat"
+	"switchboard/backend/wording"
 )
 
 // writeStmts are Apply's statements, prepared once on the writer's single
@@ -61,7 +61,7 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?)`
 
 	sqlSetChosen = `UPDATE agents SET chosen_status = ? WHERE id = ? AND chosen_status != ?`
 
-	sqlChannelZone = `SELECT time_zone FROM channels WHERE key = ?`
+	sqlChannelZone = `SELECT time_zone, language FROM channels WHERE key = ?`
 )
 
 func (w *writeStmts) prepare(ctx context.Context, db *sql.DB) error {
@@ -70,7 +70,7 @@ func (w *writeStmts) prepare(ctx context.Context, db *sql.DB) error {
 		sql string
 	}
 	if err := errors.Join(
-		w.insEntries.prepare(ctx, db, 12, sqlInsEntries),
+		w.insEntries.prepare(ctx, db, 13, sqlInsEntries),
 		w.sealTails.prepare(ctx, db, 4, sqlSealTails),
 		w.flushLogs.prepare(ctx, db, 5, sqlFlushLogs),
 	); err != nil {
@@ -275,12 +275,12 @@ func (a *applier) request(r *chat.Request) error {
 }
 
 // transcript writes a session's whole log, one line per entry, in the
-// channel's time zone: "2026-11-28 10:02 Anna: text". It reads inside the
+// channel's language and time zone (wording.Transcript). It reads inside the
 // transaction, so entries of the same batch are included.
 func (a *applier) transcript(sid chat.SessionID, ch chat.ChannelID) (string, error) {
 	loc := time.UTC
-	var tz string
-	switch err := a.stmt(a.st.channelZone).QueryRowContext(a.ctx, string(ch)).Scan(&tz); {
+	var tz, lang string
+	switch err := a.stmt(a.st.channelZone).QueryRowContext(a.ctx, string(ch)).Scan(&tz, &lang); {
 	case err == nil:
 		if l, err := time.LoadLocation(tz); err == nil {
 			loc = l
@@ -296,34 +296,7 @@ func (a *applier) transcript(sid chat.SessionID, ch chat.ChannelID) (string, err
 	if err != nil {
 		return "", err
 	}
-	var b strings.Builder
-	for i := range entries {
-		e := &entries[i]
-		writeLine(&b, e.At.In(loc), e.AuthorKind, e.AuthorName, e.Text, e.Staff)
-	}
-	return b.String(), nil
-}
-
-func writeLine(b *strings.Builder, at time.Time, authorKind, name, text string, staff bool) {
-	switch {
-	case authorKind == chat.BySystem:
-		// A system line's AuthorName is the agent it is about, not its author.
-		name = "System"
-	case name == "" && authorKind == chat.ByVisitor:
-		name = "Visitor"
-	case name == "":
-		name = "Agent"
-	}
-	b.WriteString(at.Format("2006-01-02 15:04"))
-	b.WriteByte(' ')
-	b.WriteString(name)
-	if staff {
-		b.WriteString(" (staff)")
-	}
-	b.WriteString(": ")
-	// Continuation lines are indented so every entry starts a line with its time.
-	b.WriteString(strings.ReplaceAll(text, "\n", "\n    "))
-	b.WriteByte('\n')
+	return wording.Transcript(lang, loc, entries), nil
 }
 
 // encodeIDs writes agent ids as a JSON array.

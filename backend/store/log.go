@@ -102,7 +102,7 @@ func idsJSON(pairs []tailPair) string {
 	return string(append(b, ']'))
 }
 
-const entryCols = `e.seq, e.at, e.kind, e.author_kind, e.author, e.author_name, e.client_id, e.text, e.staff, e.note`
+const entryCols = `e.seq, e.at, e.kind, e.author_kind, e.author, e.author_name, e.client_id, e.text, e.staff, e.note, e.params`
 
 // queryEntries appends the entries a query selects (entryCols) to out.
 func queryEntries(ctx context.Context, q queryer, out []chat.Entry, query string, args ...any) ([]chat.Entry, error) {
@@ -115,9 +115,13 @@ func queryEntries(ctx context.Context, q queryer, out []chat.Entry, query string
 		var (
 			e           chat.Entry
 			seq, at, au int64
+			params      string
 		)
-		if err := rows.Scan(&seq, &at, &e.Kind, &e.AuthorKind, &au, &e.AuthorName, &e.ClientID, &e.Text, &e.Staff, &e.Note); err != nil {
+		if err := rows.Scan(&seq, &at, &e.Kind, &e.AuthorKind, &au, &e.AuthorName, &e.ClientID, &e.Text, &e.Staff, &e.Note, &params); err != nil {
 			return out, err
+		}
+		if e.Params, err = decodeParams(params); err != nil {
+			return out, fmt.Errorf("store: entry %d: %w", seq, err)
 		}
 		e.Seq, e.At, e.Author = uint64(seq), fromNanos(at), chat.AgentID(au)
 		out = append(out, e)
@@ -308,7 +312,7 @@ func valuesSQL(width, n int) string {
 
 // The log's statements; each %s is a VALUES list.
 const (
-	sqlInsEntries = `INSERT INTO entries (id, session, seq, at, kind, author_kind, author, author_name, client_id, text, staff, note)
+	sqlInsEntries = `INSERT INTO entries (id, session, seq, at, kind, author_kind, author, author_name, client_id, text, staff, note, params)
 VALUES %s`
 
 	// Full tails become chunks.
@@ -473,7 +477,7 @@ func (a *applier) flushLogs() error {
 			p := &a.pending[i]
 			e := &p.e
 			args = append(args, p.id, string(p.sid), int64(e.Seq), nanos(e.At), e.Kind, e.AuthorKind, int64(e.Author),
-				e.AuthorName, e.ClientID, e.Text, boolInt(e.Staff), e.Note)
+				e.AuthorName, e.ClientID, e.Text, boolInt(e.Staff), e.Note, encodeParams(e.Params))
 		}
 		a.args = args
 		if err := a.execRows(&a.st.insEntries, args); err != nil {

@@ -249,6 +249,11 @@ CREATE INDEX outbox_due ON outbox (kind, done_at, next_at);
 
 ALTER TABLE channels ADD COLUMN language TEXT NOT NULL DEFAULT 'en';
 `,
+
+	// 7: a system line is a code with parameters (whom and what it names,
+	// as JSON, see log.go), worded by each client in its own language; its
+	// text stays empty. Lines stored before keep their English text.
+	`ALTER TABLE entries ADD COLUMN params TEXT NOT NULL DEFAULT '';`,
 }
 
 // afterMigration holds work done in Go, by index into migrations (2 is

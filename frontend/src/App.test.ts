@@ -112,7 +112,7 @@ describe('App', () => {
   it('opens the desk once a server that was down answers the resume', async () => {
     bridge = installFakeBridge({
       Config: config({ hasToken: true }),
-      Resume: () => ({ ok: false, error: { code: 'unavailable', message: 'cannot reach the server (refused); still trying' } }),
+      Resume: () => ({ ok: false, error: { code: 'retrying', message: 'cannot reach the server (refused); still trying' } }),
     })
     app()
     expect((await screen.findByTestId('login-error')).textContent).toContain('still trying')
@@ -125,7 +125,7 @@ describe('App', () => {
     app()
     await screen.findByTestId('session-item')
     bridge.emit('relay:state', { state: 'auth_failed', error: 'token revoked' })
-    expect((await screen.findByTestId('login-error')).textContent).toBe('token revoked')
+    expect((await screen.findByTestId('login-error')).textContent).toBe('Your sign-in is no longer valid. Please sign in again.')
   })
 
   it('says so when the relay revoked the sign-in', async () => {

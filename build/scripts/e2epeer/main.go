@@ -373,8 +373,9 @@ func (p *peer) verify(session, from, to, comment string) error {
 	if first, _, ok := strings.Cut(name, " "); ok {
 		name = first
 	}
-	told := func(e protocol.Entry) bool {
-		return e.From.Kind == protocol.AuthorSystem && strings.Contains(e.Text, name)
+	told := func(e protocol.Entry) bool { // a system line by code: "joined", naming the agent
+		return e.From.Kind == protocol.AuthorSystem && e.Note == "joined" && e.Params != nil && e.Params.Agent != nil &&
+			strings.Contains(e.Params.Agent.Name, name)
 	}
 	for deadline := time.Now().Add(10 * time.Second); !v.saw(told); time.Sleep(100 * time.Millisecond) {
 		if time.Now().After(deadline) {

@@ -130,6 +130,8 @@ export const Events = {
   notice: 'app:notice',
   /** Quit from the tray while answering chats: ask first ({chats, grace_s}). */
   confirmQuit: 'app:confirm-quit',
+  /** Another window of this profile set the language ({language}): follow it. */
+  language: 'app:language',
 } as const
 
 export function deskApi(): Partial<DeskApi> | undefined {

@@ -44,7 +44,8 @@ describe('i18n', () => {
   it('words known error codes itself and passes others through', () => {
     expect(errorMessage('en', { code: 'bad_credentials', message: 'x' })).toBe('Wrong login or password.')
     expect(errorMessage('sv', { code: 'bad_credentials', message: 'x' })).toBe('Fel användarnamn eller lösenord.')
-    expect(errorMessage('en', { code: 'forbidden', message: 'only the owner may do that' })).toBe('only the owner may do that')
+    expect(errorMessage('sv', { code: 'forbidden', message: 'only the owner may do that' })).toBe('Du har inte behörighet att göra det.')
+    expect(errorMessage('sv', { code: 'from_a_newer_relay', message: 'something new' })).toBe('something new')
     expect(errorMessage('en', undefined)).toBe('That did not work. Try again.')
   })
 })

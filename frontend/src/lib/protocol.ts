@@ -69,6 +69,25 @@ export interface Entry {
   text: string
   /** Agents only; never shown to the visitor (transfer notes). */
   staff?: boolean
+  /** A system line's code (noteCodes.json); its text is then empty and params say whom it names. */
+  note?: string
+  params?: NoteParams
+}
+
+/** What a system line names (backend/protocol NoteParams). */
+export interface NoteParams {
+  agent?: NoteAgent
+  from?: NoteAgent
+  to?: NoteAgent
+  by?: NoteAgent
+  comment?: string
+  /** transfer_voided: a reason code (noteCodes.json reasons). */
+  reason?: string
+}
+
+export interface NoteAgent {
+  id?: number
+  name: string
 }
 
 export interface TransferInfo {
@@ -198,8 +217,8 @@ export interface Dashboard {
 }
 
 export interface RequestCreated {
+  /** The desk words the line for the visitor itself ('request.line'). */
   number: number
-  line?: string
 }
 
 /** One of the agent's own quick replies (backend/protocol/quickreplies.go). */

@@ -226,7 +226,9 @@ describe('Transfer dialog', () => {
     await vi.waitFor(() => expect(screen.getAllByTestId('transfer-agent-option')).toHaveLength(2))
     await fireEvent.click(within(screen.getAllByTestId('transfer-agent-option')[0]).getByRole('radio'))
     await fireEvent.click(screen.getByTestId('transfer-submit'))
-    expect((await screen.findByTestId('transfer-error')).textContent).toBe('Bo is away, not Present')
+    expect((await screen.findByTestId('transfer-error')).textContent).toBe(
+      'That agent cannot take the chat now (not Present, not allowed to answer here, or its owner already).',
+    )
     expect(screen.getByTestId('transfer-dialog')).toBeTruthy()
   })
 
@@ -385,7 +387,7 @@ describe('Create request', () => {
   it('prefills the title, shows the log, and puts the line in the text box unsent', async () => {
     await open({ sessions: [session({ seq: 1 })] }, {
       Log: () => ({ ok: true, data: { entries: [entry(1, { text: 'My invoice is wrong' })], more: false } }),
-      CreateRequest: () => ({ ok: true, data: { number: 1042, line: 'I have created request #1042 for you.' } }),
+      CreateRequest: () => ({ ok: true, data: { number: 1042 } }),
     })
     await menu('menu-create-request')
     const title = screen.getByTestId('request-title') as HTMLInputElement
@@ -395,7 +397,7 @@ describe('Create request', () => {
     await fireEvent.click(screen.getByTestId('request-submit'))
     expect(d.bridge.callsOf('CreateRequest')).toEqual([['s-1', 'Invoice 77 wrong']])
     await vi.waitFor(() => expect(screen.queryByTestId('request-dialog')).toBeNull())
-    expect((screen.getByTestId('composer') as HTMLTextAreaElement).value).toBe('I have created request #1042 for you.')
+    expect((screen.getByTestId('composer') as HTMLTextAreaElement).value).toBe('Your request number is 1042.')
     expect(d.bridge.callsOf('Send')).toEqual([])
   })
 })

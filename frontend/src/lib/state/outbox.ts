@@ -16,6 +16,8 @@ export interface OutboxItem {
   seq?: number
   duplicate?: boolean
   error?: string
+  /** The relay's error code, said in the desk's language where known (error is then the fallback). */
+  errorCode?: string
 }
 
 /** The payload of relay:outbox. */
@@ -35,6 +37,10 @@ function errorString(err: OutboxEvent['error']): string | undefined {
   return err.message || err.code || undefined
 }
 
+function errorCode(err: OutboxEvent['error']): string | undefined {
+  return err && typeof err === 'object' ? err.code || undefined : undefined
+}
+
 /**
  * Applies a relay:outbox event. An ack is final: a late "pending" for an
  * acked line is ignored.
@@ -51,6 +57,7 @@ export function applyOutbox(items: readonly OutboxItem[], ev: OutboxEvent): Outb
     seq: ev.seq || prev?.seq,
     duplicate: ev.duplicate || undefined,
     error: ev.status === 'failed' ? (errorString(ev.error) ?? prev?.error) : undefined,
+    errorCode: ev.status === 'failed' ? (errorCode(ev.error) ?? prev?.errorCode) : undefined,
   }
   if (i < 0) return [...items, item]
   const next = [...items]

@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest'
 import { makeDesk, memoryStorage, type TestDesk } from '../../test/desk'
 import { agentLine, anna, bo, entry, queueItem, session, staffNote, transfer } from '../../test/fixtures'
 import { createDesk } from './store'
+import { language } from '../i18n'
 
 let d: TestDesk
 afterEach(() => {
@@ -150,12 +151,23 @@ describe('desk controller', () => {
   })
 
   it('places the request line in the composer text without sending it', async () => {
-    d = makeDesk({}, { CreateRequest: () => ({ ok: true, data: { number: 1042, line: 'Your request number is 1042.' } }) })
+    d = makeDesk({}, { CreateRequest: () => ({ ok: true, data: { number: 1042 } }) })
     d.ctl.setDraft('s-1', 'Thanks!')
     await d.ctl.createRequest('s-1', 'Invoice wrong')
     expect(d.bridge.callsOf('CreateRequest')).toEqual([['s-1', 'Invoice wrong']])
     expect(get(d.ctl.drafts)['s-1']).toBe('Thanks!\nYour request number is 1042.')
     expect(d.bridge.callsOf('Send')).toEqual([])
+  })
+
+  it('words the request line in the desk language, whatever line an older relay sends', async () => {
+    language.set('sv')
+    try {
+      d = makeDesk({}, { CreateRequest: () => ({ ok: true, data: { number: 1042, line: 'Your request number is 1042.' } }) })
+      await d.ctl.createRequest('s-1', 'Fel faktura')
+      expect(get(d.ctl.drafts)['s-1']).toBe('Ditt ärendenummer är 1042.')
+    } finally {
+      language.set('en')
+    }
   })
 
   it('updates my status from SetStatus', async () => {

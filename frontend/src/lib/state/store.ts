@@ -5,7 +5,8 @@
 
 import { get, writable, type Readable, type Writable } from 'svelte/store'
 import { call, Events, onEvent, type DeskConfig, type Language, type Result, type TransferRequest } from '../bridge'
-import { errorMessage, language, resolveLanguage, t, type MessageKey, type Params } from '../i18n'
+import { errorMessage, language, noticeText, resolveLanguage, t, type MessageKey, type Params } from '../i18n'
+import { reasonText } from '../notes'
 import { quickReplyLimits, type AgentInfo, type AgentWelcome, type QuickRepliesPayload, type RequestEvent, type SessionInfo, type TransferInfo, type WarningEvent } from '../protocol'
 import { connectionFrom, initialConnection, type Connection, type RelayStatePayload } from './connection'
 import {
@@ -215,8 +216,11 @@ export function createDesk(opts: ControllerOptions = {}): DeskController {
     if (told.has(key)) return
     told.add(key)
     const n = transferNotice(tr0, get(state).me?.id)
-    // One toast per transfer, replaced as its state changes.
-    if (n) notify(n.kind, tr(n.key as MessageKey, n.params), tr0.session, undefined, undefined, `transfer:${tr0.id}`)
+    // One toast per transfer, replaced as its state changes. A void reason
+    // is a code, said here (it names the receiver or the owner).
+    const about = tr0.reason?.startsWith('receiver_') ? tr0.to?.name : tr0.reason?.startsWith('owner_') ? tr0.from?.name : undefined
+    const params = { ...n?.params, reason: reasonText(get(t), tr0.reason, about) }
+    if (n) notify(n.kind, tr(n.key as MessageKey, params), tr0.session, undefined, undefined, `transfer:${tr0.id}`)
   }
 
   function sessionEvent(info: SessionInfo) {
@@ -376,8 +380,16 @@ export function createDesk(opts: ControllerOptions = {}): DeskController {
           if (session) void select(session)
         }),
         onEvent(Events.notice, (p) => {
-          const n = p as { kind?: string; text?: string } | undefined
-          if (n?.text) notify(toastKind(n.kind), n.text)
+          // The Go side's notices name a code where it has one: said in the
+          // desk's language, its English text the fallback.
+          const n = p as { kind?: string; text?: string; code?: string } | undefined
+          if (n?.text || n?.code) notify(toastKind(n.kind), noticeText(get(t), n))
+        }),
+        onEvent(Events.language, (p) => {
+          const lang = (p as { language?: Language } | undefined)?.language
+          if (!lang) return
+          config.update((c) => (c ? { ...c, language: lang } : c))
+          language.set(resolveLanguage(lang, globalThis.navigator?.language))
         }),
         onEvent(Events.confirmQuit, (p) => {
           const q = p as { chats?: number; grace_s?: number } | undefined
@@ -495,7 +507,8 @@ export function createDesk(opts: ControllerOptions = {}): DeskController {
     async createRequest(session, title) {
       const r = await call('CreateRequest', session, title)
       if (r.ok && r.data) {
-        const line = r.data.line ?? ''
+        // The line for the visitor, in the desk's language.
+        const line = typeof r.data.number === 'number' ? tr('request.line', { number: r.data.number }) : ''
         if (line) {
           drafts.update((d) => {
             const cur = (d[session] ?? '').trimEnd()
