@@ -196,8 +196,9 @@ test-requests-e2e: desktop relay ## Drive the requests inbox: offline form, answ
 	build/scripts/requests-e2e.sh $(DESKTOP_BIN) $(RELAY_BIN)
 
 .PHONY: test-keyboard-e2e
-test-keyboard-e2e: desktop relay ## The seed's flow with the keyboard alone, the focus checked at every step (Xvfb, AT-SPI)
+test-keyboard-e2e: desktop relay ## The seed's flow with the keyboard alone, the focus checked at every step; again in Swedish, no English allowed (Xvfb, AT-SPI)
 	build/scripts/keyboard-e2e.sh $(DESKTOP_BIN) $(RELAY_BIN)
+	KBD_LANG=sv build/scripts/keyboard-e2e.sh $(DESKTOP_BIN) $(RELAY_BIN)
 
 ##@ Packaging (dist/: Linux .deb, Windows installer and MSI, relay binaries)
 

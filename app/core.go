@@ -31,8 +31,9 @@ const (
 
 // Shell is what the core asks of the window system. Nil in headless tests.
 type Shell interface {
-	Show() // raise the window (from the tray, a notification, a second launch)
-	Quit() // end the app
+	Show()                 // raise the window (from the tray, a notification, a second launch)
+	Quit()                 // end the app
+	SetTitle(title string) // the window's title (it follows the language)
 }
 
 // coreOptions configure a core. Zero values are fine except Config.

@@ -25,8 +25,9 @@ func (c *core) openDashboard() Result {
 	if !can {
 		return failResult(CodeNoDashboard, "the dashboard needs listen or manage permission in a channel")
 	}
+	lang := c.cfg.Settings().Language
 	if c.dashUp() {
-		return c.launch(dashboardArgs(server, false), "")
+		return c.launch(dashboardArgs(server, lang, false), "")
 	}
 	res, raw := c.do(protocol.CmdTokenHandover, nil)
 	if !res.OK {
@@ -36,7 +37,7 @@ func (c *core) openDashboard() Result {
 	if json.Unmarshal(raw, &h) != nil || h.Token == "" {
 		return failResult(protocol.CodeInternal, "the server handed over no sign-in")
 	}
-	return c.launch(dashboardArgs(server, true), h.Token)
+	return c.launch(dashboardArgs(server, lang, true), h.Token)
 }
 
 // launch starts this program with args and secret as its standard input.

@@ -76,13 +76,18 @@ func ReadHandover(r io.Reader, timeout time.Duration) (string, error) {
 }
 
 // dashboardArgs are the child's arguments: never the token.
-func dashboardArgs(server string, handover bool) []string {
+func dashboardArgs(server, language string, handover bool) []string {
 	args := []string{"--window=" + string(WindowDashboard)}
 	if handover {
 		args = append(args, HandoverFlag)
 	}
 	if server != "" {
 		args = append(args, "--server="+server)
+	}
+	// The desk's language, even one given on its command line; the
+	// dashboard then follows what the desk saves (config.Refresh).
+	if language != "" && language != "auto" {
+		args = append(args, "--language="+language)
 	}
 	return args
 }
@@ -152,10 +157,14 @@ func handoverFor(o Options, log interface{ Warn(string, ...any) }) string {
 	return tok
 }
 
-// windowTitle is the title of a window kind.
-func windowTitle(w Window) string {
-	if w == WindowDashboard {
-		return DashboardTitle
+// windowTitle is the title of a window kind in a language (en, sv): the
+// title bar and the task bar speak the desk's language too.
+func windowTitle(w Window, lang string) string {
+	if w != WindowDashboard {
+		return Title
 	}
-	return Title
+	if lang == "sv" {
+		return "Switchboard Översikt"
+	}
+	return DashboardTitle
 }

@@ -366,10 +366,11 @@ func TestHandoverForAndTitles(t *testing.T) {
 	if got := handoverFor(Options{Window: WindowDashboard, Handover: strings.NewReader("")}, log); got != "" {
 		t.Fatalf("empty stdin: %q", got)
 	}
-	if windowTitle(WindowMain) != "Switchboard" || windowTitle(WindowDashboard) != "Switchboard Dashboard" {
+	if windowTitle(WindowMain, "sv") != "Switchboard" || windowTitle(WindowDashboard, "en") != "Switchboard Dashboard" ||
+		windowTitle(WindowDashboard, "sv") != "Switchboard Översikt" {
 		t.Fatal("window titles")
 	}
-	if got := strings.Join(dashboardArgs("ws://h/ws", true), " "); got != "--window=dashboard --handover-stdin --server=ws://h/ws" {
+	if got := strings.Join(dashboardArgs("ws://h/ws", "sv", true), " "); got != "--window=dashboard --handover-stdin --server=ws://h/ws --language=sv" {
 		t.Fatalf("args %q", got)
 	}
 }

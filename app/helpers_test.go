@@ -34,10 +34,12 @@ func testLogger() *slog.Logger {
 type fakeShell struct {
 	mu           sync.Mutex
 	shows, quits int
+	title        string
 }
 
-func (f *fakeShell) Show() { f.mu.Lock(); f.shows++; f.mu.Unlock() }
-func (f *fakeShell) Quit() { f.mu.Lock(); f.quits++; f.mu.Unlock() }
+func (f *fakeShell) Show()             { f.mu.Lock(); f.shows++; f.mu.Unlock() }
+func (f *fakeShell) Quit()             { f.mu.Lock(); f.quits++; f.mu.Unlock() }
+func (f *fakeShell) SetTitle(t string) { f.mu.Lock(); f.title = t; f.mu.Unlock() }
 func (f *fakeShell) counts() (int, int) {
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -44,7 +44,11 @@ func (c *core) refreshLanguage() bool {
 	}
 	c.mu.Lock()
 	c.lang = notifyLang(lang)
+	title := windowTitle(c.window, c.lang)
 	c.mu.Unlock()
 	c.emit.Emit(EventLanguage, LanguagePayload{Language: lang})
+	if c.shell != nil {
+		c.shell.SetTitle(title)
+	}
 	return true
 }

@@ -25,8 +25,8 @@ func TestDashboardFollowsTheDesksLanguage(t *testing.T) {
 	if err := deskCfg.Set(config.KeyLanguage, "en"); err != nil {
 		t.Fatal(err)
 	}
-	rec := &Recorder{}
-	dash := newCore(coreOptions{Emitter: rec, Config: load(), Window: WindowDashboard, Logger: testLogger()})
+	rec, shell := &Recorder{}, &fakeShell{}
+	dash := newCore(coreOptions{Emitter: rec, Config: load(), Window: WindowDashboard, Shell: shell, Logger: testLogger()})
 	desk := newCore(coreOptions{Emitter: &Recorder{}, Config: deskCfg, Window: WindowMain, Logger: testLogger()})
 
 	stop := make(chan struct{})
@@ -47,6 +47,12 @@ func TestDashboardFollowsTheDesksLanguage(t *testing.T) {
 	dash.mu.Unlock()
 	if lang != "sv" {
 		t.Errorf("the dashboard's own texts are in %q", lang)
+	}
+	shell.mu.Lock()
+	title := shell.title
+	shell.mu.Unlock()
+	if title != "Switchboard Översikt" {
+		t.Errorf("the dashboard window's title is %q", title)
 	}
 	// Nothing new: nothing told.
 	n := len(rec.Events())

@@ -56,7 +56,7 @@ type Options struct {
 const (
 	Title = "Switchboard"
 	// DashboardTitle names the dashboard window, so the two windows of one
-	// agent are told apart in the task bar.
+	// agent are told apart in the task bar (in English; see windowTitle).
 	DashboardTitle = "Switchboard Dashboard"
 	Width          = 1100
 	Height         = 720

@@ -61,7 +61,7 @@ func Run(opts Options) error {
 		hidden = false
 	}
 	return wails.Run(&options.App{
-		Title:       windowTitle(opts.Window),
+		Title:       windowTitle(opts.Window, notifyLang(cfg.Settings().Language)),
 		Width:       Width,
 		Height:      Height,
 		MinWidth:    MinWidth,
@@ -124,6 +124,12 @@ func (w *wailsShell) Show() {
 	if ctx := w.get(); ctx != nil {
 		runtime.WindowShow(ctx)
 		runtime.WindowUnminimise(ctx)
+	}
+}
+
+func (w *wailsShell) SetTitle(title string) {
+	if ctx := w.get(); ctx != nil {
+		runtime.WindowSetTitle(ctx, title)
 	}
 }
 

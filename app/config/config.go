@@ -85,6 +85,10 @@ type Config struct {
 	userDir  string
 	userPath string
 	log      *slog.Logger
+	// seen holds, per key, the user file's value as this process last read
+	// or wrote it: Refresh adopts only what another window wrote since, so
+	// a value given on the command line stays until the file changes.
+	seen map[string]string
 }
 
 // DefaultMachineDir is where administrators put app.yaml on this OS.
@@ -132,7 +136,7 @@ func Load(o Options) (*Config, error) {
 		o.MachineDir = DefaultMachineDir()
 	}
 	c := &Config{v: viper.New(), locked: map[string]bool{}, userDir: o.UserDir,
-		userPath: filepath.Join(o.UserDir, UserFile), log: log}
+		userPath: filepath.Join(o.UserDir, UserFile), log: log, seen: map[string]string{}}
 	v := c.v
 	for k, def := range keys {
 		v.SetDefault(k, def)
@@ -180,6 +184,11 @@ func Load(o Options) (*Config, error) {
 	if user, err := readFile(c.userPath); err != nil {
 		return nil, err
 	} else if user != nil {
+		for k := range keys {
+			if user.IsSet(k) {
+				c.seen[k] = user.GetString(k)
+			}
+		}
 		v.SetConfigFile(c.userPath)
 		if err := v.MergeInConfig(); err != nil {
 			return nil, fmt.Errorf("config: %s: %w", c.userPath, err)
@@ -297,6 +306,7 @@ func (c *Config) Set(key string, value any) error {
 	// Set is viper's top layer: what the user just chose wins for this run,
 	// over env and flags too.
 	c.v.Set(key, value)
+	c.seen[key] = fmt.Sprint(value)
 	return nil
 }
 
@@ -328,7 +338,12 @@ func (c *Config) Refresh(key string) (value string, changed bool) {
 	if err != nil || u == nil || !u.IsSet(key) {
 		return value, false
 	}
-	if got := u.GetString(key); got != value {
+	got := u.GetString(key)
+	if prev, ok := c.seen[key]; ok && prev == got {
+		return value, false // nobody wrote it since
+	}
+	c.seen[key] = got
+	if got != value {
 		c.v.Set(key, got)
 		return got, true
 	}

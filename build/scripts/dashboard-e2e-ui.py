@@ -22,6 +22,8 @@ each with one line: "ok [value]" or "err reason".
   key KEYSYM...                   xdotool key
   text PID PATTERN [SECONDS]      until some text in the window matches; ok TEXT
   focus PID ROLE NAME [SECONDS]   until the focused control matches; ok ROLE NAME
+  english PID WORDS [ALLOWED]     the words of WORDS (a file, one a line) that the window
+                                  shows or names (except ALLOWED, comma-separated); ok WORD...
   tabto PID ROLE NAME [MAX]       press Tab (at most MAX times, default 60) until the
                                   focused control matches: reachable by keyboard alone
   dump PID                        the tree, to stderr
@@ -337,6 +339,23 @@ def do(f):
             xdotool("key", "--clearmodifiers", "Tab")
             time.sleep(0.25)
         raise RuntimeError(f"Tab never reached a {r} matching {pat!r}; it went {' > '.join(seen[:25])}")
+    if cmd == "english":
+        pid = int(f[1])
+        with open(f[2], encoding="utf-8") as wf:
+            listed = {w.strip() for w in wf if w.strip()}
+        listed -= {w.strip().lower() for w in (f[3] if len(f) > 3 else "").split(",")}
+        app = app_of(pid)
+        if app is None:
+            raise RuntimeError(f"no application with pid {pid}")
+        found = {}
+        for n in walk(app):
+            if not showing(n):
+                continue
+            for s_ in (name(n), text_of(n).replace("\ufffc", " ")):
+                for w in re.findall(r"[^\W\d_]+", s_.lower()):
+                    if w in listed and w not in found:
+                        found[w] = f"{w} ({role(n)} {s_[:50]!r})"
+        return "; ".join(found.values())
     if cmd == "dump":
         dump(int(f[1]))
         return ""

@@ -188,13 +188,14 @@ ui() {
   got=${got# }
 }
 
-# launch NAME: starts the app in a profile of its own, in English; sets app_pid.
+# launch NAME: starts the app in a profile of its own, in app_language
+# (default English); sets app_pid.
 launch() {
   local p=$work/profiles/$1
   mkdir -p "$p/config" "$p/cache" "$p/data" "$work/machine"
   XDG_CONFIG_HOME=$p/config XDG_CACHE_HOME=$p/cache XDG_DATA_HOME=$p/data \
     SWITCHBOARD_MACHINE_CONFIG_DIR=$work/machine \
-    "$app_bin" --server "$url" --language en >"$out/app-$1.log" 2>&1 &
+    "$app_bin" --server "$url" --language "${app_language:-en}" >"$out/app-$1.log" 2>&1 &
   app_pid=$!
   pids+=("$app_pid")
 }

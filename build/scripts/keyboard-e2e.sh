@@ -23,6 +23,12 @@
 #  - every step is checked on the relay too (owner, pending transfer, the
 #    transfer's history with the comment).
 #
+# KBD_LANG=sv runs it in a Swedish desk (the visitor and the channel speak
+# Swedish too), and after every step scans all the window shows and names
+# for a word only the English dictionary uses (build/scripts/e2e-i18n.py):
+# English left on a Swedish screen fails it. Controls are named by their
+# message keys (frontend/src/lib/i18n.ts), so one script walks both.
+#
 # Logs go to E2E_OUT (default: a temporary directory, removed after a green
 # run unless E2E_KEEP=1). E2E_STEP_TIMEOUT (default 45) bounds each wait.
 set -euo pipefail
@@ -34,8 +40,17 @@ step_timeout=${E2E_STEP_TIMEOUT:-45}
 password=e2e-keyboard-password
 python=/usr/bin/python3
 launcher=/usr/libexec/at-spi-bus-launcher
-comment="Maja asks about a refund; Bertil handles refunds."
-reply="Hello Maja, let me look at your order."
+app_language=${KBD_LANG:-en}
+if [[ $app_language == sv ]]; then
+  question="Jag vill ha pengarna tillbaka"
+  # Typed through xdotool, which has no key for å, ä, ö on Xvfb's keymap.
+  comment="Maja vill ha pengarna tillbaka, Bertil tar det."
+  reply="Hej Maja, jag kollar saken direkt."
+else
+  question="I would like a refund"
+  comment="Maja asks about a refund; Bertil handles refunds."
+  reply="Hello Maja, let me look at your order."
+fi
 
 # shellcheck source=build/scripts/e2e-lib.sh
 source "$root/build/scripts/e2e-lib.sh"
@@ -46,7 +61,23 @@ out=${E2E_OUT:-$work/out}
 mkdir -p "$out"
 started=$SECONDS
 ok=
-e2e_name=keyboard-e2e
+e2e_name=keyboard-e2e-$app_language
+
+# The desk's words in its language: M[key] (frontend/src/lib/i18n.ts).
+declare -A M
+while IFS=$'\t' read -r k v; do M[$k]=$v; done < <("$python" "$root/build/scripts/e2e-i18n.py" messages "$app_language")
+"$python" "$root/build/scripts/e2e-i18n.py" english >"$work/english-words"
+# exact KEY / starts KEY: a regular expression of the message (up to its first placeholder).
+quote() { sed 's/[][\.*^$(){}?+|/]/\\&/g' <<<"${1%%\{*}"; }
+exact() { printf '^%s$' "$(quote "${M[$1]}")"; }
+starts() { printf '^%s' "$(quote "${M[$1]}")"; }
+# swedish PID: nothing English in that window (names of people and of the
+# product allowed). Only in the Swedish run.
+swedish() {
+  [[ $app_language == sv ]] || return 0
+  ui english "$1" "$work/english-words" "switchboard,anna,berg,bertil,ek,cecilia,maja"
+  [[ -z $got ]] || fail "English in a Swedish window (pid $1): $got"
+}
 
 fail() {
   if [[ -n ${UI_IN:-} && -n ${focus_pid:-} ]]; then
@@ -76,6 +107,9 @@ trap 'exit 130' INT TERM
 
 db=$work/relay.db
 printf '%s\n' "$password" | "$relay_bin" seed-demo --database "$db" >"$out/seed.log" 2>&1 || fail "seed-demo failed"
+if [[ $app_language == sv ]]; then
+  "$relay_bin" channel set support --database "$db" --name "Kundtjänst" >>"$out/seed.log" 2>&1 || fail "could not name the channel"
+fi
 start_relay "$relay_bin" "$db"
 
 start_display 2240x1580
@@ -108,13 +142,15 @@ typed() {
 # server is prefilled by --server).
 kb_sign_in() {
   front "$1" "$2"
-  ui focus "$2" entry '^Login$'
+  ui focus "$2" entry "$(exact login.login)"
+  swedish "$2"
   typed "$3"
   keys Tab
-  ui focus "$2" 'password text' '^Password$'
+  ui focus "$2" 'password text' "$(exact login.password)"
   typed "$password"
   keys Return
-  ui wait "$2" 'combo box' 'Settings$'
+  ui wait "$2" 'combo box' "$(quote "${M[account.menu]}")\$"
+  swedish "$2"
 }
 
 launch anna
@@ -138,43 +174,49 @@ say "anna and bertil signed in with the keyboard"
 
 # --- 2. anna takes the chat and answers -------------------------------------------
 
-peer visitor Maja_Ek "I would like a refund"
+peer visitor Maja_Ek "$question"
 session=$got
 peer await queued "$session"
 front "$wa" "$anna_pid"
-ui tabto "$anna_pid" 'push button' '^Get next in queue$'
+ui tabto "$anna_pid" 'push button' "$(exact queue.next)"
 say "anna: $got"
 keys Return
 peer await owner "$session" anna
-ui focus "$anna_pid" '*' '^Message'
+ui focus "$anna_pid" '*' "$(starts composer.label)"
 typed "$reply"
 keys Return
 peer heard "$session" "$reply"
+swedish "$anna_pid"
 say "anna took $session with Get next and answered from the composer"
 
 # --- 3. anna transfers it to bertil with a comment --------------------------------
 
-ui tabto "$anna_pid" 'push button' '^Transfer$'
+ui tabto "$anna_pid" 'push button' "$(exact menu.transfer)"
 say "anna: $got"
 keys Return
-ui wait "$anna_pid" dialog 'Transfer chat'
+ui wait "$anna_pid" dialog "$(starts transfer.title)"
 ui tabto "$anna_pid" 'radio button' '^Bertil' 20
 keys space
-ui tabto "$anna_pid" '*' '^Comment' 20
+ui tabto "$anna_pid" '*' "$(starts transfer.comment)" 20
 typed "$comment"
-ui tabto "$anna_pid" 'push button' '^Transfer$' 20
+swedish "$anna_pid"
+ui tabto "$anna_pid" 'push button' "$(exact transfer.submit)" 20
 keys Return
 peer await pending "$session" bertil
+swedish "$anna_pid"
 say "anna offered the chat to bertil with a comment, by keyboard"
 
 # --- 4. bertil: F8, Enter ----------------------------------------------------------
 
 front "$wb" "$bertil_pid"
 keys F8
-ui focus "$bertil_pid" 'push button' '^Accept'
+ui focus "$bertil_pid" 'push button' "$(starts transfer.accept)"
+swedish "$bertil_pid"
 keys Return
 peer await owner "$session" bertil
-ui wait "$anna_pid" 'push button' '^Close window$'
+ui wait "$anna_pid" 'push button' "$(exact menu.close)"
+swedish "$anna_pid"
+swedish "$bertil_pid"
 peer verify "$session" anna bertil "$comment"
 say "bertil accepted with F8 and Enter; anna listens"
 
@@ -186,9 +228,10 @@ window_of "$cecilia_pid" Switchboard
 wc=$win
 xdotool windowmove "$wc" 0 790
 kb_sign_in "$wc" "$cecilia_pid" cecilia
-ui tabto "$cecilia_pid" 'combo box' 'Settings$'
+ui tabto "$cecilia_pid" 'combo box' "$(quote "${M[account.menu]}")\$"
 keys Return
-ui tabto "$cecilia_pid" 'push button' '^Open dashboard$' 10
+ui tabto "$cecilia_pid" 'push button' "$(exact account.dashboard)" 10
+swedish "$cecilia_pid"
 keys Return
 dash_pid=
 deadline=$((SECONDS + step_timeout))
@@ -201,27 +244,34 @@ while [[ -z $dash_pid ]]; do
   ((SECONDS < deadline)) || fail "cecilia's menu started no dashboard"
   sleep 0.1
 done
-window_of "$dash_pid" 'Switchboard Dashboard'
+dash_title='Switchboard Dashboard'
+[[ $app_language == sv ]] && dash_title='Switchboard Översikt'
+window_of "$dash_pid" "$dash_title"
 wd=$win
 xdotool windowmove "$wd" 1130 790
 front "$wd" "$dash_pid"
 # The tables have real headers: a screen reader names each cell's column
 # and row (the agents' columns; the chat's row by its visitor).
-ui wait "$dash_pid" 'column header' '^Transfers to them$'
+ui wait "$dash_pid" 'column header' "$(exact dashboard.col.pendingTo)"
 ui wait "$dash_pid" 'row header' '^Maja Ek$'
+swedish "$dash_pid"
 # Sorting is a button in the column's header, reached and pressed by key.
-ui tabto "$dash_pid" 'push button' '^Visitor$'
+ui tabto "$dash_pid" 'push button' "$(exact dashboard.col.visitor)"
 keys Return
-ui tabto "$dash_pid" 'push button' '^Listen: Maja Ek$'
+ui tabto "$dash_pid" 'push button' "$(starts dashboard.listen): Maja Ek\$"
 keys Return
-ui text "$dash_pid" 'Listening silently'
-ui tabto "$dash_pid" 'push button' '^Take over$'
+ui text "$dash_pid" "$(starts dashboard.listenSilent)"
+swedish "$dash_pid"
+ui tabto "$dash_pid" 'push button' "$(exact dashboard.takeOver)"
 keys Return
-ui wait "$dash_pid" dialog 'Take over this chat'
-ui focus "$dash_pid" 'push button' '^Take over$'
+ui wait "$dash_pid" dialog "$(starts dashboard.confirmTitle)"
+ui focus "$dash_pid" 'push button' "$(exact dashboard.takeOver)"
+swedish "$dash_pid"
 keys Return
 peer await owner "$session" cecilia
-ui wait "$bertil_pid" 'push button' '^Close window$'
+ui wait "$bertil_pid" 'push button' "$(exact menu.close)"
+swedish "$dash_pid"
+swedish "$bertil_pid"
 say "cecilia listened and took over from the dashboard, by keyboard"
 
 ok=1
