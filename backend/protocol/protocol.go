@@ -389,19 +389,23 @@ type TypingEvent struct {
 
 // Payloads of commands.
 
+// StatusSet is the payload of status.set.
 type StatusSet struct {
 	Status string `json:"status"`
 }
 
+// SessionRef names one session.
 type SessionRef struct {
 	Session string `json:"session"`
 }
 
+// SessionLog asks for a session's log after a seq.
 type SessionLog struct {
 	Session string `json:"session"`
 	After   uint64 `json:"after"`
 }
 
+// MessageSend writes a message in a chat; ClientID makes a resend safe.
 type MessageSend struct {
 	Session  string `json:"session"`
 	ClientID string `json:"client_id"`
@@ -414,6 +418,7 @@ type MessageAck struct {
 	Duplicate bool   `json:"duplicate,omitempty"` // the client id was seen before; Seq is the original
 }
 
+// TransferStart offers a chat to an agent or to the channel's queue.
 type TransferStart struct {
 	Session string `json:"session"`
 	To      int64  `json:"to,omitempty"`    // an agent id, or
@@ -421,15 +426,18 @@ type TransferStart struct {
 	Comment string `json:"comment,omitempty"`
 }
 
+// TransferRef names one transfer.
 type TransferRef struct {
 	Transfer int64 `json:"transfer"`
 }
 
+// TransferHistory asks for the transfers of a session, or of an agent.
 type TransferHistory struct {
 	Session string `json:"session,omitempty"`
 	Agent   int64  `json:"agent,omitempty"`
 }
 
+// RequestCreate files a request from a chat.
 type RequestCreate struct {
 	Session string `json:"session"`
 	Title   string `json:"title"`
@@ -441,6 +449,7 @@ type RequestCreated struct {
 	Line   string `json:"line,omitempty"` // a line to send to the visitor
 }
 
+// ChatStart is the visitor's pre-chat form (and the offline form's payload).
 type ChatStart struct {
 	Name     string `json:"name"`
 	Email    string `json:"email"`

@@ -1,5 +1,7 @@
 package protocol
 
+//go:generate go run ./gen
+
 // The registry declares, once, what each command takes and answers and
 // which error codes it may answer, and what each event carries. The relay
 // knows a command by it (Known), and the generator (backend/protocol/gen)
@@ -41,6 +43,11 @@ type EventSpec struct {
 // CommonErrors may answer any command: a broken payload, the rate limit,
 // a relay that cannot write or failed.
 var CommonErrors = []Code{CodeMalformed, CodeRateLimited, CodeUnavailable, CodeInternal}
+
+// CodeDocs describes the codes declared without a comment.
+var CodeDocs = map[Code]string{
+	CodeVersion: "hello named another protocol version",
+}
 
 // Session-scoped refusals most agent commands on a chat share.
 var chatErrors = []Code{CodeBadRequest, CodeNotFound, CodeForbidden, CodeNotParticipant, CodeInvalidState}

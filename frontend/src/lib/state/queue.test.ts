@@ -51,7 +51,7 @@ describe('queue', () => {
     const q = groupQueue(welcomeQueue)
     expect(applyQueue(q, { channel: 'sales', removed: ['b'] }).sales).toBeUndefined()
     expect(applyQueue(q, { channel: 'sales', removed: ['nobody'] }).sales).toEqual(q.sales)
-    expect(applyQueue(q, { channel: 'sales', removed: null, added: null })).toBe(q)
+    expect(applyQueue(q, { channel: 'sales', removed: undefined, added: undefined })).toBe(q)
   })
 
   it('starts a channel it did not hold', () => {
