@@ -219,6 +219,9 @@ type Enum struct {
 	Name   string
 	Values []string
 	Fields []FieldRef
+	// OrEmpty are fields that take one of the values or "" (an agent's
+	// status as a visitor sees it).
+	OrEmpty []FieldRef
 }
 
 // FieldRef names a field of a wire type by its JSON name.
@@ -230,7 +233,7 @@ type FieldRef struct {
 // Enums are the value sets of string fields.
 var Enums = []Enum{
 	{Name: "AgentStatus", Values: []string{StatusPresent, StatusAway, StatusOffline},
-		Fields: []FieldRef{{AgentInfo{}, "status"}}},
+		OrEmpty: []FieldRef{{AgentInfo{}, "status"}}},
 	{Name: "ChosenStatus", Values: []string{StatusPresent, StatusAway},
 		Fields: []FieldRef{{StatusSet{}, "status"}}},
 	{Name: "Role", Values: []string{RoleAgent, RoleVisitor},

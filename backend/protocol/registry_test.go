@@ -125,7 +125,7 @@ func TestLimitsAndEnumsNameRealFields(t *testing.T) {
 		}
 	}
 	for _, e := range Enums {
-		for _, f := range e.Fields {
+		for _, f := range append(e.Fields, e.OrEmpty...) {
 			if !hasJSONField(f.Type, f.Field) {
 				t.Errorf("enum %s on %T.%s: no such field", e.Name, f.Type, f.Field)
 			}

@@ -61,6 +61,10 @@ func (w *docWriter) typeOf(s *jsonschema.Schema) string {
 		return w.alts(s.OneOf, " or ")
 	case len(s.AnyOf) == 2 && s.AnyOf[1].Type == "null":
 		return w.typeOf(s.AnyOf[0]) + " or null"
+	case len(s.AnyOf) > 0:
+		return w.alts(s.AnyOf, " or ")
+	case s.Const != nil:
+		return fmt.Sprintf("`%q`", s.Const)
 	case s.Type == "array":
 		return "list of " + w.typeOf(s.Items)
 	case s.Type == "object" && s.Properties == nil && s.AdditionalProperties != nil:

@@ -115,7 +115,7 @@ func (b *builder) applyEnums() error {
 			vals[i] = v
 		}
 		b.defs[e.Name] = &jsonschema.Schema{Type: "string", Enum: vals}
-		for _, f := range e.Fields {
+		for i, f := range append(append([]protocol.FieldRef{}, e.Fields...), e.OrEmpty...) {
 			b.of(f.Type)
 			p, err := b.property(f.Type, f.Field)
 			if err != nil {
@@ -124,7 +124,12 @@ func (b *builder) applyEnums() error {
 			if p.Type == "array" {
 				p = p.Items
 			}
-			p.Type, p.Ref = "", "#/$defs/"+e.Name
+			p.Type = ""
+			if i < len(e.Fields) {
+				p.Ref = "#/$defs/" + e.Name
+			} else {
+				p.AnyOf = []*jsonschema.Schema{ref(e.Name), {Type: "string", Const: ""}}
+			}
 		}
 	}
 	return nil

@@ -103,7 +103,10 @@ export interface AgentInfo {
   id: number
   login?: string
   name: string
-  status: AgentStatus
+  /**
+   * present, away, offline
+   */
+  status: AgentStatus | ''
   /**
    * active chats owned
    */
