@@ -44,5 +44,21 @@ start_relay "$relay_bin" "$work/relay.db"
 node --experimental-websocket --no-warnings "$root/build/scripts/schemaclient/flow.mjs" \
   --schema "$root/docs/protocol.schema.json" --url "$url" --password "$password" ||
   fail "the schema client failed"
+
+# The same client with a schema that lacks one field the relay sends (an
+# entry's seq) must fail: the validation is not a no-op.
+node -e '
+  const fs = require("fs")
+  const s = JSON.parse(fs.readFileSync(process.argv[1], "utf8"))
+  delete s.$defs.Entry.properties.seq
+  s.$defs.Entry.required = s.$defs.Entry.required.filter((f) => f !== "seq")
+  fs.writeFileSync(process.argv[2], JSON.stringify(s))
+' "$root/docs/protocol.schema.json" "$work/broken.schema.json"
+if node --experimental-websocket --no-warnings "$root/build/scripts/schemaclient/flow.mjs" \
+  --schema "$work/broken.schema.json" --url "$url" --password "$password" >"$out/broken.log" 2>&1; then
+  fail "the client accepted frames that a schema without Entry.seq forbids"
+fi
+grep -q 'does not match the schema' "$out/broken.log" || fail "the client failed otherwise with a broken schema: $(tail -n 3 "$out/broken.log")"
+say "a schema without Entry.seq is refused: $(grep -m1 -o '\$[^ ]*seq[^"]*' "$out/broken.log" || true)"
 ok=1
 say "ok"
