@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
-	"strings"
 
 	"github.com/invopop/jsonschema"
 
@@ -310,8 +309,3 @@ func marshal(v any) ([]byte, error) {
 	return append(b, '\n'), nil
 }
 
-// firstSentence shortens a description for a table cell.
-func firstSentence(s string) string {
-	s = strings.Join(strings.Fields(s), " ")
-	return s
-}
