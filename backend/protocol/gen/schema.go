@@ -308,4 +308,3 @@ func marshal(v any) ([]byte, error) {
 	}
 	return append(b, '\n'), nil
 }
-
