@@ -111,7 +111,24 @@ run: deps desktop relay ## Run the relay (demo data in build/run) and the agent 
 ##@ Tests
 
 .PHONY: test
-test: frontend audit-ui desktop relay test-frontend test-go test-faults test-dbus test-fuzz test-desktop-smoke test-desktop-e2e test-dashboard-e2e test-requests-e2e test-keyboard-e2e ## Build everything and run every test
+test: check-generated frontend audit-ui desktop relay test-frontend test-go test-schema-client test-faults test-dbus test-fuzz test-desktop-smoke test-desktop-e2e test-dashboard-e2e test-requests-e2e test-keyboard-e2e ## Build everything and run every test
+
+# backend/protocol is the one source of the protocol: the JSON Schema
+# (docs/protocol.schema.json), the UI's types (frontend/src/lib/protocol.ts)
+# and the reference at the end of docs/protocol.md are generated from it.
+.PHONY: generate
+generate: $(FRONTEND_DEPS) ## Regenerate the protocol's schema, TypeScript types and reference tables
+	$(GO) generate ./backend/protocol/
+
+.PHONY: check-generated
+check-generated: $(FRONTEND_DEPS) ## Fail when a generated protocol file is stale (run make generate)
+	$(GO) run ./backend/protocol/gen -check
+
+# A client that knows only docs/protocol.schema.json drives a real relay
+# through the seed's flow and validates every frame against the schema.
+.PHONY: test-schema-client
+test-schema-client: relay ## Drive a demo relay with the schema-only Node client (build/scripts/schemaclient)
+	build/scripts/schema-client.sh $(RELAY_BIN)
 
 FUZZTIME ?= 5s
 

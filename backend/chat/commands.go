@@ -5,16 +5,19 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"switchboard/backend/protocol"
 )
 
-// Limits on what people type.
+// Limits on what people type, declared once in backend/protocol (the
+// schema and the reference tables read them there).
 const (
-	MaxText     = 8000 // bytes in one message
-	MaxName     = 100
-	MaxEmail    = 254
-	MaxQuestion = 2000
-	MaxComment  = 1000
-	MaxTitle    = 200
+	MaxText     = protocol.MaxText // bytes in one message
+	MaxName     = protocol.MaxName
+	MaxEmail    = protocol.MaxEmail
+	MaxQuestion = protocol.MaxQuestion
+	MaxComment  = protocol.MaxComment
+	MaxTitle    = protocol.MaxTitle
 )
 
 // --- presence ------------------------------------------------------------
@@ -270,8 +273,8 @@ func (d *Desk) mayWrite(s *Session, a AgentID) *Error {
 }
 
 func (d *Desk) send(now time.Time, s *Session, kind string, a AgentID, name, clientID, text string) ([]Effect, uint64, bool, *Error) {
-	if clientID == "" || len(clientID) > 128 {
-		return nil, 0, false, refuse(codeBadRequest, "client_id is required (at most 128 bytes)")
+	if clientID == "" || len(clientID) > protocol.MaxIDLen {
+		return nil, 0, false, refuse(codeBadRequest, "client_id is required (at most %d bytes)", protocol.MaxIDLen)
 	}
 	key := senderKey(kind, a, clientID)
 	if seq, dup := s.recent.get(key); dup {

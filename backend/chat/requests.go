@@ -90,7 +90,7 @@ func (RequestChanged) isEffect() {}
 func (RequestWarned) isEffect()  {}
 
 // MaxAnswer bounds an answer's text, in bytes.
-const MaxAnswer = MaxText
+const MaxAnswer = protocol.MaxAnswer
 
 // request finds a request the desk follows (every one not closed).
 func (d *Desk) request(n int64) (*Request, *Error) {

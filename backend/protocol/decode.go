@@ -62,19 +62,8 @@ func DecodeData[T any](raw json.RawMessage) (T, *Error) {
 	return v, nil
 }
 
-// Known reports whether name is a command of this protocol version.
+// Known reports whether name is a command of this protocol version (one
+// of Commands).
 func Known(name string) bool {
-	_, ok := commands[name]
-	return ok
-}
-
-var commands = map[string]struct{}{
-	CmdHello: {}, CmdLogout: {}, CmdStatusSet: {}, CmdQueueNext: {}, CmdSessionPick: {},
-	CmdSessionEnd: {}, CmdSessionLeave: {}, CmdSessionListen: {}, CmdSessionTakeover: {},
-	CmdSessionLog: {}, CmdMessageSend: {}, CmdTyping: {}, CmdTransferTargets: {},
-	CmdTransferStart: {}, CmdTransferAccept: {}, CmdTransferReject: {}, CmdTransferCancel: {},
-	CmdTransferHistory: {}, CmdRequestCreate: {}, CmdDashboardWatch: {}, CmdDashboardUnwatch: {},
-	CmdChatStart: {}, CmdOfflineSubmit: {}, CmdPing: {}, CmdTokenHandover: {},
-	CmdQuickRepliesGet: {}, CmdQuickRepliesSet: {},
-	CmdRequestList: {}, CmdRequestGet: {}, CmdRequestClaim: {}, CmdRequestAnswer: {}, CmdRequestClose: {}, CmdRequestAssign: {},
+	return known[name]
 }

@@ -81,6 +81,12 @@ func (r RequestDetail) MarshalJSON() ([]byte, error) {
 	return json.Marshal(plain(r))
 }
 
+func (r SessionLogReply) MarshalJSON() ([]byte, error) {
+	type plain SessionLogReply
+	r.Entries = orEmpty(r.Entries)
+	return json.Marshal(plain(r))
+}
+
 func (r RequestListReply) MarshalJSON() ([]byte, error) {
 	type plain RequestListReply
 	r.Requests = orEmpty(r.Requests)

@@ -415,19 +415,23 @@ type TypingEvent struct {
 
 // Payloads of commands.
 
+// StatusSet is the payload of status.set.
 type StatusSet struct {
 	Status string `json:"status"`
 }
 
+// SessionRef names one session.
 type SessionRef struct {
 	Session string `json:"session"`
 }
 
+// SessionLog asks for a session's log after a seq.
 type SessionLog struct {
 	Session string `json:"session"`
 	After   uint64 `json:"after"`
 }
 
+// MessageSend writes a message in a chat; ClientID makes a resend safe.
 type MessageSend struct {
 	Session  string `json:"session"`
 	ClientID string `json:"client_id"`
@@ -440,6 +444,7 @@ type MessageAck struct {
 	Duplicate bool   `json:"duplicate"` // the client id was seen before; Seq is the original
 }
 
+// TransferStart offers a chat to an agent or to the channel's queue.
 type TransferStart struct {
 	Session string `json:"session"`
 	To      int64  `json:"to,omitempty"`    // an agent id, or
@@ -447,15 +452,18 @@ type TransferStart struct {
 	Comment string `json:"comment,omitempty"`
 }
 
+// TransferRef names one transfer.
 type TransferRef struct {
 	Transfer int64 `json:"transfer"`
 }
 
+// TransferHistory asks for the transfers of a session, or of an agent.
 type TransferHistory struct {
 	Session string `json:"session,omitempty"`
 	Agent   int64  `json:"agent,omitempty"`
 }
 
+// RequestCreate files a request from a chat.
 type RequestCreate struct {
 	Session string `json:"session"`
 	Title   string `json:"title"`
@@ -466,6 +474,7 @@ type RequestCreated struct {
 	Number int64 `json:"number"` // the desk words the line for the visitor in its own language
 }
 
+// ChatStart is the visitor's pre-chat form (and the offline form's payload).
 type ChatStart struct {
 	Name     string `json:"name"`
 	Email    string `json:"email"`

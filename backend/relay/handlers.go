@@ -627,10 +627,7 @@ var transferActions = map[string]func(*chat.Desk, time.Time, chat.AgentID, chat.
 const maxLogRead = 2000
 
 // SessionLogReply answers session.log.
-type SessionLogReply struct {
-	Entries []protocol.Entry `json:"entries"`
-	More    bool             `json:"more"`
-}
+type SessionLogReply = protocol.SessionLogReply
 
 func (c *conn) readLog(id string, sid chat.SessionID, after uint64) {
 	s := c.srv

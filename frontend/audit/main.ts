@@ -22,7 +22,7 @@ const ago = (s: number) => new Date(now - s * 1000).toISOString()
 
 const offer = transfer({ id: 9, session: 's-3', from: bo, to: anna, by: bo, visitor: 'Walter', started_at: ago(20),
   deadline: new Date(now + 100_000).toISOString(), comment: 'Billing question, you know the case' })
-const me = { ...anna, status: 'present' }
+const me = { ...anna, status: 'present' as const }
 const greeting = welcome({
   agent: me,
   // The dashboard window is a supervisor's: she may listen and manage.

@@ -145,9 +145,9 @@ function request(number: number, state: RequestInfo['state'], over: Partial<Requ
     origin: number % 2 ? 'offline' : 'chat',
     visitor: { name: 'Olle', email: 'olle@example.com' },
     question: 'Paketet har inte kommit',
-    created_by: number % 2 ? null : anna,
+    created_by: number % 2 ? undefined : anna,
     created_at: iso(0),
-    assignee: state === 'open' ? null : bo,
+    assignee: state === 'open' ? undefined : bo,
     updated_at: iso(0),
     ...over,
   }
@@ -277,7 +277,7 @@ describe('the Swedish desk', () => {
     // queue and on-behalf transfers, and take-overs.
     const me = [anna, bo, cleo]
     let id = 100
-    for (const state of ['pending', 'accepted', 'rejected', 'cancelled', 'expired', 'voided']) {
+    for (const state of ['pending', 'accepted', 'rejected', 'cancelled', 'expired', 'voided'] as const) {
       for (const [from, to, by] of [
         [anna, bo, anna],
         [bo, anna, bo],
@@ -285,7 +285,7 @@ describe('the Swedish desk', () => {
         [anna, bo, cleo],
       ]) {
         for (const reason of state === 'voided' ? ['', ...noteCodes.reasons] : ['']) {
-          d.bridge.emit('relay:event', { ev: 'transfer', data: xfer({ id: ++id, state, from, to, by, reason: reason || undefined, to_queue: id % 2 === 0 }) })
+          d.bridge.emit('relay:event', { ev: 'transfer', data: xfer({ id: ++id, state, from, to, by, reason: (reason || undefined) as TransferInfo['reason'], to_queue: id % 2 === 0 }) })
           await settle()
           expectSwedish(`toast: transfer ${state} ${from.name}→${to.name} by ${by.name} ${reason}`, toasts())
         }
@@ -393,13 +393,14 @@ describe('the Swedish dashboard', () => {
       overall: { waiting: 2, longest_wait_s: 400, present: 2, active: 2, chats_today: 9, open_requests: 3,
         transfers_today: { accepted: 1, rejected: 1, cancelled: 1, expired: 1, voided: 1, takeover: 1 } },
       history: samples(30, now),
-      channels: [{ channel: 'support', name: 'Kundtjänst', waiting: 2, longest_wait_s: 400, present: 2, active: 2, chats_today: 9, history: samples(30, now) }],
+      channels: [{ channel: 'support', name: 'Kundtjänst', waiting: 2, longest_wait_s: 400, present: 2, active: 2, chats_today: 9, open_requests: 3,
+        transfers_today: { accepted: 1 }, history: samples(30, now) }],
       agents: [anna, bo, cleo, dana],
       sessions: [
         { id: 's-1', channel: 'support', state: 'active', visitor: 'Vera', owner: anna, since: iso(0), last_visitor_at: iso(1000), transfer: 'pending' },
         { id: 's-2', channel: 'support', state: 'active', visitor: 'Nina', owner: bo, since: iso(0) },
-        { id: 'q-1', channel: 'support', state: 'queued', visitor: 'Walter', owner: null, since: iso(0), warning: 'waiting' },
-        { id: 'q-2', channel: 'support', state: 'queued', visitor: 'Olle', owner: null, since: iso(0), warning: 'manager' },
+        { id: 'q-1', channel: 'support', state: 'queued', visitor: 'Walter', owner: undefined, since: iso(0), warning: 'waiting' },
+        { id: 'q-2', channel: 'support', state: 'queued', visitor: 'Olle', owner: undefined, since: iso(0), warning: 'manager' },
       ],
       transfers: [
         xfer({ id: 1, state: 'accepted', ended_at: iso(5000) }),

@@ -88,6 +88,7 @@ export function welcome(over: Partial<AgentWelcome> = {}): AgentWelcome {
     queue: [],
     agents: [anna, bo, cleo, dana],
     heartbeat_s: 20,
+    grace_s: 60,
     ...over,
   }
 }

@@ -33,18 +33,18 @@ const min = (m: number) => new Date(now - m * 60_000).toISOString()
 function board(over: Partial<DashboardData> = {}): DashboardData {
   return {
     at: new Date(now).toISOString(),
-    overall: { waiting: 1, longest_wait_s: 120, present: 2, active: 2, chats_today: 5, transfers_today: { rejected: 1 } },
+    overall: { waiting: 1, longest_wait_s: 120, present: 2, active: 2, chats_today: 5, transfers_today: { rejected: 1 }, open_requests: 0 },
     history: samples(30, now),
     channels: [
-      { channel: 'support', name: 'Support', waiting: 1, longest_wait_s: 120, present: 2, active: 2, chats_today: 5, history: samples(5, now, () => ({ waiting: 7 })) },
+      { channel: 'support', name: 'Support', waiting: 1, longest_wait_s: 120, present: 2, active: 2, chats_today: 5, transfers_today: {}, open_requests: 0, history: samples(5, now, () => ({ waiting: 7 })) },
     ],
     agents: [],
     transfers: [],
     sessions: [
       dashSession({ id: 'old', visitor: 'Olle', since: min(9), last_visitor_at: min(1) }),
       dashSession({ id: 'new', visitor: 'Nina', since: min(1), last_visitor_at: min(1) }),
-      dashSession({ id: 'wait', state: 'queued', visitor: 'Walter', owner: null, since: min(4), warning: 'waiting' }),
-      dashSession({ id: 'late', state: 'queued', visitor: 'Lisa', owner: null, since: min(6), warning: 'manager' }),
+      dashSession({ id: 'wait', state: 'queued', visitor: 'Walter', owner: undefined, since: min(4), warning: 'waiting' }),
+      dashSession({ id: 'late', state: 'queued', visitor: 'Lisa', owner: undefined, since: min(6), warning: 'manager' }),
     ],
     ...over,
   }
@@ -229,7 +229,7 @@ describe('the dashboard window', () => {
   })
 
   it('gives each recent transfer its time and, on an owner’s behalf, who started it', async () => {
-    const ag = (id: number, name: string) => ({ id, login: name.toLowerCase(), name, status: 'present', load: 0 })
+    const ag = (id: number, name: string) => ({ id, login: name.toLowerCase(), name, status: 'present' as const, load: 0 })
     const base = { session: 's-1', channel: 'support', started_at: '2026-03-03T09:58:00Z', visitor: 'Vera' }
     await show(
       board({

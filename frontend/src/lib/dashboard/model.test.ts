@@ -1,7 +1,7 @@
 // @vitest-environment node
 import { describe, expect, it } from 'vitest'
 import { dashSession, recorded, samples } from '../../test/dashboards'
-import type { Dashboard } from '../protocol'
+import type { Dashboard, Perm } from '../protocol'
 import {
   agentRows,
   allowedActions,
@@ -102,11 +102,11 @@ describe('actions by permission', () => {
     expect(allowedActions(active, ['manage'], 3, false)).toEqual({ listen: true, takeOver: true, transfer: true })
   })
   it('offers nothing on a waiting chat, and no second listen', () => {
-    expect(allowedActions(dashSession({ state: 'queued', owner: null }), ['manage'], 3, false)).toEqual({ listen: false, takeOver: false, transfer: false })
+    expect(allowedActions(dashSession({ state: 'queued', owner: undefined }), ['manage'], 3, false)).toEqual({ listen: false, takeOver: false, transfer: false })
     expect(allowedActions(active, ['manage'], 3, true).listen).toBe(false)
   })
   it('knows who may watch at all', () => {
-    const ch = (perms: string[]) => ({ support: { key: 'support', name: 'Support', open: true, offline_form: true, perms, transfer_timeout_s: 120 } })
+    const ch = (perms: Perm[]) => ({ support: { key: 'support', name: 'Support', open: true, offline_form: true, perms, transfer_timeout_s: 120, templates: [] } })
     expect(mayWatch(ch(['listen']))).toBe(true)
     expect(mayWatch(ch(['manage']))).toBe(true)
     expect(mayWatch(ch(['respond', 'notify']))).toBe(false)
@@ -118,17 +118,18 @@ describe('sorting the sessions', () => {
   const min = (m: number) => new Date(now - m * 60_000).toISOString()
   const db = {
     at: new Date(now).toISOString(),
-    overall: { waiting: 1, longest_wait_s: 0, present: 2, active: 3, chats_today: 4 },
+    overall: { waiting: 1, longest_wait_s: 0, present: 2, active: 3, chats_today: 4, transfers_today: {}, open_requests: 0 },
     channels: [
-      { channel: 'sales', name: 'Sales', waiting: 0, longest_wait_s: 0, present: 1, active: 1, chats_today: 1 },
-      { channel: 'support', name: 'Support', waiting: 1, longest_wait_s: 0, present: 1, active: 2, chats_today: 3 },
+      { channel: 'sales', name: 'Sales', waiting: 0, longest_wait_s: 0, present: 1, active: 1, chats_today: 1, transfers_today: {}, open_requests: 0, history: [] },
+      { channel: 'support', name: 'Support', waiting: 1, longest_wait_s: 0, present: 1, active: 2, chats_today: 3, transfers_today: {}, open_requests: 0, history: [] },
     ],
+    history: [],
     agents: [],
     transfers: [],
     sessions: [
       dashSession({ id: 'a', visitor: 'Olle', since: min(5), last_visitor_at: min(1), owner: { id: 2, name: 'Bertil', status: 'present', load: 1 } }),
       dashSession({ id: 'b', channel: 'sales', visitor: 'ärla', since: min(12), last_visitor_at: min(10), transfer: 'pending' }),
-      dashSession({ id: 'c', state: 'queued', visitor: 'Nina', owner: null, since: min(2), last_visitor_at: null }),
+      dashSession({ id: 'c', state: 'queued', visitor: 'Nina', owner: undefined, since: min(2), last_visitor_at: undefined }),
       dashSession({ id: 'd', visitor: 'Bo', since: min(30), last_visitor_at: min(3), owner: { id: 3, name: 'Cecilia', status: 'present', load: 1 } }),
     ],
   } as Dashboard

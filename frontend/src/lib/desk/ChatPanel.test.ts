@@ -6,6 +6,7 @@ import { makeDesk, type TestDesk } from '../../test/desk'
 import { agentLine, anna, bo, channel, cleo, dana, entry, session, staffNote, transfer } from '../../test/fixtures'
 import ChatPanel from './ChatPanel.svelte'
 import Desk from './Desk.svelte'
+import type { TransferState } from '../protocol'
 
 let d: TestDesk
 afterEach(() => {
@@ -264,7 +265,7 @@ describe('pending transfer, sender side', () => {
   })
 
   it('has no countdown when the transfer waits until cancelled', async () => {
-    const t = transfer({ deadline: null })
+    const t = transfer({ deadline: undefined })
     await open({ sessions: [session({ transfer: t })], transfers: [t] })
     expect(screen.getByTestId('transfer-pending-banner').textContent).toContain('Waiting for Bo to accept')
     expect(screen.queryByTestId('transfer-countdown')).toBeNull()
@@ -419,7 +420,7 @@ describe('toasts for transfer outcomes', () => {
   it('tells the sender each outcome', async () => {
     d = makeDesk({ sessions: [session({ transfer: transfer() })], transfers: [transfer()] })
     render(Desk, { ctl: d.ctl, onsignout: () => {} })
-    const outcomes: [string, string][] = [
+    const outcomes: [TransferState, string][] = [
       ['rejected', 'Bo rejected the chat with Vera. It stays with you.'],
       ['expired', 'The transfer of the chat with Vera to Bo expired unanswered.'],
     ]

@@ -88,7 +88,7 @@ describe('session snapshots', () => {
     let s = desk({ agent: bo, sessions: [session({ role: 'offered', owner: anna, transfer: transfer() })], transfers: [transfer()] })
     s = selectChat(s, 's-1')
     s = run(s, entryEv('s-1', entry(1)))
-    s = run(s, ev({ ev: 'session', data: session({ role: '', owner: anna, transfer: null }) }))
+    s = run(s, ev({ ev: 'session', data: session({ role: undefined, owner: anna, transfer: undefined }) }))
     expect(s.sessions['s-1']).toBeUndefined()
     expect(s.logs['s-1']).toBeUndefined()
     expect(s.selected).toBeNull()
@@ -97,15 +97,15 @@ describe('session snapshots', () => {
 
   it('keep a chat whose pending transfer a manager started for someone else', () => {
     const t = transfer({ from: dana, by: anna, to: bo })
-    expect(belongsToMe(session({ role: '', owner: dana, transfer: t }), anna.id, {})).toBe(true)
-    expect(belongsToMe(session({ role: '', owner: dana, transfer: null }), anna.id, {})).toBe(false)
+    expect(belongsToMe(session({ role: undefined, owner: dana, transfer: t }), anna.id, {})).toBe(true)
+    expect(belongsToMe(session({ role: undefined, owner: dana, transfer: undefined }), anna.id, {})).toBe(false)
   })
 
   it('carry the pending transfer mark, and its end', () => {
     let s = desk()
     s = run(s, ev({ ev: 'session', data: session({ transfer: transfer() }) }))
     expect(sessionList(s, T0)[0].mark).toBe('from-me')
-    s = run(s, ev({ ev: 'session', data: session({ transfer: null }) }))
+    s = run(s, ev({ ev: 'session', data: session({ transfer: undefined }) }))
     expect(sessionList(s, T0)[0].mark).toBeNull()
   })
 })
@@ -244,7 +244,7 @@ describe('listen mode and chat modes', () => {
     expect(chatMode(session(), anna.id, undefined)).toBe('owner')
     expect(chatMode(session({ role: 'listener' }), anna.id, undefined)).toBe('listener')
     expect(chatMode(session({ role: 'offered' }), bo.id, undefined)).toBe('offered')
-    expect(chatMode(session({ role: '' }), bo.id, transfer())).toBe('offered')
+    expect(chatMode(session({ role: undefined }), bo.id, transfer())).toBe('offered')
     expect(chatMode(session(), anna.id, transfer())).toBe('owner')
     expect(chatMode(session({ state: 'ended', ended_at: iso() }), anna.id, undefined)).toBe('ended')
     expect(chatMode(session({ role: 'watcher' }), anna.id, undefined)).toBe('readonly')

@@ -17,6 +17,7 @@ import type {
   TypingEvent,
   WarningEvent,
 } from '../protocol'
+import { Ev } from '../protocol'
 import { agentsFromList, applyPresence, type Agents } from './agents'
 import { mergeEntries } from './log'
 import { applyOutbox, settle, type OutboxEvent, type OutboxItem } from './outbox'
@@ -199,7 +200,7 @@ export function applyEntries(s: DeskState, session: string, entries: readonly En
   if (session in typing && added.some((e) => e.from?.kind === 'visitor')) typing = pick(typing, (k) => k !== session)
   const info = s.sessions[session]
   const top = added[added.length - 1].seq
-  const sessions = info && top > info.seq ? { ...s.sessions, [session]: { ...info, seq: top } } : s.sessions
+  const sessions = info && top > (info.seq ?? 0) ? { ...s.sessions, [session]: { ...info, seq: top } } : s.sessions
   return { ...s, logs: { ...s.logs, [session]: log }, unread, typing, sessions, outbox: settle(s.outbox, session, added) }
 }
 
@@ -236,33 +237,33 @@ export function applyPresenceEvent(s: DeskState, ev: PresenceEvent): DeskState {
 export function applyRelayEvent(s: DeskState, ev: RelayEvent, now: number): DeskState {
   const data = ev.data as never
   switch (ev.ev) {
-    case 'entry': {
+    case Ev.Entry: {
       const e = data as Entry
       const session = ev.session ?? ''
       if (!session || !e) return s
       return applyEntries(s, session, [{ ...e, seq: e.seq ?? ev.seq }], { countUnread: true })
     }
-    case 'session':
+    case Ev.Session:
       return data ? applySession(s, data as SessionInfo) : s
-    case 'transfer':
+    case Ev.Transfer:
       return data ? applyTransferEvent(s, data as TransferInfo) : s
-    case 'queue':
+    case Ev.Queue:
       return data ? applyQueueEvent(s, data as QueueEvent) : s
-    case 'presence':
+    case Ev.Presence:
       return data ? applyPresenceEvent(s, data as PresenceEvent) : s
-    case 'channels':
+    case Ev.Channels:
       return data ? applyChannelsEvent(s, data as ChannelsEvent) : s
-    case 'warning': {
+    case Ev.Warning: {
       const w = data as WarningEvent
       return w?.session ? { ...s, warnings: { ...s.warnings, [w.session]: w.level } } : s
     }
-    case 'typing': {
+    case Ev.Typing: {
       const session = ev.session ?? ''
       const who = (data as TypingEvent | undefined)?.who ?? ''
       if (!session) return s
       return { ...s, typing: { ...s.typing, [session]: { who, at: now } } }
     }
-    case 'dashboard':
+    case Ev.Dashboard:
       return data ? { ...s, dashboard: data as Dashboard } : s
   }
   return s

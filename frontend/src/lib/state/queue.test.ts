@@ -19,7 +19,7 @@ describe('queue', () => {
 
   it('adds an arrival at its place and leaves other channels alone', () => {
     const q = groupQueue(welcomeQueue)
-    const next = applyQueue(q, { channel: 'support', added: [queueItem({ session: 'd', position: 3 })] })
+    const next = applyQueue(q, { channel: 'support', removed: [], added: [queueItem({ session: 'd', position: 3 })] })
     expect(next.support.map((i) => i.session)).toEqual(['a', 'c', 'd'])
     expect(next.sales).toBe(q.sales)
     expect(queueCount(next)).toBe(4)
@@ -27,7 +27,7 @@ describe('queue', () => {
 
   it('puts a chat back from an agent at the head', () => {
     const q = groupQueue(welcomeQueue)
-    const next = applyQueue(q, { channel: 'support', added: [queueItem({ session: 'back', position: 1 })] })
+    const next = applyQueue(q, { channel: 'support', removed: [], added: [queueItem({ session: 'back', position: 1 })] })
     expect(next.support.map((i) => i.session)).toEqual(['back', 'a', 'c'])
   })
 
@@ -43,19 +43,19 @@ describe('queue', () => {
 
   it('moves a chat it holds already instead of doubling it', () => {
     const q = groupQueue(welcomeQueue)
-    const next = applyQueue(q, { channel: 'support', added: [queueItem({ session: 'c', position: 1 })] })
+    const next = applyQueue(q, { channel: 'support', removed: [], added: [queueItem({ session: 'c', position: 1 })] })
     expect(next.support.map((i) => i.session)).toEqual(['c', 'a'])
   })
 
   it('forgets a channel whose list is empty, and ignores an empty event', () => {
     const q = groupQueue(welcomeQueue)
-    expect(applyQueue(q, { channel: 'sales', removed: ['b'] }).sales).toBeUndefined()
-    expect(applyQueue(q, { channel: 'sales', removed: ['nobody'] }).sales).toEqual(q.sales)
-    expect(applyQueue(q, { channel: 'sales', removed: null, added: null })).toBe(q)
+    expect(applyQueue(q, { channel: 'sales', removed: ['b'], added: [] }).sales).toBeUndefined()
+    expect(applyQueue(q, { channel: 'sales', removed: ['nobody'], added: [] }).sales).toEqual(q.sales)
+    expect(applyQueue(q, { channel: 'sales', removed: [], added: [] })).toBe(q)
   })
 
   it('starts a channel it did not hold', () => {
-    const next = applyQueue({}, { channel: 'sales', added: [queueItem({ session: 'n', channel: 'sales', position: 7 })] })
+    const next = applyQueue({}, { channel: 'sales', removed: [], added: [queueItem({ session: 'n', channel: 'sales', position: 7 })] })
     expect(next.sales.map((i) => i.session)).toEqual(['n'])
   })
 

@@ -275,7 +275,7 @@ export function createDesk(opts: ControllerOptions = {}): DeskController {
     if (get(loading)[session]) return
     const s0 = get(state)
     const info = s0.sessions[session]
-    if (!info || !needsBackfill(s0.logs[session] ?? [], info.seq)) return
+    if (!info || !needsBackfill(s0.logs[session] ?? [], info.seq ?? 0)) return
     loading.update((l) => ({ ...l, [session]: true }))
     try {
       for (let page = 0; page < maxLogPages; page++) {

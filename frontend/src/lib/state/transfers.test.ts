@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest'
 import { translate, type MessageKey } from '../i18n'
 import { anna, bo, cleo, dana, session, transfer } from '../../test/fixtures'
+import type { TransferState } from '../protocol'
 import {
   applyTransfer,
   dropSession,
@@ -21,7 +22,7 @@ describe('pending transfers', () => {
   it('adds a pending transfer and drops it once resolved', () => {
     const p1 = applyTransfer({}, transfer())
     expect(pendingFor(p1, 's-1')?.id).toBe(7)
-    for (const state of ['accepted', 'rejected', 'cancelled', 'expired', 'voided']) {
+    for (const state of ['accepted', 'rejected', 'cancelled', 'expired', 'voided'] as const) {
       expect(pendingFor(applyTransfer(p1, transfer({ state })), 's-1')).toBeUndefined()
     }
   })
@@ -33,7 +34,7 @@ describe('pending transfers', () => {
 
   it('follows what a session snapshot says', () => {
     const p = applyTransfer({}, transfer())
-    expect(syncWithSession(p, session({ transfer: null }))).toEqual({})
+    expect(syncWithSession(p, session({ transfer: undefined }))).toEqual({})
     expect(syncWithSession(p, session({ id: 's-2' }))).toBe(p)
     const next = syncWithSession({}, session({ transfer: transfer({ id: 9 }) }))
     expect(pendingFor(next, 's-1')?.id).toBe(9)
@@ -59,7 +60,7 @@ describe('transferNotice', () => {
   })
 
   it('tells every outcome, from the reader’s side', () => {
-    const cases: [string, number, string][] = [
+    const cases: [TransferState, number, string][] = [
       ['accepted', anna.id, 'toast.accepted'],
       ['accepted', bo.id, 'toast.accepted.mine'],
       ['rejected', anna.id, 'toast.rejected'],
@@ -86,11 +87,11 @@ describe('transferNotice', () => {
       queue: { to_queue: true },
       behalf: { by: cleoM },
     } as const
-    const says = (kind: keyof typeof kinds, state: string, me: number) => {
+    const says = (kind: keyof typeof kinds, state: TransferState, me: number) => {
       const n = transferNotice(transfer({ ...kinds[kind], state }), me)
       return n ? translate('en', n.key as MessageKey, n.params) : null
     }
-    const want: [keyof typeof kinds, string, number, string | null][] = [
+    const want: [keyof typeof kinds, TransferState, number, string | null][] = [
       ['direct', 'pending', bo.id, 'Anna asks you to take over the chat with Vera.'],
       ['direct', 'pending', anna.id, null],
       ['behalf', 'pending', bo.id, 'Cleo asks you to take over the chat with Vera from Anna.'],
