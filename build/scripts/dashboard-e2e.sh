@@ -275,7 +275,10 @@ peer await owner "$session" anna
 ui type "$anna_pid" '*' '^Message' "$reply"
 ui key Return
 peer heard "$session" "$reply"
-say "anna took $session and answered; $waiting waits"
+# A busy morning: more chats than the dashboard's chats box shows at its
+# default size, so that it scrolls inside its box, not the page.
+peer visitors 12
+say "anna took $session and answered; $waiting and 12 more wait"
 
 # --- 3. cecilia opens the dashboard from her menu -------------------------------
 
@@ -337,6 +340,8 @@ say "listening: the log and a live line show, anna still owns the chat"
 
 ui click "$dash_pid" 'push button' '^Take over$'
 ui wait "$dash_pid" dialog 'Take over this chat'
+# The dialog over the scrolled chats box: no scrollbar drawn over it.
+shot "$wd" "$out/12-takeover-dialog.png"
 ui click "$dash_pid" 'push button' '^Take over$' '' dialog 'Take over this chat'
 peer await owner "$session" cecilia
 ui text "$dash_pid" 'This chat is yours now'
