@@ -15,6 +15,7 @@ each with one line: "ok [value]" or "err reason".
 
   wait PID ROLE NAME [SECONDS]    until a visible control matches; ok X Y (its centre)
   gone PID ROLE NAME [SECONDS]    until none matches
+  box PID ROLE NAME [SECONDS]     like wait; ok X Y W H (its extents on screen)
   click PID ROLE NAME [SECONDS] [IN_ROLE IN_NAME]
                                   wait, then click its centre; with IN_ROLE and IN_NAME,
                                   only a control inside that one (a dialog, a row)
@@ -282,6 +283,10 @@ def do(f):
         n = poll(f"no {r} matching {pat!r} in pid {pid}", lambda: find(pid, r, pat), t)
         x, y = centre(n)
         return f"{x} {y}"
+    if cmd == "box":
+        pid, r, pat, t = int(f[1]), f[2], f[3], timeout_arg(f, 4)
+        n = poll(f"no {r} matching {pat!r} in pid {pid}", lambda: find(pid, r, pat), t)
+        return " ".join(str(v) for v in extents(n))
     if cmd == "gone":
         pid, r, pat, t = int(f[1]), f[2], f[3], timeout_arg(f, 4)
         poll(f"a {r} matching {pat!r} is still there in pid {pid}", lambda: find(pid, r, pat) is None, t)

@@ -228,6 +228,17 @@ shot() {
   done
 }
 
+# in_view ROLE NAME: the whole of the dashboard's control is inside its
+# window, as it is: nothing is scrolled to find it.
+in_view() {
+  local WIDTH HEIGHT X Y SCREEN WINDOW x y w h
+  ui box "$dash_pid" "$1" "$2"
+  read -r x y w h <<<"$got"
+  eval "$(xdotool getwindowgeometry --shell "$wd")"
+  ((x >= X && x + w <= X + WIDTH && y >= Y && y + h <= Y + HEIGHT)) ||
+    fail "the dashboard's $1 '$2' (${w}x$h+$x+$y) is not all inside its window (${WIDTH}x$HEIGHT+$X+$Y)"
+}
+
 # sign_in PID LOGIN: fills the login form (the server is prefilled by --server).
 sign_in() {
   ui type "$1" entry '^Login$' "$2"
@@ -314,6 +325,10 @@ ui text "$dash_pid" 'Walter Berg'
 ui text "$dash_pid" 'Waiting too long'
 shot "$wd" "$out/10-dashboard.png"
 cp "$out/10-dashboard.png" "$shots/dashboard.png"
+# At the default size the agents and the recent transfers are in view
+# without scrolling the page, though the chats are more than fit.
+in_view landmark '(?i)^agents$'
+in_view landmark '(?i)^recent transfers$'
 say "the dashboard shows both chats"
 # The same at 1920x1080, then back to its default size and place.
 xdotool windowmove "$wd" 0 0 windowsize "$wd" 1920 1080
