@@ -184,7 +184,7 @@ sign_in() {
 urgent() {
   local p
   p=$(xprop -id "$1" WM_HINTS _NET_WM_STATE 2>/dev/null) || return 1
-  [[ $p == *"urgency hint bit set"* || $p == *_NET_WM_STATE_DEMANDS_ATTENTION* ]]
+  [[ $p == *"urgency hint bit is set"* || $p == *_NET_WM_STATE_DEMANDS_ATTENTION* ]]
 }
 # await_urgent WIN yes|no WHAT: waits until the window's attention request is so.
 await_urgent() {
@@ -253,6 +253,7 @@ ui wait "$bertil_pid" 'push button' '^Open the chat$'
 ui wait "$bertil_pid" '*' '^Message' # Olle's chat is still open under it
 ui text "$bertil_pid" 'My invoice is wrong'
 await_urgent "$wb" yes "an offer waits"
+say "bertil's window: $(xprop -id "$wb" WM_HINTS _NET_WM_STATE | grep -iE 'urgen|attention' | tr -s '\t\n' '  ')"
 tray icon "$bertil_pid"
 [[ ${got%% *} != "${icon_before%% *}" ]] || fail "bertil's tray icon did not change for the offer ($got)"
 tray tooltip "$bertil_pid" 1 transfer
