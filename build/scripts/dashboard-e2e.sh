@@ -11,7 +11,8 @@
 #  - starts two apps, one profile each (their own XDG_CONFIG_HOME): anna, an
 #    agent, and cecilia, a supervisor, and signs both in through the login form;
 #  - a visitor (build/scripts/e2epeer, over the protocol) starts a chat and a
-#    second one waits; anna takes the first with "Get next in queue" and answers;
+#    second one waits; anna takes the first with "Get next in queue" and
+#    answers; twelve more wait, more than the dashboard's chats box shows;
 #  - a tray host (build/scripts/e2etray, a StatusNotifierWatcher on the
 #    private session bus) shows both apps' tray menus: cecilia's offers
 #    Dashboard, anna's does not;
@@ -21,6 +22,9 @@
 #    that process's command line and environment hold no token;
 #  - the channel warns after 8 s (managers after 20 s), so the chat left
 #    waiting is marked on the dashboard;
+#  - at its default size (1100x720) the dashboard shows the agents and the
+#    recent transfers wholly, without a scrolled page; it is screenshotted
+#    at 1920x1080 too;
 #  - in the dashboard: the figures and the chat show; Listen opens the chat
 #    read-only, and a new visitor line arrives live; Take over, confirmed,
 #    makes it cecilia's; anna's window shows listen mode;
