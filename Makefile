@@ -19,7 +19,7 @@ VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.0.
 # D-Bus), plus Chromium for the browser tests.
 DEB_PACKAGES := gcc pkg-config curl libgtk-3-dev libwebkit2gtk-4.0-dev \
 	xvfb xauth xdotool imagemagick chromium dbus dbus-x11 openbox \
-	at-spi2-core python3-gi gir1.2-atspi-2.0
+	at-spi2-core python3-gi gir1.2-atspi-2.0 x11-utils
 
 ##@ Setup
 
@@ -193,8 +193,9 @@ test-desktop-smoke: desktop ## Launch the built app under Xvfb and screenshot it
 # the relay; also times the start and reads the memory with 50 chats.
 # E2E_OUT=dir keeps the screenshots and logs.
 .PHONY: test-desktop-e2e
-test-desktop-e2e: desktop relay ## Drive two agents' app windows through a transfer (Xvfb, xdotool); start time, memory
+test-desktop-e2e: desktop relay ## Drive two agents' app windows through a transfer (Xvfb, xdotool); start time, memory; then the desk walk (offers, notifications, on-behalf texts, undo, reconnect; AT-SPI)
 	build/scripts/desktop-e2e.sh $(DESKTOP_BIN) $(RELAY_BIN)
+	build/scripts/desk-e2e.sh $(DESKTOP_BIN) $(RELAY_BIN)
 
 # Two agents' apps under Xvfb: the supervisor opens the dashboard window from
 # her menu (a second process, signed in by a one-time token on its stdin),

@@ -235,7 +235,8 @@ func TestDBusTrayAndNotifications(t *testing.T) {
 
 	h := relaytest.Start(t, relaytest.Options{})
 	anna, bertil := newTestDesk(t, deskOpts{}), newTestDesk(t, deskOpts{})
-	svc, host := startServices(bertil.c, servicesOptions{Tray: true, Notify: true, Logger: testLogger()})
+	attention := &attentionLog{}
+	svc, host := startServices(bertil.c, servicesOptions{Tray: true, Notify: true, Logger: testLogger(), Attention: attention.set})
 	t.Cleanup(svc.stop)
 	if !host {
 		t.Fatal("no tray host found, though this test owns the watcher")
@@ -262,6 +263,13 @@ func TestDBusTrayAndNotifications(t *testing.T) {
 		t.Fatalf("tooltip %v %v", tip, err)
 	}
 
+	// The icon as a tray host draws it, before any offer.
+	wait(t, "the present icon", func() bool {
+		tip, err := itemObj.GetProperty("org.kde.StatusNotifierItem.ToolTip")
+		return err == nil && strings.Contains(tip.String(), "Switchboard: Present")
+	})
+	idle := pixmapOf(t, itemObj)
+
 	_, st := h.Visitor("Vera", "Where is my parcel?")
 	sid := st.Session
 	anna.ok("pick", anna.c.pick(sid))
@@ -287,6 +295,14 @@ func TestDBusTrayAndNotifications(t *testing.T) {
 	if u, _ := call.hints["urgency"].Value().(byte); u != 2 {
 		t.Fatalf("urgency hint %v", call.hints["urgency"])
 	}
+
+	// While it waits: another icon, a tooltip that counts it, and the
+	// window asked for attention.
+	wait(t, "the offer's icon", func() bool { return pixmapOf(t, itemObj) != idle })
+	if tip, err := itemObj.GetProperty("org.kde.StatusNotifierItem.ToolTip"); err != nil || !strings.Contains(tip.String(), "1 transfer") {
+		t.Fatalf("tooltip while an offer waits: %v %v", tip, err)
+	}
+	wait(t, "attention asked", func() bool { return slices.Equal(attention.calls(), []bool{true}) })
 
 	// The menu, read as a tray host reads it.
 	transferLabel := "Transfer from Anna: Vera (Knows the courier)"
@@ -319,6 +335,8 @@ func TestDBusTrayAndNotifications(t *testing.T) {
 		t.Fatalf("app:open %+v", open)
 	}
 	wait(t, "transfer item gone", func() bool { return !traynative.Has(svc.tray.Shown(), tray.TransferID(ti.ID)) })
+	wait(t, "the icon back", func() bool { return pixmapOf(t, itemObj) == idle })
+	wait(t, "attention over", func() bool { return slices.Equal(attention.calls(), []bool{true, false}) })
 
 	// A click on "Away" in the menu sets the status on the relay. The menu
 	// was rebuilt without the transfer: read it again for the new IDs.
@@ -337,6 +355,34 @@ func TestDBusTrayAndNotifications(t *testing.T) {
 		i := slices.IndexFunc(shown, func(it tray.Item) bool { return it.ID == tray.IDAway })
 		return i >= 0 && shown[i].Checked
 	})
+}
+
+// pixmapOf reads the tray icon's picture as a host does.
+func pixmapOf(t *testing.T, item dbus.BusObject) string {
+	t.Helper()
+	v, err := item.GetProperty("org.kde.StatusNotifierItem.IconPixmap")
+	if err != nil {
+		t.Fatalf("IconPixmap: %v", err)
+	}
+	return v.String()
+}
+
+// attentionLog records the window's attention requests.
+type attentionLog struct {
+	mu  sync.Mutex
+	log []bool
+}
+
+func (a *attentionLog) set(on bool) {
+	a.mu.Lock()
+	a.log = append(a.log, on)
+	a.mu.Unlock()
+}
+
+func (a *attentionLog) calls() []bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return slices.Clone(a.log)
 }
 
 // A notification server that reads bodies as markup (body-markup) gets what

@@ -15,6 +15,7 @@ import (
 	"github.com/wailsapp/wails/v2/pkg/options/linux"
 	"github.com/wailsapp/wails/v2/pkg/runtime"
 
+	"switchboard/app/attention"
 	"switchboard/app/config"
 )
 
@@ -47,7 +48,11 @@ func Run(opts Options) error {
 	// a second launch hands over to the first (below) and must not flash
 	// an icon of its own meanwhile.
 	primary := opts.Window == WindowMain && !instanceRunning(id)
-	svc, trayHost := startServices(c, servicesOptions{Tray: primary, Notify: primary, Logger: log})
+	so := servicesOptions{Tray: primary, Notify: primary, Logger: log}
+	if primary {
+		so.Attention = attention.Window // offers come to the main window
+	}
+	svc, trayHost := startServices(c, so)
 	defer svc.stop()
 	if opts.Window == WindowDashboard {
 		stopFollow := make(chan struct{})

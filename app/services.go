@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"switchboard/app/attention"
 	"switchboard/app/notify"
 	notifynative "switchboard/app/notify/native"
 	"switchboard/app/tray"
@@ -24,6 +25,7 @@ const (
 type services struct {
 	log    *slog.Logger
 	tray   *traynative.Tray // nil without a tray host
+	attn   *attention.Follower
 	sender notifynative.Sender
 	kick   chan struct{} // the tray should re-read the core's state
 	notes  chan notify.Note
@@ -37,6 +39,9 @@ type servicesOptions struct {
 	Logger *slog.Logger
 	// Sender replaces the platform notifier (tests).
 	Sender func(notifynative.OnAction) notifynative.Sender
+	// Attention asks the window for the agent's eye while an offer waits
+	// (nil: nobody is asked).
+	Attention attention.Setter
 }
 
 // startServices attaches tray and notifications to c. TrayHost reports
@@ -48,6 +53,12 @@ func startServices(c *core, o servicesOptions) (s *services, trayHost bool) {
 	}
 	if o.Tray {
 		s.startTray(c)
+	}
+	if o.Attention != nil {
+		s.attn = attention.NewFollower(o.Attention)
+	}
+	if s.tray != nil || s.attn != nil {
+		s.follow(c)
 	}
 	if o.Notify {
 		newSender := o.Sender
@@ -80,13 +91,20 @@ func (s *services) startTray(c *core) {
 		return
 	}
 	s.tray = t
+}
+
+// follow re-reads the core's state on every change, newest first, for the
+// tray and the window's attention request.
+func (s *services) follow(c *core) {
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
 		for {
 			select {
 			case <-s.kick:
-				t.Apply(tray.Build(c.trayState()))
+				st := c.trayState()
+				s.tray.Apply(tray.Build(st))
+				s.attn.Follow(offerIDs(st.Transfers))
 			case <-s.stopc:
 				return
 			}
@@ -98,6 +116,14 @@ func (s *services) startTray(c *core) {
 		default: // a refresh is already due; it will read the newest state
 		}
 	})
+}
+
+func offerIDs(ts []tray.Transfer) []int64 {
+	ids := make([]int64, len(ts))
+	for i, t := range ts {
+		ids[i] = t.ID
+	}
+	return ids
 }
 
 // showNotes shows notifications one at a time, off the relay's callback

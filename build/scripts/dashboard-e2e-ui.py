@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Finds and drives controls of the running desktop app by what they are,
-for build/scripts/dashboard-e2e.sh.
+for build/scripts/dashboard-e2e.sh and build/scripts/desk-e2e.sh.
 
 WebKitGTK publishes the page's accessibility tree on the AT-SPI bus: every
 button, field, table row and status line with its role and accessible name
@@ -15,6 +15,7 @@ each with one line: "ok [value]" or "err reason".
 
   wait PID ROLE NAME [SECONDS]    until a visible control matches; ok X Y (its centre)
   gone PID ROLE NAME [SECONDS]    until none matches
+  box PID ROLE NAME [SECONDS]     like wait; ok X Y W H (its extents on screen)
   click PID ROLE NAME [SECONDS] [IN_ROLE IN_NAME]
                                   wait, then click its centre; with IN_ROLE and IN_NAME,
                                   only a control inside that one (a dialog, a row)
@@ -26,6 +27,7 @@ each with one line: "ok [value]" or "err reason".
                                   shows or names (except ALLOWED, comma-separated); ok WORD...
   tabto PID ROLE NAME [MAX]       press Tab (at most MAX times, default 60) until the
                                   focused control matches: reachable by keyboard alone
+  notext PID PATTERN              no text in the window matches now
   dump PID                        the tree, to stderr
 
 ROLE is an AT-SPI role name ("push button", "entry", "table row", ...) or
@@ -200,19 +202,40 @@ def viewport(n):
     return None
 
 
+def centre_in(e, b):
+    x, y = e[0] + e[2] // 2, e[1] + e[3] // 2
+    return b[0] <= x < b[0] + b[2] and b[1] <= y < b[1] + b[3]
+
+
 def inside(n):
     v, e = viewport(n), extents(n)
     if not v or not e:
         return True
-    x, y = e[0] + e[2] // 2, e[1] + e[3] // 2
-    return v[0] <= x < v[0] + v[2] and v[1] <= y < v[1] + v[3]
+    return centre_in(e, v)
+
+
+def clipped(n):
+    """Whether n's centre lies outside a box around it: a list that scrolls
+    in its own box has scrolled it away (a popup menu may stand outside its
+    box too, so this only asks for a scroll)."""
+    e = extents(n)
+    p = n
+    while e and p is not None and role(p) != "document web":
+        try:
+            p = p.get_parent()
+        except Exception:
+            return False
+        b = extents(p) if p is not None else None
+        if b and b[2] > 0 and b[3] > 0 and not centre_in(e, b):
+            return True
+    return False
 
 
 def on_screen(n):
     """Scrolls a control into view when its centre is outside the page's
-    visible part (a scrolled list, a long dashboard)."""
+    visible part (a long dashboard) or its own box's (a scrolled list)."""
     for _ in range(3):
-        if inside(n):
+        if inside(n) and not clipped(n):
             return
         try:
             n.scroll_to(Atspi.ScrollType.ANYWHERE)
@@ -268,6 +291,18 @@ def timeout_arg(f, i):
     return float(f[i]) if len(f) > i and f[i] else DEFAULT_TIMEOUT
 
 
+def shown_text(pid, rx):
+    """The first name or text on screen in pid's window that rx matches."""
+    app = app_of(pid)
+    if app is None:
+        return None
+    for n in walk(app):
+        for s in (name(n), text_of(n)):
+            if s and rx.search(s) and showing(n):
+                return s
+    return None
+
+
 def do(f):
     cmd = f[0]
     if cmd == "wait":
@@ -275,6 +310,10 @@ def do(f):
         n = poll(f"no {r} matching {pat!r} in pid {pid}", lambda: find(pid, r, pat), t)
         x, y = centre(n)
         return f"{x} {y}"
+    if cmd == "box":
+        pid, r, pat, t = int(f[1]), f[2], f[3], timeout_arg(f, 4)
+        n = poll(f"no {r} matching {pat!r} in pid {pid}", lambda: find(pid, r, pat), t)
+        return " ".join(str(v) for v in extents(n))
     if cmd == "gone":
         pid, r, pat, t = int(f[1]), f[2], f[3], timeout_arg(f, 4)
         poll(f"a {r} matching {pat!r} is still there in pid {pid}", lambda: find(pid, r, pat) is None, t)
@@ -302,18 +341,15 @@ def do(f):
     if cmd == "text":
         pid, pat, t = int(f[1]), f[2], timeout_arg(f, 3)
         rx = re.compile(pat)
-
-        def seen():
-            app = app_of(pid)
-            if app is None:
-                return None
-            for n in walk(app):
-                for s in (name(n), text_of(n)):
-                    if s and rx.search(s) and showing(n):
-                        return s
-            return None
-
-        return " ".join(poll(f"no text matching {pat!r} in pid {pid}", seen, t).split())
+        return " ".join(poll(f"no text matching {pat!r} in pid {pid}", lambda: shown_text(pid, rx), t).split())
+    if cmd == "notext":
+        pid, rx = int(f[1]), re.compile(f[2])
+        if app_of(pid) is None:
+            raise RuntimeError(f"no window of pid {pid}")
+        s = shown_text(pid, rx)
+        if s is not None:
+            raise RuntimeError(f"pid {pid} shows {' '.join(s.split())!r}")
+        return ""
     if cmd == "focus":
         pid, r, pat, t = int(f[1]), f[2], f[3], timeout_arg(f, 4)
 

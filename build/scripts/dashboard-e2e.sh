@@ -11,7 +11,8 @@
 #  - starts two apps, one profile each (their own XDG_CONFIG_HOME): anna, an
 #    agent, and cecilia, a supervisor, and signs both in through the login form;
 #  - a visitor (build/scripts/e2epeer, over the protocol) starts a chat and a
-#    second one waits; anna takes the first with "Get next in queue" and answers;
+#    second one waits; anna takes the first with "Get next in queue" and
+#    answers; twelve more wait, more than the dashboard's chats box shows;
 #  - a tray host (build/scripts/e2etray, a StatusNotifierWatcher on the
 #    private session bus) shows both apps' tray menus: cecilia's offers
 #    Dashboard, anna's does not;
@@ -21,6 +22,9 @@
 #    that process's command line and environment hold no token;
 #  - the channel warns after 8 s (managers after 20 s), so the chat left
 #    waiting is marked on the dashboard;
+#  - at its default size (1100x720) the dashboard shows the agents and the
+#    recent transfers wholly, without a scrolled page; it is screenshotted
+#    at 1920x1080 too;
 #  - in the dashboard: the figures and the chat show; Listen opens the chat
 #    read-only, and a new visitor line arrives live; Take over, confirmed,
 #    makes it cecilia's; anna's window shows listen mode;
@@ -228,6 +232,17 @@ shot() {
   done
 }
 
+# in_view ROLE NAME: the whole of the dashboard's control is inside its
+# window, as it is: nothing is scrolled to find it.
+in_view() {
+  local WIDTH HEIGHT X Y SCREEN WINDOW x y w h
+  ui box "$dash_pid" "$1" "$2"
+  read -r x y w h <<<"$got"
+  eval "$(xdotool getwindowgeometry --shell "$wd")"
+  ((x >= X && x + w <= X + WIDTH && y >= Y && y + h <= Y + HEIGHT)) ||
+    fail "the dashboard's $1 '$2' (${w}x$h+$x+$y) is not all inside its window (${WIDTH}x$HEIGHT+$X+$Y)"
+}
+
 # sign_in PID LOGIN: fills the login form (the server is prefilled by --server).
 sign_in() {
   ui type "$1" entry '^Login$' "$2"
@@ -275,7 +290,10 @@ peer await owner "$session" anna
 ui type "$anna_pid" '*' '^Message' "$reply"
 ui key Return
 peer heard "$session" "$reply"
-say "anna took $session and answered; $waiting waits"
+# A busy morning: more chats than the dashboard's chats box shows at its
+# default size, so that it scrolls inside its box, not the page.
+peer visitors 12
+say "anna took $session and answered; $waiting and 12 more wait"
 
 # --- 3. cecilia opens the dashboard from her menu -------------------------------
 
@@ -311,6 +329,10 @@ ui text "$dash_pid" 'Walter Berg'
 ui text "$dash_pid" 'Waiting too long'
 shot "$wd" "$out/10-dashboard.png"
 cp "$out/10-dashboard.png" "$shots/dashboard.png"
+# At the default size the agents and the recent transfers are in view
+# without scrolling the page, though the chats are more than fit.
+in_view landmark '(?i)^agents$'
+in_view landmark '(?i)^recent transfers$'
 say "the dashboard shows both chats"
 # The same at 1920x1080, then back to its default size and place.
 xdotool windowmove "$wd" 0 0 windowsize "$wd" 1920 1080
@@ -337,6 +359,8 @@ say "listening: the log and a live line show, anna still owns the chat"
 
 ui click "$dash_pid" 'push button' '^Take over$'
 ui wait "$dash_pid" dialog 'Take over this chat'
+# The dialog over the scrolled chats box: no scrollbar drawn over it.
+shot "$wd" "$out/12-takeover-dialog.png"
 ui click "$dash_pid" 'push button' '^Take over$' '' dialog 'Take over this chat'
 peer await owner "$session" cecilia
 ui text "$dash_pid" 'This chat is yours now'

@@ -10,7 +10,18 @@
 //	menu PID            the labels of the tray menu of process PID, joined by "|"
 //	has PID LABEL...    wait until that menu has the item LABEL
 //	click PID LABEL...  click the item LABEL of that menu
+//	icon PID            a fingerprint of the icon's picture (IconPixmap) and its
+//	                    Status, "FINGERPRINT STATUS"
+//	tooltip PID TEXT... wait until the icon's tooltip holds TEXT; ok TOOLTIP
 //	quit
+//
+// With -notifications it also owns org.freedesktop.Notifications, as a
+// desktop's notification daemon does, and records what the apps show:
+//
+//	notified PID TEXT...  wait until process PID showed a notification whose
+//	                      summary or body holds TEXT; ok ID
+//	closed ID             wait until that notification was withdrawn
+//	                      (CloseNotification)
 //
 // Commands wait (up to -timeout) for the process's icon to register and for
 // the item to show.
@@ -18,6 +29,8 @@ package main
 
 import (
 	"bufio"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -63,6 +76,67 @@ func (w *watcher) all() []item {
 	return slices.Clone(w.items)
 }
 
+// notes is a minimal org.freedesktop.Notifications server.
+type notes struct {
+	conn   *dbus.Conn
+	mu     sync.Mutex
+	shown  []note
+	closed map[uint32]bool
+}
+
+type note struct {
+	id            uint32
+	pid           uint32
+	summary, body string
+}
+
+func (n *notes) Notify(sender dbus.Sender, app string, replaces uint32, icon, summary, body string, actions []string,
+	hints map[string]dbus.Variant, timeout int32) (uint32, *dbus.Error) {
+	var pid uint32
+	_ = n.conn.BusObject().Call("org.freedesktop.DBus.GetConnectionUnixProcessID", 0, string(sender)).Store(&pid)
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	id := uint32(len(n.shown) + 1)
+	if replaces != 0 {
+		id = replaces // the spec: a replacement keeps the id
+	}
+	n.shown = append(n.shown, note{id, pid, summary, body})
+	return id, nil
+}
+
+func (n *notes) CloseNotification(id uint32) *dbus.Error {
+	n.mu.Lock()
+	n.closed[id] = true
+	n.mu.Unlock()
+	return nil
+}
+
+func (n *notes) GetCapabilities() ([]string, *dbus.Error) {
+	return []string{"actions", "body"}, nil
+}
+
+func (n *notes) GetServerInformation() (string, string, string, string, *dbus.Error) {
+	return "e2etray", "switchboard-tests", "1", "1.2", nil
+}
+
+func (n *notes) find(pid uint32, text string) (uint32, bool) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for i := len(n.shown) - 1; i >= 0; i-- {
+		s := n.shown[i]
+		if s.pid == pid && (strings.Contains(s.summary, text) || strings.Contains(s.body, text)) {
+			return s.id, true
+		}
+	}
+	return 0, false
+}
+
+func (n *notes) wasClosed(id uint32) bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.closed[id]
+}
+
 type entry struct {
 	id    int32
 	label string
@@ -71,6 +145,7 @@ type entry struct {
 type host struct {
 	conn    *dbus.Conn
 	w       *watcher
+	notes   *notes // nil without -notifications
 	timeout time.Duration
 }
 
@@ -142,10 +217,75 @@ func (h *host) do(f []string) (string, error) {
 	}
 	pid64, err := strconv.ParseUint(f[1], 10, 32)
 	if err != nil {
-		return "", fmt.Errorf("pid %q: %v", f[1], err)
+		return "", fmt.Errorf("number %q: %v", f[1], err)
 	}
 	pid := uint32(pid64)
+	if (f[0] == "notified" || f[0] == "closed") && h.notes == nil {
+		return "", errors.New("start with -notifications")
+	}
 	switch f[0] {
+	case "notified":
+		text := strings.Join(f[2:], " ")
+		return h.poll(func() (string, error) {
+			if id, ok := h.notes.find(pid, text); ok {
+				return strconv.FormatUint(uint64(id), 10), nil
+			}
+			return "", fmt.Errorf("pid %d showed no notification with %q", pid, text)
+		})
+	case "closed":
+		id := pid // the argument is a notification's id
+		return h.poll(func() (string, error) {
+			if h.notes.wasClosed(id) {
+				return "", nil
+			}
+			return "", fmt.Errorf("notification %d was not withdrawn", id)
+		})
+	case "icon":
+		return h.poll(func() (string, error) {
+			it, err := h.itemOf(pid)
+			if err != nil {
+				return "", err
+			}
+			obj := h.conn.Object(it.sender, it.path)
+			px, err := obj.GetProperty("org.kde.StatusNotifierItem.IconPixmap")
+			if err != nil {
+				return "", err
+			}
+			st, err := obj.GetProperty("org.kde.StatusNotifierItem.Status")
+			if err != nil {
+				return "", err
+			}
+			sum := sha256.Sum256([]byte(fmt.Sprint(px.Value())))
+			status, _ := st.Value().(string)
+			return hex.EncodeToString(sum[:6]) + " " + status, nil
+		})
+	case "tooltip":
+		text := strings.Join(f[2:], " ")
+		return h.poll(func() (string, error) {
+			it, err := h.itemOf(pid)
+			if err != nil {
+				return "", err
+			}
+			v, err := h.conn.Object(it.sender, it.path).GetProperty("org.kde.StatusNotifierItem.ToolTip")
+			if err != nil {
+				return "", err
+			}
+			var tip struct {
+				Icon   string
+				Pixmap []struct {
+					W, H int32
+					Data []byte
+				}
+				Title, Text string
+			}
+			if err := dbus.Store([]any{v.Value()}, &tip); err != nil {
+				return "", fmt.Errorf("tooltip %v: %v", v, err)
+			}
+			if !strings.Contains(tip.Title+" "+tip.Text, text) {
+				return "", fmt.Errorf("tooltip %q lacks %q", tip.Title, text)
+			}
+			return tip.Title, nil
+		})
 	case "menu":
 		return h.poll(func() (string, error) {
 			it, err := h.itemOf(pid)
@@ -202,6 +342,7 @@ func (h *host) do(f []string) (string, error) {
 
 func main() {
 	timeout := flag.Duration("timeout", 45*time.Second, "how long a command waits")
+	notifications := flag.Bool("notifications", false, "own org.freedesktop.Notifications too")
 	flag.Parse()
 	conn, err := dbus.ConnectSessionBus()
 	if err != nil {
@@ -226,6 +367,18 @@ func main() {
 		os.Exit(1)
 	}
 	h := &host{conn: conn, w: w, timeout: *timeout}
+	if *notifications {
+		h.notes = &notes{conn: conn, closed: map[uint32]bool{}}
+		const name, path = "org.freedesktop.Notifications", "/org/freedesktop/Notifications"
+		if err := conn.Export(h.notes, path, name); err != nil {
+			fmt.Println("err", err)
+			os.Exit(1)
+		}
+		if reply, err := conn.RequestName(name, dbus.NameFlagDoNotQueue); err != nil || reply != dbus.RequestNameReplyPrimaryOwner {
+			fmt.Println("err could not own", name, err)
+			os.Exit(1)
+		}
+	}
 	fmt.Println("ready")
 	in := bufio.NewScanner(os.Stdin)
 	for in.Scan() {
