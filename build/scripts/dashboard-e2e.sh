@@ -125,20 +125,7 @@ start_relay "$relay_bin" "$db"
 
 # Two app windows side by side on top, the dashboard below.
 start_display 2240x1580
-# WebKitGTK's accelerated compositing needs a GPU; Xvfb has none.
-export WEBKIT_DISABLE_COMPOSITING_MODE=1
-unset NO_AT_BRIDGE
-# The accessibility bus's socket goes under XDG_RUNTIME_DIR: our own, so
-# nothing is shared with another test or desktop.
-export XDG_RUNTIME_DIR=$work/run
-mkdir -m 700 -p "$XDG_RUNTIME_DIR"
-"$launcher" --launch-immediately >"$out/atspi.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 1 100); do
-  dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
-    org.freedesktop.DBus.NameHasOwner string:org.a11y.Bus 2>/dev/null | grep -q 'boolean true' && break
-  sleep 0.1
-done
+start_atspi
 say "display $DISPLAY, accessibility bus up"
 
 # --- helpers: the protocol peer, the relay checker, the UI driver -----------
@@ -147,20 +134,6 @@ say "display $DISPLAY, accessibility bus up"
   go build -o "$work/e2etray" ./build/scripts/e2etray) ||
   fail "could not build the protocol helpers"
 
-# start_helper NAME CMD...: runs CMD with its stdin and stdout on FIFOs; the
-# caller's ends are left in NAME_IN and NAME_OUT.
-start_helper() {
-  local name=$1 in out_fd in_fd
-  shift
-  mkfifo "$work/$name.in" "$work/$name.out"
-  "$@" <"$work/$name.in" >"$work/$name.out" 2>>"$out/${name,,}.log" &
-  pids+=($!)
-  exec {in_fd}>"$work/$name.in" {out_fd}<"$work/$name.out"
-  printf -v "${name}_IN" '%s' "$in_fd"
-  printf -v "${name}_OUT" '%s' "$out_fd"
-  IFS= read -r -t 60 in <&"$out_fd" || fail "$name did not start"
-  [[ $in == ready ]] || fail "$name: $in"
-}
 
 start_helper PEER "$work/e2epeer" -url "$url" -password "$password" -auditor cecilia -timeout "${step_timeout}s"
 start_helper UI "$python" "$root/build/scripts/dashboard-e2e-ui.py"
@@ -168,35 +141,8 @@ start_helper UI "$python" "$root/build/scripts/dashboard-e2e-ui.py"
 start_helper TRAY "$work/e2etray" -timeout "${step_timeout}s"
 
 # peer CMD...: one command to the protocol peer; its answer's value lands in $got.
-got=
-peer() {
-  local line
-  echo "$*" >&"$PEER_IN"
-  IFS= read -r -t $((step_timeout + 30)) line <&"$PEER_OUT" || fail "the peer did not answer: $*"
-  [[ $line == ok* ]] || fail "relay check: $* -> ${line#err }"
-  got=${line#ok}
-  got=${got# }
-}
 
-# ui CMD ARGS...: one command to the UI driver (fields joined by tabs).
-ui() {
-  local line
-  (IFS=$'\t'; printf '%s\n' "$*") >&"$UI_IN"
-  IFS= read -r -t $((step_timeout + 60)) line <&"$UI_OUT" || fail "the UI driver did not answer: $*"
-  [[ $line == ok* ]] || fail "ui: $* -> ${line#err }"
-  got=${line#ok}
-  got=${got# }
-}
 
-# tray CMD ARGS...: one command to the tray host; its answer's value lands in $got.
-tray() {
-  local line
-  echo "$*" >&"$TRAY_IN"
-  IFS= read -r -t $((step_timeout + 30)) line <&"$TRAY_OUT" || fail "the tray host did not answer: $*"
-  [[ $line == ok* ]] || fail "tray: $* -> ${line#err }"
-  got=${line#ok}
-  got=${got# }
-}
 
 # --- windows and screenshots ------------------------------------------------
 
@@ -207,30 +153,9 @@ is_dashboard() {
     tr '\0' '\n' <"/proc/$1/cmdline" 2>/dev/null | grep -qx -- '--window=dashboard'
 }
 
-# launch NAME: starts the app in a profile of its own; sets app_pid.
-launch() {
-  local p=$work/profiles/$1
-  mkdir -p "$p/config" "$p/cache" "$p/data" "$work/machine"
-  XDG_CONFIG_HOME=$p/config XDG_CACHE_HOME=$p/cache XDG_DATA_HOME=$p/data \
-    SWITCHBOARD_MACHINE_CONFIG_DIR=$work/machine \
-    "$app_bin" --server "$url" --language en >"$out/app-$1.log" 2>&1 &
-  app_pid=$!
-  pids+=("$app_pid")
-}
 
 
 
-# shot WIN FILE: a screenshot of one window that must show the UI; retried
-# while the webview is still painting.
-shot() {
-  local deadline=$((SECONDS + step_timeout))
-  while :; do
-    why="no screenshot"
-    if import -window "$1" "$2" 2>/dev/null && painted "$2"; then return; fi
-    ((SECONDS < deadline)) || fail "$why; see $2"
-    sleep 0.3
-  done
-}
 
 # in_view ROLE NAME: the whole of the dashboard's control is inside its
 # window, as it is: nothing is scrolled to find it.

@@ -100,77 +100,18 @@ start_relay "$relay_bin" "$db"
 
 # anna and bertil side by side on top, cecilia's dashboard below.
 start_display 2240x1580
-export WEBKIT_DISABLE_COMPOSITING_MODE=1
-unset NO_AT_BRIDGE
-export XDG_RUNTIME_DIR=$work/run
-mkdir -m 700 -p "$XDG_RUNTIME_DIR"
-"$launcher" --launch-immediately >"$out/atspi.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 1 100); do
-  dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
-    org.freedesktop.DBus.NameHasOwner string:org.a11y.Bus 2>/dev/null | grep -q 'boolean true' && break
-  sleep 0.1
-done
+start_atspi
 say "display $DISPLAY, accessibility bus up"
 
 (cd "$root" && go build -o "$work/e2epeer" ./build/scripts/e2epeer && go build -o "$work/e2etray" ./build/scripts/e2etray) ||
   fail "could not build the protocol helpers"
 
-# start_helper NAME CMD...: CMD with stdin and stdout on FIFOs, our ends in
-# NAME_IN and NAME_OUT.
-start_helper() {
-  local name=$1 line out_fd in_fd
-  shift
-  mkfifo "$work/$name.in" "$work/$name.out"
-  "$@" <"$work/$name.in" >"$work/$name.out" 2>>"$out/${name,,}.log" &
-  pids+=($!)
-  exec {in_fd}>"$work/$name.in" {out_fd}<"$work/$name.out"
-  printf -v "${name}_IN" '%s' "$in_fd"
-  printf -v "${name}_OUT" '%s' "$out_fd"
-  IFS= read -r -t 60 line <&"$out_fd" || fail "$name did not start"
-  [[ $line == ready ]] || fail "$name: $line"
-}
-
-# ask NAME WHAT CMD...: one command to a helper; its answer's value in $got.
-got=
-ask() {
-  local name=$1 what=$2 line in out
-  shift 2
-  in=${name}_IN out=${name}_OUT
-  printf '%s\n' "$*" >&"${!in}"
-  IFS= read -r -t $((step_timeout + 60)) line <&"${!out}" || fail "$what did not answer: $*"
-  [[ $line == ok* ]] || fail "$what: $* -> ${line#err }"
-  got=${line#ok}
-  got=${got# }
-}
-peer() { ask PEER "relay check" "$@"; }
-tray() { ask TRAY "tray host" "$@"; }
-ui() { ask UI "ui" "$(IFS=$'\t'; printf '%s' "$*")"; }
 
 start_helper PEER "$work/e2epeer" -url "$url" -password "$password" -auditor cecilia -timeout "${step_timeout}s"
 start_helper UI "$python" "$root/build/scripts/dashboard-e2e-ui.py"
 start_helper TRAY "$work/e2etray" -notifications -timeout "${step_timeout}s"
 
-# launch NAME: the app in a profile of its own; sets app_pid.
-launch() {
-  local p=$work/profiles/$1
-  mkdir -p "$p/config" "$p/cache" "$p/data" "$work/machine"
-  XDG_CONFIG_HOME=$p/config XDG_CACHE_HOME=$p/cache XDG_DATA_HOME=$p/data \
-    SWITCHBOARD_MACHINE_CONFIG_DIR=$work/machine \
-    "$app_bin" --server "$url" --language en >"$out/app-$1.log" 2>&1 &
-  app_pid=$!
-  pids+=("$app_pid")
-}
 
-shot() {
-  local deadline=$((SECONDS + step_timeout))
-  while :; do
-    why="no screenshot"
-    if import -window "$1" "$2" 2>/dev/null && painted "$2"; then return; fi
-    ((SECONDS < deadline)) || fail "$why; see $2"
-    sleep 0.3
-  done
-}
 
 sign_in() {
   ui type "$1" entry '^Login$' "$2"

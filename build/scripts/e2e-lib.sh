@@ -152,9 +152,10 @@ start_atspi() {
 }
 
 # start_helper NAME CMD...: runs CMD with its stdin and stdout on FIFOs; the
-# caller's ends are left in NAME_IN and NAME_OUT. CMD says "ready" first.
+# caller's ends are left in NAME_IN and NAME_OUT. CMD says "ready" first
+# (what follows on that line lands in $first).
 start_helper() {
-  local name=$1 in out_fd in_fd
+  local name=$1 out_fd in_fd
   shift
   mkfifo "$work/$name.in" "$work/$name.out"
   "$@" <"$work/$name.in" >"$work/$name.out" 2>>"$out/${name,,}.log" &
@@ -162,30 +163,38 @@ start_helper() {
   exec {in_fd}>"$work/$name.in" {out_fd}<"$work/$name.out"
   printf -v "${name}_IN" '%s' "$in_fd"
   printf -v "${name}_OUT" '%s' "$out_fd"
-  IFS= read -r -t 60 in <&"$out_fd" || fail "$name did not start"
-  [[ $in == ready ]] || fail "$name: $in"
+  IFS= read -r -t 60 first <&"$out_fd" || fail "$name did not start"
+  [[ $first == ready* ]] || fail "$name: $first"
 }
 
-# peer CMD...: one command to the protocol peer (start_helper PEER); its
-# answer's value lands in $got.
-peer() {
-  local line
-  echo "$*" >&"$PEER_IN"
-  IFS= read -r -t $((step_timeout + 30)) line <&"$PEER_OUT" || fail "the peer did not answer: $*"
-  [[ $line == ok* ]] || fail "relay check: $* -> ${line#err }"
+# ask NAME CMD...: one command to a helper started by start_helper, its
+# fields joined by tabs (the helpers split on any blank, the UI driver on
+# tabs only); the answer's value lands in $got.
+got=
+ask() {
+  local name=$1 line in_var out_var
+  shift
+  in_var=${name}_IN out_var=${name}_OUT
+  (IFS=$'\t'; printf '%s\n' "$*") >&"${!in_var}"
+  IFS= read -r -t $((step_timeout + 60)) line <&"${!out_var}" || fail "$name did not answer: $*"
+  [[ $line == ok* ]] || fail "$name: $* -> ${line#err }"
   got=${line#ok}
   got=${got# }
 }
+peer() { ask PEER "$@"; } # build/scripts/e2epeer: visitors, and checks on the relay
+ui() { ask UI "$@"; }     # build/scripts/dashboard-e2e-ui.py: controls found through AT-SPI
+tray() { ask TRAY "$@"; } # build/scripts/e2etray: the tray host (and notification server)
 
-# ui CMD ARGS...: one command to the AT-SPI driver (start_helper UI; fields
-# joined by tabs); its answer's value lands in $got.
-ui() {
-  local line
-  (IFS=$'\t'; printf '%s\n' "$*") >&"$UI_IN"
-  IFS= read -r -t $((step_timeout + 60)) line <&"$UI_OUT" || fail "the UI driver did not answer: $*"
-  [[ $line == ok* ]] || fail "ui: $* -> ${line#err }"
-  got=${line#ok}
-  got=${got# }
+# shot WIN FILE: a screenshot of one window that must show the UI; retried
+# while the webview is still painting.
+shot() {
+  local deadline=$((SECONDS + step_timeout))
+  while :; do
+    why="no screenshot"
+    if import -window "$1" "$2" 2>/dev/null && painted "$2"; then return; fi
+    ((SECONDS < deadline)) || fail "$why; see $2"
+    sleep 0.3
+  done
 }
 
 # launch NAME: starts the app in a profile of its own, in app_language

@@ -85,43 +85,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# start_helper NAME CMD...: runs CMD with its stdin and stdout on FIFOs; the
-# caller's ends are left in NAME_IN and NAME_OUT; its first line in $first.
-start_helper() {
-  local name=$1 in out_fd in_fd
-  shift
-  mkfifo "$work/$name.in" "$work/$name.out"
-  "$@" <"$work/$name.in" >"$work/$name.out" 2>>"$out/${name,,}.log" &
-  pids+=($!)
-  exec {in_fd}>"$work/$name.in" {out_fd}<"$work/$name.out"
-  printf -v "${name}_IN" '%s' "$in_fd"
-  printf -v "${name}_OUT" '%s' "$out_fd"
-  IFS= read -r -t 60 first <&"$out_fd" || fail "$name did not start"
-  [[ $first == ready* ]] || fail "$name: $first"
-}
 
-# ask NAME CMD...: one command to a helper; its answer's value lands in $got.
-ask() {
-  local name=$1 line in_var out_var
-  shift
-  in_var=${name}_IN out_var=${name}_OUT
-  (IFS=$'\t'; printf '%s\n' "$*") >&"${!in_var}"
-  IFS= read -r -t $((step_timeout + 60)) line <&"${!out_var}" || fail "$name did not answer: $*"
-  [[ $line == ok* ]] || fail "$name: $* -> ${line#err }"
-  got=${line#ok}
-  got=${got# }
-}
-ui() { ask UI "$@"; }
 
-shot() {
-  local deadline=$((SECONDS + step_timeout))
-  while :; do
-    why="no screenshot"
-    if import -window "$1" "$2" 2>/dev/null && painted "$2"; then return; fi
-    ((SECONDS < deadline)) || fail "$why; see $2"
-    sleep 0.3
-  done
-}
 
 # --- the SMTP server and the relay ----------------------------------------------
 
@@ -164,17 +129,7 @@ say "two offline messages: requests 1001 and 1002; the thank-you names the numbe
 # --- 2. anna's inbox -------------------------------------------------------------------
 
 start_display 1200x820
-export WEBKIT_DISABLE_COMPOSITING_MODE=1
-unset NO_AT_BRIDGE
-export XDG_RUNTIME_DIR=$work/run
-mkdir -m 700 -p "$XDG_RUNTIME_DIR"
-"$launcher" --launch-immediately >"$out/atspi.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 1 100); do
-  dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
-    org.freedesktop.DBus.NameHasOwner string:org.a11y.Bus 2>/dev/null | grep -q 'boolean true' && break
-  sleep 0.1
-done
+start_atspi
 start_helper UI "$python" "$root/build/scripts/dashboard-e2e-ui.py"
 # A tray host, so the app puts up its icon (and says nothing of a missing tray).
 start_helper TRAY "$work/e2etray" -timeout "${step_timeout}s"
