@@ -144,8 +144,10 @@ def find_in(root, want_role, pattern):
     for n in walk(root):
         if want_role != "*" and role(n) != want_role:
             continue
-        # A cell or header has its text, not a name, in WebKitGTK.
-        label = name(n) or text_of(n).replace("\ufffc", "")
+        # A table's cell or header has its text, not a name, in WebKitGTK.
+        label = name(n)
+        if not label and role(n) in ("column header", "row header", "table cell"):
+            label = text_of(n).replace("\ufffc", "")
         if rx.search(label) and showing(n):
             e = extents(n)
             if e and e[2] > 0 and e[3] > 0:

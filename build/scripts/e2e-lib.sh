@@ -167,23 +167,24 @@ start_helper() {
   [[ $first == ready* ]] || fail "$name: $first"
 }
 
-# ask NAME CMD...: one command to a helper started by start_helper, its
-# fields joined by tabs (the helpers split on any blank, the UI driver on
-# tabs only); the answer's value lands in $got.
+# ask NAME CMD...: one command line to a helper started by start_helper;
+# the answer's value lands in $got.
 got=
 ask() {
   local name=$1 line in_var out_var
   shift
   in_var=${name}_IN out_var=${name}_OUT
-  (IFS=$'\t'; printf '%s\n' "$*") >&"${!in_var}"
+  printf '%s\n' "$*" >&"${!in_var}"
   IFS= read -r -t $((step_timeout + 60)) line <&"${!out_var}" || fail "$name did not answer: $*"
   [[ $line == ok* ]] || fail "$name: $* -> ${line#err }"
   got=${line#ok}
   got=${got# }
 }
 peer() { ask PEER "$@"; } # build/scripts/e2epeer: visitors, and checks on the relay
-ui() { ask UI "$@"; }     # build/scripts/dashboard-e2e-ui.py: controls found through AT-SPI
 tray() { ask TRAY "$@"; } # build/scripts/e2etray: the tray host (and notification server)
+# The UI driver (build/scripts/dashboard-e2e-ui.py, controls found through
+# AT-SPI) takes its fields separated by tabs: names have spaces.
+ui() { ask UI "$(IFS=$'\t'; printf '%s' "$*")"; }
 
 # shot WIN FILE: a screenshot of one window that must show the UI; retried
 # while the webview is still painting.
