@@ -51,6 +51,7 @@ wash='#e8f1f1'             # --accent-wash: selected rows, the listen banner
 warn_wash='#fff4e0'        # --warn-wash: pending transfer banner, the offer
 page='#f6f7f9'             # --bg: hidden wherever a dialog's backdrop lies
 border='#dde1e7'           # --line: borders (undimmed only inside a dialog)
+control='#7b8794'          # --control-line: text fields' outlines
 
 for tool in Xvfb openbox xdotool import convert compare dbus-daemon dbus-send curl go; do
   command -v "$tool" >/dev/null || { echo "desktop-e2e: $tool not found (make deps)" >&2; exit 1; }
@@ -409,12 +410,13 @@ keys Tab Return Return
 # border in --line; the queue's row is dashed) and focuses it; Space
 # chooses it, and the row turns to the accent wash.
 until_shows "$wa" "$out/05-transfer-open.png" "the transfer dialog with Bertil" \
-  '(( $(count "$shot" "$page") < 500 && $(count "$shot" "$border") > 2600 ))'
+  '(( $(count "$shot" "$page") < 500 && $(count "$shot" "$border") + $(count "$shot" "$control") > 2600 ))'
 for try in 1 2 3 4 5; do
   sleep 0.5
   keys space
   import -window "$wa" "$out/05-transfer-dialog.png"
-  (($(count "$out/05-transfer-dialog.png" "$wash") > 5000 && $(count "$out/05-transfer-dialog.png" "$border") < 2400)) && break
+  (($(count "$out/05-transfer-dialog.png" "$wash") > 5000 &&
+    $(count "$out/05-transfer-dialog.png" "$border") + $(count "$out/05-transfer-dialog.png" "$control") < 2400)) && break
   ((try < 5)) || fail "Bertil could not be chosen in the transfer dialog; see $out/05-transfer-dialog.png"
 done
 keys Tab # the comment
