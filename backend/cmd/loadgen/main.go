@@ -1,9 +1,10 @@
 // Command loadgen puts the Switchboard relay under a chat-shaped load over
 // real websockets and reports what it took: deliveries per second,
 // publish-to-deliver latency, transfer offer latency, errors by code,
-// messages lost or duplicated, and the relay's memory and CPU. It can run a
-// minimal in-memory fan-out hub (the baseline) under the same load in the
-// same run, so every figure is also a ratio to that limit.
+// messages lost or duplicated, and the relay's memory and CPU. It can run two
+// minimal fan-out hubs (the baselines: in memory, and committing to SQLite
+// before the ack) under the same load in the same run, so every figure is
+// also a ratio to those limits.
 //
 // The load: V visitors each in a chat, A agents who pick their share of the
 // chats, S supervisors who listen to theirs. Visitors publish (as fast as the
