@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
+	"net"
 	"net/http"
 	"net/netip"
 	"strconv"
@@ -346,6 +347,9 @@ func (c *conn) writeFrames(frames [][]byte) error {
 	}
 	nc := c.ws.NetConn()
 	_ = nc.SetWriteDeadline(time.Now().Add(c.srv.cfg.WriteWait))
+	if tc, ok := nc.(*net.TCPConn); ok {
+		return writeVectored(tc, frames)
+	}
 	bp := writeBufs.Get().(*[]byte)
 	buf := (*bp)[:0]
 	defer func() {
@@ -367,19 +371,62 @@ func (c *conn) writeFrames(frames [][]byte) error {
 	return err
 }
 
-// appendFrame appends one final, unmasked text frame (RFC 6455, 5.2).
-func appendFrame(b, payload []byte) []byte {
+// vecBufs are the headers and the vector of one writeVectored call.
+type vecBufs struct {
+	hdr  []byte
+	bufs net.Buffers
+}
+
+var vecPool = sync.Pool{New: func() any { return new(vecBufs) }}
+
+// writeVectored writes the frames with writev: each frame's header from one
+// small buffer and its payload where it lies, shared by every recipient of
+// an event, so nothing is copied or allocated per frame. (Over TLS the
+// frames are copied into one buffer instead: a vector there would be one
+// record per piece.)
+func writeVectored(tc *net.TCPConn, frames [][]byte) error {
+	v := vecPool.Get().(*vecBufs)
+	if need := maxHeader * len(frames); cap(v.hdr) < need {
+		v.hdr = make([]byte, 0, need)
+	}
+	hdr, bufs := v.hdr[:0], v.bufs[:0]
+	for _, f := range frames {
+		// hdr has room for every header: slices of it stay valid.
+		start := len(hdr)
+		hdr = appendHeader(hdr, len(f))
+		bufs = append(bufs, hdr[start:len(hdr):len(hdr)], f)
+	}
+	all := bufs // WriteTo consumes its receiver
+	_, err := all.WriteTo(tc)
+	clear(bufs) // drop the payloads
+	if len(frames) <= 256 {
+		v.hdr, v.bufs = hdr[:0], bufs[:0]
+		vecPool.Put(v)
+	}
+	return err
+}
+
+// maxHeader is the longest server frame header: 2 bytes and a 64-bit length.
+const maxHeader = 10
+
+// appendHeader appends the header of one final, unmasked text frame of n
+// bytes (RFC 6455, 5.2).
+func appendHeader(b []byte, n int) []byte {
 	const finText = 0x80 | websocket.TextMessage
-	switch n := len(payload); {
+	switch {
 	case n <= 125:
-		b = append(b, finText, byte(n))
+		return append(b, finText, byte(n))
 	case n <= 0xFFFF:
-		b = append(b, finText, 126, byte(n>>8), byte(n))
+		return append(b, finText, 126, byte(n>>8), byte(n))
 	default:
 		b = append(b, finText, 127)
-		b = binary.BigEndian.AppendUint64(b, uint64(n))
+		return binary.BigEndian.AppendUint64(b, uint64(n))
 	}
-	return append(b, payload...)
+}
+
+// appendFrame appends one final, unmasked text frame (RFC 6455, 5.2).
+func appendFrame(b, payload []byte) []byte {
+	return append(appendHeader(b, len(payload)), payload...)
 }
 
 // maxRefusals: a client refused this many times in a row by the rate limit
