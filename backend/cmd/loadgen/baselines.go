@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"syscall"
@@ -82,7 +83,13 @@ func joinBaselineArg(args []string) []string {
 
 // serveBaseline runs a baseline hub on addr until interrupted: the durable
 // one when db names its SQLite file.
-func serveBaseline(addr, db string) {
+func serveBaseline(addr, db, cpuProfile string) {
+	if cpuProfile != "" {
+		// The whole life of the hub: setup is cheap here (no logins).
+		if f, err := os.Create(cpuProfile); err == nil && pprof.StartCPUProfile(f) == nil {
+			defer func() { pprof.StopCPUProfile(); f.Close() }()
+		}
+	}
 	hub := baseline.New()
 	if db != "" {
 		var err error
@@ -116,6 +123,10 @@ func (o options) baselineRound(dir string, round int, kind string, logf func(str
 	args := []string{"--serve-baseline", addr}
 	if kind == baseDurable {
 		args = append(args, "--baseline-db", filepath.Join(dir, fmt.Sprintf("durable-%d-%d.db", round, time.Now().UnixNano())))
+	}
+	if o.pprofOut != "" {
+		prof, _ := filepath.Abs(fmt.Sprintf("%s.%s%s.%d", o.pprofOut, o.scenarioTag(), targetOf(kind), round))
+		args = append(args, "--pprof", prof)
 	}
 	p, err := startProcess(self, args, addr, filepath.Join(dir, "baseline.log"))
 	if err != nil {

@@ -59,6 +59,7 @@ type options struct {
 	latRate    float64
 	latTransf  float64
 	markdown   string
+	scenario   string // of the round being measured: names its profile files
 	inProcess  bool
 	rounds     int
 	idle       int
@@ -104,7 +105,7 @@ func main() {
 	fs.DurationVar(&c.Progress, "progress", 5*time.Second, "progress line interval on long runs (0 = none)")
 	fs.IntVar(&o.idle, "idle", 0, "then open this many idle visitor connections and report relay memory per connection")
 	fs.StringVar(&o.jsonOut, "json", "", "write the results as JSON to this file")
-	fs.StringVar(&o.pprofOut, "pprof", "", "write a CPU profile of this process over the measured window")
+	fs.StringVar(&o.pprofOut, "pprof", "", "write a CPU profile of this process over each measured window, to FILE.<target>.<round>")
 	fs.StringVar(&o.heapOut, "heap-profile", "", "write a heap profile of this process at the end of the measured window (with --in-process: the relay's too)")
 	fs.StringVar(&o.traceOut, "trace", "", "write an execution trace of this process over 2s of the measured window (with --in-process: the relay's too)")
 	fs.BoolVar(&o.keep, "keep", false, "keep the temporary directory (database, relay log)")
@@ -121,7 +122,7 @@ func main() {
 	_ = fs.Parse(joinBaselineArg(os.Args[1:]))
 
 	if o.serveBase != "" {
-		serveBaseline(o.serveBase, o.baseDB)
+		serveBaseline(o.serveBase, o.baseDB, o.pprofOut)
 		return
 	}
 	sig := make(chan os.Signal, 1)
@@ -266,18 +267,6 @@ func runMain(o options) error {
 		rep.Shape.LatencyRate, rep.Shape.LatencyTransfers = o.latRate, o.latTransf
 	}
 
-	if o.pprofOut != "" {
-		f, err := os.Create(o.pprofOut)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
-	}
-
 	if o.cfg.Duration > 0 {
 		scenarios := []string{scenThroughput}
 		if o.latRate > 0 {
@@ -286,6 +275,7 @@ func runMain(o options) error {
 		for round := 1; round <= o.rounds; round++ {
 			for _, sc := range scenarios {
 				so := o
+				so.scenario = sc
 				if sc == scenLatency {
 					so.cfg.Rate, so.cfg.Transfers = o.latRate, o.latTransf
 				}
@@ -435,9 +425,20 @@ func (o options) relayRound(dir string, round int, logf func(string, ...any)) (r
 	return res, err
 }
 
+// scenarioTag prefixes profile file names in the latency scenario.
+func (o options) scenarioTag() string {
+	if o.scenario == scenLatency {
+		return "latency."
+	}
+	return ""
+}
+
 func (o options) measure(r *run, round int) (result, error) {
 	if o.traceOut != "" {
-		r.traceTo = fmt.Sprintf("%s.%s.%d", o.traceOut, r.name, round)
+		r.traceTo = fmt.Sprintf("%s.%s%s.%d", o.traceOut, o.scenarioTag(), r.name, round)
+	}
+	if o.pprofOut != "" {
+		r.cpuTo = fmt.Sprintf("%s.%s%s.%d", o.pprofOut, o.scenarioTag(), r.name, round)
 	}
 	start := time.Now()
 	if err := r.setup(); err != nil {
@@ -448,7 +449,7 @@ func (o options) measure(r *run, round int) (result, error) {
 	first, last := r.load()
 	held := r.conns.Load()
 	if o.heapOut != "" {
-		if f, err := os.Create(fmt.Sprintf("%s.%s.%d", o.heapOut, r.name, round)); err == nil {
+		if f, err := os.Create(fmt.Sprintf("%s.%s%s.%d", o.heapOut, o.scenarioTag(), r.name, round)); err == nil {
 			runtime.GC()
 			_ = pprof.WriteHeapProfile(f)
 			f.Close()
