@@ -60,6 +60,7 @@ type options struct {
 	latTransf  float64
 	markdown   string
 	scenario   string // of the round being measured: names its profile files
+	relayFlags string
 	inProcess  bool
 	rounds     int
 	idle       int
@@ -92,6 +93,7 @@ func main() {
 	fs.Float64Var(&o.latRate, "latency-rate", 0, "then the latency scenario: every target again at this many messages/s (0: none)")
 	fs.Float64Var(&o.latTransf, "latency-transfers", 5, "transfer offers per second in the latency scenario")
 	fs.StringVar(&o.markdown, "markdown", "", "write the medians as markdown tables to this file")
+	fs.StringVar(&o.relayFlags, "relay-flags", "", "more flags for the relay binary, space-separated (e.g. \"--memory-limit-mib 64\")")
 	fs.IntVar(&o.rounds, "rounds", 1, "repeat the measurement, alternating relay and baselines; medians are reported")
 	fs.IntVar(&c.Visitors, "visitors", c.Visitors, "visitors, one chat each")
 	fs.IntVar(&c.Agents, "agents", c.Agents, "agents; each picks its share of the chats")
@@ -364,7 +366,7 @@ func (o options) startTarget(dir string, round int) (*target, error) {
 		return nil, err
 	}
 	p, err := startRelay(relayArgs{Bin: o.relayBin, DB: db, Addr: addr, LogFile: filepath.Join(dir, "relay.log"),
-		Rate: o.rate, Burst: o.burst, InFlight: o.inflight, Queue: o.sendQueue})
+		Rate: o.rate, Burst: o.burst, InFlight: o.inflight, Queue: o.sendQueue, Extra: strings.Fields(o.relayFlags)})
 	if err != nil {
 		return nil, err
 	}
