@@ -61,6 +61,7 @@ type options struct {
 	markdown   string
 	scenario   string // of the round being measured: names its profile files
 	relayFlags string
+	storm      bool
 	inProcess  bool
 	rounds     int
 	idle       int
@@ -93,6 +94,7 @@ func main() {
 	fs.Float64Var(&o.latRate, "latency-rate", 0, "then the latency scenario: every target again at this many messages/s (0: none)")
 	fs.Float64Var(&o.latTransf, "latency-transfers", 5, "transfer offers per second in the latency scenario")
 	fs.StringVar(&o.markdown, "markdown", "", "write the medians as markdown tables to this file")
+	fs.BoolVar(&o.storm, "storm", false, "desk scale: the agents and visitors in their chats, then the relay killed and restarted; time until all resumed, frames and bytes per agent, relay CPU (with --relay-bin)")
 	fs.StringVar(&o.relayFlags, "relay-flags", "", "more flags for the relay binary, space-separated (e.g. \"--memory-limit-mib 64\")")
 	fs.IntVar(&o.rounds, "rounds", 1, "repeat the measurement, alternating relay and baselines; medians are reported")
 	fs.IntVar(&c.Visitors, "visitors", c.Visitors, "visitors, one chat each")
@@ -152,6 +154,7 @@ type report struct {
 	Runs      []result      `json:"runs"`
 	Summary   *summary      `json:"summary,omitempty"`
 	Idle      *idleResult   `json:"idle,omitempty"`
+	Storm     *stormResult  `json:"storm,omitempty"`
 	Failures  []string      `json:"failures,omitempty"`
 	Elapsed   time.Duration `json:"elapsed_ns"`
 	CommandLn string        `json:"command_line"`
@@ -302,6 +305,14 @@ func runMain(o options) error {
 			}
 		}
 		rep.Summary = summarize(rep.Runs)
+	}
+	if o.storm {
+		sr, err := o.stormRun(dir, logf)
+		if err != nil {
+			return err
+		}
+		rep.Storm = sr
+		sr.print(func(f string, a ...any) { fmt.Printf(f+"\n", a...) })
 	}
 	if o.idle > 0 && targets > 0 {
 		ir, err := o.idleRun(dir, logf)

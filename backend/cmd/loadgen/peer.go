@@ -113,6 +113,8 @@ type peer struct {
 	upAt     atomic.Int64 // unix nanos of the last successful hello
 	downAt   atomic.Int64 // unix nanos of the last lost connection
 	closes   codes        // close codes the relay sent
+	rxFrames atomic.Int64 // frames read, and their bytes (the desk-scale storm)
+	rxBytes  atomic.Int64
 	readerWG sync.WaitGroup
 }
 
@@ -154,6 +156,8 @@ func (p *peer) readFrame(ws *websocket.Conn) ([]byte, error) {
 	if _, err := p.buf.ReadFrom(rd); err != nil {
 		return nil, err
 	}
+	p.rxFrames.Add(1)
+	p.rxBytes.Add(int64(p.buf.Len()))
 	return p.buf.Bytes(), nil
 }
 
