@@ -146,8 +146,7 @@ LOADGEN_BIN := build/bin/switchboard-loadgen
 load: relay ## Measure the relay against the in-memory and the durable hub, flat out and at 12,500 deliveries/s (docs/performance.md); build/load.json, build/load.md
 	$(GO) build -o $(LOADGEN_BIN) ./backend/cmd/loadgen
 	$(LOADGEN_BIN) --relay-bin $(RELAY_BIN) --baseline memory,durable --rounds 3 --duration 10s \
-		--latency-rate 6250 --latency-transfers 5 --relay-flags "--memory-limit-mib 64" \
-		--json build/load.json --markdown build/load.md
+		--latency-rate 6250 --latency-transfers 5 --json build/load.json --markdown build/load.md
 
 # The tray and notifications over a private session bus: the test owns the
 # tray host and the notification server itself. Once plainly (GetLayout, as

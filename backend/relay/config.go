@@ -108,6 +108,10 @@ type Config struct {
 	// GOMEMLIMIT; 0 leaves it to GOMEMLIMIT). It bounds the heap, stacks
 	// and runtime structures, not SQLite's page caches (StoreCacheKiB).
 	MemoryLimit int64
+	// GCPercent is the collector's target (as GOGC): the heap may grow this
+	// many percent over what is live before a collection; 0 leaves it to
+	// GOGC (default 100).
+	GCPercent int
 	// StoreCacheKiB and StoreReaderCacheKiB size SQLite's page caches: the
 	// writer's, and each reader's (0: the store's defaults).
 	StoreCacheKiB       int
