@@ -347,19 +347,26 @@ func (c *conn) writeFrames(frames [][]byte) error {
 	}
 	nc := c.ws.NetConn()
 	_ = nc.SetWriteDeadline(time.Now().Add(c.srv.cfg.WriteWait))
-	if tc, ok := nc.(*net.TCPConn); ok {
-		return writeVectored(tc, frames)
-	}
+	return writeCopied(nc, frames)
+}
+
+// writeCopied frames the messages into one pooled buffer and writes it, in
+// chunks of about writeChunk. Copying a batch of entry frames into one
+// buffer is cheaper than handing the kernel a vector of them (writev), up
+// to hundreds of frames (BenchmarkWriteFrames).
+func writeCopied(nc net.Conn, frames [][]byte) error {
 	bp := writeBufs.Get().(*[]byte)
 	buf := (*bp)[:0]
 	defer func() {
-		if cap(buf) <= writeChunk {
+		// A full chunk's buffer has grown past writeChunk (append rounds
+		// up): keep it, or every busy writer allocates its way up again.
+		if cap(buf) <= 2*writeChunk {
 			*bp = buf[:0]
 			writeBufs.Put(bp)
 		}
 	}()
 	for _, f := range frames {
-		if len(buf) > 0 && len(buf)+len(f)+10 > writeChunk {
+		if len(buf) > 0 && len(buf)+len(f)+maxHeader > writeChunk {
 			if _, err := nc.Write(buf); err != nil {
 				return err
 			}
@@ -368,41 +375,6 @@ func (c *conn) writeFrames(frames [][]byte) error {
 		buf = appendFrame(buf, f)
 	}
 	_, err := nc.Write(buf)
-	return err
-}
-
-// vecBufs are the headers and the vector of one writeVectored call.
-type vecBufs struct {
-	hdr  []byte
-	bufs net.Buffers
-}
-
-var vecPool = sync.Pool{New: func() any { return new(vecBufs) }}
-
-// writeVectored writes the frames with writev: each frame's header from one
-// small buffer and its payload where it lies, shared by every recipient of
-// an event, so nothing is copied or allocated per frame. (Over TLS the
-// frames are copied into one buffer instead: a vector there would be one
-// record per piece.)
-func writeVectored(tc *net.TCPConn, frames [][]byte) error {
-	v := vecPool.Get().(*vecBufs)
-	if need := maxHeader * len(frames); cap(v.hdr) < need {
-		v.hdr = make([]byte, 0, need)
-	}
-	hdr, bufs := v.hdr[:0], v.bufs[:0]
-	for _, f := range frames {
-		// hdr has room for every header: slices of it stay valid.
-		start := len(hdr)
-		hdr = appendHeader(hdr, len(f))
-		bufs = append(bufs, hdr[start:len(hdr):len(hdr)], f)
-	}
-	all := bufs // WriteTo consumes its receiver
-	_, err := all.WriteTo(tc)
-	clear(bufs) // drop the payloads
-	if len(frames) <= 256 {
-		v.hdr, v.bufs = hdr[:0], bufs[:0]
-		vecPool.Put(v)
-	}
 	return err
 }
 

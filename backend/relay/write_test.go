@@ -9,9 +9,9 @@ import (
 	"testing"
 )
 
-// Frames written with writev arrive whole and in order, of every header
-// size, also beyond the kernel's 1,024 pieces per call.
-func TestWriteVectoredFramesArriveInOrder(t *testing.T) {
+// A writer's batch arrives whole and in order, frames of every header size,
+// in several chunks.
+func TestWrittenFramesArriveInOrder(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -33,7 +33,7 @@ func TestWriteVectoredFramesArriveInOrder(t *testing.T) {
 			return
 		}
 		defer c.Close()
-		errc <- writeVectored(c.(*net.TCPConn), frames)
+		errc <- writeCopied(c, frames)
 	}()
 	c, err := net.Dial("tcp", ln.Addr().String())
 	if err != nil {
