@@ -72,3 +72,26 @@ func TestWrittenFramesArriveInOrder(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A busy writer's batches fill whole chunks; the buffer they grew stays in
+// the pool, so the next batch allocates nothing.
+func TestWriterReusesItsBufferForFullChunks(t *testing.T) {
+	a, b := net.Pipe()
+	defer a.Close()
+	go func() { _, _ = io.Copy(io.Discard, b) }()
+	frames := make([][]byte, 256)
+	for i := range frames {
+		frames[i] = bytes.Repeat([]byte("x"), 280)
+	}
+	if err := writeCopied(a, frames); err != nil {
+		t.Fatal(err)
+	}
+	allocs := testing.AllocsPerRun(20, func() {
+		if err := writeCopied(a, frames); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if allocs >= 1 {
+		t.Errorf("%.1f allocations per batch of %d frames, want none", allocs, len(frames))
+	}
+}
