@@ -168,9 +168,10 @@ soak: ## Fault tests at length (minutes): kill -9 under load, slow client, recon
 LOADGEN_BIN := build/bin/switchboard-loadgen
 
 .PHONY: load
-load: relay ## Measure the relay against the baseline hub (docs/performance.md); results in build/load.json
+load: relay ## Measure the relay against the in-memory and the durable hub, flat out and at 12,500 deliveries/s (docs/performance.md); build/load.json, build/load.md
 	$(GO) build -o $(LOADGEN_BIN) ./backend/cmd/loadgen
-	$(LOADGEN_BIN) --relay-bin $(RELAY_BIN) --baseline --rounds 3 --duration 10s --json build/load.json
+	$(LOADGEN_BIN) --relay-bin $(RELAY_BIN) --baseline memory,durable --rounds 3 --duration 10s \
+		--latency-rate 6250 --latency-transfers 5 --json build/load.json --markdown build/load.md
 
 # The tray and notifications over a private session bus: the test owns the
 # tray host and the notification server itself. Once plainly (GetLayout, as

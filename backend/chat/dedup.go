@@ -1,5 +1,7 @@
 package chat
 
+import "hash/maphash"
+
 // DedupWindow is how many recent client message ids a session remembers. A
 // client resends only what it has not seen acknowledged, which is far fewer.
 const DedupWindow = 1024
@@ -7,20 +9,33 @@ const DedupWindow = 1024
 // dedup maps recent client ids (scoped by sender) to the seq they got, and
 // forgets the oldest once the window is full, so memory stays bounded however
 // long a chat runs.
+//
+// It keeps a 64-bit keyed hash of each id rather than the id: a full window
+// is then about 45 KiB instead of 90, and holds no pointers, so the
+// collector never scans it (with hundreds of busy chats, these windows were
+// most of the relay's live heap). The key is random per process and the
+// desk rebuilds the windows from the store at start, so nobody can aim for
+// a collision; by chance one new id in 10^16 would be taken for a resend.
 type dedup struct {
-	seqs  map[string]uint64
-	order []string
+	seqs  map[uint64]uint64
+	order []uint64
 	next  int
 }
 
+// dedupSeed keys the hash; per process, like the windows it fills.
+var dedupSeed = maphash.MakeSeed()
+
+func dedupKey(key string) uint64 { return maphash.String(dedupSeed, key) }
+
 func (d *dedup) get(key string) (uint64, bool) {
-	s, ok := d.seqs[key]
+	s, ok := d.seqs[dedupKey(key)]
 	return s, ok
 }
 
-func (d *dedup) put(key string, seq uint64) {
+func (d *dedup) put(id string, seq uint64) {
+	key := dedupKey(id)
 	if d.seqs == nil {
-		d.seqs = make(map[string]uint64)
+		d.seqs = make(map[uint64]uint64)
 	}
 	if len(d.order) < DedupWindow {
 		d.order = append(d.order, key)
@@ -67,10 +82,10 @@ func (d *dedup) shrink(n int) {
 	if len(d.order) <= n {
 		return
 	}
-	chron := make([]string, 0, len(d.order))
+	chron := make([]uint64, 0, len(d.order))
 	chron = append(append(chron, d.order[d.next:]...), d.order[:d.next]...)
-	keep := append([]string(nil), chron[len(chron)-n:]...)
-	seqs := make(map[string]uint64, n)
+	keep := append([]uint64(nil), chron[len(chron)-n:]...)
+	seqs := make(map[uint64]uint64, n)
 	for _, k := range keep {
 		seqs[k] = d.seqs[k]
 	}

@@ -274,8 +274,8 @@ type deskDump struct {
 
 type sessionDump struct {
 	Session   Session // recent cleared by Clone
-	DedupSeqs map[string]uint64
-	DedupOrd  []string
+	DedupSeqs map[uint64]uint64
+	DedupOrd  []uint64
 	DedupNext int
 }
 

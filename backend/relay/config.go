@@ -103,6 +103,19 @@ type Config struct {
 	OutboxRetryMax  time.Duration
 	MailAttempts    int
 	WebhookAttempts int
+
+	// MemoryLimit is the Go runtime's soft memory limit in bytes (as
+	// GOMEMLIMIT; 0 leaves it to GOMEMLIMIT). It bounds the heap, stacks
+	// and runtime structures, not SQLite's page caches (StoreCacheKiB).
+	MemoryLimit int64
+	// GCPercent is the collector's target (as GOGC): the heap may grow this
+	// many percent over what is live before a collection; 0 leaves it to
+	// GOGC (default 100).
+	GCPercent int
+	// StoreCacheKiB and StoreReaderCacheKiB size SQLite's page caches: the
+	// writer's, and each reader's (0: the store's defaults).
+	StoreCacheKiB       int
+	StoreReaderCacheKiB int
 }
 
 // DefaultConfig holds the defaults documented in docs/deploy.md.

@@ -353,16 +353,26 @@ func (c *conn) writeFrames(frames [][]byte) error {
 	}
 	nc := c.ws.NetConn()
 	_ = nc.SetWriteDeadline(time.Now().Add(c.srv.cfg.WriteWait))
+	return writeCopied(nc, frames)
+}
+
+// writeCopied frames the messages into one pooled buffer and writes it, in
+// chunks of about writeChunk. Copying a batch of entry frames into one
+// buffer is cheaper than handing the kernel a vector of them (writev), up
+// to hundreds of frames (BenchmarkWriteFrames).
+func writeCopied(nc net.Conn, frames [][]byte) error {
 	bp := writeBufs.Get().(*[]byte)
 	buf := (*bp)[:0]
 	defer func() {
-		if cap(buf) <= writeChunk {
+		// A full chunk's buffer has grown past writeChunk (append rounds
+		// up): keep it, or every busy writer allocates its way up again.
+		if cap(buf) <= 2*writeChunk {
 			*bp = buf[:0]
 			writeBufs.Put(bp)
 		}
 	}()
 	for _, f := range frames {
-		if len(buf) > 0 && len(buf)+len(f)+10 > writeChunk {
+		if len(buf) > 0 && len(buf)+len(f)+maxHeader > writeChunk {
 			if _, err := nc.Write(buf); err != nil {
 				return err
 			}
@@ -374,19 +384,27 @@ func (c *conn) writeFrames(frames [][]byte) error {
 	return err
 }
 
-// appendFrame appends one final, unmasked text frame (RFC 6455, 5.2).
-func appendFrame(b, payload []byte) []byte {
+// maxHeader is the longest server frame header: 2 bytes and a 64-bit length.
+const maxHeader = 10
+
+// appendHeader appends the header of one final, unmasked text frame of n
+// bytes (RFC 6455, 5.2).
+func appendHeader(b []byte, n int) []byte {
 	const finText = 0x80 | websocket.TextMessage
-	switch n := len(payload); {
+	switch {
 	case n <= 125:
-		b = append(b, finText, byte(n))
+		return append(b, finText, byte(n))
 	case n <= 0xFFFF:
-		b = append(b, finText, 126, byte(n>>8), byte(n))
+		return append(b, finText, 126, byte(n>>8), byte(n))
 	default:
 		b = append(b, finText, 127)
-		b = binary.BigEndian.AppendUint64(b, uint64(n))
+		return binary.BigEndian.AppendUint64(b, uint64(n))
 	}
-	return append(b, payload...)
+}
+
+// appendFrame appends one final, unmasked text frame (RFC 6455, 5.2).
+func appendFrame(b, payload []byte) []byte {
+	return append(appendHeader(b, len(payload)), payload...)
 }
 
 // maxRefusals: a client refused this many times in a row by the rate limit

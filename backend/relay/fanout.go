@@ -1,9 +1,10 @@
 package relay
 
 import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
 	"slices"
-	"strconv"
-	"strings"
 	"time"
 
 	"switchboard/backend/chat"
@@ -146,33 +147,72 @@ func (s *Server) flushPresence() {
 	}
 	clear(s.fan.presence)
 	slices.Sort(changed)
-	infos := make(map[chat.AgentID]protocol.AgentInfo, len(changed))
-	for _, a := range changed {
-		infos[a] = s.desk.AgentInfo(a)
+	// This runs under the desk lock, for every agent connected: each changed
+	// agent's info is encoded once, and a recipient's frame is those pieces
+	// joined, less its own and those of agents it shares no channel with.
+	// Most recipients get every piece: that frame is built once.
+	pieces := make([][]byte, len(changed))
+	for i, a := range changed {
+		pieces[i], _ = json.Marshal(s.desk.AgentInfo(a))
 	}
-	// Colleagues of one channel get the same list: encode it once.
+	var everyone []byte
 	frames := map[string][]byte{}
-	var key strings.Builder
+	var idx []int
+	var key []byte
 	for r, conns := range s.agentConns {
-		var list []protocol.AgentInfo
-		key.Reset()
-		for _, a := range changed {
+		idx = idx[:0]
+		for i, a := range changed {
 			if a != r && s.desk.ShareChannel(r, a) {
-				list = append(list, infos[a])
-				key.WriteString(strconv.FormatInt(int64(a), 10))
-				key.WriteByte(',')
+				idx = append(idx, i)
 			}
 		}
-		if len(list) == 0 {
+		if len(idx) == 0 {
 			continue
 		}
-		frame, ok := frames[key.String()]
-		if !ok {
-			frame = encodeEvent(protocol.EvPresence, "", 0, protocol.PresenceEvent{Agents: list})
-			frames[key.String()] = frame
+		var frame []byte
+		if len(idx) == len(changed) {
+			if everyone == nil {
+				everyone = presenceFrame(pieces, idx)
+			}
+			frame = everyone
+		} else {
+			key = key[:0]
+			for _, i := range idx {
+				key = binary.AppendUvarint(key, uint64(i))
+			}
+			if frame = frames[string(key)]; frame == nil {
+				frame = presenceFrame(pieces, idx)
+				frames[string(key)] = frame
+			}
 		}
 		for c := range conns {
 			c.enqueue(frame)
 		}
 	}
+}
+
+// presenceHead and presenceTail frame a presence event's list of agents, as
+// encodeEvent writes them.
+var presenceHead, presenceTail = func() ([]byte, []byte) {
+	b := encodeEvent(protocol.EvPresence, "", 0, protocol.PresenceEvent{Agents: []protocol.AgentInfo{}})
+	i := bytes.LastIndex(b, []byte("[]"))
+	return b[:i+1], b[i+1:]
+}()
+
+// presenceFrame is encodeEvent(EvPresence, ...) of the agents whose encoded
+// infos are pieces[idx...].
+func presenceFrame(pieces [][]byte, idx []int) []byte {
+	n := len(presenceHead) + len(presenceTail) + len(idx)
+	for _, i := range idx {
+		n += len(pieces[i])
+	}
+	b := make([]byte, 0, n)
+	b = append(b, presenceHead...)
+	for k, i := range idx {
+		if k > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, pieces[i]...)
+	}
+	return append(b, presenceTail...)
 }

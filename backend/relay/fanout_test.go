@@ -1,6 +1,7 @@
 package relay
 
 import (
+	"encoding/json"
 	"fmt"
 	"math/rand"
 	"slices"
@@ -59,5 +60,26 @@ func TestQueueNewsOfATimerMakeOneEvent(t *testing.T) {
 	news.add(chat.QueueChanged{Channel: "support", Added: []chat.Waiting{{Session: "r", Position: 1}}})
 	if evs := news.events["support"]; len(evs) != 1 || len(evs[0].Removed) != 3 || len(evs[0].Added) != 1 {
 		t.Fatalf("events: %+v", evs)
+	}
+}
+
+// A presence frame joined from pieces is what encodeEvent writes for the
+// same list, whatever the names hold.
+func TestPresenceFrameMatchesEncodeEvent(t *testing.T) {
+	infos := []protocol.AgentInfo{{ID: 1, Login: "anna", Name: "Anna", Status: "present", Load: 2},
+		{ID: 22, Name: `Bo "<&>" \ åäö`, Status: "away"}, {ID: 333, Login: "c", Name: "\u2028\xff", Status: "offline", Load: 17}}
+	pieces := make([][]byte, len(infos))
+	for i, in := range infos {
+		pieces[i], _ = json.Marshal(in)
+	}
+	for _, idx := range [][]int{{0}, {1}, {0, 2}, {0, 1, 2}, {2, 1}} {
+		var list []protocol.AgentInfo
+		for _, i := range idx {
+			list = append(list, infos[i])
+		}
+		want := encodeEvent(protocol.EvPresence, "", 0, protocol.PresenceEvent{Agents: list})
+		if got := presenceFrame(pieces, idx); string(got) != string(want) {
+			t.Errorf("%v:\n got %s\nwant %s", idx, got, want)
+		}
 	}
 }

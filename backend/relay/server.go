@@ -82,6 +82,7 @@ func New(cfg Config, st store.Store, log *slog.Logger) (*Server, error) {
 	if log == nil {
 		log = slog.Default()
 	}
+	cfg.applyMemoryLimit()
 	s := &Server{
 		cfg: cfg, store: st, log: log, now: time.Now,
 		agentConns:    make(map[chat.AgentID]map[*conn]struct{}),

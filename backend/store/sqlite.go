@@ -63,8 +63,12 @@ var useFdatasync sync.Once
 const busyTimeout = 10 * time.Second
 
 // OpenSQLite opens (creating if needed) the database at path and brings its
-// schema up to date.
-func OpenSQLite(path string) (*SQLite, error) {
+// schema up to date, with the default memory settings.
+func OpenSQLite(path string) (*SQLite, error) { return OpenSQLiteWith(path, Options{}) }
+
+// OpenSQLiteWith is OpenSQLite with memory settings.
+func OpenSQLiteWith(path string, o Options) (*SQLite, error) {
+	o = o.withDefaults()
 	if path == "" {
 		return nil, errors.New("store: empty database path")
 	}
@@ -91,7 +95,7 @@ func OpenSQLite(path string) (*SQLite, error) {
 	for k, v := range common {
 		wq[k] = append([]string(nil), v...)
 	}
-	wq.Add("_pragma", "cache_size(-16384)") // 16 MiB for the writer
+	wq.Add("_pragma", fmt.Sprintf("cache_size(-%d)", o.CacheKiB))
 	wq.Add("_pragma", "temp_store(memory)")
 	wq.Set("_txlock", "immediate")
 
@@ -119,7 +123,12 @@ func OpenSQLite(path string) (*SQLite, error) {
 		return nil, diagnose(path, err)
 	}
 
-	r, err := sql.Open("sqlite", path+"?"+common.Encode())
+	rq := url.Values{}
+	for k, v := range common {
+		rq[k] = append([]string(nil), v...)
+	}
+	rq.Add("_pragma", fmt.Sprintf("cache_size(-%d)", o.ReaderCacheKiB))
+	r, err := sql.Open("sqlite", path+"?"+rq.Encode())
 	if err != nil {
 		w.Close()
 		return nil, err

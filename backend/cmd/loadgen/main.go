@@ -1,9 +1,10 @@
 // Command loadgen puts the Switchboard relay under a chat-shaped load over
 // real websockets and reports what it took: deliveries per second,
 // publish-to-deliver latency, transfer offer latency, errors by code,
-// messages lost or duplicated, and the relay's memory and CPU. It can run a
-// minimal in-memory fan-out hub (the baseline) under the same load in the
-// same run, so every figure is also a ratio to that limit.
+// messages lost or duplicated, and the relay's memory and CPU. It can run two
+// minimal fan-out hubs (the baselines: in memory, and committing to SQLite
+// before the ack) under the same load in the same run, so every figure is
+// also a ratio to those limits.
 //
 // The load: V visitors each in a chat, A agents who pick their share of the
 // chats, S supervisors who listen to theirs. Visitors publish (as fast as the
@@ -12,7 +13,8 @@
 // to the visitor). Transfers are offered at a set rate and then accepted,
 // rejected or cancelled.
 //
-//	loadgen --relay-bin build/bin/switchboard-relay --baseline --duration 20s
+//	loadgen --relay-bin build/bin/switchboard-relay --baseline memory,durable --duration 20s
+//	loadgen --relay-bin build/bin/switchboard-relay --baseline durable --latency-rate 6250 --latency-transfers 5
 //	loadgen --relay-bin build/bin/switchboard-relay --rate 6250 --transfers 20
 //	loadgen --relay-bin build/bin/switchboard-relay --duration 0 --idle 10000
 //
@@ -33,13 +35,11 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
-	"sort"
 	"strings"
 	"sync/atomic"
 	"syscall"
 	"time"
 
-	"switchboard/backend/cmd/loadgen/baseline"
 	"switchboard/backend/relay"
 	"switchboard/backend/store"
 )
@@ -54,7 +54,14 @@ type options struct {
 	relayPID   int
 	database   string
 	setupOnly  bool
-	baseline   bool
+	baselines  baselineFlag
+	baseDB     string
+	latRate    float64
+	latTransf  float64
+	markdown   string
+	scenario   string // of the round being measured: names its profile files
+	relayFlags string
+	storm      bool
 	inProcess  bool
 	rounds     int
 	idle       int
@@ -82,8 +89,14 @@ func main() {
 	fs.StringVar(&o.database, "database", "", "database for --relay-bin (seeded if new), or for --setup")
 	fs.BoolVar(&o.setupOnly, "setup", false, "seed --database with the load test's channel, agents and supervisors, then exit")
 	fs.BoolVar(&o.inProcess, "in-process", false, "run the relay inside this process (for --pprof); figures then include the load generator")
-	fs.BoolVar(&o.baseline, "baseline", false, "also measure the baseline hub under the same load, as a separate process")
-	fs.IntVar(&o.rounds, "rounds", 1, "repeat the measurement, alternating relay and baseline; medians are reported")
+	fs.Var(&o.baselines, "baseline", "also measure baseline hubs under the same load, each as a separate process: memory (alone: --baseline), durable, or memory,durable")
+	fs.StringVar(&o.baseDB, "baseline-db", "", "with --serve-baseline: commit to this SQLite file (the durable hub)")
+	fs.Float64Var(&o.latRate, "latency-rate", 0, "then the latency scenario: every target again at this many messages/s (0: none)")
+	fs.Float64Var(&o.latTransf, "latency-transfers", 5, "transfer offers per second in the latency scenario")
+	fs.StringVar(&o.markdown, "markdown", "", "write the medians as markdown tables to this file")
+	fs.BoolVar(&o.storm, "storm", false, "desk scale: the agents and visitors in their chats, then the relay killed and restarted; time until all resumed, frames and bytes per agent, relay CPU (with --relay-bin)")
+	fs.StringVar(&o.relayFlags, "relay-flags", "", "more flags for the relay binary, space-separated (e.g. \"--memory-limit-mib 64\")")
+	fs.IntVar(&o.rounds, "rounds", 1, "repeat the measurement, alternating relay and baselines; medians are reported")
 	fs.IntVar(&c.Visitors, "visitors", c.Visitors, "visitors, one chat each")
 	fs.IntVar(&c.Agents, "agents", c.Agents, "agents; each picks its share of the chats")
 	fs.IntVar(&c.Supervisors, "supervisors", c.Supervisors, "supervisors; each listens to its share of the chats")
@@ -96,7 +109,7 @@ func main() {
 	fs.DurationVar(&c.Progress, "progress", 5*time.Second, "progress line interval on long runs (0 = none)")
 	fs.IntVar(&o.idle, "idle", 0, "then open this many idle visitor connections and report relay memory per connection")
 	fs.StringVar(&o.jsonOut, "json", "", "write the results as JSON to this file")
-	fs.StringVar(&o.pprofOut, "pprof", "", "write a CPU profile of this process over the measured window")
+	fs.StringVar(&o.pprofOut, "pprof", "", "write a CPU profile of this process over each measured window, to FILE.<target>.<round>")
 	fs.StringVar(&o.heapOut, "heap-profile", "", "write a heap profile of this process at the end of the measured window (with --in-process: the relay's too)")
 	fs.StringVar(&o.traceOut, "trace", "", "write an execution trace of this process over 2s of the measured window (with --in-process: the relay's too)")
 	fs.BoolVar(&o.keep, "keep", false, "keep the temporary directory (database, relay log)")
@@ -110,10 +123,10 @@ func main() {
 	fs.StringVar(&o.serveBase, "serve-baseline", "", "serve the baseline hub on this address and nothing else")
 	fs.BoolVar(&o.quiet, "quiet", false, "no progress output")
 	fs.DurationVar(&o.settleWait, "settle", 15*time.Second, "after the load, wait at most this long for outstanding deliveries")
-	_ = fs.Parse(os.Args[1:])
+	_ = fs.Parse(joinBaselineArg(os.Args[1:]))
 
 	if o.serveBase != "" {
-		serveBaseline(o.serveBase)
+		serveBaseline(o.serveBase, o.baseDB, o.pprofOut)
 		return
 	}
 	sig := make(chan os.Signal, 1)
@@ -133,20 +146,6 @@ func main() {
 	}
 }
 
-func serveBaseline(addr string) {
-	mux := http.NewServeMux()
-	mux.Handle("/ws", baseline.New())
-	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok")) })
-	ctx, stop := signal.NotifyContext(contextBG(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	go func() { <-ctx.Done(); _ = srv.Close() }()
-	if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		fmt.Fprintln(os.Stderr, "baseline:", err)
-		os.Exit(1)
-	}
-}
-
 // report is the JSON output.
 type report struct {
 	Started   time.Time     `json:"started"`
@@ -155,6 +154,7 @@ type report struct {
 	Runs      []result      `json:"runs"`
 	Summary   *summary      `json:"summary,omitempty"`
 	Idle      *idleResult   `json:"idle,omitempty"`
+	Storm     *stormResult  `json:"storm,omitempty"`
 	Failures  []string      `json:"failures,omitempty"`
 	Elapsed   time.Duration `json:"elapsed_ns"`
 	CommandLn string        `json:"command_line"`
@@ -176,6 +176,9 @@ type shape struct {
 	Size        int     `json:"message_bytes"`
 	Duration    float64 `json:"duration_s"`
 	Transfers   float64 `json:"transfers_per_s"`
+	// The latency scenario, measured after the throughput one in each round.
+	LatencyRate      float64 `json:"latency_rate_msgs_per_s,omitempty"`
+	LatencyTransfers float64 `json:"latency_transfers_per_s,omitempty"`
 }
 
 type latency struct {
@@ -187,6 +190,7 @@ type latency struct {
 
 type result struct {
 	Target          string           `json:"target"`
+	Scenario        string           `json:"scenario"`
 	Round           int              `json:"round"`
 	Connections     int64            `json:"connections"`
 	Seconds         float64          `json:"seconds"`
@@ -206,19 +210,6 @@ type result struct {
 	LoadgenCPU      float64          `json:"loadgen_cpu_cores"`
 	OtherCPU        float64          `json:"other_cpu_cores"` // the rest of the machine: noise
 	SetupSeconds    float64          `json:"setup_s"`
-}
-
-type summary struct {
-	RelayDeliveredPerSec    float64 `json:"relay_delivered_per_s"`
-	BaselineDeliveredPerSec float64 `json:"baseline_delivered_per_s,omitempty"`
-	ThroughputRatio         float64 `json:"throughput_ratio,omitempty"`
-	RelayP50, RelayP99      float64 `json:"-"`
-	RelayLatency            latency `json:"relay_publish_to_deliver"`
-	BaselineLatency         latency `json:"baseline_publish_to_deliver"`
-	RelayOffer              latency `json:"relay_transfer_offer"`
-	RelayRSS                int64   `json:"relay_rss_bytes"`
-	RelayCPU                float64 `json:"relay_cpu_cores"`
-	BaselineRSS             int64   `json:"baseline_rss_bytes,omitempty"`
 }
 
 type idleResult struct {
@@ -255,7 +246,7 @@ func runMain(o options) error {
 	if targets > 1 {
 		return errors.New("give one of --relay-bin, --url, --in-process")
 	}
-	if targets == 0 && !o.baseline {
+	if targets == 0 && len(o.baselines) == 0 {
 		return errors.New("nothing to measure: give --relay-bin, --url, --in-process or --baseline")
 	}
 	if o.rounds < 1 {
@@ -277,39 +268,51 @@ func runMain(o options) error {
 		Host: hostInfo{CPUs: numCPU(), Load1: strings.TrimSpace(string(load)), Kernel: strings.TrimSpace(string(kernel)), GoMaxPr: gomaxprocs()},
 		Shape: shape{Visitors: o.cfg.Visitors, Agents: o.cfg.Agents, Supervisors: o.cfg.Supervisors, InFlight: o.cfg.InFlight,
 			Rate: o.cfg.Rate, Size: o.cfg.Size, Duration: o.cfg.Duration.Seconds(), Transfers: o.cfg.Transfers}}
-
-	if o.pprofOut != "" {
-		f, err := os.Create(o.pprofOut)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
+	if o.latRate > 0 {
+		rep.Shape.LatencyRate, rep.Shape.LatencyTransfers = o.latRate, o.latTransf
 	}
 
 	if o.cfg.Duration > 0 {
+		scenarios := []string{scenThroughput}
+		if o.latRate > 0 {
+			scenarios = append(scenarios, scenLatency)
+		}
 		for round := 1; round <= o.rounds; round++ {
-			if targets > 0 {
-				res, err := o.relayRound(dir, round, logf)
-				if err != nil {
-					return err
+			for _, sc := range scenarios {
+				so := o
+				so.scenario = sc
+				if sc == scenLatency {
+					so.cfg.Rate, so.cfg.Transfers = o.latRate, o.latTransf
 				}
-				rep.Runs = append(rep.Runs, res)
-				logf("%s", res.line())
-			}
-			if o.baseline {
-				res, err := o.baselineRound(dir, round, logf)
-				if err != nil {
-					return err
+				if targets > 0 {
+					res, err := so.relayRound(dir, round, logf)
+					if err != nil {
+						return err
+					}
+					res.Scenario = sc
+					rep.Runs = append(rep.Runs, res)
+					logf("%s %s", sc, res.line())
 				}
-				rep.Runs = append(rep.Runs, res)
-				logf("%s", res.line())
+				for _, kind := range o.baselines {
+					res, err := so.baselineRound(dir, round, kind, logf)
+					if err != nil {
+						return err
+					}
+					res.Scenario = sc
+					rep.Runs = append(rep.Runs, res)
+					logf("%s %s", sc, res.line())
+				}
 			}
 		}
 		rep.Summary = summarize(rep.Runs)
+	}
+	if o.storm {
+		sr, err := o.stormRun(dir, logf)
+		if err != nil {
+			return err
+		}
+		rep.Storm = sr
+		sr.print(func(f string, a ...any) { fmt.Printf(f+"\n", a...) })
 	}
 	if o.idle > 0 && targets > 0 {
 		ir, err := o.idleRun(dir, logf)
@@ -332,6 +335,11 @@ func runMain(o options) error {
 	if o.jsonOut != "" {
 		b, _ := json.MarshalIndent(rep, "", "  ")
 		if err := os.WriteFile(o.jsonOut, append(b, '\n'), 0o644); err != nil {
+			return err
+		}
+	}
+	if o.markdown != "" && rep.Summary != nil {
+		if err := writeMarkdownFile(o.markdown, &rep); err != nil {
 			return err
 		}
 	}
@@ -369,7 +377,7 @@ func (o options) startTarget(dir string, round int) (*target, error) {
 		return nil, err
 	}
 	p, err := startRelay(relayArgs{Bin: o.relayBin, DB: db, Addr: addr, LogFile: filepath.Join(dir, "relay.log"),
-		Rate: o.rate, Burst: o.burst, InFlight: o.inflight, Queue: o.sendQueue})
+		Rate: o.rate, Burst: o.burst, InFlight: o.inflight, Queue: o.sendQueue, Extra: strings.Fields(o.relayFlags)})
 	if err != nil {
 		return nil, err
 	}
@@ -430,28 +438,20 @@ func (o options) relayRound(dir string, round int, logf func(string, ...any)) (r
 	return res, err
 }
 
-func (o options) baselineRound(dir string, round int, logf func(string, ...any)) (result, error) {
-	self, err := os.Executable()
-	if err != nil {
-		return result{}, err
+// scenarioTag prefixes profile file names in the latency scenario.
+func (o options) scenarioTag() string {
+	if o.scenario == scenLatency {
+		return "latency."
 	}
-	addr, err := freeAddr()
-	if err != nil {
-		return result{}, err
-	}
-	p, err := startProcess(self, []string{"--serve-baseline", addr}, addr, filepath.Join(dir, "baseline.log"))
-	if err != nil {
-		return result{}, err
-	}
-	defer p.stop(10 * time.Second)
-	r := newRun("baseline", false, "ws://"+addr+"/ws", o.cfg)
-	r.pid, r.logf = p.pid(), logf
-	return o.measure(r, round)
+	return ""
 }
 
 func (o options) measure(r *run, round int) (result, error) {
 	if o.traceOut != "" {
-		r.traceTo = fmt.Sprintf("%s.%s.%d", o.traceOut, r.name, round)
+		r.traceTo = fmt.Sprintf("%s.%s%s.%d", o.traceOut, o.scenarioTag(), r.name, round)
+	}
+	if o.pprofOut != "" {
+		r.cpuTo = fmt.Sprintf("%s.%s%s.%d", o.pprofOut, o.scenarioTag(), r.name, round)
 	}
 	start := time.Now()
 	if err := r.setup(); err != nil {
@@ -462,7 +462,7 @@ func (o options) measure(r *run, round int) (result, error) {
 	first, last := r.load()
 	held := r.conns.Load()
 	if o.heapOut != "" {
-		if f, err := os.Create(fmt.Sprintf("%s.%s.%d", o.heapOut, r.name, round)); err == nil {
+		if f, err := os.Create(fmt.Sprintf("%s.%s%s.%d", o.heapOut, o.scenarioTag(), r.name, round)); err == nil {
 			runtime.GC()
 			_ = pprof.WriteHeapProfile(f)
 			f.Close()
@@ -507,108 +507,4 @@ func (r result) line() string {
 	}
 	s += fmt.Sprintf(", loadgen cpu %.2f, others %.2f, lost %d, dup %d", r.LoadgenCPU, r.OtherCPU, r.Check.lost(), r.Check.Duplicated)
 	return s
-}
-
-func summarize(runs []result) *summary {
-	var s summary
-	pick := func(target string, f func(result) float64) float64 {
-		var xs []float64
-		for _, r := range runs {
-			if r.Target == target {
-				xs = append(xs, f(r))
-			}
-		}
-		return median(xs)
-	}
-	s.RelayDeliveredPerSec = pick("relay", func(r result) float64 { return r.DeliveredPerSec })
-	s.BaselineDeliveredPerSec = pick("baseline", func(r result) float64 { return r.DeliveredPerSec })
-	if s.BaselineDeliveredPerSec > 0 {
-		s.ThroughputRatio = s.RelayDeliveredPerSec / s.BaselineDeliveredPerSec
-	}
-	for _, t := range []struct {
-		name string
-		dst  *latency
-		f    func(result) latency
-	}{
-		{"relay", &s.RelayLatency, func(r result) latency { return r.Latency }},
-		{"baseline", &s.BaselineLatency, func(r result) latency { return r.Latency }},
-		{"relay", &s.RelayOffer, func(r result) latency { return r.Offer }},
-	} {
-		t.dst.Count = int64(pick(t.name, func(r result) float64 { return float64(t.f(r).Count) }))
-		t.dst.P50 = pick(t.name, func(r result) float64 { return t.f(r).P50 })
-		t.dst.P99 = pick(t.name, func(r result) float64 { return t.f(r).P99 })
-		t.dst.Max = pick(t.name, func(r result) float64 { return t.f(r).Max })
-	}
-	s.RelayRSS = int64(pick("relay", func(r result) float64 { return float64(r.RSS) }))
-	s.RelayCPU = pick("relay", func(r result) float64 { return r.CPU })
-	s.BaselineRSS = int64(pick("baseline", func(r result) float64 { return float64(r.RSS) }))
-	return &s
-}
-
-func printSummary(w io.Writer, rep *report) {
-	fmt.Fprintf(w, "\nswitchboard loadgen: %d visitors, %d agents, %d supervisors, %d in flight per chat, ",
-		rep.Shape.Visitors, rep.Shape.Agents, rep.Shape.Supervisors, rep.Shape.InFlight)
-	if rep.Shape.Rate > 0 {
-		fmt.Fprintf(w, "%.0f msgs/s", rep.Shape.Rate)
-	} else {
-		fmt.Fprint(w, "as fast as acknowledged")
-	}
-	fmt.Fprintf(w, ", %d-byte texts, %.0fs measured", rep.Shape.Size, rep.Shape.Duration)
-	if rep.Shape.Transfers > 0 {
-		fmt.Fprintf(w, ", %.0f transfers/s", rep.Shape.Transfers)
-	}
-	fmt.Fprintf(w, "\nhost: %d CPUs, load average at start %s\n\n", rep.Host.CPUs, rep.Host.Load1)
-	if len(rep.Runs) > 0 {
-		fmt.Fprintf(w, "%-8s %5s %6s %12s %8s %8s %8s %9s %9s %9s %6s %7s %7s %5s %4s %6s\n", "target", "round", "conns",
-			"delivered/s", "p50 ms", "p99 ms", "max ms", "offer p50", "offer p99", "rss MiB", "cpu", "lg cpu", "others", "lost", "dup", "errors")
-		for _, r := range rep.Runs {
-			var errs int64
-			for _, v := range r.Errors {
-				errs += v
-			}
-			fmt.Fprintf(w, "%-8s %5d %6d %12.0f %8.2f %8.2f %8.1f %9.2f %9.2f %9.1f %6.2f %7.2f %7.2f %5d %4d %6d\n",
-				r.Target, r.Round, r.Connections, r.DeliveredPerSec, r.Latency.P50, r.Latency.P99, r.Latency.Max,
-				r.Offer.P50, r.Offer.P99, float64(r.RSS)/(1<<20), r.CPU, r.LoadgenCPU, r.OtherCPU, r.Check.lost(), r.Check.Duplicated, errs)
-		}
-		for _, r := range rep.Runs {
-			if len(r.Errors) > 0 {
-				keys := make([]string, 0, len(r.Errors))
-				for k := range r.Errors {
-					keys = append(keys, k)
-				}
-				sort.Strings(keys)
-				var parts []string
-				for _, k := range keys {
-					parts = append(parts, fmt.Sprintf("%s=%d", k, r.Errors[k]))
-				}
-				fmt.Fprintf(w, "errors %s round %d: %s\n", r.Target, r.Round, strings.Join(parts, " "))
-			}
-			if len(r.Transfers) > 0 {
-				fmt.Fprintf(w, "transfers %s round %d: %v\n", r.Target, r.Round, r.Transfers)
-			}
-		}
-	}
-	if s := rep.Summary; s != nil {
-		fmt.Fprintf(w, "\nmedians: relay %.0f delivered/s, p50 %.2fms, p99 %.2fms", s.RelayDeliveredPerSec, s.RelayLatency.P50, s.RelayLatency.P99)
-		if s.RelayOffer.Count > 0 {
-			fmt.Fprintf(w, ", offer p99 %.2fms", s.RelayOffer.P99)
-		}
-		if s.RelayRSS > 0 {
-			fmt.Fprintf(w, ", rss %s, cpu %.2f cores", mib(s.RelayRSS), s.RelayCPU)
-		}
-		fmt.Fprintln(w)
-		if s.BaselineDeliveredPerSec > 0 {
-			fmt.Fprintf(w, "         baseline %.0f delivered/s, p50 %.2fms, p99 %.2fms\n", s.BaselineDeliveredPerSec, s.BaselineLatency.P50, s.BaselineLatency.P99)
-			if s.RelayDeliveredPerSec > 0 {
-				fmt.Fprintf(w, "         relay/baseline throughput: %.2f\n", s.ThroughputRatio)
-			}
-		}
-	}
-	if id := rep.Idle; id != nil {
-		fmt.Fprintf(w, "\nidle: %d connections, relay rss %s -> %s, %.1f KiB per connection (connected in %.1fs)\n",
-			id.Connections, mib(id.RSSBefore), mib(id.RSSAfter), id.PerConn/1024, id.Seconds)
-	}
-	for _, f := range rep.Failures {
-		fmt.Fprintln(w, "FAIL:", f)
-	}
 }

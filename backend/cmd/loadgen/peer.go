@@ -108,6 +108,8 @@ type peer struct {
 	upAt     atomic.Int64 // unix nanos of the last successful hello
 	downAt   atomic.Int64 // unix nanos of the last lost connection
 	closes   codes        // close codes the relay sent
+	rxFrames atomic.Int64 // frames read, and their bytes (the desk-scale storm)
+	rxBytes  atomic.Int64
 	readerWG sync.WaitGroup
 }
 
@@ -140,12 +142,18 @@ func (p *peer) dialer() *websocket.Dialer {
 	return d
 }
 
+// counted adds one frame read, of n bytes, to the peer's tally.
+func (p *peer) counted(n int) {
+	p.rxFrames.Add(1)
+	p.rxBytes.Add(int64(n))
+}
+
 // connect dials and says hello (the relay) and returns once the relay has
 // answered; frames arriving meanwhile are handled as usual. Reader goroutine
 // (or the caller before it starts).
 func (p *peer) connect(ctx context.Context) error {
 	cn, resp, err := client.Dial(ctx, p.url, client.Options{Dialer: p.dialer(), Tracker: p.tracker, IDPrefix: "x",
-		Logger: quiet, OnEvent: p.onEvent, OnReply: p.onReply, BeforeRead: p.gate})
+		Logger: quiet, OnEvent: p.onEvent, OnReply: p.onReply, BeforeRead: p.gate, OnFrame: p.counted})
 	if resp != nil && resp.Body != nil {
 		resp.Body.Close()
 	}

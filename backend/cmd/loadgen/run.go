@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"runtime/pprof"
 	"runtime/trace"
 	"strconv"
 	"strings"
@@ -52,6 +53,7 @@ type run struct {
 	reconnect bool
 	logf      func(format string, args ...any)
 	traceTo   string // write an execution trace of 2s of the measured window here
+	cpuTo     string // write a CPU profile of the measured window here
 	// ackHook, when set, sees every first ack (visitor reader goroutines).
 	ackHook atomic.Pointer[func(c *chatState, n, seq uint64)]
 
@@ -478,6 +480,11 @@ func (r *run) load() (sample, sample) {
 			if trace.Start(f) == nil {
 				time.AfterFunc(2*time.Second, func() { trace.Stop(); f.Close() })
 			}
+		}
+	}
+	if r.cpuTo != "" {
+		if f, err := os.Create(r.cpuTo); err == nil && pprof.StartCPUProfile(f) == nil {
+			defer func() { pprof.StopCPUProfile(); f.Close() }()
 		}
 	}
 	first := r.sample()

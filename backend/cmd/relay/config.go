@@ -13,6 +13,7 @@ import (
 
 	"switchboard/backend/mail"
 	"switchboard/backend/relay"
+	"switchboard/backend/store"
 )
 
 // Settings is the relay's whole configuration, read once by viper from (in
@@ -89,6 +90,13 @@ type Settings struct {
 		SecretFile string        `mapstructure:"secret_file"`
 		Timeout    time.Duration `mapstructure:"timeout"`
 	} `mapstructure:"webhook"`
+	// Memory: the Go runtime's soft limit and SQLite's page caches.
+	Memory struct {
+		LimitMiB       int64 `mapstructure:"limit_mib"`
+		GCPercent      int   `mapstructure:"gc_percent"`
+		CacheKiB       int   `mapstructure:"cache_kib"`
+		ReaderCacheKiB int   `mapstructure:"reader_cache_kib"`
+	} `mapstructure:"memory"`
 	Outbox struct {
 		Poll            time.Duration `mapstructure:"poll"`
 		RetryMin        time.Duration `mapstructure:"retry_min"`
@@ -163,6 +171,10 @@ func settingsTable() []setting {
 		{"outbox.retry_max", d.OutboxRetryMax, "longest wait between attempts"},
 		{"outbox.mail_attempts", d.MailAttempts, "an e-mail is given up (and noted in the request's history) after this many attempts"},
 		{"outbox.webhook_attempts", d.WebhookAttempts, "a webhook call is given up after this many attempts"},
+		{"memory.limit_mib", int64(0), "soft memory limit of the Go runtime in MiB (as GOMEMLIMIT; 0 = GOMEMLIMIT or none): the collector runs more often near it; SQLite's caches come on top"},
+		{"memory.gc_percent", 50, "the collector's target as GOGC: the heap may grow this many percent over what is live before a collection (0 = GOGC, or Go's 100)"},
+		{"memory.cache_kib", store.DefaultCacheKiB, "SQLite page cache of the writer connection, in KiB"},
+		{"memory.reader_cache_kib", store.DefaultReaderCacheKiB, "SQLite page cache of each of the max(4, cores) reader connections, in KiB"},
 		{"log.level", "info", "log level: debug, info, warn, error"},
 		{"log.format", "json", "log format: json or text"},
 	}
@@ -322,6 +334,9 @@ func (st Settings) validate() error {
 			errs = append(errs, errors.New("webhook.url needs webhook.secret_file"))
 		}
 	}
+	if st.Memory.LimitMiB < 0 || st.Memory.GCPercent < 0 || st.Memory.CacheKiB < 64 || st.Memory.ReaderCacheKiB < 64 {
+		errs = append(errs, errors.New("memory: limit_mib and gc_percent >= 0 (0 = the runtime's), cache_kib and reader_cache_kib >= 64"))
+	}
 	if st.Outbox.Poll <= 0 || st.Outbox.RetryMin <= 0 || st.Outbox.RetryMax < st.Outbox.RetryMin ||
 		st.Outbox.MailAttempts < 1 || st.Outbox.WebhookAttempts < 1 || st.Webhook.Timeout <= 0 {
 		errs = append(errs, errors.New("outbox: poll > 0, 0 < retry_min <= retry_max, attempts >= 1; webhook.timeout > 0"))
@@ -374,6 +389,8 @@ func (st Settings) relayConfig(version string) relay.Config {
 	c.IdleTimeout = st.HTTP.IdleTimeout
 	c.MaxHeaderBytes = st.HTTP.MaxHeaderBytes
 	c.Version = version
+	c.MemoryLimit, c.GCPercent = st.Memory.LimitMiB<<20, st.Memory.GCPercent
+	c.StoreCacheKiB, c.StoreReaderCacheKiB = st.Memory.CacheKiB, st.Memory.ReaderCacheKiB
 	c.Mail = mail.Config{Host: st.Mail.Host, Port: st.Mail.Port, Security: st.Mail.Security, User: st.Mail.User,
 		PasswordFile: st.Mail.PasswordFile, From: st.Mail.From, CAFile: st.Mail.CAFile}
 	c.WebhookURL, c.WebhookSecretFile, c.WebhookTimeout = st.Webhook.URL, st.Webhook.SecretFile, st.Webhook.Timeout

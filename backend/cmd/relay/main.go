@@ -84,7 +84,7 @@ func (a *app) logger() *slog.Logger {
 }
 
 func (a *app) openStore() (*store.SQLite, error) {
-	st, err := store.OpenSQLite(a.st.Database)
+	st, err := store.OpenSQLiteWith(a.st.Database, a.st.relayConfig(Version).StoreOptions())
 	if err != nil {
 		return nil, fmt.Errorf("open database %s: %w", a.st.Database, err)
 	}

@@ -94,6 +94,8 @@ type Options struct {
 	// BeforeRead runs before each frame is read and may block: a load
 	// test's client that stops reading.
 	BeforeRead func()
+	// OnFrame hears the size of every frame read (a load test counts them).
+	OnFrame func(bytes int)
 
 	Logger *slog.Logger // nil = slog.Default()
 }
@@ -396,6 +398,9 @@ func (c *Conn) readFrame() ([]byte, error) {
 	c.buf.Reset()
 	if _, err := c.buf.ReadFrom(rd); err != nil {
 		return nil, err
+	}
+	if c.opts.OnFrame != nil {
+		c.opts.OnFrame(c.buf.Len())
 	}
 	return c.buf.Bytes(), nil
 }

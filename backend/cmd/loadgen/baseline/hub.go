@@ -14,6 +14,10 @@
 // It follows gorilla/websocket's chat example: one read pump and one write
 // pump per client, a bounded send queue, a client too slow to drain it is
 // dropped.
+//
+// NewDurable is the same hub committing every message to SQLite (WAL,
+// synchronous=FULL, group commit) before it acks or delivers it: the
+// yardstick for the relay's durable commit.
 package baseline
 
 import (
@@ -37,6 +41,8 @@ type Hub struct {
 	mu    sync.RWMutex
 	chats map[string]*room
 	up    websocket.Upgrader
+	// journal, when set, commits each message before it goes out (NewDurable).
+	journal *journal
 }
 
 type room struct {
@@ -46,6 +52,7 @@ type room struct {
 }
 
 type client struct {
+	hub  *Hub
 	ws   *websocket.Conn
 	send chan []byte
 	done chan struct{}
@@ -87,7 +94,7 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return
 	}
-	c := &client{ws: ws, send: make(chan []byte, sendQueue), done: make(chan struct{})}
+	c := &client{hub: h, ws: ws, send: make(chan []byte, sendQueue), done: make(chan struct{})}
 	go c.writePump()
 	if role == "visitor" {
 		c.publish(chat, h.room(chat))
@@ -173,13 +180,20 @@ func (c *client) publish(chat string, rm *room) {
 		rm.seq++
 		ev.Seq, ev.Data.Seq = rm.seq, rm.seq
 		frame, _ := json.Marshal(ev)
+		a := ack{Re: cmd.ID, OK: true}
+		a.Data.Seq = ev.Seq
+		reply, _ := json.Marshal(a)
+		if h := c.hub; h.journal != nil {
+			// Queued under the room's lock, so the committer sees seq order.
+			h.journal.jobs <- commitJob{room: rm, chat: chat, seq: ev.Seq, cid: cmd.Data.ClientID,
+				text: cmd.Data.Text, entry: frame, ack: reply, sender: c}
+			rm.mu.Unlock()
+			continue
+		}
 		for _, r := range rm.receivers {
 			r.enqueue(frame)
 		}
 		rm.mu.Unlock()
-		a := ack{Re: cmd.ID, OK: true}
-		a.Data.Seq = ev.Seq
-		reply, _ := json.Marshal(a)
 		c.enqueue(reply)
 	}
 }
