@@ -339,6 +339,40 @@ done
 median_start=$(printf '%s\n' "${starts[@]}" | sort -n | sed -n 2p)
 median_cpu=$(printf '%s\n' "${cpus[@]}" | sort -n | sed -n 2p)
 
+# --- 1b. the floor: a bare Wails window, measured the same way ---------------
+
+# build/scripts/barewails: the same Wails, tags and flags, one page with a
+# button of the disabled Sign in's colour. Its start and memory are what no
+# app on this stack goes below; the app's figures are compared with them in
+# the same run (the machine's speed varies from day to day).
+(cd "$root" && CGO_ENABLED=1 go build -tags desktop,production -trimpath -ldflags "-s -w" -o "$work/barewails" ./build/scripts/barewails) ||
+  fail "could not build the bare Wails window"
+bare_starts=()
+for i in 1 2 3; do
+  t0=$(now_ms)
+  XDG_CONFIG_HOME=$work/bare/config XDG_CACHE_HOME=$work/bare/cache-$i XDG_DATA_HOME=$work/bare/data \
+    "$work/barewails" >"$out/bare-$i.log" 2>&1 &
+  bare_pid=$!
+  pids+=("$bare_pid")
+  window_of "$bare_pid" "Bare Wails"
+  file=$out/00-bare-$i.png
+  deadline=$((SECONDS + step_timeout))
+  while :; do
+    t_shot=$(now_ms)
+    if import -window "$win" "$file" 2>/dev/null && (($(count "$file" "$accent_off") > 5000)); then break; fi
+    ((SECONDS < deadline)) || fail "bare window $i: not painted after ${step_timeout}s; see $file"
+    sleep 0.1
+  done
+  bare_starts+=($((t_shot - t0)))
+  if ((i == 3)); then
+    sleep 3 # settled, as the app is when it is measured
+    read -r _ _ _ bare_main_pss bare_web_pss bare_net_pss < <(mem "$bare_pid")
+  fi
+  stop "$bare_pid"
+done
+median_bare=$(printf '%s\n' "${bare_starts[@]}" | sort -n | sed -n 2p)
+say "bare Wails window painted after ${bare_starts[*]} ms (median $median_bare; the app: $median_start)"
+
 # --- 2. two agents, two windows ---------------------------------------------
 
 launch anna
@@ -468,12 +502,16 @@ grab "$wa" "$out/11-anna-50-chats.png"
 
 total=$((main + web + net))
 total_pss=$((main_pss + web_pss + net_pss))
+bare_pss=$((bare_main_pss + bare_web_pss + bare_net_pss))
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 {
   echo "cold start to login form painted (ms): ${starts[*]}; median $median_start (CPU used by then: median $median_cpu ms; load average $load on $(nproc) CPUs)"
   echo "anna's app, idle desk:  RSS main $(mib "$idle_main") MiB, WebKitWebProcess $(mib "$idle_web") MiB, WebKitNetworkProcess $(mib "$idle_net") MiB; PSS total $(mib $((idle_main_pss + idle_web_pss + idle_net_pss))) MiB"
   echo "anna's app, 50 chats:   RSS main $(mib "$main") MiB, WebKitWebProcess $(mib "$web") MiB, WebKitNetworkProcess $(mib "$net") MiB; RSS total $(mib "$total") MiB"
   echo "                        PSS main $(mib "$main_pss") MiB, WebKitWebProcess $(mib "$web_pss") MiB, WebKitNetworkProcess $(mib "$net_pss") MiB; PSS total $(mib "$total_pss") MiB"
   echo "                        resident in all three: $(mib "$anon") MiB allocated, $(mib "$file") MiB mapped from files, $(mib "$shmem") MiB shared memory"
+  echo "bare Wails window: start (ms) ${bare_starts[*]}, median $median_bare; PSS total $(mib "$bare_pss") MiB (main $(mib "$bare_main_pss"), WebKitWebProcess $(mib "$bare_web_pss"), WebKitNetworkProcess $(mib "$bare_net_pss"))"
+  echo "the app against it: start $(ratio "$median_start" "$median_bare")x (budget 1.2x), PSS with 50 chats $(ratio "$total_pss" "$bare_pss")x (budget 1.3x)"
 } | tee "$out/perf.txt" | sed 's/^/desktop-e2e: /'
 
 ok=1

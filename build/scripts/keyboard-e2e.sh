@@ -145,8 +145,7 @@ kb_sign_in() {
   ui focus "$2" entry "$(exact login.login)"
   swedish "$2"
   typed "$3"
-  keys Tab
-  ui focus "$2" 'password text' "$(exact login.password)"
+  ui tabto "$2" 'password text' "$(exact login.password)" 3
   typed "$password"
   keys Return
   ui wait "$2" 'combo box' "$(quote "${M[account.menu]}")\$"
