@@ -31,130 +31,6 @@ func (c *core) do(cmd string, data any) (Result, json.RawMessage) {
 	return okResult(raw), raw
 }
 
-// doSession runs a command whose reply is a session, and takes the session
-// in at once: the reply may come before the event that says the same.
-func (c *core) doSession(cmd string, data any) Result {
-	res, raw := c.do(cmd, data)
-	var s protocol.SessionInfo
-	if raw != nil && json.Unmarshal(raw, &s) == nil && s.ID != "" {
-		c.mu.Lock()
-		c.view.session(s)
-		c.mu.Unlock()
-		c.pushTray()
-	}
-	return res
-}
-
-func (c *core) doTransfer(cmd string, data any) Result {
-	res, raw := c.do(cmd, data)
-	var t protocol.TransferInfo
-	if raw != nil && json.Unmarshal(raw, &t) == nil && t.ID != 0 {
-		c.mu.Lock()
-		c.view.transfer(t)
-		c.mu.Unlock()
-		c.pushTray()
-	}
-	return res
-}
-
-func ref(session string) protocol.SessionRef { return protocol.SessionRef{Session: session} }
-
-func (c *core) setStatus(status string) Result {
-	if status != protocol.StatusPresent && status != protocol.StatusAway {
-		return failResult(protocol.CodeBadRequest, "status must be present or away")
-	}
-	res, raw := c.do(protocol.CmdStatusSet, protocol.StatusSet{Status: status})
-	var a protocol.AgentInfo
-	if raw != nil && json.Unmarshal(raw, &a) == nil && a.Status != "" {
-		c.mu.Lock()
-		c.view.status = a.Status
-		c.mu.Unlock()
-		c.pushTray()
-	}
-	return res
-}
-
-func (c *core) next() Result { return c.doSession(protocol.CmdQueueNext, nil) }
-
-func (c *core) pick(session string) Result {
-	return c.doSession(protocol.CmdSessionPick, ref(session))
-}
-
-func (c *core) end(session string) Result { return c.doSession(protocol.CmdSessionEnd, ref(session)) }
-
-func (c *core) leave(session string) Result {
-	return c.doSession(protocol.CmdSessionLeave, ref(session))
-}
-
-func (c *core) listen(session string) Result {
-	return c.doSession(protocol.CmdSessionListen, ref(session))
-}
-
-func (c *core) takeOver(session string) Result {
-	return c.doSession(protocol.CmdSessionTakeover, ref(session))
-}
-
-func (c *core) typing(session string) Result {
-	res, _ := c.do(protocol.CmdTyping, ref(session))
-	return res
-}
-
-func (c *core) readLog(session string, after uint64) Result {
-	res, _ := c.do(protocol.CmdSessionLog, protocol.SessionLog{Session: session, After: after})
-	return res
-}
-
-func (c *core) targets(session string) Result {
-	res, _ := c.do(protocol.CmdTransferTargets, ref(session))
-	return res
-}
-
-func (c *core) transfer(req TransferRequest) Result {
-	return c.doTransfer(protocol.CmdTransferStart, protocol.TransferStart{Session: req.Session, To: req.To, Queue: req.Queue,
-		Comment: req.Comment})
-}
-
-func (c *core) accept(id int64) Result {
-	return c.doTransfer(protocol.CmdTransferAccept, protocol.TransferRef{Transfer: id})
-}
-
-func (c *core) reject(id int64) Result {
-	return c.doTransfer(protocol.CmdTransferReject, protocol.TransferRef{Transfer: id})
-}
-
-func (c *core) cancel(id int64) Result {
-	return c.doTransfer(protocol.CmdTransferCancel, protocol.TransferRef{Transfer: id})
-}
-
-func (c *core) history(session string) Result {
-	res, _ := c.do(protocol.CmdTransferHistory, protocol.TransferHistory{Session: session})
-	return res
-}
-
-func (c *core) createRequest(session, title string) Result {
-	res, _ := c.do(protocol.CmdRequestCreate, protocol.RequestCreate{Session: session, Title: title})
-	return res
-}
-
-// quickReplies reads the agent's own quick replies from the relay; data:
-// {replies: [{title, text}]}.
-func (c *core) quickReplies() Result {
-	res, _ := c.do(protocol.CmdQuickRepliesGet, nil)
-	return res
-}
-
-// saveQuickReplies replaces the agent's quick replies with list. It is
-// checked here first, with the relay's own rules, so a list the relay would
-// refuse (or one too large for a frame) never leaves the app.
-func (c *core) saveQuickReplies(list []protocol.QuickReply) Result {
-	checked, perr := protocol.CheckQuickReplies(list)
-	if perr != nil {
-		return Result{Error: perr}
-	}
-	res, _ := c.do(protocol.CmdQuickRepliesSet, protocol.QuickReplies{Replies: checked})
-	return res
-}
-
 // send queues a message in the relay client's outbox: it is delivered once,
 // across reconnects. A chat the agent only listens to is refused here, so
 // no message sits in the outbox only to fail.
@@ -235,7 +111,7 @@ func (c *core) onTrayClick(id string) {
 	case tray.IDOpen:
 		c.show("")
 	case tray.IDPresent, tray.IDAway:
-		if res := c.setStatus(id); !res.OK {
+		if res := c.relayCommandOf(protocol.CmdStatusSet, protocol.StatusSet{Status: id}); !res.OK {
 			c.noticeCode("error", string(res.Error.Code), "Could not change status: "+res.Error.Message)
 		}
 	case tray.IDDashboard:
@@ -273,7 +149,7 @@ func (c *core) trayQuit() {
 func (c *core) onNoteAction(n notify.Note, action string) {
 	switch action {
 	case notify.ActionAccept:
-		if res := c.accept(n.Transfer); !res.OK {
+		if res := c.relayCommandOf(protocol.CmdTransferAccept, protocol.TransferRef{Transfer: n.Transfer}); !res.OK {
 			c.show(n.Session)
 			switch res.Error.Code {
 			case protocol.CodeInvalidState, protocol.CodeNotFound, protocol.CodeNotParticipant:

@@ -209,7 +209,7 @@ func TestTransferBetweenTwoCores(t *testing.T) {
 	if err := json.Unmarshal(anna.ok("targets", anna.c.targets(sid)), &targets); err != nil || len(targets) == 0 || targets[0].Login != "bertil" {
 		t.Fatalf("targets %+v %v", targets, err)
 	}
-	raw := anna.ok("transfer", anna.c.transfer(TransferRequest{Session: sid, To: h.ID("bertil"), Comment: "Knows the courier"}))
+	raw := anna.ok("transfer", anna.c.transfer(protocol.TransferStart{Session: sid, To: h.ID("bertil"), Comment: "Knows the courier"}))
 	var ti protocol.TransferInfo
 	if json.Unmarshal(raw, &ti) != nil || ti.State != protocol.TransferPending {
 		t.Fatalf("transfer data %s", raw)
@@ -306,11 +306,11 @@ func TestRejectAndCancel(t *testing.T) {
 	anna.ok("next", anna.c.next())
 	start := func() int64 {
 		var ti protocol.TransferInfo
-		_ = json.Unmarshal(anna.ok("transfer", anna.c.transfer(TransferRequest{Session: sid, To: h.ID("bertil")})), &ti)
+		_ = json.Unmarshal(anna.ok("transfer", anna.c.transfer(protocol.TransferStart{Session: sid, To: h.ID("bertil")})), &ti)
 		return ti.ID
 	}
 	id := start()
-	anna.refused("second transfer", anna.c.transfer(TransferRequest{Session: sid, Queue: true}), protocol.CodeTransferPending)
+	anna.refused("second transfer", anna.c.transfer(protocol.TransferStart{Session: sid, Queue: true}), protocol.CodeTransferPending)
 	bertil.ok("reject", bertil.c.reject(id))
 	id = start()
 	anna.ok("cancel", anna.c.cancel(id))
@@ -446,7 +446,7 @@ func TestTrayClicks(t *testing.T) {
 	_, st := h.Visitor("Vera", "?")
 	anna.ok("pick", anna.c.pick(st.Session))
 	var ti protocol.TransferInfo
-	_ = json.Unmarshal(anna.ok("transfer", anna.c.transfer(TransferRequest{Session: st.Session, To: h.ID("bertil")})), &ti)
+	_ = json.Unmarshal(anna.ok("transfer", anna.c.transfer(protocol.TransferStart{Session: st.Session, To: h.ID("bertil")})), &ti)
 	wait(t, "offer", func() bool { return len(bertil.c.trayState().Transfers) == 1 })
 	bertil.c.onTrayClick(tray.TransferID(ti.ID))
 	open, _ := bertil.waitEvent(EventOpen, 0, nil)

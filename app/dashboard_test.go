@@ -130,7 +130,7 @@ func TestDashboardEventsFollowTheRelay(t *testing.T) {
 
 	// Anna offers it to Bertil: the transfer is pending on the dashboard.
 	var tr protocol.TransferInfo
-	_ = json.Unmarshal(anna.ok("transfer", anna.c.transfer(TransferRequest{Session: id, To: h.ID("bertil"), Comment: "billing"})), &tr)
+	_ = json.Unmarshal(anna.ok("transfer", anna.c.transfer(protocol.TransferStart{Session: id, To: h.ID("bertil"), Comment: "billing"})), &tr)
 	db, raw, i = waitDash(dash, i, "the pending transfer", func(d protocol.Dashboard) bool {
 		s, _ := dashSession(d, id)
 		return s.Transfer == protocol.TransferPending
@@ -159,7 +159,7 @@ func TestDashboardEventsFollowTheRelay(t *testing.T) {
 		slices.ContainsFunc(targets, func(a protocol.AgentInfo) bool { return a.Login == "anna" }) {
 		t.Fatalf("targets %+v", targets)
 	}
-	_ = json.Unmarshal(dash.ok("transfer on behalf", dash.c.transfer(TransferRequest{Session: id, To: h.ID("bertil")})), &tr)
+	_ = json.Unmarshal(dash.ok("transfer on behalf", dash.c.transfer(protocol.TransferStart{Session: id, To: h.ID("bertil")})), &tr)
 	if tr.By.Login != "cecilia" || tr.From.Login != "anna" {
 		t.Fatalf("transfer on behalf: %+v", tr)
 	}

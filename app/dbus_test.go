@@ -274,7 +274,7 @@ func TestDBusTrayAndNotifications(t *testing.T) {
 	sid := st.Session
 	anna.ok("pick", anna.c.pick(sid))
 	var ti protocol.TransferInfo
-	raw := anna.ok("transfer", anna.c.transfer(TransferRequest{Session: sid, To: h.ID("bertil"), Comment: "Knows the courier"}))
+	raw := anna.ok("transfer", anna.c.transfer(protocol.TransferStart{Session: sid, To: h.ID("bertil"), Comment: "Knows the courier"}))
 	if err := json.Unmarshal(raw, &ti); err != nil {
 		t.Fatal(err)
 	}
@@ -462,7 +462,7 @@ func TestDBusNotificationsAreWithdrawn(t *testing.T) {
 
 	// An offer to Bertil, cancelled by Anna: withdrawn.
 	var ti protocol.TransferInfo
-	if err := json.Unmarshal(anna.ok("transfer", anna.c.transfer(TransferRequest{Session: sid, To: h.ID("bertil")})), &ti); err != nil {
+	if err := json.Unmarshal(anna.ok("transfer", anna.c.transfer(protocol.TransferStart{Session: sid, To: h.ID("bertil")})), &ti); err != nil {
 		t.Fatal(err)
 	}
 	var offer notifyCall

@@ -1,12 +1,14 @@
 package app
 
-import "switchboard/backend/protocol"
+import "encoding/json"
 
 // Desk is the one service bound to the UI: window.go.app.Desk.<Method>.
 // Every method returns a Result and never panics. Wails 2.9.2 on Linux
 // aborts the whole process on a nil dereference inside a bound method (a
 // recover does not help there), so each method is a nil-checked one-liner
-// over the core, where the logic lives and is tested.
+// over the core, where the logic lives and is tested. The relay's commands
+// all go through Command (command.go); the other methods are the app's own
+// actions: signing in and out, the outbox, settings, windows.
 type Desk struct {
 	c *core
 }
@@ -57,26 +59,13 @@ func (d *Desk) Logout() Result {
 	return notReady
 }
 
-// SetStatus sets present or away.
-func (d *Desk) SetStatus(status string) Result {
+// Command sends an agent command of the protocol's registry (name:
+// "session.pick", ...) with data as its payload; data: the relay's reply.
+// An unknown name, a visitor's command, one the app runs itself (see
+// appOwned) or data of the wrong shape is refused without reaching the relay.
+func (d *Desk) Command(name string, data json.RawMessage) Result {
 	if c := d.core(); c != nil {
-		return c.setStatus(status)
-	}
-	return notReady
-}
-
-// Next takes the oldest waiting chat.
-func (d *Desk) Next() Result {
-	if c := d.core(); c != nil {
-		return c.next()
-	}
-	return notReady
-}
-
-// Pick takes a waiting chat.
-func (d *Desk) Pick(session string) Result {
-	if c := d.core(); c != nil {
-		return c.pick(session)
+		return c.relayCommand(name, data)
 	}
 	return notReady
 }
@@ -85,129 +74,6 @@ func (d *Desk) Pick(session string) Result {
 func (d *Desk) Send(session, text string) Result {
 	if c := d.core(); c != nil {
 		return c.send(session, text)
-	}
-	return notReady
-}
-
-// End ends a chat.
-func (d *Desk) End(session string) Result {
-	if c := d.core(); c != nil {
-		return c.end(session)
-	}
-	return notReady
-}
-
-// Leave closes a chat the agent listens to.
-func (d *Desk) Leave(session string) Result {
-	if c := d.core(); c != nil {
-		return c.leave(session)
-	}
-	return notReady
-}
-
-// Listen listens silently to a chat.
-func (d *Desk) Listen(session string) Result {
-	if c := d.core(); c != nil {
-		return c.listen(session)
-	}
-	return notReady
-}
-
-// TakeOver becomes the owner of a chat at once (managers).
-func (d *Desk) TakeOver(session string) Result {
-	if c := d.core(); c != nil {
-		return c.takeOver(session)
-	}
-	return notReady
-}
-
-// Typing tells the visitor the agent is typing.
-func (d *Desk) Typing(session string) Result {
-	if c := d.core(); c != nil {
-		return c.typing(session)
-	}
-	return notReady
-}
-
-// Log reads a chat's log after a seq; data: {entries, more}.
-func (d *Desk) Log(session string, after uint64) Result {
-	if c := d.core(); c != nil {
-		return c.readLog(session, after)
-	}
-	return notReady
-}
-
-// Targets lists the agents a chat can be transferred to.
-func (d *Desk) Targets(session string) Result {
-	if c := d.core(); c != nil {
-		return c.targets(session)
-	}
-	return notReady
-}
-
-// Transfer offers a chat to an agent or to the queue.
-func (d *Desk) Transfer(req TransferRequest) Result {
-	if c := d.core(); c != nil {
-		return c.transfer(req)
-	}
-	return notReady
-}
-
-// Accept accepts a transfer offered to the agent.
-func (d *Desk) Accept(transfer int64) Result {
-	if c := d.core(); c != nil {
-		return c.accept(transfer)
-	}
-	return notReady
-}
-
-// Reject rejects a transfer offered to the agent.
-func (d *Desk) Reject(transfer int64) Result {
-	if c := d.core(); c != nil {
-		return c.reject(transfer)
-	}
-	return notReady
-}
-
-// Cancel withdraws a transfer the agent started.
-func (d *Desk) Cancel(transfer int64) Result {
-	if c := d.core(); c != nil {
-		return c.cancel(transfer)
-	}
-	return notReady
-}
-
-// History lists a chat's transfers and take-overs.
-func (d *Desk) History(session string) Result {
-	if c := d.core(); c != nil {
-		return c.history(session)
-	}
-	return notReady
-}
-
-// CreateRequest files a request (ticket) from a chat; data: {number, line}.
-func (d *Desk) CreateRequest(session, title string) Result {
-	if c := d.core(); c != nil {
-		return c.createRequest(session, title)
-	}
-	return notReady
-}
-
-// QuickReplies reads the agent's own quick replies, kept on the relay so
-// they follow the agent to any machine; data: {replies: [{title, text}]}.
-func (d *Desk) QuickReplies() Result {
-	if c := d.core(); c != nil {
-		return c.quickReplies()
-	}
-	return notReady
-}
-
-// SaveQuickReplies replaces the agent's quick replies with the whole list;
-// data: the list as stored. The agent's other windows and machines get it
-// as a relay:event "quickreplies".
-func (d *Desk) SaveQuickReplies(replies []protocol.QuickReply) Result {
-	if c := d.core(); c != nil {
-		return c.saveQuickReplies(replies)
 	}
 	return notReady
 }

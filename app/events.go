@@ -134,14 +134,6 @@ type LoginRequest struct {
 	Remember bool   `json:"remember"`
 }
 
-// TransferRequest starts a transfer to an agent (To) or to the queue.
-type TransferRequest struct {
-	Session string `json:"session"`
-	To      int64  `json:"to"`
-	Queue   bool   `json:"queue"`
-	Comment string `json:"comment"`
-}
-
 // ClientIDData is the data of Desk.Send.
 type ClientIDData struct {
 	ClientID string `json:"clientId"`

@@ -22,6 +22,13 @@ func repliesOf(t *testing.T, d *testDesk, res Result) []protocol.QuickReply {
 	return q.Replies
 }
 
+// saveReplies sends quickreplies.set as the UI does: the list as JSON, where
+// a JavaScript null stays null.
+func saveReplies(t *testing.T, desk *Desk, list []protocol.QuickReply) Result {
+	t.Helper()
+	return desk.Command(protocol.CmdQuickRepliesSet, asJSON(t, protocol.QuickReplies{Replies: list}))
+}
+
 // The desk saves quick replies on the relay: the same agent on another
 // machine reads them, hears of changes, and they outlive the relay.
 func TestQuickRepliesThroughTheRelay(t *testing.T) {
@@ -33,15 +40,15 @@ func TestQuickRepliesThroughTheRelay(t *testing.T) {
 	office.login(h.URL(), "anna", false)
 	desk := newDesk(home.c)
 
-	if got := repliesOf(t, home, desk.QuickReplies()); len(got) != 0 {
+	if got := repliesOf(t, home, desk.Command(protocol.CmdQuickRepliesGet, nil)); len(got) != 0 {
 		t.Fatalf("a new agent has %+v", got)
 	}
 	list := []protocol.QuickReply{{Title: " Greeting", Text: "Hello! How can I help you?"}, {Text: "One moment, please."}}
 	want := []protocol.QuickReply{{Title: "Greeting", Text: list[0].Text}, list[1]}
-	if got := repliesOf(t, home, desk.SaveQuickReplies(list)); !reflect.DeepEqual(got, want) {
+	if got := repliesOf(t, home, saveReplies(t, desk, list)); !reflect.DeepEqual(got, want) {
 		t.Fatalf("save answered %+v, want %+v", got, want)
 	}
-	if got := repliesOf(t, office, newDesk(office.c).QuickReplies()); !reflect.DeepEqual(got, want) {
+	if got := repliesOf(t, office, newDesk(office.c).Command(protocol.CmdQuickRepliesGet, nil)); !reflect.DeepEqual(got, want) {
 		t.Fatalf("the other machine reads %+v, want %+v", got, want)
 	}
 
@@ -67,21 +74,21 @@ func TestQuickRepliesCheckedBeforeSending(t *testing.T) {
 	h := relaytest.Start(t, relaytest.Options{})
 	d := newTestDesk(t, deskOpts{})
 	desk := newDesk(d.c)
-	d.refused("before login", desk.QuickReplies(), CodeOffline)
-	d.refused("save before login", desk.SaveQuickReplies([]protocol.QuickReply{{Text: "x"}}), CodeOffline)
+	d.refused("before login", desk.Command(protocol.CmdQuickRepliesGet, nil), CodeOffline)
+	d.refused("save before login", saveReplies(t, desk, []protocol.QuickReply{{Text: "x"}}), CodeOffline)
 
 	d.login(h.URL(), "bertil", false)
 	keep := []protocol.QuickReply{{Text: "Keep me"}}
-	d.ok("save", desk.SaveQuickReplies(keep))
-	d.refused("empty text", desk.SaveQuickReplies([]protocol.QuickReply{{Title: "Nothing"}}), protocol.CodeBadRequest)
-	d.refused("text too long", desk.SaveQuickReplies([]protocol.QuickReply{{Text: strings.Repeat("x", protocol.MaxQuickReplyText+1)}}), protocol.CodeTooLarge)
+	d.ok("save", saveReplies(t, desk, keep))
+	d.refused("empty text", saveReplies(t, desk, []protocol.QuickReply{{Title: "Nothing"}}), protocol.CodeBadRequest)
+	d.refused("text too long", saveReplies(t, desk, []protocol.QuickReply{{Text: strings.Repeat("x", protocol.MaxQuickReplyText+1)}}), protocol.CodeTooLarge)
 	big := make([]protocol.QuickReply, 40)
 	for i := range big {
 		big[i] = protocol.QuickReply{Text: strings.Repeat("<", protocol.MaxQuickReplyText)} // 12 KB each as JSON
 	}
-	d.refused("list over a frame", desk.SaveQuickReplies(big), protocol.CodeTooLarge)
+	d.refused("list over a frame", saveReplies(t, desk, big), protocol.CodeTooLarge)
 	// The connection lived through it and nothing changed.
-	if got := repliesOf(t, d, desk.QuickReplies()); !reflect.DeepEqual(got, keep) {
+	if got := repliesOf(t, d, desk.Command(protocol.CmdQuickRepliesGet, nil)); !reflect.DeepEqual(got, keep) {
 		t.Fatalf("after refusals: %+v", got)
 	}
 	stored, err := h.Store.QuickReplies(context.Background(), chat.AgentID(h.ID("bertil")))
@@ -89,7 +96,7 @@ func TestQuickRepliesCheckedBeforeSending(t *testing.T) {
 		t.Fatalf("stored %+v %v", stored, err)
 	}
 	// Clearing is allowed: an empty list, also from a JavaScript null.
-	if got := repliesOf(t, d, desk.SaveQuickReplies(nil)); len(got) != 0 {
+	if got := repliesOf(t, d, saveReplies(t, desk, nil)); len(got) != 0 {
 		t.Fatalf("after clearing: %+v", got)
 	}
 }

@@ -14,7 +14,7 @@ import (
 )
 
 // TestRequestsInbox: an offline message reaches the agent's app as an event,
-// a notification and a tray count; the bound methods list, claim, answer
+// a notification and a tray count; Desk.Command lists, claims, answers
 // (the e-mail arrives) and close it.
 func TestRequestsInbox(t *testing.T) {
 	t.Parallel()
@@ -50,23 +50,23 @@ func TestRequestsInbox(t *testing.T) {
 	wait(t, "the tray count", func() bool { return anna.c.trayState().Requests == 1 })
 
 	var list protocol.RequestListReply
-	if err := json.Unmarshal(anna.ok("requests", desk.Requests(RequestListRequest{Newest: true})), &list); err != nil ||
+	if err := json.Unmarshal(anna.ok("requests", desk.Command(protocol.CmdRequestList, asJSON(t, protocol.RequestList{Newest: true}))), &list); err != nil ||
 		len(list.Requests) != 1 || !list.Mail {
 		t.Fatalf("list %+v %v", list, err)
 	}
-	anna.ok("claim", desk.ClaimRequest(rc.Number))
+	anna.ok("claim", desk.Command(protocol.CmdRequestClaim, asJSON(t, protocol.RequestRef{Number: rc.Number})))
 	wait(t, "the tray count after the claim", func() bool { return anna.c.trayState().Requests == 0 })
-	anna.ok("answer", desk.AnswerRequest(AnswerRequest{Number: rc.Number, Text: "Hej Åsa! Det är på väg."}))
+	anna.ok("answer", desk.Command(protocol.CmdRequestAnswer, asJSON(t, protocol.RequestAnswer{Number: rc.Number, Text: "Hej Åsa! Det är på väg."})))
 	m := sink.Wait(t, 1, 10*time.Second)[0]
 	if !strings.HasPrefix(m.Header("Subject"), "[#1001] ") || !strings.Contains(m.Body(), "Hej Åsa! Det är på väg.") {
 		t.Errorf("e-mail: %q\n%s", m.Header("Subject"), m.Body())
 	}
 	var d protocol.RequestDetail
-	if err := json.Unmarshal(anna.ok("request", desk.Request(rc.Number)), &d); err != nil || d.State != protocol.RequestAnswered {
+	if err := json.Unmarshal(anna.ok("request", desk.Command(protocol.CmdRequestGet, asJSON(t, protocol.RequestRef{Number: rc.Number}))), &d); err != nil || d.State != protocol.RequestAnswered {
 		t.Fatalf("detail %+v %v", d, err)
 	}
-	anna.ok("close", desk.CloseRequest(rc.Number))
-	anna.refused("assign without manage", desk.AssignRequest(rc.Number, h.ID("bertil")), protocol.CodeNotFound)
+	anna.ok("close", desk.Command(protocol.CmdRequestClose, asJSON(t, protocol.RequestRef{Number: rc.Number})))
+	anna.refused("assign without manage", desk.Command(protocol.CmdRequestAssign, asJSON(t, protocol.RequestAssign{Number: rc.Number, To: h.ID("bertil")})), protocol.CodeNotFound)
 }
 
 // TestTrayCountsRequestsMadeWhileAway: a desk that signs in later counts the
@@ -83,5 +83,5 @@ func TestTrayCountsRequestsMadeWhileAway(t *testing.T) {
 	anna := newTestDesk(t, deskOpts{})
 	anna.login(h.URL(), "anna", false)
 	wait(t, "the tray count", func() bool { return anna.c.trayState().Requests == 2 })
-	anna.refused("answer by mail without SMTP", newDesk(anna.c).AnswerRequest(AnswerRequest{Number: 1001, Text: "Yes"}), protocol.CodeMailNotConfigured)
+	anna.refused("answer by mail without SMTP", newDesk(anna.c).Command(protocol.CmdRequestAnswer, json.RawMessage(`{"number":1001,"text":"Yes"}`)), protocol.CodeMailNotConfigured)
 }

@@ -6,7 +6,7 @@
 import { mount } from 'svelte'
 import App from '../src/App.svelte'
 import '../src/app.css'
-import type { DeskApi } from '../src/lib/bridge'
+import type { AgentCommandName, DeskApi, PayloadOf } from '../src/lib/bridge'
 import type { Dashboard, Entry } from '../src/lib/protocol'
 import { agentLine, anna, bo, channel, entry, iso, queueItem, session, staffNote, transfer, welcome } from '../src/test/fixtures'
 import takeover from '../src/lib/dashboard/fixtures/takeover.json'
@@ -49,27 +49,34 @@ const logs: Record<string, Entry[]> = {
 }
 
 const ok = (data: unknown = {}) => ({ ok: true, data })
-const answers: Partial<Record<keyof DeskApi, (...a: never[]) => unknown>> = {
+// The bound methods' answers, and the relay's to each command sent through
+// Desk.Command, keyed by the command's name.
+const answers: Partial<Record<Exclude<keyof DeskApi, 'Command'>, (...a: never[]) => unknown>> = {
   Version: () => '1.4.0',
   Config: () => ok({ server: 'relay.example.com', serverLocked: false, login: 'anna', remember: true, language: lang, muted: false,
     window: scene === 'dashboard' ? 'dashboard' : 'main', hasToken: scene !== 'login' }),
   Login: () => ({ ok: false, error: { code: 'bad_credentials', message: 'Wrong login or password.' } }),
   Resume: () => ok(greeting),
-  Log: (sid: string) => ok({ entries: logs[sid] ?? [], more: false }),
-  Targets: () => ok([bo, { ...anna, id: 4, name: 'Dana', login: 'dana', status: 'away' }]),
-  History: () => ok([]),
-  QuickReplies: () => ok({ replies: [{ title: 'Greeting', text: 'Hello! How can I help you?' }] }),
-  Requests: () => ok({ requests: [{ number: 1001, channel: 'support', state: 'open', visitor: { name: 'Åsa', email: 'asa@example.com' },
-    question: 'Please call me about my order.', created_at: iso(0) }], mail: true }),
   Send: () => ok({ clientId: 'm-1' }),
+}
+const replies: { [K in AgentCommandName]?: (data: PayloadOf<K>) => unknown } = {
+  'session.log': ({ session: sid }) => ok({ entries: logs[sid] ?? [], more: false }),
+  'transfer.targets': () => ok([bo, { ...anna, id: 4, name: 'Dana', login: 'dana', status: 'away' }]),
+  'transfer.history': () => ok([]),
+  'quickreplies.get': () => ok({ replies: [{ title: 'Greeting', text: 'Hello! How can I help you?' }] }),
+  'request.list': () => ok({ requests: [{ number: 1001, channel: 'support', state: 'open', visitor: { name: 'Åsa', email: 'asa@example.com' },
+    question: 'Please call me about my order.', created_at: iso(0) }], mail: true }),
   // Listening from the dashboard: the chat as the relay answers it.
-  Listen: (sid: string) => ok(session({ id: sid, role: 'listener', owner: { id: 3, login: 'cecilia', name: 'Cecilia', status: 'present', load: 1 }, seq: 4 })),
+  'session.listen': ({ session: sid }) => ok(session({ id: sid, role: 'listener', owner: { id: 3, login: 'cecilia', name: 'Cecilia', status: 'present', load: 1 }, seq: 4 })),
 }
 const listeners = new Map<string, Set<(...d: unknown[]) => void>>()
 window.go = {
   app: {
     Desk: new Proxy({} as DeskApi, {
-      get: (_, name: string) => async (...args: never[]) => (answers[name as keyof DeskApi] ?? (() => ok()))(...args),
+      get: (_, name: string) =>
+        name === 'Command'
+          ? async (cmd: string, data: unknown) => ((replies as Record<string, (d: unknown) => unknown>)[cmd] ?? (() => ok()))(data)
+          : async (...args: never[]) => (answers[name as keyof typeof answers] ?? (() => ok()))(...args),
     }),
   },
 }

@@ -78,7 +78,9 @@ func typescript(root string, s *Schema) ([]byte, error) {
 	fmt.Fprintf(&b, "/** The relay's limits on quick replies (it refuses a list over them whole). */\nexport const quickReplyLimits = { count: %d, title: %d, text: %d } as const\n\n",
 		protocol.MaxQuickReplies, protocol.MaxQuickReplyTitle, protocol.MaxQuickReplyText)
 	for _, role := range []string{protocol.RoleAgent, protocol.RoleVisitor} {
-		fmt.Fprintf(&b, "/** The commands of %ss: each one's payload and its reply's data. */\nexport interface %sCommands {\n", role, strings.ToUpper(role[:1])+role[1:])
+		title := strings.ToUpper(role[:1]) + role[1:]
+		fmt.Fprintf(&b, "/** The commands of %ss: each one's payload and its reply's data. */\nexport interface %sCommands {\n", role, title)
+		var names []string
 		for _, c := range protocol.Commands {
 			if c.Role != role && c.Role != "" {
 				continue
@@ -88,8 +90,12 @@ func typescript(root string, s *Schema) ([]byte, error) {
 				data = tsType(c.Data)
 			}
 			fmt.Fprintf(&b, "  '%s': { data: %s; reply: %s }\n", c.Name, data, tsType(c.Reply))
+			names = append(names, "'"+c.Name+"'")
 		}
 		b.WriteString("}\n\n")
+		// The same names at run time, for code that checks a name it was given.
+		fmt.Fprintf(&b, "/** The names of %sCommands. */\nexport const %sCommandNames = [%s] as const satisfies readonly (keyof %sCommands)[]\n\n",
+			title, role, strings.Join(names, ", "), title)
 	}
 	b.WriteString("/** The events: each one's data. */\nexport interface Events {\n")
 	for _, e := range protocol.Events {

@@ -3,7 +3,7 @@
 // in a plain browser (vite dev) they are absent, and in tests they are
 // stubbed (src/test/fakeBridge.ts).
 
-import type { AgentInfo, AgentWelcome, Entry, QuickRepliesPayload, QuickReply, RequestCreated, RequestDetail, RequestInfo, RequestListReply, SessionInfo, TransferInfo } from './protocol'
+import type { AgentCommands, AgentWelcome } from './protocol'
 
 /** The uniform answer of every bound Desk method (except Version). */
 export interface Result<T = unknown> {
@@ -36,34 +36,23 @@ export interface LoginRequest {
   remember: boolean
 }
 
-export interface TransferRequest {
-  session: string
-  /** An agent id, or 0 with queue: true. */
-  to: number
-  queue: boolean
-  comment: string
-}
+/**
+ * Agent commands the Go side runs itself and refuses by name (app.appOwned):
+ * hello (Login, Resume), logout (Logout), token.handover (OpenDashboard),
+ * message.send (Send, through the outbox), dashboard.watch/unwatch (the
+ * dashboard window watches on every connection).
+ */
+export const appOwnedCommands = ['hello', 'logout', 'token.handover', 'message.send', 'dashboard.watch', 'dashboard.unwatch'] as const
+export type AppOwnedCommand = (typeof appOwnedCommands)[number]
 
-/** What the requests inbox asks for (app.RequestListRequest). */
-export interface RequestListRequest {
-  /** Empty: every channel the agent may read. */
-  channel: string
-  /** Empty: all but closed. */
-  state: string
-  newest: boolean
-}
-
-/** An answer to a request (app.AnswerRequest): e-mailed, or with manual only recorded. */
-export interface AnswerRequestPayload {
-  number: number
-  text: string
-  manual: boolean
-}
-
-export interface LogPage {
-  entries: Entry[] | null
-  more: boolean
-}
+/** The relay commands the UI sends by name through Desk.Command. */
+export type AgentCommandName = Exclude<keyof AgentCommands, AppOwnedCommand>
+/** A command's payload, as generated from backend/protocol's registry (void: none). */
+export type PayloadOf<K extends keyof AgentCommands> = AgentCommands[K]['data']
+/** The data of a command's reply. */
+export type ReplyOf<K extends keyof AgentCommands> = AgentCommands[K]['reply']
+/** The payload argument of command(): none for a command without data. */
+export type PayloadArg<K extends keyof AgentCommands> = PayloadOf<K> extends void ? [] : [data: PayloadOf<K>]
 
 /** Mirrors app.Desk on the Go side: window.go.app.Desk.<Method>. */
 export interface DeskApi {
@@ -72,35 +61,9 @@ export interface DeskApi {
   Login(req: LoginRequest): Promise<Result<AgentWelcome>>
   Resume(): Promise<Result<AgentWelcome>>
   Logout(): Promise<Result>
-  SetStatus(status: 'present' | 'away'): Promise<Result<AgentInfo>>
-  Next(): Promise<Result<SessionInfo>>
-  Pick(session: string): Promise<Result<SessionInfo>>
+  /** Sends a relay command of the registry; the reply's data is the Result's data. */
+  Command(name: AgentCommandName, data: unknown): Promise<Result>
   Send(session: string, text: string): Promise<Result<{ clientId: string }>>
-  End(session: string): Promise<Result<SessionInfo>>
-  Leave(session: string): Promise<Result>
-  Listen(session: string): Promise<Result<SessionInfo>>
-  TakeOver(session: string): Promise<Result>
-  Typing(session: string): Promise<Result>
-  Log(session: string, after: number): Promise<Result<LogPage>>
-  Targets(session: string): Promise<Result<AgentInfo[]>>
-  Transfer(req: TransferRequest): Promise<Result<TransferInfo>>
-  Accept(transfer: number): Promise<Result<TransferInfo>>
-  Reject(transfer: number): Promise<Result<TransferInfo>>
-  Cancel(transfer: number): Promise<Result<TransferInfo>>
-  History(session: string): Promise<Result<TransferInfo[]>>
-  CreateRequest(session: string, title: string): Promise<Result<RequestCreated>>
-  /** The agent's own quick replies, kept on the relay. */
-  QuickReplies(): Promise<Result<QuickRepliesPayload>>
-  /** Replaces them with the whole list; answers the list as stored. */
-  SaveQuickReplies(replies: QuickReply[]): Promise<Result<QuickRepliesPayload>>
-  /** The requests inbox: {requests, mail}. */
-  Requests(req: RequestListRequest): Promise<Result<RequestListReply>>
-  Request(number: number): Promise<Result<RequestDetail>>
-  ClaimRequest(number: number): Promise<Result<RequestInfo>>
-  /** Fails with mail_not_configured when the relay sends no e-mail (unless manual). */
-  AnswerRequest(req: AnswerRequestPayload): Promise<Result<RequestInfo>>
-  CloseRequest(number: number): Promise<Result<RequestInfo>>
-  AssignRequest(number: number, to: number): Promise<Result<RequestInfo>>
   SetMuted(muted: boolean): Promise<Result>
   SetLanguage(language: Language): Promise<Result>
   OpenDashboard(): Promise<Result>
@@ -164,6 +127,15 @@ export async function call<M extends DeskMethod>(
   } catch (err) {
     return { ok: false, error: { code: 'bridge', message: errorText(err) } } as R
   }
+}
+
+/**
+ * Sends a relay command through the Go side's one generic bound method,
+ * typed by the generated protocol: command('session.pick', { session })
+ * resolves to a Result of the SessionInfo the relay answered.
+ */
+export async function command<K extends AgentCommandName>(name: K, ...data: PayloadArg<K>): Promise<Result<ReplyOf<K>>> {
+  return (await call('Command', name, data.length > 0 ? data[0] : null)) as Result<ReplyOf<K>>
 }
 
 /**

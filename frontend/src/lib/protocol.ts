@@ -942,6 +942,9 @@ export interface AgentCommands {
   'logout': { data: void; reply: Empty }
 }
 
+/** The names of AgentCommands. */
+export const agentCommandNames = ['hello', 'ping', 'status.set', 'queue.next', 'session.pick', 'session.end', 'session.leave', 'session.listen', 'session.takeover', 'session.log', 'message.send', 'typing', 'transfer.targets', 'transfer.start', 'transfer.accept', 'transfer.reject', 'transfer.cancel', 'transfer.history', 'request.create', 'request.list', 'request.get', 'request.claim', 'request.answer', 'request.close', 'request.assign', 'dashboard.watch', 'dashboard.unwatch', 'token.handover', 'quickreplies.get', 'quickreplies.set', 'logout'] as const satisfies readonly (keyof AgentCommands)[]
+
 /** The commands of visitors: each one's payload and its reply's data. */
 export interface VisitorCommands {
   'hello': { data: Hello; reply: AgentWelcome | VisitorWelcome }
@@ -952,6 +955,9 @@ export interface VisitorCommands {
   'session.end': { data: SessionRef; reply: Empty }
   'typing': { data: SessionRef; reply: Empty }
 }
+
+/** The names of VisitorCommands. */
+export const visitorCommandNames = ['hello', 'ping', 'chat.start', 'offline.submit', 'message.send', 'session.end', 'typing'] as const satisfies readonly (keyof VisitorCommands)[]
 
 /** The events: each one's data. */
 export interface Events {

@@ -219,12 +219,12 @@ describe('the Swedish desk', () => {
         ],
       },
       {
-        Log: (session: string) => ({ ok: true, data: { entries: session === 's-1' ? log : [], more: false } }),
-        Requests: () => ({ ok: true, data: { requests, mail: true } }),
-        Request: (n: number) => ({ ok: true, data: { ...detail, number: n } }),
-        Targets: () => ({ ok: true, data: [bo, cleo] }),
-        History: () => ({ ok: true, data: [] }),
-        CreateRequest: () => ({ ok: true, data: { number: 1042 } }),
+        'session.log': ({ session }) => ({ ok: true, data: { entries: session === 's-1' ? log : [], more: false } }),
+        'request.list': () => ({ ok: true, data: { requests, mail: true } }),
+        'request.get': ({ number: n }) => ({ ok: true, data: { ...detail, number: n } }),
+        'transfer.targets': () => ({ ok: true, data: [bo, cleo] }),
+        'transfer.history': () => ({ ok: true, data: [] }),
+        'request.create': () => ({ ok: true, data: { number: 1042 } }),
       },
     )
     d.ctl.config.set({ server: 'relay.example.com', serverLocked: false, login: 'anna', remember: true, language: 'sv', muted: false, window: 'main', hasToken: true })
@@ -414,8 +414,8 @@ describe('the Swedish dashboard', () => {
     }
     const cecilia = { ...cleo, status: 'present' as const }
     d = makeDesk({ agent: cecilia, channels: [channel], sessions: [], agents: [] }, {
-      Listen: () => ({ ok: true, data: chat('s-1', { role: 'listener', seq: lastSeq }) }),
-      Log: () => ({ ok: true, data: { entries: log, more: false } }),
+      'session.listen': () => ({ ok: true, data: chat('s-1', { role: 'listener', seq: lastSeq }) }),
+      'session.log': () => ({ ok: true, data: { entries: log, more: false } }),
     })
     d.ctl.config.set({ server: 'relay.example.com', serverLocked: false, login: 'cleo', remember: true, language: 'sv', muted: false, window: 'dashboard', hasToken: true })
     render(Dashboard, { ctl: d.ctl })

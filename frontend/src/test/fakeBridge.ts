@@ -1,24 +1,29 @@
 // A stand-in for what Wails injects: window.go.app.Desk (every bound method a
 // vi.fn that records its calls) and window.runtime.EventsOn (tests fire Go
-// events with emit). Results default to ok; override per method.
+// events with emit). Results default to ok; override per method, and per
+// relay command for Desk.Command (keyed by its name: 'session.pick'). A
+// command is recorded as [name, data], or [name] without data.
 
 import { vi, type Mock } from 'vitest'
-import type { DeskApi, DeskConfig } from '../lib/bridge'
-import type { QuickReply } from '../lib/protocol'
+import { appOwnedCommands, type AgentCommandName, type DeskApi, type DeskConfig, type PayloadOf } from '../lib/bridge'
+import { agentCommandNames, type QuickReply } from '../lib/protocol'
 import { welcome } from './fixtures'
 
 type Method = keyof DeskApi
 type Impl = (...args: never[]) => unknown
+/** What the Go side answers to one relay command, given its payload. */
+export type CommandAnswers = { [K in AgentCommandName]?: (data: PayloadOf<K>) => unknown }
+export type Overrides = Partial<Record<Exclude<Method, 'Command'>, Impl>> & CommandAnswers
 
 export interface FakeBridge {
   desk: Record<Method, Mock>
-  /** Every call in order, as [method, ...args]. */
+  /** Every call in order, as [method, ...args], or [command, data?]. */
   calls: unknown[][]
   /** Fires a Go event to every listener. */
   emit(event: string, payload: unknown): void
   listening(event: string): boolean
-  /** The args of each call of one method. */
-  callsOf(method: Method): unknown[][]
+  /** The args of each call of one method, or the [data?] of each of one command. */
+  callsOf(method: Method | AgentCommandName): unknown[][]
   uninstall(): void
 }
 
@@ -33,41 +38,48 @@ export const defaultConfig: DeskConfig = {
   hasToken: false,
 }
 
-const methods: Method[] = [
-  'Version', 'Config', 'Login', 'Resume', 'Logout', 'SetStatus', 'Next', 'Pick', 'Send', 'End', 'Leave',
-  'Listen', 'TakeOver', 'Typing', 'Log', 'Targets', 'Transfer', 'Accept', 'Reject', 'Cancel', 'History',
-  'CreateRequest', 'QuickReplies', 'SaveQuickReplies', 'SetMuted', 'SetLanguage', 'OpenDashboard', 'Quit',
-  'Requests', 'Request', 'ClaimRequest', 'AnswerRequest', 'CloseRequest', 'AssignRequest',
+const methods: Exclude<Method, 'Command'>[] = [
+  'Version', 'Config', 'Login', 'Resume', 'Logout', 'Send', 'SetMuted', 'SetLanguage', 'OpenDashboard', 'Quit',
 ]
 
-export function installFakeBridge(overrides: Partial<Record<Method, Impl>> = {}): FakeBridge {
+export function installFakeBridge(overrides: Overrides = {}): FakeBridge {
   let sent = 0
   // The relay's copy of the agent's quick replies.
   let quick: QuickReply[] = []
-  const defaults: Partial<Record<Method, Impl>> = {
+  const defaults: Overrides = {
     Version: () => '1.2.3',
     Config: () => ({ ok: true, data: { ...defaultConfig } }),
     Login: () => ({ ok: true, data: welcome() }),
     Resume: () => ({ ok: true, data: welcome() }),
     Send: () => ({ ok: true, data: { clientId: `m-${++sent}` } }),
-    Log: () => ({ ok: true, data: { entries: [], more: false } }),
-    Targets: () => ({ ok: true, data: [] }),
-    Requests: () => ({ ok: true, data: { requests: [], mail: true } }),
-    QuickReplies: () => ({ ok: true, data: { replies: [...quick] } }),
-    SaveQuickReplies: (list: QuickReply[] | null) => {
-      quick = [...(list ?? [])]
+    'session.log': () => ({ ok: true, data: { entries: [], more: false } }),
+    'transfer.targets': () => ({ ok: true, data: [] }),
+    'request.list': () => ({ ok: true, data: { requests: [], mail: true } }),
+    'quickreplies.get': () => ({ ok: true, data: { replies: [...quick] } }),
+    'quickreplies.set': (data) => {
+      quick = [...(data?.replies ?? [])]
       return { ok: true, data: { replies: [...quick] } }
     },
   }
+  const answer = (name: string) =>
+    ((overrides as Record<string, Impl>)[name] ?? (defaults as Record<string, Impl>)[name] ?? (() => ({ ok: true, data: {} }))) as (
+      ...a: unknown[]
+    ) => unknown
   const calls: unknown[][] = []
   const desk = {} as Record<Method, Mock>
   for (const m of methods) {
-    const impl = overrides[m] ?? defaults[m] ?? (() => ({ ok: true, data: {} }))
     desk[m] = vi.fn(async (...args: unknown[]) => {
       calls.push([m, ...args])
-      return (impl as (...a: unknown[]) => unknown)(...args)
+      return answer(m)(...args)
     })
   }
+  // As the Go side: only the registry's agent commands the app does not run itself.
+  const sendable = new Set<string>(agentCommandNames.filter((n) => !(appOwnedCommands as readonly string[]).includes(n)))
+  desk.Command = vi.fn(async (name: string, data?: unknown) => {
+    calls.push(data == null ? [name] : [name, data])
+    if (!sendable.has(name)) return { ok: false, error: { code: 'unknown_command', message: `not sent by name: ${name}` } }
+    return answer(name)(data)
+  })
   const listeners = new Map<string, Set<(...data: unknown[]) => void>>()
   window.go = { app: { Desk: desk as unknown as DeskApi } }
   window.runtime = {
@@ -85,7 +97,7 @@ export function installFakeBridge(overrides: Partial<Record<Method, Impl>> = {})
       for (const cb of [...(listeners.get(event) ?? [])]) cb(payload)
     },
     listening: (event) => (listeners.get(event)?.size ?? 0) > 0,
-    callsOf: (method) => calls.filter((c) => c[0] === method).map((c) => c.slice(1)),
+    callsOf: (name) => calls.filter((c) => c[0] === name).map((c) => c.slice(1)),
     uninstall() {
       delete window.go
       delete window.runtime

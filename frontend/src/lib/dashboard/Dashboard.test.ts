@@ -171,11 +171,11 @@ describe('the dashboard window', () => {
   it('listens silently: opens the chat read-only, live; Leave closes it', async () => {
     const listened = session({ id: 'old', role: 'listener', seq: 2, owner: { id: 1, name: 'Anna', status: 'present', load: 1 } })
     await show(board(), ['listen'], {
-      Listen: () => ({ ok: true, data: listened }),
-      Log: () => ({ ok: true, data: { entries: [entry(1, { text: 'My invoice is wrong' }), entry(2, { text: 'Still there?' })], more: false } }),
+      'session.listen': () => ({ ok: true, data: listened }),
+      'session.log': () => ({ ok: true, data: { entries: [entry(1, { text: 'My invoice is wrong' }), entry(2, { text: 'Still there?' })], more: false } }),
     })
     await fireEvent.click(within(screen.getAllByTestId('session-row')[0]).getByTestId('dashboard-listen'))
-    expect(d.bridge.callsOf('Listen')).toEqual([['old']])
+    expect(d.bridge.callsOf('session.listen')).toEqual([[{ session: 'old' }]])
     const panel = await screen.findByTestId('listen-panel')
     expect(panel.dataset.mode).toBe('listener')
     expect(within(panel).getByTestId('dashboard-listen-banner').textContent).toContain('Anna and the visitor are not told')
@@ -187,23 +187,23 @@ describe('the dashboard window', () => {
     // The row says it is open; no second Listen.
     expect(actionsOf('old')).toEqual(['dashboard-show'])
     await fireEvent.click(within(panel).getByTestId('dashboard-leave'))
-    expect(d.bridge.callsOf('Leave')).toEqual([['old']])
+    expect(d.bridge.callsOf('session.leave')).toEqual([[{ session: 'old' }]])
     await vi.waitFor(() => expect(screen.queryByTestId('listen-panel')).toBeNull())
   })
 
   it('takes over only after confirming, then shows the chat with a composer', async () => {
-    await show(board(), ['manage'], { TakeOver: () => ({ ok: true, data: { id: 'old' } }) })
+    await show(board(), ['manage'], { 'session.takeover': () => ({ ok: true, data: { id: 'old' } }) })
     await fireEvent.click(within(screen.getAllByTestId('session-row')[0]).getByTestId('dashboard-takeover'))
     const dialog = screen.getByTestId('takeover-dialog')
     expect(dialog.textContent).toContain('Olle')
     expect(dialog.textContent).toContain('Anna is moved to listen mode')
     await fireEvent.click(within(dialog).getByTestId('takeover-cancel'))
-    expect(d.bridge.callsOf('TakeOver')).toEqual([])
+    expect(d.bridge.callsOf('session.takeover')).toEqual([])
     expect(screen.queryByTestId('takeover-dialog')).toBeNull()
 
     await fireEvent.click(within(screen.getAllByTestId('session-row')[0]).getByTestId('dashboard-takeover'))
     await fireEvent.click(screen.getByTestId('takeover-confirm'))
-    expect(d.bridge.callsOf('TakeOver')).toEqual([['old']])
+    expect(d.bridge.callsOf('session.takeover')).toEqual([[{ session: 'old' }]])
     // The relay says the chat is mine now.
     d.bridge.emit('relay:event', { ev: 'session', data: session({ id: 'old', role: 'owner', owner: cecilia }) })
     const panel = await screen.findByTestId('listen-panel')
@@ -215,16 +215,16 @@ describe('the dashboard window', () => {
   it('transfers on the owner’s behalf to a target the relay lists', async () => {
     const bertil = { id: 2, login: 'bertil', name: 'Bertil', status: 'present', load: 0 }
     await show(board(), ['manage'], {
-      Targets: () => ({ ok: true, data: [bertil] }),
-      Transfer: () => ({ ok: true, data: { id: 9, session: 'old', state: 'pending', kind: 'transfer', from: {}, to: bertil, by: cecilia } }),
+      'transfer.targets': () => ({ ok: true, data: [bertil] }),
+      'transfer.start': () => ({ ok: true, data: { id: 9, session: 'old', state: 'pending', kind: 'transfer', from: {}, to: bertil, by: cecilia } }),
     })
     await fireEvent.click(within(screen.getAllByTestId('session-row')[0]).getByTestId('dashboard-transfer'))
     expect(await screen.findByTestId('transfer-dialog')).toBeTruthy()
-    expect(d.bridge.callsOf('Targets')).toEqual([['old']])
+    expect(d.bridge.callsOf('transfer.targets')).toEqual([[{ session: 'old' }]])
     const option = await screen.findByTestId('transfer-agent-option')
     await fireEvent.click(within(option).getByRole('radio'))
     await fireEvent.submit(document.getElementById('transfer-form')!)
-    expect(d.bridge.callsOf('Transfer')).toEqual([[{ session: 'old', to: 2, queue: false, comment: '' }]])
+    expect(d.bridge.callsOf('transfer.start')).toEqual([[{ session: 'old', to: 2, queue: false, comment: '' }]])
     await vi.waitFor(() => expect(screen.queryByTestId('transfer-dialog')).toBeNull())
   })
 

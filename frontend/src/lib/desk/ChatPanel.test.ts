@@ -37,7 +37,7 @@ const menuItems = async () => {
 describe('the conversation', () => {
   it('shows visitor, agent and system lines, staff notes set apart', async () => {
     await open({ sessions: [session({ seq: 4 })] }, {
-      Log: () => ({
+      'session.log': () => ({
         ok: true,
         data: {
           entries: [entry(1, { text: 'My invoice is wrong' }), agentLine(2, 'Let me look'), staffNote(3, 'Anna asked Bo to take over the chat.'), entry(4, { kind: 'note', from: { kind: 'system' }, text: 'Bo has joined the chat.' })],
@@ -59,14 +59,14 @@ describe('the conversation', () => {
   })
 
   it('shows Transfer beside the title, and the dialog names the chat', async () => {
-    await open({}, { Targets: () => ({ ok: true, data: [bo] }) })
+    await open({}, { 'transfer.targets': () => ({ ok: true, data: [bo] }) })
     await fireEvent.click(screen.getByTestId('transfer-button'))
     expect(screen.getByTestId('transfer-which').textContent).toContain('The chat with Vera.')
   })
 
   it('names the owner when a manager transfers on their behalf', async () => {
     await open({ channels: [channel({ perms: ['respond', 'manage'] })], sessions: [session({ role: 'listener', owner: bo })] }, {
-      Targets: () => ({ ok: true, data: [dana] }),
+      'transfer.targets': () => ({ ok: true, data: [dana] }),
     })
     await fireEvent.click(screen.getByTestId('transfer-button'))
     expect(screen.getByTestId('transfer-which').textContent).toContain('The chat with Vera, answered by Bo.')
@@ -88,9 +88,9 @@ describe('Transfer dialog', () => {
   const targets = () => ({ ok: true, data: [bo, dana] })
 
   it('lists the Present agents with their load, live', async () => {
-    await open({}, { Targets: targets })
+    await open({}, { 'transfer.targets': targets })
     await menu('menu-transfer')
-    expect(d.bridge.callsOf('Targets')).toEqual([['s-1']])
+    expect(d.bridge.callsOf('transfer.targets')).toEqual([[{ session: 's-1' }]])
     await vi.waitFor(() => expect(screen.getAllByTestId('transfer-agent-option')).toHaveLength(2))
     const rows = () => screen.getAllByTestId('transfer-agent-option').map((el) => el.textContent?.replace(/\s+/g, ' ').trim())
     expect(rows()).toEqual(['Bo 0 chats', 'Dana 3 chats'])
@@ -106,11 +106,11 @@ describe('Transfer dialog', () => {
   })
 
   it('asks the relay again when someone else becomes Present', async () => {
-    await open({}, { Targets: targets })
+    await open({}, { 'transfer.targets': targets })
     await menu('menu-transfer')
     await vi.waitFor(() => expect(screen.getAllByTestId('transfer-agent-option')).toHaveLength(2))
     d.bridge.emit('relay:event', { ev: 'presence', data: { agents: [{ ...cleo, status: 'present' }] } })
-    await vi.waitFor(() => expect(d.bridge.callsOf('Targets')).toHaveLength(2))
+    await vi.waitFor(() => expect(d.bridge.callsOf('transfer.targets')).toHaveLength(2))
   })
 
   describe('keyboard focus', () => {
@@ -126,7 +126,7 @@ describe('Transfer dialog', () => {
 
     it('waits on the loading note, then lands on the first Present agent', async () => {
       const slow = slowTargets()
-      await open({}, { Targets: slow.Targets })
+      await open({}, { 'transfer.targets': slow.Targets })
       await menu('menu-transfer')
       expect(document.activeElement).toBe(screen.getByTestId('transfer-loading'))
       expect(document.activeElement).not.toBe(queueRadio())
@@ -138,7 +138,7 @@ describe('Transfer dialog', () => {
 
     it('says why the queue cannot be chosen when nobody else is Present', async () => {
       const slow = slowTargets()
-      await open({}, { Targets: slow.Targets })
+      await open({}, { 'transfer.targets': slow.Targets })
       await menu('menu-transfer')
       slow.answer([])
       await vi.waitFor(() => expect(screen.getByTestId('transfer-no-agents')).toBeTruthy())
@@ -147,11 +147,11 @@ describe('Transfer dialog', () => {
       expect(screen.getByTestId('transfer-queue-option').textContent).toContain('Nobody else is Present in this channel')
       // Someone comes back: the queue is a choice again.
       d.bridge.emit('relay:event', { ev: 'presence', data: { agents: [{ ...cleo, status: 'present' }] } })
-      await vi.waitFor(() => expect(d.bridge.callsOf('Targets')).toHaveLength(2))
+      await vi.waitFor(() => expect(d.bridge.callsOf('transfer.targets')).toHaveLength(2))
     })
 
     it('lands on the queue when the list cannot be read', async () => {
-      await open({}, { Targets: () => ({ ok: false, error: { code: 'forbidden', message: 'no' } }) })
+      await open({}, { 'transfer.targets': () => ({ ok: false, error: { code: 'forbidden', message: 'no' } }) })
       await menu('menu-transfer')
       await vi.waitFor(() => expect(screen.getByTestId('transfer-error')).toBeTruthy())
       await vi.waitFor(() => expect(document.activeElement).toBe(queueRadio()))
@@ -159,7 +159,7 @@ describe('Transfer dialog', () => {
 
     it('leaves the focus where the agent moved it while the list loaded', async () => {
       const slow = slowTargets()
-      await open({}, { Targets: slow.Targets })
+      await open({}, { 'transfer.targets': slow.Targets })
       await menu('menu-transfer')
       const comment = screen.getByTestId('transfer-comment') as HTMLTextAreaElement
       await fireEvent.keyDown(document.activeElement!, { key: 'Tab' })
@@ -173,7 +173,7 @@ describe('Transfer dialog', () => {
 
     it('leaves the focus alone once the agent clicked in the dialog', async () => {
       const slow = slowTargets()
-      await open({}, { Targets: slow.Targets })
+      await open({}, { 'transfer.targets': slow.Targets })
       await menu('menu-transfer')
       const note = screen.getByTestId('transfer-loading')
       await fireEvent.pointerDown(screen.getByTestId('transfer-comment'))
@@ -187,7 +187,7 @@ describe('Transfer dialog', () => {
 
     it('does not undo a choice of the queue made before the list came', async () => {
       const slow = slowTargets()
-      await open({}, { Targets: slow.Targets })
+      await open({}, { 'transfer.targets': slow.Targets })
       await menu('menu-transfer')
       await fireEvent.click(queueRadio())
       slow.answer([bo])
@@ -200,7 +200,7 @@ describe('Transfer dialog', () => {
   })
 
   it('transfers to the chosen agent with the comment', async () => {
-    await open({}, { Targets: targets, Transfer: () => ({ ok: true, data: transfer({ comment: 'Billing question' }) }) })
+    await open({}, { 'transfer.targets': targets, 'transfer.start': () => ({ ok: true, data: transfer({ comment: 'Billing question' }) }) })
     await menu('menu-transfer')
     await vi.waitFor(() => expect(screen.getAllByTestId('transfer-agent-option')).toHaveLength(2))
     const submit = screen.getByTestId('transfer-submit') as HTMLButtonElement
@@ -208,21 +208,21 @@ describe('Transfer dialog', () => {
     await fireEvent.click(within(screen.getAllByTestId('transfer-agent-option')[0]).getByRole('radio'))
     await fireEvent.input(screen.getByTestId('transfer-comment'), { target: { value: ' Billing question ' } })
     await fireEvent.click(submit)
-    expect(d.bridge.callsOf('Transfer')).toEqual([[{ session: 's-1', to: bo.id, queue: false, comment: 'Billing question' }]])
+    expect(d.bridge.callsOf('transfer.start')).toEqual([[{ session: 's-1', to: bo.id, queue: false, comment: 'Billing question' }]])
     await vi.waitFor(() => expect(screen.queryByTestId('transfer-dialog')).toBeNull())
     expect(screen.getByTestId('transfer-pending-banner').textContent).toContain('Waiting for Bo to accept')
   })
 
   it('transfers to the channel’s queue', async () => {
-    await open({}, { Targets: targets, Transfer: () => ({ ok: true, data: transfer({ to_queue: true }) }) })
+    await open({}, { 'transfer.targets': targets, 'transfer.start': () => ({ ok: true, data: transfer({ to_queue: true }) }) })
     await menu('menu-transfer')
     await fireEvent.click(within(screen.getByTestId('transfer-queue-option')).getByRole('radio'))
     await fireEvent.click(screen.getByTestId('transfer-submit'))
-    expect(d.bridge.callsOf('Transfer')).toEqual([[{ session: 's-1', to: 0, queue: true, comment: '' }]])
+    expect(d.bridge.callsOf('transfer.start')).toEqual([[{ session: 's-1', to: 0, queue: true, comment: '' }]])
   })
 
   it('shows a refusal inline and stays open', async () => {
-    await open({}, { Targets: targets, Transfer: () => ({ ok: false, error: { code: 'invalid_target', message: 'Bo is away, not Present' } }) })
+    await open({}, { 'transfer.targets': targets, 'transfer.start': () => ({ ok: false, error: { code: 'invalid_target', message: 'Bo is away, not Present' } }) })
     await menu('menu-transfer')
     await vi.waitFor(() => expect(screen.getAllByTestId('transfer-agent-option')).toHaveLength(2))
     await fireEvent.click(within(screen.getAllByTestId('transfer-agent-option')[0]).getByRole('radio'))
@@ -234,7 +234,7 @@ describe('Transfer dialog', () => {
   })
 
   it('closes on Escape', async () => {
-    await open({}, { Targets: targets })
+    await open({}, { 'transfer.targets': targets })
     await menu('menu-transfer')
     await fireEvent.keyDown(screen.getByTestId('transfer-dialog'), { key: 'Escape' })
     expect(screen.queryByTestId('transfer-dialog')).toBeNull()
@@ -245,7 +245,7 @@ describe('pending transfer, sender side', () => {
   it('shows the banner with a live countdown and cancels', async () => {
     vi.useFakeTimers({ now: Date.parse('2025-03-03T10:00:00Z'), toFake: ['Date', 'setInterval', 'clearInterval'] })
     await open({ sessions: [session({ transfer: transfer() })], transfers: [transfer()] }, {
-      Cancel: () => ({ ok: true, data: transfer({ state: 'cancelled' }) }),
+      'transfer.cancel': () => ({ ok: true, data: transfer({ state: 'cancelled' }) }),
     })
     const banner = screen.getByTestId('transfer-pending-banner')
     expect(banner.textContent).toContain('Waiting for Bo to accept')
@@ -259,7 +259,7 @@ describe('pending transfer, sender side', () => {
     expect((screen.getByTestId('menu-transfer') as HTMLButtonElement).disabled).toBe(true)
 
     await fireEvent.click(screen.getByTestId('transfer-cancel'))
-    expect(d.bridge.callsOf('Cancel')).toEqual([[7]])
+    expect(d.bridge.callsOf('transfer.cancel')).toEqual([[{ transfer: 7 }]])
     await tick()
     expect(screen.queryByTestId('transfer-pending-banner')).toBeNull()
   })
@@ -287,7 +287,7 @@ describe('pending transfer, receiver side', () => {
   })
 
   it('shows the whole log read-only, the comment, and Accept/Reject below it', async () => {
-    await open(offered(), { Log: () => ({ ok: true, data: { entries: [entry(1), agentLine(2)], more: false } }) })
+    await open(offered(), { 'session.log': () => ({ ok: true, data: { entries: [entry(1), agentLine(2)], more: false } }) })
     await vi.waitFor(() => expect(screen.getAllByTestId('log-entry')).toHaveLength(2))
     expect(screen.queryByTestId('composer')).toBeNull()
     const offer = screen.getByTestId('transfer-offer-banner')
@@ -301,9 +301,9 @@ describe('pending transfer, receiver side', () => {
   })
 
   it('accepts through the bridge', async () => {
-    await open(offered(), { Accept: () => ({ ok: true, data: transfer({ state: 'accepted' }) }) })
+    await open(offered(), { 'transfer.accept': () => ({ ok: true, data: transfer({ state: 'accepted' }) }) })
     await fireEvent.click(screen.getByTestId('transfer-accept'))
-    expect(d.bridge.callsOf('Accept')).toEqual([[7]])
+    expect(d.bridge.callsOf('transfer.accept')).toEqual([[{ transfer: 7 }]])
     d.bridge.emit('relay:event', { ev: 'session', data: session({ role: 'owner', owner: bo }) })
     await tick()
     expect(screen.queryByTestId('transfer-offer-banner')).toBeNull()
@@ -311,10 +311,10 @@ describe('pending transfer, receiver side', () => {
   })
 
   it('rejects through the bridge', async () => {
-    await open(offered(), { Reject: () => ({ ok: true, data: transfer({ state: 'rejected' }) }) })
+    await open(offered(), { 'transfer.reject': () => ({ ok: true, data: transfer({ state: 'rejected' }) }) })
     await fireEvent.click(screen.getByTestId('transfer-reject'))
-    expect(d.bridge.callsOf('Reject')).toEqual([[7]])
-    expect(d.bridge.callsOf('Accept')).toEqual([])
+    expect(d.bridge.callsOf('transfer.reject')).toEqual([[{ transfer: 7 }]])
+    expect(d.bridge.callsOf('transfer.accept')).toEqual([])
   })
 })
 
@@ -328,15 +328,15 @@ describe('listen mode', () => {
     await tick()
     // Gone from the screen at once; the relay hears of it after the undo time.
     expect(screen.queryByTestId('listen-banner')).toBeNull()
-    expect(d.bridge.callsOf('Leave')).toEqual([])
-    await vi.waitFor(() => expect(d.bridge.callsOf('Leave')).toEqual([['s-1']]))
+    expect(d.bridge.callsOf('session.leave')).toEqual([])
+    await vi.waitFor(() => expect(d.bridge.callsOf('session.leave')).toEqual([[{ session: 's-1' }]]))
     expect(get(d.ctl.state).sessions['s-1']).toBeUndefined()
   })
 
   it('offers Close window in the ☰ menu', async () => {
     await open({ sessions: [session({ role: 'listener', owner: bo })] }, {}, 's-1', { undoMs: 0 })
     await menu('menu-close-window')
-    expect(d.bridge.callsOf('Leave')).toEqual([['s-1']])
+    expect(d.bridge.callsOf('session.leave')).toEqual([[{ session: 's-1' }]])
   })
 
   it('undoes Close window from its toast: the chat is back and nothing is sent', async () => {
@@ -353,21 +353,21 @@ describe('listen mode', () => {
     await tick()
     expect(screen.getAllByTestId('session-item')).toHaveLength(1)
     expect(screen.getByTestId('listen-banner')).toBeTruthy()
-    expect(d.bridge.callsOf('Leave')).toEqual([])
+    expect(d.bridge.callsOf('session.leave')).toEqual([])
   })
 
   it('sends a pending Close window before signing out', async () => {
     await open({ sessions: [session({ role: 'listener', owner: bo })] }, {}, 's-1', { undoMs: 60_000 })
     await fireEvent.click(screen.getByTestId('close-window'))
     await d.ctl.logout()
-    expect(d.bridge.calls.map((c) => c[0]).filter((m) => m === 'Leave' || m === 'Logout')).toEqual(['Leave', 'Logout'])
+    expect(d.bridge.calls.map((c) => c[0]).filter((m) => m === 'session.leave' || m === 'Logout')).toEqual(['session.leave', 'Logout'])
   })
 
   it('lets a manager take over or transfer while listening', async () => {
     await open({ channels: [channel({ perms: ['respond', 'manage'] })], sessions: [session({ role: 'listener', owner: bo })] })
     expect(await menuItems()).toEqual(['menu-transfer', 'menu-take-over', 'menu-close-window'])
     await menu('menu-take-over')
-    expect(d.bridge.callsOf('TakeOver')).toEqual([['s-1']])
+    expect(d.bridge.callsOf('session.takeover')).toEqual([[{ session: 's-1' }]])
   })
 
   it('becomes listen mode after my transfer is accepted', async () => {
@@ -387,8 +387,8 @@ describe('listen mode', () => {
 describe('Create request', () => {
   it('prefills the title, shows the log, and puts the line in the text box unsent', async () => {
     await open({ sessions: [session({ seq: 1 })] }, {
-      Log: () => ({ ok: true, data: { entries: [entry(1, { text: 'My invoice is wrong' })], more: false } }),
-      CreateRequest: () => ({ ok: true, data: { number: 1042 } }),
+      'session.log': () => ({ ok: true, data: { entries: [entry(1, { text: 'My invoice is wrong' })], more: false } }),
+      'request.create': () => ({ ok: true, data: { number: 1042 } }),
     })
     await menu('menu-create-request')
     const title = screen.getByTestId('request-title') as HTMLInputElement
@@ -396,7 +396,7 @@ describe('Create request', () => {
     expect(within(screen.getByTestId('request-dialog')).getByTestId('request-log').textContent).toContain('My invoice is wrong')
     await fireEvent.input(title, { target: { value: 'Invoice 77 wrong' } })
     await fireEvent.click(screen.getByTestId('request-submit'))
-    expect(d.bridge.callsOf('CreateRequest')).toEqual([['s-1', 'Invoice 77 wrong']])
+    expect(d.bridge.callsOf('request.create')).toEqual([[{ session: 's-1', title: 'Invoice 77 wrong' }]])
     await vi.waitFor(() => expect(screen.queryByTestId('request-dialog')).toBeNull())
     expect((screen.getByTestId('composer') as HTMLTextAreaElement).value).toBe('Your request number is 1042.')
     expect(d.bridge.callsOf('Send')).toEqual([])
@@ -405,12 +405,12 @@ describe('Create request', () => {
 
 describe('End chat', () => {
   it('asks first, then ends', async () => {
-    await open({}, { End: () => ({ ok: true, data: session({ state: 'ended', ended_at: new Date().toISOString() }) }) })
+    await open({}, { 'session.end': () => ({ ok: true, data: session({ state: 'ended', ended_at: new Date().toISOString() }) }) })
     await menu('menu-end')
     expect(screen.getByTestId('end-dialog').textContent).toContain('End the chat with Vera?')
-    expect(d.bridge.callsOf('End')).toEqual([])
+    expect(d.bridge.callsOf('session.end')).toEqual([])
     await fireEvent.click(screen.getByTestId('end-confirm'))
-    expect(d.bridge.callsOf('End')).toEqual([['s-1']])
+    expect(d.bridge.callsOf('session.end')).toEqual([[{ session: 's-1' }]])
     await vi.waitFor(() => expect(screen.getByTestId('ended-banner')).toBeTruthy())
     expect(screen.queryByTestId('composer')).toBeNull()
   })
@@ -473,7 +473,7 @@ describe('quit from the tray while answering', () => {
 describe('the offer bar', () => {
   it('shows an offer over another open chat until it is decided, with Accept, Reject and Open', async () => {
     d = makeDesk({ agent: bo, sessions: [session({ id: 's-2', owner: bo, visitor: { name: 'Olle' } })] }, {
-      Accept: () => ({ ok: true, data: transfer({ state: 'accepted' }) }),
+      'transfer.accept': () => ({ ok: true, data: transfer({ state: 'accepted' }) }),
     })
     render(Desk, { ctl: d.ctl, onsignout: () => {} })
     await d.ctl.select('s-2')
@@ -487,7 +487,7 @@ describe('the offer bar', () => {
     expect(bar.textContent).toMatch(/left/)
     expect(screen.getByTestId('offer-bar').getAttribute('aria-live')).toBe('assertive')
     await fireEvent.click(within(bar).getByTestId('offer-bar-accept'))
-    expect(d.bridge.callsOf('Accept')).toEqual([[7]])
+    expect(d.bridge.callsOf('transfer.accept')).toEqual([[{ transfer: 7 }]])
     d.bridge.emit('relay:event', { ev: 'transfer', session: 's-1', data: transfer({ state: 'accepted' }) })
     await tick()
     expect(screen.queryByTestId('offer-bar-item')).toBeNull()

@@ -56,7 +56,7 @@ describe('Composer', () => {
     await type('H')
     await type('He')
     await type('Hel')
-    expect(d.bridge.callsOf('Typing')).toEqual([['s-1']])
+    expect(d.bridge.callsOf('typing')).toEqual([[{ session: 's-1' }]])
   })
 
   it('keeps a draft per chat', async () => {
@@ -88,20 +88,20 @@ describe('Composer', () => {
     await fireEvent.click(screen.getByTestId('replies-button'))
     await vi.waitFor(() => expect(screen.getByText('No quick replies yet.')).toBeTruthy())
     await fireEvent.click(screen.getByTestId('quick-reply-add'))
-    await vi.waitFor(() => expect(d.bridge.callsOf('SaveQuickReplies')).toEqual([[[{ text: 'Anything else I can do?' }]]]))
+    await vi.waitFor(() => expect(d.bridge.callsOf('quickreplies.set')).toEqual([[{ replies: [{ text: 'Anything else I can do?' }] }]]))
     expect(get(d.ctl.quickReplies)).toEqual([{ text: 'Anything else I can do?' }])
     await type('')
     await fireEvent.click(screen.getByTestId('quick-reply'))
     expect(box().value).toBe('Anything else I can do?')
     await fireEvent.click(screen.getByTestId('replies-button'))
     await fireEvent.click(screen.getByTestId('quick-reply-remove'))
-    await vi.waitFor(() => expect(d.bridge.callsOf('SaveQuickReplies')).toHaveLength(2))
-    expect(d.bridge.callsOf('SaveQuickReplies')[1]).toEqual([[]])
+    await vi.waitFor(() => expect(d.bridge.callsOf('quickreplies.set')).toHaveLength(2))
+    expect(d.bridge.callsOf('quickreplies.set')[1]).toEqual([{ replies: [] }])
     expect(get(d.ctl.quickReplies)).toEqual([])
   })
 
   it('shows titled replies by title and inserts their text; follows changes from elsewhere', async () => {
-    d = makeDesk({}, { QuickReplies: () => ({ ok: true, data: { replies: [{ title: 'Greeting', text: 'Hello! How can I help?' }] } }) })
+    d = makeDesk({}, { 'quickreplies.get': () => ({ ok: true, data: { replies: [{ title: 'Greeting', text: 'Hello! How can I help?' }] } }) })
     render(Composer, { ctl: d.ctl, session: 's-1' })
     await fireEvent.click(screen.getByTestId('replies-button'))
     await vi.waitFor(() => expect(screen.getByTestId('quick-reply').textContent).toBe('Greeting'))
@@ -116,7 +116,7 @@ describe('Composer', () => {
 
   it('says the replies are loading until the relay has answered', async () => {
     let answer: (v: unknown) => void = () => {}
-    d = makeDesk({}, { QuickReplies: () => new Promise((res) => (answer = res)) })
+    d = makeDesk({}, { 'quickreplies.get': () => new Promise((res) => (answer = res)) })
     render(Composer, { ctl: d.ctl, session: 's-1' })
     await fireEvent.click(screen.getByTestId('replies-button'))
     expect(screen.getByTestId('quick-empty').textContent).toBe('Loading your quick replies…')

@@ -45,8 +45,8 @@ async function desk(list: RequestInfo[], opts: { mail?: boolean; perms?: string[
   d = makeDesk(
     { channels: [channel({ perms: (opts.perms ?? ['respond', 'notify']) as never })], sessions: [] },
     {
-      Requests: () => ({ ok: true, data: { requests: list, mail } }),
-      Request: (n: number) => {
+      'request.list': () => ({ ok: true, data: { requests: list, mail } }),
+      'request.get': ({ number: n }) => {
         const r = list.find((x) => x.number === n)
         return r ? { ok: true, data: detail(r, { mail }) } : { ok: false, error: { code: 'not_found', message: '' } }
       },
@@ -108,9 +108,9 @@ describe('the requests inbox', () => {
     const r = request()
     await desk([r], {
       overrides: {
-        ClaimRequest: () => ({ ok: true, data: { ...r, state: 'claimed', assignee: anna } }),
-        AnswerRequest: () => ({ ok: true, data: { ...r, state: 'answered', assignee: anna } }),
-        CloseRequest: () => ({ ok: true, data: { ...r, state: 'closed', assignee: anna } }),
+        'request.claim': () => ({ ok: true, data: { ...r, state: 'claimed', assignee: anna } }),
+        'request.answer': () => ({ ok: true, data: { ...r, state: 'answered', assignee: anna } }),
+        'request.close': () => ({ ok: true, data: { ...r, state: 'closed', assignee: anna } }),
       },
     })
     await openRequest(1001)
@@ -123,19 +123,19 @@ describe('the requests inbox', () => {
     expect(screen.queryByTestId('request-assign')).toBeNull() // not a manager
 
     await fireEvent.click(screen.getByTestId('request-claim'))
-    await vi.waitFor(() => expect(d.bridge.callsOf('ClaimRequest')).toEqual([[1001]]))
+    await vi.waitFor(() => expect(d.bridge.callsOf('request.claim')).toEqual([[{ number: 1001 }]]))
     await vi.waitFor(() => expect(screen.getByTestId('request-status').textContent).toBe('Claimed by Anna'))
 
     expect((screen.getByTestId('request-send') as HTMLButtonElement).disabled).toBe(true)
     await fireEvent.input(screen.getByTestId('request-answer'), { target: { value: '  Hej Åsa! Det är på väg.  ' } })
     expect(screen.getByText(/Goes by e-mail to asa@example.com/)).toBeTruthy()
     await fireEvent.click(screen.getByTestId('request-send'))
-    await vi.waitFor(() => expect(d.bridge.callsOf('AnswerRequest')).toEqual([[{ number: 1001, text: 'Hej Åsa! Det är på väg.', manual: false }]]))
+    await vi.waitFor(() => expect(d.bridge.callsOf('request.answer')).toEqual([[{ number: 1001, text: 'Hej Åsa! Det är på väg.', manual: false }]]))
     await vi.waitFor(() => expect((screen.getByTestId('request-answer') as HTMLTextAreaElement).value).toBe(''))
     expect(get(d.ctl.toasts).map((t) => t.text)).toContain('Answer to request #1001 saved; the e-mail is on its way.')
 
     await fireEvent.click(screen.getByTestId('request-close'))
-    await vi.waitFor(() => expect(d.bridge.callsOf('CloseRequest')).toEqual([[1001]]))
+    await vi.waitFor(() => expect(d.bridge.callsOf('request.close')).toEqual([[{ number: 1001 }]]))
     await vi.waitFor(() => expect(screen.queryByTestId('request-view')).toBeNull())
     expect(items()).toEqual([])
   })
@@ -152,11 +152,11 @@ describe('the requests inbox', () => {
     await vi.waitFor(() => expect(screen.getByTestId('request-copied').textContent).toBe('The answer is on the clipboard.'))
     expect(clip).toHaveBeenCalledWith('Det är på väg.')
     await fireEvent.click(screen.getByTestId('request-mark-answered'))
-    await vi.waitFor(() => expect(d.bridge.callsOf('AnswerRequest')).toEqual([[{ number: 1001, text: 'Det är på väg.', manual: true }]]))
+    await vi.waitFor(() => expect(d.bridge.callsOf('request.answer')).toEqual([[{ number: 1001, text: 'Det är på väg.', manual: true }]]))
   })
 
   it('switches to copying when the relay says it sends no e-mail', async () => {
-    await desk([request()], { overrides: { AnswerRequest: () => ({ ok: false, error: { code: 'mail_not_configured', message: 'no SMTP' } }) } })
+    await desk([request()], { overrides: { 'request.answer': () => ({ ok: false, error: { code: 'mail_not_configured', message: 'no SMTP' } }) } })
     await openRequest(1001)
     await fireEvent.input(screen.getByTestId('request-answer'), { target: { value: 'Hello' } })
     await fireEvent.click(screen.getByTestId('request-send'))
@@ -166,11 +166,11 @@ describe('the requests inbox', () => {
   })
 
   it('lets a manager assign a request to an agent', async () => {
-    await desk([request()], { perms: ['respond', 'manage'], overrides: { AssignRequest: () => ({ ok: true, data: request({ state: 'claimed', assignee: bo }) }) } })
+    await desk([request()], { perms: ['respond', 'manage'], overrides: { 'request.assign': () => ({ ok: true, data: request({ state: 'claimed', assignee: bo }) }) } })
     await openRequest(1001)
     await fireEvent.change(screen.getByTestId('request-assignee'), { target: { value: String(bo.id) } })
     await fireEvent.click(screen.getByTestId('request-assign'))
-    await vi.waitFor(() => expect(d.bridge.callsOf('AssignRequest')).toEqual([[1001, bo.id]]))
+    await vi.waitFor(() => expect(d.bridge.callsOf('request.assign')).toEqual([[{ number: 1001, to: bo.id }]]))
     await vi.waitFor(() => expect(screen.getAllByTestId('request-item')[0].textContent).toContain('Claimed by Bo'))
   })
 

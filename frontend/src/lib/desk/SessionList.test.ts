@@ -95,7 +95,7 @@ describe('SessionList', () => {
     expect(item('s-2').getAttribute('aria-current')).toBe('true')
     expect(within(item('s-2')).queryByTestId('unread-badge')).toBeNull()
     // Opening a chat fetches what the desk does not hold (seq 3 and 4).
-    expect(d.bridge.callsOf('Log')).toEqual([['s-2', 2]])
+    expect(d.bridge.callsOf('session.log')).toEqual([[{ session: 's-2', after: 2 }]])
   })
 
   it('marks chats transferred to me or from me while the transfer waits', async () => {
@@ -134,14 +134,14 @@ describe('SessionList', () => {
 describe('QueuePanel', () => {
   it('shows the count, gets the next chat, and follows queue events', async () => {
     d = makeDesk({ sessions: [], queue: [queueItem({ session: 'q-1' }), queueItem({ session: 'q-2', visitor: 'Wilma' })] }, {
-      Next: () => ({ ok: true, data: session({ id: 'q-1' }) }),
+      'queue.next': () => ({ ok: true, data: session({ id: 'q-1' }) }),
     })
     render(QueuePanel, { ctl: d.ctl })
     expect(screen.getByTestId('queue-count').textContent).toBe('2 waiting')
     expect(screen.getAllByTestId('queue-item').map((el) => el.dataset.session)).toEqual(['q-1', 'q-2'])
 
     await fireEvent.click(screen.getByTestId('get-next'))
-    expect(d.bridge.callsOf('Next')).toEqual([[]])
+    expect(d.bridge.callsOf('queue.next')).toEqual([[]])
 
     d.bridge.emit('relay:event', {
       ev: 'queue',
@@ -153,7 +153,7 @@ describe('QueuePanel', () => {
   })
 
   it('puts the focus in the taken chat\'s composer, not on the button that goes', async () => {
-    d = makeDesk({ sessions: [], queue: [queueItem({ session: 'q-1' })] }, { Next: () => ({ ok: true, data: session({ id: 'q-1' }) }) })
+    d = makeDesk({ sessions: [], queue: [queueItem({ session: 'q-1' })] }, { 'queue.next': () => ({ ok: true, data: session({ id: 'q-1' }) }) })
     render(Desk, { ctl: d.ctl, onsignout: () => {} })
     const next = screen.getByTestId('get-next')
     next.focus()
@@ -167,7 +167,7 @@ describe('QueuePanel', () => {
     d = makeDesk({ queue: [queueItem({ session: 'q-1' })] })
     render(QueuePanel, { ctl: d.ctl })
     await fireEvent.click(screen.getByTestId('queue-item'))
-    expect(d.bridge.callsOf('Pick')).toEqual([['q-1']])
+    expect(d.bridge.callsOf('session.pick')).toEqual([[{ session: 'q-1' }]])
   })
 
   it('disables get-next when nobody waits', () => {
@@ -204,13 +204,13 @@ describe('Header', () => {
   })
 
   it('switches between Present and Away', async () => {
-    d = makeDesk({}, { SetStatus: (s: never) => ({ ok: true, data: { ...anna, status: s } }) })
+    d = makeDesk({}, { 'status.set': ({ status }) => ({ ok: true, data: { ...anna, status } }) })
     render(Header, { ctl: d.ctl, onsignout: () => {} })
     const sw = screen.getByTestId('status-switch')
     expect(sw.getAttribute('aria-checked')).toBe('true')
     expect(sw.textContent).toContain('Present')
     await fireEvent.click(sw)
-    expect(d.bridge.callsOf('SetStatus')).toEqual([['away']])
+    expect(d.bridge.callsOf('status.set')).toEqual([[{ status: 'away' }]])
     await tick()
     expect(sw.getAttribute('aria-checked')).toBe('false')
     expect(sw.textContent).toContain('Away')

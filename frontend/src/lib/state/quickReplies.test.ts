@@ -19,7 +19,7 @@ afterEach(() => {
 })
 
 const relayHas = (list: QuickReply[]) => ({
-  QuickReplies: () => ({ ok: true, data: { replies: list } }),
+  'quickreplies.get': () => ({ ok: true, data: { replies: list } }),
 })
 
 /** A desk on a fresh bridge, with the given storage and window, welcomed. */
@@ -39,14 +39,14 @@ describe('quick replies on the relay', () => {
     d = makeDesk({}, relayHas([{ title: 'Hi', text: 'Hello!' }, { text: 'Bye.' }]))
     await vi.waitFor(() => expect(get(d!.ctl.quickReplies.loaded)).toBe(true))
     expect(get(d.ctl.quickReplies)).toEqual([{ title: 'Hi', text: 'Hello!' }, { text: 'Bye.' }])
-    expect(d.bridge.callsOf('QuickReplies')).toEqual([[]])
-    expect(d.bridge.callsOf('SaveQuickReplies')).toEqual([])
+    expect(d.bridge.callsOf('quickreplies.get')).toEqual([[]])
+    expect(d.bridge.callsOf('quickreplies.set')).toEqual([])
   })
 
   it('does not read them in the dashboard window', async () => {
     const { bridge: b } = desk(memoryStorage(), {}, 'dashboard')
     await Promise.resolve()
-    expect(b.callsOf('QuickReplies')).toEqual([])
+    expect(b.callsOf('quickreplies.get')).toEqual([])
   })
 
   it('saves the whole list on every change, in order', async () => {
@@ -56,21 +56,21 @@ describe('quick replies on the relay', () => {
     expect((await q.add('Second', 'Two')).ok).toBe(true)
     expect((await q.add('Third')).ok).toBe(true)
     expect((await q.remove(0)).ok).toBe(true)
-    expect(d.bridge.callsOf('SaveQuickReplies')).toEqual([
-      [[{ text: 'First' }, { title: 'Two', text: 'Second' }]],
-      [[{ text: 'First' }, { title: 'Two', text: 'Second' }, { text: 'Third' }]],
-      [[{ title: 'Two', text: 'Second' }, { text: 'Third' }]],
+    expect(d.bridge.callsOf('quickreplies.set')).toEqual([
+      [{ replies: [{ text: 'First' }, { title: 'Two', text: 'Second' }] }],
+      [{ replies: [{ text: 'First' }, { title: 'Two', text: 'Second' }, { text: 'Third' }] }],
+      [{ replies: [{ title: 'Two', text: 'Second' }, { text: 'Third' }] }],
     ])
     expect(get(q)).toEqual([{ title: 'Two', text: 'Second' }, { text: 'Third' }])
     // A text already saved is not saved again.
     await q.add(' Third ')
-    expect(d.bridge.callsOf('SaveQuickReplies')).toHaveLength(3)
+    expect(d.bridge.callsOf('quickreplies.set')).toHaveLength(3)
   })
 
   it('puts back the relay’s list when a save is refused, and says why', async () => {
     d = makeDesk({}, {
       ...relayHas([{ text: 'Kept' }]),
-      SaveQuickReplies: () => ({ ok: false, error: { code: 'offline', message: 'not connected to the server' } }),
+      'quickreplies.set': () => ({ ok: false, error: { code: 'offline', message: 'not connected to the server' } }),
     })
     const q = d.ctl.quickReplies
     await q.load()
@@ -82,10 +82,10 @@ describe('quick replies on the relay', () => {
   })
 
   it('changes nothing before the relay’s list is read', async () => {
-    d = makeDesk({}, { QuickReplies: () => ({ ok: false, error: { code: 'offline', message: 'not connected to the server' } }) })
+    d = makeDesk({}, { 'quickreplies.get': () => ({ ok: false, error: { code: 'offline', message: 'not connected to the server' } }) })
     const r = await d.ctl.quickReplies.add('Hello')
     expect(r.ok).toBe(false)
-    expect(d.bridge.callsOf('SaveQuickReplies')).toEqual([])
+    expect(d.bridge.callsOf('quickreplies.set')).toEqual([])
     expect(get(d.ctl.quickReplies.loaded)).toBe(false)
     expect(toastTexts(d.ctl)).toEqual(['Quick replies not saved: Not connected to the server.'])
   })
@@ -95,7 +95,7 @@ describe('quick replies on the relay', () => {
     d = makeDesk({}, relayHas(full))
     await d.ctl.quickReplies.load()
     expect((await d.ctl.quickReplies.add('one more')).ok).toBe(false)
-    expect(d.bridge.callsOf('SaveQuickReplies')).toEqual([])
+    expect(d.bridge.callsOf('quickreplies.set')).toEqual([])
     expect(toastTexts(d.ctl)).toEqual(['You have 100 quick replies. Remove one to save another.'])
   })
 
@@ -120,22 +120,22 @@ describe('quick replies kept by older versions', () => {
     const storage = memoryStorage()
     storage.setItem(legacyKey, JSON.stringify(['Hello!', 'See you!']))
     const { bridge: b, ctl } = desk(storage, relayHas([{ title: 'Hi', text: 'Hello!' }]))
-    await vi.waitFor(() => expect(b.callsOf('SaveQuickReplies')).toHaveLength(1))
-    expect(b.callsOf('SaveQuickReplies')[0]).toEqual([[{ title: 'Hi', text: 'Hello!' }, { text: 'See you!' }]])
+    await vi.waitFor(() => expect(b.callsOf('quickreplies.set')).toHaveLength(1))
+    expect(b.callsOf('quickreplies.set')[0]).toEqual([{ replies: [{ title: 'Hi', text: 'Hello!' }, { text: 'See you!' }] }])
     await vi.waitFor(() => expect(storage.getItem(legacyKey)).toBeNull())
     expect(get(ctl.quickReplies)).toEqual([{ title: 'Hi', text: 'Hello!' }, { text: 'See you!' }])
     // A reconnect reads the list again; nothing is left to move.
     await ctl.quickReplies.load()
-    expect(b.callsOf('SaveQuickReplies')).toHaveLength(1)
+    expect(b.callsOf('quickreplies.set')).toHaveLength(1)
   })
 
   it('keeps them here when the relay refuses them, to try at the next sign-in', async () => {
     const storage = memoryStorage()
     storage.setItem(legacyKey, JSON.stringify(['See you!']))
     const { bridge: b } = desk(storage, {
-      SaveQuickReplies: () => ({ ok: false, error: { code: 'unavailable', message: 'the relay is restarting' } }),
+      'quickreplies.set': () => ({ ok: false, error: { code: 'unavailable', message: 'the relay is restarting' } }),
     })
-    await vi.waitFor(() => expect(b.callsOf('SaveQuickReplies')).toHaveLength(1))
+    await vi.waitFor(() => expect(b.callsOf('quickreplies.set')).toHaveLength(1))
     await Promise.resolve()
     expect(storage.getItem(legacyKey)).toBe(JSON.stringify(['See you!']))
   })
@@ -146,6 +146,6 @@ describe('quick replies kept by older versions', () => {
     const { bridge: b, ctl } = desk(storage)
     await vi.waitFor(() => expect(get(ctl.quickReplies.loaded)).toBe(true))
     await vi.waitFor(() => expect(storage.getItem(legacyKey)).toBeNull())
-    expect(b.callsOf('SaveQuickReplies')).toEqual([])
+    expect(b.callsOf('quickreplies.set')).toEqual([])
   })
 })

@@ -1,12 +1,12 @@
-// The agent's personal quick replies. The relay keeps them (the Desk's
-// QuickReplies and SaveQuickReplies, over quickreplies.get and .set), so they
+// The agent's personal quick replies. The relay keeps them (the commands
+// quickreplies.get and .set, checked by the Go side before sending), so they
 // follow the agent to any machine; a save on another machine arrives as a
 // relay event. Every change saves the whole list. Replies an older version
 // kept in this machine's localStorage are moved to the relay once, at the
 // first sign-in, and then removed here.
 
 import { get, writable, type Readable } from 'svelte/store'
-import { call, type Result } from '../bridge'
+import { command, type Result } from '../bridge'
 import { quickReplyLimits, type QuickReply } from '../protocol'
 
 /** Where older versions kept the replies (a JSON list of strings). */
@@ -116,7 +116,7 @@ export function createQuickReplies(opts: QuickRepliesOptions = {}): QuickReplies
     list.set(next)
     pending++
     const p = chain.then(async () => {
-      const r = await call('SaveQuickReplies', next)
+      const r = await command('quickreplies.set', { replies: next })
       if (e !== epoch) return r
       pending--
       if (r.ok) confirmed = r.data?.replies ?? []
@@ -130,7 +130,7 @@ export function createQuickReplies(opts: QuickRepliesOptions = {}): QuickReplies
 
   async function fetchList(): Promise<Result> {
     const e = epoch
-    const r = await call('QuickReplies')
+    const r = await command('quickreplies.get')
     if (e !== epoch || !r.ok) return r
     confirmed = r.data?.replies ?? []
     settle()

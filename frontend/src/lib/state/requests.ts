@@ -6,7 +6,7 @@
 // the answer and then records it as sent by hand.
 
 import { get, writable, type Readable } from 'svelte/store'
-import { call, copyText, type Result } from '../bridge'
+import { command, copyText, type Result } from '../bridge'
 import type { RequestDetail, RequestEvent, RequestInfo } from '../protocol'
 
 export interface RequestsState {
@@ -84,7 +84,7 @@ export function createRequests(): Requests {
 
   async function refresh(number: number) {
     if (get(state).open !== number) return
-    const r = await call('Request', number)
+    const r = await command('request.get', { number })
     if (r.ok && r.data && get(state).open === number) {
       const detail = r.data
       update((s) => ({ ...s, detail, mail: detail.mail }))
@@ -94,7 +94,7 @@ export function createRequests(): Requests {
   return {
     subscribe: state.subscribe,
     async load() {
-      const r = await call('Requests', { channel: '', state: '', newest: false })
+      const r = await command('request.list', {})
       if (r.ok && r.data) {
         const data = r.data
         update((s) => ({ ...s, list: data.requests ?? [], mail: data.mail, loaded: true }))
@@ -122,17 +122,17 @@ export function createRequests(): Requests {
       if (number !== null) await refresh(number)
     },
     async claim(number) {
-      return took(await call('ClaimRequest', number))
+      return took(await command('request.claim', { number }))
     },
     async answer(number, text, manual) {
-      return took(await call('AnswerRequest', { number, text, manual }))
+      return took(await command('request.answer', { number, text, manual }))
     },
     copy: copyText,
     async close(number) {
-      return took(await call('CloseRequest', number))
+      return took(await command('request.close', { number }))
     },
     async assign(number, to) {
-      return took(await call('AssignRequest', number, to))
+      return took(await command('request.assign', { number, to }))
     },
     reset() {
       state.set(initialRequests())

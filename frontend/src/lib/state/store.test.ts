@@ -45,21 +45,21 @@ describe('desk controller', () => {
       { ok: true, data: { entries: [entry(1), entry(2)], more: true } },
       { ok: true, data: { entries: [agentLine(3)], more: false } },
     ]
-    d = makeDesk({ sessions: [session({ seq: 3 })] }, { Log: () => pages.shift() })
+    d = makeDesk({ sessions: [session({ seq: 3 })] }, { 'session.log': () => pages.shift() })
     await d.ctl.select('s-1')
-    expect(d.bridge.callsOf('Log')).toEqual([
-      ['s-1', 0],
-      ['s-1', 2],
+    expect(d.bridge.callsOf('session.log')).toEqual([
+      [{ session: 's-1', after: 0 }],
+      [{ session: 's-1', after: 2 }],
     ])
     expect(get(d.ctl.state).logs['s-1'].map((e) => e.seq)).toEqual([1, 2, 3])
     expect(get(d.ctl.state).unread['s-1'] ?? 0).toBe(0)
     await d.ctl.select('s-1')
-    expect(d.bridge.callsOf('Log')).toHaveLength(2)
+    expect(d.bridge.callsOf('session.log')).toHaveLength(2)
   })
 
   it('tells each transfer outcome once, whether by event or by reply', async () => {
     d = makeDesk({ agent: bo, sessions: [session({ role: 'offered', transfer: transfer() })], transfers: [transfer()] }, {
-      Accept: () => ({ ok: true, data: transfer({ state: 'accepted' }) }),
+      'transfer.accept': () => ({ ok: true, data: transfer({ state: 'accepted' }) }),
     })
     expect(toastTexts()).toEqual([])
     await d.ctl.accept(7)
@@ -74,7 +74,7 @@ describe('desk controller', () => {
     d.bridge.emit('relay:event', { ev: 'session', session: 's-1', data: session({ role: 'offered', seq: 2, transfer: transfer() }) })
     expect(toastTexts()).toEqual(['Anna asks you to take over the chat with Vera.'])
     expect(get(d.ctl.state).selected).toBe('s-1')
-    await vi.waitFor(() => expect(d.bridge.callsOf('Log')).toEqual([['s-1', 0]]))
+    await vi.waitFor(() => expect(d.bridge.callsOf('session.log')).toEqual([[{ session: 's-1', after: 0 }]]))
   })
 
   it('keeps one toast per transfer, replaced as its state changes', async () => {
@@ -123,7 +123,7 @@ describe('desk controller', () => {
     ctl.typing('s-2')
     t = 3000
     ctl.typing('s-1')
-    expect(d.bridge.callsOf('Typing')).toEqual([['s-1'], ['s-2'], ['s-1']])
+    expect(d.bridge.callsOf('typing')).toEqual([[{ session: 's-1' }], [{ session: 's-2' }], [{ session: 's-1' }]])
   })
 
   it('opens a chat from app:open and toasts app:notice', async () => {
@@ -136,7 +136,7 @@ describe('desk controller', () => {
 
   it('picks the next chat from the queue and opens it', async () => {
     d = makeDesk({ sessions: [], queue: [queueItem({ session: 'q-1' })] }, {
-      Next: () => ({ ok: true, data: session({ id: 'q-1' }) }),
+      'queue.next': () => ({ ok: true, data: session({ id: 'q-1' }) }),
     })
     await d.ctl.next()
     const s = get(d.ctl.state)
@@ -145,16 +145,16 @@ describe('desk controller', () => {
   })
 
   it('says so when the queue is empty', async () => {
-    d = makeDesk({}, { Next: () => ({ ok: false, error: { code: 'queue_empty', message: 'nobody' } }) })
+    d = makeDesk({}, { 'queue.next': () => ({ ok: false, error: { code: 'queue_empty', message: 'nobody' } }) })
     await d.ctl.next()
     expect(toastTexts()).toEqual(['Nobody is waiting in the queue.'])
   })
 
   it('places the request line in the composer text without sending it', async () => {
-    d = makeDesk({}, { CreateRequest: () => ({ ok: true, data: { number: 1042 } }) })
+    d = makeDesk({}, { 'request.create': () => ({ ok: true, data: { number: 1042 } }) })
     d.ctl.setDraft('s-1', 'Thanks!')
     await d.ctl.createRequest('s-1', 'Invoice wrong')
-    expect(d.bridge.callsOf('CreateRequest')).toEqual([['s-1', 'Invoice wrong']])
+    expect(d.bridge.callsOf('request.create')).toEqual([[{ session: 's-1', title: 'Invoice wrong' }]])
     expect(get(d.ctl.drafts)['s-1']).toBe('Thanks!\nYour request number is 1042.')
     expect(d.bridge.callsOf('Send')).toEqual([])
   })
@@ -162,7 +162,7 @@ describe('desk controller', () => {
   it('words the request line in the desk language, whatever line an older relay sends', async () => {
     language.set('sv')
     try {
-      d = makeDesk({}, { CreateRequest: () => ({ ok: true, data: { number: 1042, line: 'Your request number is 1042.' } }) })
+      d = makeDesk({}, { 'request.create': () => ({ ok: true, data: { number: 1042, line: 'Your request number is 1042.' } }) })
       await d.ctl.createRequest('s-1', 'Fel faktura')
       expect(get(d.ctl.drafts)['s-1']).toBe('Ditt ärendenummer är 1042.')
     } finally {
@@ -171,9 +171,9 @@ describe('desk controller', () => {
   })
 
   it('updates my status from SetStatus', async () => {
-    d = makeDesk({}, { SetStatus: () => ({ ok: true, data: { ...anna, status: 'away' } }) })
+    d = makeDesk({}, { 'status.set': () => ({ ok: true, data: { ...anna, status: 'away' } }) })
     await d.ctl.setStatus('away')
-    expect(d.bridge.callsOf('SetStatus')).toEqual([['away']])
+    expect(d.bridge.callsOf('status.set')).toEqual([[{ status: 'away' }]])
     expect(get(d.ctl.state).me?.status).toBe('away')
   })
 
@@ -181,7 +181,7 @@ describe('desk controller', () => {
     d = makeDesk({ sessions: [session({ role: 'listener' })] }, {}, { undoMs: 0 })
     d.bridge.emit('relay:event', { ev: 'entry', session: 's-1', seq: 1, data: staffNote(1, 'x') })
     await d.ctl.leave('s-1')
-    expect(d.bridge.callsOf('Leave')).toEqual([['s-1']])
+    expect(d.bridge.callsOf('session.leave')).toEqual([[{ session: 's-1' }]])
     expect(get(d.ctl.state).sessions).toEqual({})
   })
 })

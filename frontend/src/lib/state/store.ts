@@ -4,10 +4,10 @@
 // can build one against the fake bridge and look at both the DOM and calls.
 
 import { get, writable, type Readable, type Writable } from 'svelte/store'
-import { call, Events, onEvent, type DeskConfig, type Language, type Result, type TransferRequest } from '../bridge'
+import { call, command, Events, onEvent, type DeskConfig, type Language, type Result } from '../bridge'
 import { errorMessage, language, noticeText, resolveLanguage, t, type MessageKey, type Params } from '../i18n'
 import { reasonText } from '../notes'
-import { quickReplyLimits, type AgentInfo, type AgentWelcome, type QuickRepliesPayload, type RequestEvent, type SessionInfo, type TransferInfo, type WarningEvent } from '../protocol'
+import { quickReplyLimits, type AgentInfo, type AgentWelcome, type QuickRepliesPayload, type RequestEvent, type SessionInfo, type TransferInfo, type TransferStart, type WarningEvent } from '../protocol'
 import { connectionFrom, initialConnection, type Connection, type RelayStatePayload } from './connection'
 import {
   adoptSession,
@@ -81,7 +81,7 @@ export interface DeskController {
   setStatus(status: 'present' | 'away'): Promise<Result>
 
   targets(session: string): Promise<Result<AgentInfo[]>>
-  transfer(req: TransferRequest): Promise<Result>
+  transfer(req: TransferStart): Promise<Result>
   accept(transfer: number): Promise<Result>
   reject(transfer: number): Promise<Result>
   cancel(transfer: number): Promise<Result>
@@ -170,7 +170,7 @@ export function createDesk(opts: ControllerOptions = {}): DeskController {
     const held = leaving.get(session)
     if (held) clearTimeout(held.timer)
     leaving.delete(session)
-    const r = await call('Leave', session)
+    const r = await command('session.leave', { session })
     if (r.ok) update((s) => removeChat(s, session))
     else {
       update((s) => hideChats(s, [session], false))
@@ -280,7 +280,7 @@ export function createDesk(opts: ControllerOptions = {}): DeskController {
     try {
       for (let page = 0; page < maxLogPages; page++) {
         const after = contiguousSeq(get(state).logs[session] ?? [])
-        const r = await call('Log', session, after)
+        const r = await command('session.log', { session, after })
         if (!r.ok || !r.data) break
         const entries = r.data.entries ?? []
         update((s) => applyEntries(s, session, entries))
@@ -424,21 +424,21 @@ export function createDesk(opts: ControllerOptions = {}): DeskController {
       update((s) => ({ ...s, outbox: dismissLine(s.outbox, clientId) }))
     },
     typing(session) {
-      if (typingThrottle.take(session, now())) void call('Typing', session)
+      if (typingThrottle.take(session, now())) void command('typing', { session })
     },
 
     async next() {
-      const r = await call('Next')
+      const r = await command('queue.next')
       if (!r.ok) notify(r.error?.code === 'queue_empty' ? 'info' : 'error', errorText(r))
       return adopt(r)
     },
     async pick(session) {
-      const r = await call('Pick', session)
+      const r = await command('session.pick', { session })
       if (!r.ok) notify('error', errorText(r))
       return adopt(r)
     },
     async end(session) {
-      const r = await call('End', session)
+      const r = await command('session.end', { session })
       if (r.ok && r.data?.id) {
         const info = r.data
         update((s) => applySession(s, info))
@@ -463,15 +463,15 @@ export function createDesk(opts: ControllerOptions = {}): DeskController {
       storage?.setItem(dismissedKey(s0.me.id), JSON.stringify([...all]))
     },
     async listen(session) {
-      return adopt(await call('Listen', session))
+      return adopt(await command('session.listen', { session }))
     },
     async takeOver(session) {
-      const r = await call('TakeOver', session)
+      const r = await command('session.takeover', { session })
       if (!r.ok) notify('error', errorText(r))
       return r
     },
     async setStatus(status) {
-      const r = await call('SetStatus', status)
+      const r = await command('status.set', { status })
       if (r.ok) {
         const a = r.data && typeof r.data === 'object' && 'id' in r.data ? r.data : undefined
         update((s) => {
@@ -484,28 +484,28 @@ export function createDesk(opts: ControllerOptions = {}): DeskController {
     },
 
     targets(session) {
-      return call('Targets', session)
+      return command('transfer.targets', { session })
     },
     async transfer(req) {
-      return resolved(await call('Transfer', req))
+      return resolved(await command('transfer.start', req))
     },
     async accept(id) {
-      const r = await resolved(await call('Accept', id))
+      const r = await resolved(await command('transfer.accept', { transfer: id }))
       if (!r.ok) notify('error', errorText(r))
       return r
     },
     async reject(id) {
-      const r = await resolved(await call('Reject', id))
+      const r = await resolved(await command('transfer.reject', { transfer: id }))
       if (!r.ok) notify('error', errorText(r))
       return r
     },
     async cancel(id) {
-      const r = await resolved(await call('Cancel', id))
+      const r = await resolved(await command('transfer.cancel', { transfer: id }))
       if (!r.ok) notify('error', errorText(r))
       return r
     },
     async createRequest(session, title) {
-      const r = await call('CreateRequest', session, title)
+      const r = await command('request.create', { session, title })
       if (r.ok && r.data) {
         // The line for the visitor, in the desk's language.
         const line = typeof r.data.number === 'number' ? tr('request.line', { number: r.data.number }) : ''
