@@ -150,6 +150,8 @@ test-frontend: $(FRONTEND_DEPS) ## Type-check the UI and run its Vitest tests
 test-go: ## go vet and go test -race over the whole module
 	$(GO) vet ./...
 	CGO_ENABLED=1 $(GO) test -race ./...
+	# Allocation counts mean something only without the race detector.
+	$(GO) test -count=1 -run 'Allocate|ReusesItsBuffer' ./backend/relay/ ./backend/protocol/client/
 
 # test-go runs the fault tests under the race detector, which slows their
 # clients, so they use fewer clients and four times the time budgets there;
