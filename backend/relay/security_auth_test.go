@@ -386,9 +386,12 @@ func TestSecurityPasswordChecksAreBounded(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	ok, busy := res.get("ok"), res.get(protocol.CodeUnavailable)
-	t.Logf("8 sign-ins at once, 1 slot + 1 waiting: %d signed in, %d busy (%q)", ok, busy, res.last[string(protocol.CodeUnavailable)])
-	if ok < 1 || busy < 1 || ok+busy != 8 || !strings.Contains(res.last[string(protocol.CodeUnavailable)], "busy") {
+	// Eight at once for one login: some may also meet the login's own
+	// throttle (attempts in flight count there), depending on how fast
+	// the busy ones are turned away; none of those reaches a check.
+	ok, busy, limited := res.get("ok"), res.get(protocol.CodeUnavailable), res.get(protocol.CodeRateLimited)
+	t.Logf("8 sign-ins at once, 1 slot + 1 waiting: %d signed in, %d busy (%q), %d throttled", ok, busy, res.last[string(protocol.CodeUnavailable)], limited)
+	if ok < 1 || busy < 1 || ok+busy+limited != 8 || !strings.Contains(res.last[string(protocol.CodeUnavailable)], "busy") {
 		t.Fatalf("replies: %+v", res.codes)
 	}
 }
