@@ -308,10 +308,16 @@ say "verified on the relay: cecilia owns $session, the take-over is in its histo
 
 old_dash=$dash_pid
 # Alt+F4: openbox asks the window to close, as a user's click on its X does.
-xdotool windowactivate --sync "$wd" key --clearmodifiers alt+F4 2>/dev/null || true
+# On a busy machine the activation can lose the key: press it again every
+# few seconds until the process is gone.
 deadline=$((SECONDS + step_timeout))
+pressed=0
 while kill -0 "$old_dash" 2>/dev/null; do
   ((SECONDS < deadline)) || fail "the dashboard window did not close"
+  if ((SECONDS >= pressed + 5)); then
+    xdotool windowactivate --sync "$wd" key --clearmodifiers alt+F4 2>/dev/null || true
+    pressed=$SECONDS
+  fi
   sleep 0.2
 done
 say "the dashboard window is closed"
