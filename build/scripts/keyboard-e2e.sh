@@ -122,8 +122,15 @@ start_helper UI "$python" "$root/build/scripts/dashboard-e2e-ui.py"
 # front WIN PID: brings the window to the front (as Alt+Tab would); what
 # follows goes to its focused control.
 front() {
-  xdotool windowactivate --sync "$1" 2>/dev/null || true
+  local deadline=$((SECONDS + step_timeout))
   focus_pid=$2
+  # Keys go to the active window: make sure it is this one (a window just
+  # mapped, or a busy machine, can leave the activation undone).
+  until [[ $(xdotool getactivewindow 2>/dev/null) == "$1" ]]; do
+    ((SECONDS < deadline)) || fail "window $1 (pid $2) could not be brought to the front"
+    xdotool windowactivate --sync "$1" 2>/dev/null || true
+    sleep 0.2
+  done
   sleep 0.3
 }
 keys() {
