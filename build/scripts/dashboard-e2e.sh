@@ -72,44 +72,8 @@ accent_off='srgb(140,175,177)' # a disabled primary button
 source "$root/build/scripts/e2e-lib.sh"
 on_private_bus dashboard-e2e Xvfb openbox xdotool import convert dbus-run-session dbus-send curl go "$python" "$launcher"
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/switchboard-dash-e2e.XXXXXX")
-out=${E2E_OUT:-$work/out}
-mkdir -p "$out" "$shots"
-started=$SECONDS
-ok=
-
-e2e_name=dashboard-e2e
-
-fail() {
-  # The dashboard's accessibility tree, into the UI helper's log.
-  if [[ -n ${UI_IN:-} && -n ${dash_pid:-} ]]; then
-    { printf 'dump\t%s\n' "$dash_pid" >&"$UI_IN"; read -r -t 20 _ <&"$UI_OUT"; } 2>/dev/null || true
-  fi
-  report_failure "$*"
-  exit 1
-}
-
-# Processes we started, stopped in reverse order on the way out. The
-# dashboard is started by cecilia's app; it is stopped by its pid too.
-pids=()
-cleanup() {
-  local i
-  [[ -n ${UI_IN:-} ]] && { printf 'quit\n' >&"$UI_IN"; } 2>/dev/null
-  [[ -n ${PEER_IN:-} ]] && { echo quit >&"$PEER_IN"; } 2>/dev/null
-  [[ -n ${TRAY_IN:-} ]] && { echo quit >&"$TRAY_IN"; } 2>/dev/null
-  [[ -n ${dash_pid:-} ]] && kill "$dash_pid" 2>/dev/null
-  for ((i = ${#pids[@]} - 1; i >= 0; i--)); do kill "${pids[i]}" 2>/dev/null || true; done
-  for ((i = ${#pids[@]} - 1; i >= 0; i--)); do wait "${pids[i]}" 2>/dev/null || true; done
-  if [[ -n ${E2E_OUT:-} || ( -n $ok && -z ${E2E_KEEP:-} ) ]]; then
-    rm -rf "$work" # the logs, if wanted, are in E2E_OUT
-  else
-    find "$work" -mindepth 1 -maxdepth 1 ! -name out -exec rm -rf {} + 2>/dev/null
-  fi
-  [[ -n $ok && ( -n ${E2E_OUT:-} || -n ${E2E_KEEP:-} ) ]] && echo "dashboard-e2e: logs in $out"
-  return 0
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+e2e_begin dashboard-e2e
+mkdir -p "$shots"
 
 # --- the relay --------------------------------------------------------------
 
@@ -243,6 +207,7 @@ if tr '\0' '\n' <"/proc/$dash_pid/cmdline" | grep -q 'h1\.' || tr '\0' '\n' <"/p
 fi
 [[ $(readlink "/proc/$dash_pid/fd/0") == pipe:* ]] || fail "the dashboard's standard input is not a pipe"
 window_of "$dash_pid" 'Switchboard Dashboard'
+dump_pid=$dash_pid # a failure logs its accessibility tree
 wd=$win
 xdotool windowmove "$wd" 1130 790
 say "dashboard process $dash_pid (window $wd), started as: ${args% }"
@@ -338,6 +303,7 @@ if tr '\0' '\n' <"/proc/$dash_pid/cmdline" | grep -q 'h1\.' || tr '\0' '\n' <"/p
   fail "a handover token is on the command line or in the environment of the dashboard opened from the tray"
 fi
 window_of "$dash_pid" 'Switchboard Dashboard'
+dump_pid=$dash_pid # a failure logs its accessibility tree
 ui text "$dash_pid" 'Walter Berg'
 ui text "$dash_pid" 'Vera Lind'
 say "opened again from the tray (process $dash_pid): signed in, the chats show"

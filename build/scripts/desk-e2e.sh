@@ -57,40 +57,8 @@ accent_off='srgb(140,175,177)' # a disabled primary button
 source "$root/build/scripts/e2e-lib.sh"
 on_private_bus desk-e2e Xvfb openbox xdotool xprop import convert dbus-run-session dbus-send curl go "$python" "$launcher"
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/switchboard-desk-e2e.XXXXXX")
-out=${E2E_OUT:-$work/out}
-mkdir -p "$out" "$shots"
-started=$SECONDS
-ok=
-e2e_name=desk-e2e
-
-fail() {
-  if [[ -n ${UI_IN:-} && -n ${dump_pid:-} ]]; then
-    { printf 'dump\t%s\n' "$dump_pid" >&"$UI_IN"; read -r -t 20 _ <&"$UI_OUT"; } 2>/dev/null || true
-  fi
-  report_failure "$*"
-  exit 1
-}
-
-pids=()
-cleanup() {
-  local i
-  [[ -n ${UI_IN:-} ]] && { printf 'quit\n' >&"$UI_IN"; } 2>/dev/null
-  [[ -n ${PEER_IN:-} ]] && { echo quit >&"$PEER_IN"; } 2>/dev/null
-  [[ -n ${TRAY_IN:-} ]] && { echo quit >&"$TRAY_IN"; } 2>/dev/null
-  [[ -n ${dash_pid:-} ]] && kill "$dash_pid" 2>/dev/null
-  for ((i = ${#pids[@]} - 1; i >= 0; i--)); do kill "${pids[i]}" 2>/dev/null || true; done
-  for ((i = ${#pids[@]} - 1; i >= 0; i--)); do wait "${pids[i]}" 2>/dev/null || true; done
-  if [[ -n ${E2E_OUT:-} || (-n $ok && -z ${E2E_KEEP:-}) ]]; then
-    rm -rf "$work"
-  else
-    find "$work" -mindepth 1 -maxdepth 1 ! -name out -exec rm -rf {} + 2>/dev/null
-  fi
-  [[ -n $ok && (-n ${E2E_OUT:-} || -n ${E2E_KEEP:-}) ]] && echo "desk-e2e: logs in $out"
-  return 0
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+e2e_begin desk-e2e
+mkdir -p "$shots"
 
 # --- the relay, the display, the buses ---------------------------------------
 

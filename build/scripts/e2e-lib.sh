@@ -1,5 +1,5 @@
-# Shared pieces of the desktop end-to-end scripts (desktop-e2e.sh,
-# dashboard-e2e.sh); sourced, not run. The caller sets:
+# Shared pieces of the desktop end-to-end scripts; sourced, not run. The
+# caller sets (e2e_begin sets the first three):
 #   e2e_name      the prefix of every line it prints
 #   work, out     its temporary directory and where logs and screenshots go
 #   started       $SECONDS at its start
@@ -151,12 +151,60 @@ start_atspi() {
   fail "the accessibility bus did not start"
 }
 
+# e2e_begin NAME: the run's temporary directory ($work), where its logs and
+# screenshots go ($out: E2E_OUT, or $work/out, kept after a red run or with
+# E2E_KEEP), the clock, and the clean-up on the way out. The caller keeps
+# the processes it starts in pids, and may set dash_pid (a dashboard its
+# app started) and dump_pid (whose accessibility tree a failure logs).
+e2e_begin() {
+  e2e_name=$1
+  work=$(mktemp -d "${TMPDIR:-/tmp}/switchboard-$1.XXXXXX")
+  out=${E2E_OUT:-$work/out}
+  mkdir -p "$out"
+  started=$SECONDS
+  ok=
+  pids=() helpers=()
+  trap e2e_cleanup EXIT
+  trap 'exit 130' INT TERM
+}
+
+# fail WHAT: logs the accessibility tree of dump_pid (when the UI driver
+# runs), says what failed with the logs, and exits.
+fail() {
+  if [[ -n ${UI_IN:-} && -n ${dump_pid:-} ]]; then
+    { printf 'dump\t%s\n' "$dump_pid" >&"$UI_IN"; read -r -t 20 _ <&"$UI_OUT"; } 2>/dev/null || true
+  fi
+  report_failure "$*"
+  exit 1
+}
+
+# e2e_cleanup: the helpers told to quit, then every process stopped in
+# reverse order of start; the temporary files go unless kept.
+e2e_cleanup() {
+  local i h in_var
+  for h in "${helpers[@]}"; do
+    in_var=${h}_IN
+    { printf 'quit\n' >&"${!in_var}"; } 2>/dev/null
+  done
+  [[ -n ${dash_pid:-} ]] && kill "$dash_pid" 2>/dev/null
+  for ((i = ${#pids[@]} - 1; i >= 0; i--)); do kill "${pids[i]}" 2>/dev/null || true; done
+  for ((i = ${#pids[@]} - 1; i >= 0; i--)); do wait "${pids[i]}" 2>/dev/null || true; done
+  if [[ -n ${E2E_OUT:-} || (-n $ok && -z ${E2E_KEEP:-}) ]]; then
+    rm -rf "$work" # the logs, if wanted, are in E2E_OUT
+  else
+    find "$work" -mindepth 1 -maxdepth 1 ! -name out -exec rm -rf {} + 2>/dev/null
+  fi
+  [[ -n $ok && (-n ${E2E_OUT:-} || -n ${E2E_KEEP:-}) ]] && echo "$e2e_name: logs in $out"
+  return 0
+}
+
 # start_helper NAME CMD...: runs CMD with its stdin and stdout on FIFOs; the
 # caller's ends are left in NAME_IN and NAME_OUT. CMD says "ready" first
-# (what follows on that line lands in $first).
+# (what follows on that line lands in $first). It is told to quit on exit.
 start_helper() {
   local name=$1 out_fd in_fd
   shift
+  helpers+=("$name")
   mkfifo "$work/$name.in" "$work/$name.out"
   "$@" <"$work/$name.in" >"$work/$name.out" 2>>"$out/${name,,}.log" &
   pids+=($!)

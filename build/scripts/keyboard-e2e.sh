@@ -56,12 +56,7 @@ fi
 source "$root/build/scripts/e2e-lib.sh"
 on_private_bus keyboard-e2e Xvfb openbox xdotool dbus-run-session dbus-send go "$python" "$launcher"
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/switchboard-kbd-e2e.XXXXXX")
-out=${E2E_OUT:-$work/out}
-mkdir -p "$out"
-started=$SECONDS
-ok=
-e2e_name=keyboard-e2e-$app_language
+e2e_begin keyboard-e2e-$app_language
 
 # The desk's words in its language: M[key] (frontend/src/lib/i18n.ts).
 declare -A M
@@ -79,31 +74,6 @@ swedish() {
   [[ -z $got ]] || fail "English in a Swedish window (pid $1): $got"
 }
 
-fail() {
-  if [[ -n ${UI_IN:-} && -n ${focus_pid:-} ]]; then
-    { printf 'dump\t%s\n' "$focus_pid" >&"$UI_IN"; read -r -t 20 _ <&"$UI_OUT"; } 2>/dev/null || true
-  fi
-  report_failure "$*"
-  exit 1
-}
-
-pids=()
-cleanup() {
-  local i
-  [[ -n ${UI_IN:-} ]] && { printf 'quit\n' >&"$UI_IN"; } 2>/dev/null
-  [[ -n ${PEER_IN:-} ]] && { echo quit >&"$PEER_IN"; } 2>/dev/null
-  [[ -n ${dash_pid:-} ]] && kill "$dash_pid" 2>/dev/null
-  for ((i = ${#pids[@]} - 1; i >= 0; i--)); do kill "${pids[i]}" 2>/dev/null || true; done
-  for ((i = ${#pids[@]} - 1; i >= 0; i--)); do wait "${pids[i]}" 2>/dev/null || true; done
-  if [[ -n ${E2E_OUT:-} || ( -n $ok && -z ${E2E_KEEP:-} ) ]]; then
-    rm -rf "$work"
-  else
-    find "$work" -mindepth 1 -maxdepth 1 ! -name out -exec rm -rf {} + 2>/dev/null
-  fi
-  return 0
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
 
 db=$work/relay.db
 printf '%s\n' "$password" | "$relay_bin" seed-demo --database "$db" >"$out/seed.log" 2>&1 || fail "seed-demo failed"
@@ -123,7 +93,7 @@ start_helper UI "$python" "$root/build/scripts/dashboard-e2e-ui.py"
 # follows goes to its focused control.
 front() {
   local deadline=$((SECONDS + step_timeout))
-  focus_pid=$2
+  dump_pid=$2
   # Keys go to the active window: make sure it is this one (a window just
   # mapped, or a busy machine, can leave the activation undone).
   until [[ $(xdotool getactivewindow 2>/dev/null) == "$1" ]]; do

@@ -50,40 +50,8 @@ accent_off='srgb(140,175,177)' # a disabled primary button
 source "$root/build/scripts/e2e-lib.sh"
 on_private_bus requests-e2e Xvfb openbox xdotool import convert dbus-run-session dbus-send curl go "$python" "$launcher" "$chromium"
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/switchboard-req-e2e.XXXXXX")
-out=${E2E_OUT:-$work/out}
-mkdir -p "$out" "$shots"
-started=$SECONDS
-ok=
-
-e2e_name=requests-e2e
-
-fail() {
-  if [[ -n ${UI_IN:-} && -n ${anna_pid:-} ]]; then
-    { printf 'dump\t%s\n' "$anna_pid" >&"$UI_IN"; read -r -t 20 _ <&"$UI_OUT"; } 2>/dev/null || true
-  fi
-  report_failure "$*"
-  exit 1
-}
-
-pids=()
-cleanup() {
-  local i
-  [[ -n ${UI_IN:-} ]] && { printf 'quit\n' >&"$UI_IN"; } 2>/dev/null
-  [[ -n ${SMTP_IN:-} ]] && { echo quit >&"$SMTP_IN"; } 2>/dev/null
-  [[ -n ${TRAY_IN:-} ]] && { echo quit >&"$TRAY_IN"; } 2>/dev/null
-  for ((i = ${#pids[@]} - 1; i >= 0; i--)); do kill "${pids[i]}" 2>/dev/null || true; done
-  for ((i = ${#pids[@]} - 1; i >= 0; i--)); do wait "${pids[i]}" 2>/dev/null || true; done
-  if [[ -n ${E2E_OUT:-} || ( -n $ok && -z ${E2E_KEEP:-} ) ]]; then
-    rm -rf "$work"
-  else
-    find "$work" -mindepth 1 -maxdepth 1 ! -name out -exec rm -rf {} + 2>/dev/null
-  fi
-  [[ -n $ok && ( -n ${E2E_OUT:-} || -n ${E2E_KEEP:-} ) ]] && echo "requests-e2e: logs in $out"
-  return 0
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+e2e_begin requests-e2e
+mkdir -p "$shots"
 
 
 
@@ -139,6 +107,7 @@ mkdir -p "$p/config" "$p/cache" "$p/data" "$work/machine"
 XDG_CONFIG_HOME=$p/config XDG_CACHE_HOME=$p/cache XDG_DATA_HOME=$p/data SWITCHBOARD_MACHINE_CONFIG_DIR=$work/machine \
   "$app_bin" --server "$url" --language en >"$out/app-anna.log" 2>&1 &
 anna_pid=$!
+dump_pid=$anna_pid # a failure logs its accessibility tree
 pids+=("$anna_pid")
 window_of "$anna_pid" Switchboard
 wa=$win
