@@ -14,9 +14,9 @@ import (
 // believed, so the walk starts at the right and stops at the first address
 // that no trusted proxy vouches for. Limits per visitor and login throttling
 // count by it.
-func (s *Server) clientIP(r *http.Request) netip.Addr {
+func (g *Gate) clientIP(r *http.Request) netip.Addr {
 	peer := peerAddr(r.RemoteAddr)
-	if !s.trusted(peer) {
+	if !g.trusted(peer) {
 		return peer
 	}
 	hops := forwardedFor(r.Header.Values("X-Forwarded-For"))
@@ -27,7 +27,7 @@ func (s *Server) clientIP(r *http.Request) netip.Addr {
 			break // garbage: nothing to its left can be believed either
 		}
 		client = a
-		if !s.trusted(a) {
+		if !g.trusted(a) {
 			break
 		}
 	}
@@ -35,11 +35,11 @@ func (s *Server) clientIP(r *http.Request) netip.Addr {
 }
 
 // trusted reports whether a is one of the configured proxies.
-func (s *Server) trusted(a netip.Addr) bool {
+func (g *Gate) trusted(a netip.Addr) bool {
 	if !a.IsValid() {
 		return false
 	}
-	for _, p := range s.cfg.TrustedProxies {
+	for _, p := range g.cfg.TrustedProxies {
 		if p.Contains(a) {
 			return true
 		}

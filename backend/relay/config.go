@@ -84,6 +84,10 @@ type Config struct {
 	StoreRetryMax time.Duration
 	// Version is reported by /healthz and hello replies.
 	Version string
+	// Role and Term, set when the relay is a cluster's leader (see package
+	// cluster), are reported by /healthz too.
+	Role string
+	Term int64
 
 	// Mail is the SMTP server answers to requests go out through; without
 	// a host the relay sends no e-mail (request.answer says so).

@@ -5,12 +5,10 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
-	"io"
 	"net"
 	"net/http"
 	"net/netip"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 	"unicode/utf8"
@@ -27,7 +25,7 @@ import (
 // queue of frames that a writer goroutine drains while it is not empty.
 type conn struct {
 	srv    *Server
-	ws     *websocket.Conn
+	wire   Wire
 	ip     netip.Addr // the client's address (see clientIP)
 	q      sendQueue
 	pinger *time.Timer
@@ -160,79 +158,30 @@ func (q *sendQueue) abandon() {
 	q.once.Do(func() { close(q.drained) })
 }
 
-func (s *Server) checkOrigin(r *http.Request) bool {
-	origin := r.Header.Get("Origin")
-	if origin == "" {
-		return true // not a browser: the desktop app, the load generator
-	}
-	for _, o := range s.cfg.AllowedOrigins {
-		if o == "*" || sameOrigin(o, origin) {
-			return true
-		}
-	}
-	return s.cfg.DemoOrigin != "" && sameOrigin(s.cfg.DemoOrigin, origin)
-}
-
-// sameOrigin compares a configured origin with a browser's: scheme and host
-// ignore case, and a configured trailing slash is forgiven.
-func sameOrigin(configured, origin string) bool {
-	return strings.EqualFold(strings.TrimRight(configured, "/"), origin)
-}
-
 func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	if s.isClosing() {
 		http.Error(w, "relay is shutting down", http.StatusServiceUnavailable)
 		return
 	}
-	if !s.checkOrigin(r) {
+	if !s.gate.checkOrigin(r) {
 		s.metrics.originRefused.Add(1)
 		s.log.Warn("websocket refused: origin not allowed", "origin", r.Header.Get("Origin"))
 		http.Error(w, "origin not allowed", http.StatusForbidden)
 		return
 	}
-	ip := s.clientIP(r)
+	ip := s.gate.clientIP(r)
 	if !s.perAddr.acquire(ip, s.cfg.ConnsPerIP) {
 		s.metrics.addrRefused.Add(1)
 		s.log.Debug("websocket refused: too many connections from one address", "ip", ip)
 		http.Error(w, "too many connections from your address; close some and try again", http.StatusTooManyRequests)
 		return
 	}
-	ws, err := s.upgrader.Upgrade(w, r, nil)
+	ws, err := s.gate.upgrader.Upgrade(w, r, nil)
 	if err != nil {
 		s.perAddr.release(ip)
 		return // the upgrader has answered
 	}
-	c := &conn{
-		srv: s, ws: ws, ip: ip,
-		inflight: make(chan struct{}, s.cfg.InFlight),
-		closed:   make(chan struct{}),
-		seen:     make(map[chat.SessionID]uint64),
-	}
-	c.q.init()
-	// Pings are due every PingInterval; the timer's goroutine exists only
-	// while it fires.
-	c.pinger = time.AfterFunc(s.cfg.PingInterval, c.pingDue)
-	if s.cfg.VisitorIdle > 0 {
-		c.idle = time.AfterFunc(s.cfg.VisitorIdle, c.closeIfNoChat)
-	}
-	// Counted under the lock that Shutdown sets closing under, so that no
-	// connection is added once Shutdown waits for them all.
-	s.mu.Lock()
-	if s.closing {
-		s.mu.Unlock()
-		c.closeWith(websocket.CloseGoingAway, "relay restarting")
-		s.perAddr.release(ip)
-		return
-	}
-	s.open[c] = struct{}{}
-	s.conns.Add(1)
-	s.mu.Unlock()
-	s.live.Add(1)
-	// The read pump gets a goroutine of its own and the handler returns, so
-	// that net/http's per-request state (its buffered reader and writer, the
-	// handler goroutine's grown stack) is freed rather than held for the
-	// connection's life. A writer runs only while there is something to write.
-	go c.readPump()
+	s.serveWire(wsWire{ws}, ip)
 }
 
 // enqueue hands a frame to the writer. A client whose queue is full is too
@@ -285,9 +234,7 @@ func (c *conn) closeWith(code int, reason string) {
 		}
 		close(c.closed)
 		c.q.abandon() // whatever is still queued is not sent
-		msg := websocket.FormatCloseMessage(code, reason)
-		_ = c.ws.WriteControl(websocket.CloseMessage, msg, time.Now().Add(wait))
-		_ = c.ws.Close()
+		c.wire.Close(code, reason, time.Now().Add(wait))
 	})
 }
 
@@ -332,7 +279,7 @@ func (c *conn) writeLoop() {
 			batch = nil // a burst passed: do not keep its backing array
 		}
 		if err == nil && ping {
-			err = c.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(c.srv.cfg.WriteWait))
+			err = c.wire.Ping(time.Now().Add(c.srv.cfg.WriteWait))
 		}
 		if err != nil {
 			c.q.abandon()
@@ -351,9 +298,7 @@ func (c *conn) writeFrames(frames [][]byte) error {
 		return nil
 	default:
 	}
-	nc := c.ws.NetConn()
-	_ = nc.SetWriteDeadline(time.Now().Add(c.srv.cfg.WriteWait))
-	return writeCopied(nc, frames)
+	return c.wire.WriteFrames(frames, time.Now().Add(c.srv.cfg.WriteWait))
 }
 
 // writeCopied frames the messages into one pooled buffer and writes it, in
@@ -420,15 +365,13 @@ func (c *conn) readPump() {
 		s.live.Add(-1)
 		s.conns.Done()
 	}()
-	_ = c.ws.SetReadDeadline(time.Now().Add(s.cfg.HelloTimeout))
-	c.ws.SetPongHandler(func(string) error {
-		return c.ws.SetReadDeadline(time.Now().Add(s.cfg.PongWait))
-	})
+	_ = c.wire.SetReadDeadline(time.Now().Add(s.cfg.HelloTimeout))
+	c.wire.OnPong(func() { _ = c.wire.SetReadDeadline(time.Now().Add(s.cfg.PongWait)) })
 	limiter := rate.NewLimiter(rate.Limit(s.cfg.RatePerSecond), s.cfg.RateBurst)
 	refusals := 0
 	failedHellos := 0
 	for {
-		mt, frame, err := c.readFrame()
+		text, frame, err := c.wire.ReadFrame(s.cfg.MaxFrameBytes)
 		if err != nil {
 			if err == errFrameTooLarge {
 				c.reply("", nil, c.frameTooLarge())
@@ -439,12 +382,12 @@ func (c *conn) readPump() {
 			return
 		}
 		if c.role != "" {
-			_ = c.ws.SetReadDeadline(time.Now().Add(s.cfg.PongWait))
+			_ = c.wire.SetReadDeadline(time.Now().Add(s.cfg.PongWait))
 		}
 		// Decode first so that even a refusal names the command it refuses.
 		var cmd protocol.Command
 		var perr *protocol.Error
-		if mt == websocket.TextMessage {
+		if text {
 			cmd, perr = protocol.DecodeCommand(frame)
 		} else {
 			perr = protocol.Errorf(protocol.CodeMalformed, "frames must be JSON text")
@@ -480,7 +423,7 @@ func (c *conn) readPump() {
 				c.reply(cmd.ID, nil, perr)
 				continue
 			}
-			_ = c.ws.SetReadDeadline(time.Now().Add(s.cfg.PongWait))
+			_ = c.wire.SetReadDeadline(time.Now().Add(s.cfg.PongWait))
 			continue
 		}
 		// Bound what this connection has waiting for the committer.
@@ -493,24 +436,10 @@ func (c *conn) readPump() {
 	}
 }
 
-// errFrameTooLarge: a client frame over MaxFrameBytes.
+// errFrameTooLarge: a client frame over MaxFrameBytes. The cap is checked
+// by the Wire rather than by gorilla's read limit, which closes the
+// connection itself before the frame can be answered.
 var errFrameTooLarge = errors.New("frame too large")
-
-// readFrame reads one frame of at most MaxFrameBytes. The cap is checked
-// here rather than by gorilla's read limit, which closes the connection
-// itself before the frame can be answered; reading stops one byte past it.
-func (c *conn) readFrame() (int, []byte, error) {
-	mt, r, err := c.ws.NextReader()
-	if err != nil {
-		return mt, nil, err
-	}
-	limit := c.srv.cfg.MaxFrameBytes
-	frame, err := io.ReadAll(io.LimitReader(r, limit+1))
-	if err == nil && int64(len(frame)) > limit {
-		err = errFrameTooLarge
-	}
-	return mt, frame, err
-}
 
 // reply sends an answer now (for refusals and reads, which change nothing).
 func (c *conn) reply(id string, data any, perr *protocol.Error) {

@@ -2,6 +2,7 @@ package relay
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"maps"
@@ -53,10 +54,10 @@ type Server struct {
 	perAddr   addrConns   // live connections per client address
 	starts    addrBuckets // chat starts and offline submissions per address
 
-	pipe     pipeline
-	upgrader websocket.Upgrader
-	metrics  metrics
-	dirVer   int64 // the directory version the directory loop last applied
+	pipe    pipeline
+	gate    *Gate
+	metrics metrics
+	dirVer  int64 // the directory version the directory loop last applied
 	// deskDir is the directory version the desk reflects (guarded by mu): a
 	// desk restored from the store may be newer than a directory read
 	// before it, which then must not be applied over it.
@@ -103,16 +104,7 @@ func New(cfg Config, st store.Store, log *slog.Logger) (*Server, error) {
 		return nil, err
 	}
 	s.pipe.init()
-	s.upgrader = websocket.Upgrader{
-		// Commands are small; a larger frame is read through the buffer in
-		// pieces. Every connection holds this buffer for its whole life.
-		ReadBufferSize: 1024,
-		// The writer frames and writes data itself (see writeLoop), so
-		// gorilla's write buffer only serves the rare NextWriter: pooled,
-		// an idle connection holds none.
-		WriteBufferPool: &sync.Pool{},
-		CheckOrigin:     s.checkOrigin,
-	}
+	s.gate = NewGate(cfg)
 	return s, nil
 }
 
@@ -422,7 +414,15 @@ func (s *Server) serveHealth(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
-	_, _ = w.Write([]byte(`{"status":"ok","version":"` + s.cfg.Version + `"}`))
+	_ = json.NewEncoder(w).Encode(health{Status: "ok", Version: s.cfg.Version, Role: s.cfg.Role, Term: s.cfg.Term})
+}
+
+// health is /healthz's answer when the relay takes work.
+type health struct {
+	Status  string `json:"status"`
+	Version string `json:"version"`
+	Role    string `json:"role,omitempty"`
+	Term    int64  `json:"term,omitempty"`
 }
 
 // errClosing refuses work during shutdown.
