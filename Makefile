@@ -19,7 +19,7 @@ VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.0.
 # D-Bus), plus Chromium for the browser tests.
 DEB_PACKAGES := gcc pkg-config curl libgtk-3-dev libwebkit2gtk-4.0-dev \
 	xvfb xauth xdotool imagemagick chromium dbus dbus-x11 openbox \
-	at-spi2-core python3-gi gir1.2-atspi-2.0 x11-utils
+	at-spi2-core python3-gi gir1.2-atspi-2.0 x11-utils postgresql
 
 ##@ Setup
 
@@ -111,7 +111,7 @@ run: deps desktop relay ## Run the relay (demo data in build/run) and the agent 
 ##@ Tests
 
 .PHONY: test
-test: check-generated frontend audit-ui desktop relay test-frontend test-go test-schema-client test-faults test-dbus test-fuzz test-desktop-smoke test-desktop-e2e test-dashboard-e2e test-requests-e2e test-keyboard-e2e ## Build everything and run every test
+test: check-generated frontend audit-ui desktop relay test-frontend test-go test-postgres test-schema-client test-faults test-dbus test-fuzz test-desktop-smoke test-desktop-e2e test-dashboard-e2e test-requests-e2e test-keyboard-e2e ## Build everything and run every test
 
 # backend/protocol is the one source of the protocol: the JSON Schema
 # (docs/protocol.schema.json), the UI's types (frontend/src/lib/protocol.ts)
@@ -146,12 +146,21 @@ test-frontend: $(FRONTEND_DEPS) ## Type-check the UI and run its Vitest tests
 	cd frontend && $(NPM) run check
 	cd frontend && $(NPM) test
 
+# Tests that need PostgreSQL (the store's conformance suite, the cluster)
+# start a throw-away server of their own; here a missing one is an error,
+# not a skip.
+export SWITCHBOARD_REQUIRE_POSTGRES ?= 1
+
 .PHONY: test-go
 test-go: ## go vet and go test -race over the whole module
 	$(GO) vet ./...
 	CGO_ENABLED=1 $(GO) test -race ./...
 	# Allocation counts mean something only without the race detector.
 	$(GO) test -count=1 -run 'Allocate|ReusesItsBuffer' ./backend/relay/ ./backend/protocol/client/
+
+.PHONY: test-postgres
+test-postgres: ## The relay's and the app's tests again, on PostgreSQL instead of SQLite (a throw-away server)
+	SWITCHBOARD_TEST_STORE=postgres $(GO) test -count=1 ./backend/relay/... ./backend/protocol/client/ ./app/
 
 # test-go runs the fault tests under the race detector, which slows their
 # clients, so they use fewer clients and four times the time budgets there;

@@ -43,6 +43,9 @@ func TestNormalizeServer(t *testing.T) {
 		{"", "", true},
 		{"ftp://relay.example.com", "", true},
 		{"https://", "", true},
+		{"relay-a.example.com, https://relay-b.example.com/ ws://10.0.0.3:8080", "wss://relay-a.example.com, wss://relay-b.example.com, ws://10.0.0.3:8080", false},
+		{"relay-a.example.com, ftp://relay-b.example.com", "", true},
+		{" , ", "", true},
 	} {
 		got, err := NormalizeServer(tc.in)
 		if (err != nil) != tc.wantErr || got != tc.want {
@@ -54,9 +57,10 @@ func TestNormalizeServer(t *testing.T) {
 func TestRelayURL(t *testing.T) {
 	t.Parallel()
 	for in, want := range map[string]string{
-		"wss://relay.example.com":      "wss://relay.example.com/ws",
-		"ws://127.0.0.1:8080/ws":       "ws://127.0.0.1:8080/ws",
-		"wss://relay.example.com/desk": "wss://relay.example.com/desk/ws",
+		"wss://relay.example.com":                     "wss://relay.example.com/ws",
+		"ws://127.0.0.1:8080/ws":                      "ws://127.0.0.1:8080/ws",
+		"wss://relay.example.com/desk":                "wss://relay.example.com/desk/ws",
+		"wss://a.example.com, wss://b.example.com/ws": "wss://a.example.com/ws, wss://b.example.com/ws",
 	} {
 		if got := relayURL(in); got != want {
 			t.Errorf("relayURL(%q) = %q, want %q", in, got, want)

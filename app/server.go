@@ -8,8 +8,26 @@ import (
 
 // NormalizeServer turns what an agent types as the server address
 // ("relay.example.com", "relay:8080", "https://relay.example.com/") into a
-// websocket base URL ("wss://relay.example.com").
-func NormalizeServer(addr string) (string, error) {
+// websocket base URL ("wss://relay.example.com"). Several addresses, the
+// nodes of a cluster, are separated by commas or spaces and kept in order,
+// joined by ", ": the client moves on to the next when one fails.
+func NormalizeServer(addrs string) (string, error) {
+	fields := strings.FieldsFunc(addrs, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' })
+	if len(fields) == 0 {
+		return "", errors.New("server address is required")
+	}
+	out := make([]string, len(fields))
+	for i, f := range fields {
+		base, err := normalizeOne(f)
+		if err != nil {
+			return "", err
+		}
+		out[i] = base
+	}
+	return strings.Join(out, ", "), nil
+}
+
+func normalizeOne(addr string) (string, error) {
 	addr = strings.TrimSpace(addr)
 	if addr == "" {
 		return "", errors.New("server address is required")
@@ -35,11 +53,14 @@ func NormalizeServer(addr string) (string, error) {
 	return u.String(), nil
 }
 
-// relayURL is the relay's websocket endpoint under a normalized base: the
-// relay serves /ws; a base that already names it is kept.
-func relayURL(base string) string {
-	if strings.HasSuffix(base, "/ws") {
-		return base
+// relayURL is the relay's websocket endpoint under each normalized base:
+// the relay serves /ws; a base that already names it is kept.
+func relayURL(bases string) string {
+	list := strings.Split(bases, ", ")
+	for i, base := range list {
+		if !strings.HasSuffix(base, "/ws") {
+			list[i] = base + "/ws"
+		}
 	}
-	return base + "/ws"
+	return strings.Join(list, ", ")
 }

@@ -195,10 +195,7 @@ func TestGrantRemovedWhileStoppedTakesEffectAtStart(t *testing.T) {
 	anna.OK(protocol.CmdSessionPick, protocol.SessionRef{Session: st.Session}, nil)
 	lars.OK(protocol.CmdSessionListen, protocol.SessionRef{Session: st.Session}, nil)
 	h.Stop()
-	db, err := store.OpenSQLite(h.DBPath)
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := h.OpenStore()
 	ctx := context.Background()
 	for _, login := range []string{"anna", "lars"} {
 		if err := db.Grant(ctx, login, "support", 0); err != nil {

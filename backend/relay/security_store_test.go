@@ -184,6 +184,7 @@ func (l *chatLedger) check(st store.Store) {
 // startFaultChat starts a relay whose database is dbPath, a visitor's chat
 // and the agent answering it.
 func startFaultChat(t *testing.T, dbPath string) (*relaytest.Harness, *chatLedger) {
+	relaytest.SQLiteOnly(t)
 	h := relaytest.Start(t, relaytest.Options{DBPath: dbPath, Config: func(c *relay.Config) {
 		// A probe may pass while commits still fail (a small write can reuse
 		// space in the WAL file): no probe runs while the test checks that

@@ -128,7 +128,7 @@ func (o options) baselineRound(dir string, round int, kind string, logf func(str
 		prof, _ := filepath.Abs(fmt.Sprintf("%s.%s%s.%d", o.pprofOut, o.scenarioTag(), targetOf(kind), round))
 		args = append(args, "--pprof", prof)
 	}
-	p, err := startProcess(self, args, addr, filepath.Join(dir, "baseline.log"))
+	p, err := startProcess(self, args, addr, filepath.Join(dir, "baseline.log"), nil)
 	if err != nil {
 		return result{}, err
 	}

@@ -33,6 +33,7 @@ import (
 	"switchboard/backend/chat"
 	"switchboard/backend/protocol"
 	"switchboard/backend/store"
+	"switchboard/backend/store/open"
 )
 
 var soak = flag.Bool("soak", false, "run the fault tests for minutes with more clients")
@@ -684,9 +685,9 @@ func flood(url, channel string, hello bool, stop time.Time, frames, replies *ato
 
 // verifyStore reads every chat's log from the database and checks that each
 // acknowledged message is stored exactly once, at the seq its ack named.
-func verifyStore(t *testing.T, r *run, path string) {
+func verifyStore(t *testing.T, r *run, database string) {
 	t.Helper()
-	db, err := store.OpenSQLite(path)
+	db, err := open.Store(context.Background(), database, store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

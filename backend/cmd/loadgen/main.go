@@ -84,7 +84,7 @@ func main() {
 	fs := flag.NewFlagSet("loadgen", flag.ExitOnError)
 	c := &o.cfg
 	fs.StringVar(&o.relayBin, "relay-bin", "", "start this relay binary on a fresh seeded database (or --database) and measure it")
-	fs.StringVar(&o.url, "url", "", "measure a relay already running at this websocket URL (ws://127.0.0.1:8080/ws)")
+	fs.StringVar(&o.url, "url", "", "measure a relay already running at this websocket URL (ws://127.0.0.1:8080/ws); several, comma-separated, are the nodes of a cluster")
 	fs.IntVar(&o.relayPID, "relay-pid", 0, "with --url: the relay's pid, for RSS and CPU")
 	fs.StringVar(&o.database, "database", "", "database for --relay-bin (seeded if new), or for --setup")
 	fs.BoolVar(&o.setupOnly, "setup", false, "seed --database with the load test's channel, agents and supervisors, then exit")

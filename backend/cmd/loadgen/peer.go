@@ -81,8 +81,11 @@ type peer struct {
 	role  role
 	idx   int
 	login string
-	// url is the endpoint (with the chat in the query for the baseline).
-	url string
+	// url is the endpoint (with the chat in the query for the baseline); a
+	// comma-separated list names the nodes of a cluster, tried in turn from
+	// the last one that answered.
+	url   string
+	urlAt int // reader goroutine (or the caller before it starts) only
 	// small asks for a tiny socket receive buffer (the slow-consumer test).
 	small atomic.Bool
 
@@ -152,12 +155,15 @@ func (p *peer) counted(n int) {
 // answered; frames arriving meanwhile are handled as usual. Reader goroutine
 // (or the caller before it starts).
 func (p *peer) connect(ctx context.Context) error {
-	cn, resp, err := client.Dial(ctx, p.url, client.Options{Dialer: p.dialer(), Tracker: p.tracker, IDPrefix: "x",
+	urls := strings.Split(p.url, ",")
+	url := urls[p.urlAt%len(urls)]
+	cn, resp, err := client.Dial(ctx, url, client.Options{Dialer: p.dialer(), Tracker: p.tracker, IDPrefix: "x",
 		Logger: quiet, OnEvent: p.onEvent, OnReply: p.onReply, BeforeRead: p.gate, OnFrame: p.counted})
 	if resp != nil && resp.Body != nil {
 		resp.Body.Close()
 	}
 	if err != nil {
+		p.urlAt++ // a standby, or a node that is down: the next one
 		return err
 	}
 	p.run.conns.Add(1)

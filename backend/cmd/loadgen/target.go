@@ -18,6 +18,7 @@ import (
 
 	"switchboard/backend/chat"
 	"switchboard/backend/store"
+	"switchboard/backend/store/open"
 )
 
 // seed creates the load test's channel, agents (<prefix>a1..) with respond
@@ -25,9 +26,9 @@ import (
 // relay's admin commands do (`channel set`, `agent add`, `grant`), through
 // the same store code. Passwords are hashed at bcrypt's minimum cost so that
 // a thousand logins do not dominate the setup; the relay checks any cost.
-func seed(path string, cfg config) error {
+func seed(database string, cfg config) error {
 	ctx := context.Background()
-	db, err := store.OpenSQLite(path)
+	db, err := open.Store(ctx, database, store.Options{})
 	if err != nil {
 		return err
 	}
@@ -90,6 +91,8 @@ type relayArgs struct {
 	Rate                   float64
 	Burst, InFlight, Queue int
 	Extra                  []string
+	// Standby: a node of a cluster, which may come up as a standby.
+	Standby bool
 }
 
 // benchLimits lift the limits per client address and per channel queue:
@@ -113,10 +116,19 @@ func startRelay(a relayArgs) (*process, error) {
 		args = append(args, "--limits-send-queue", strconv.Itoa(a.Queue))
 	}
 	args = append(args, a.Extra...)
-	return startProcess(a.Bin, args, a.Addr, a.LogFile)
+	// A cluster's standby answers /healthz with 503 until it leads.
+	ready := func(status int) bool {
+		return status == http.StatusOK || a.Standby && status == http.StatusServiceUnavailable
+	}
+	return startProcess(a.Bin, args, a.Addr, a.LogFile, ready)
 }
 
-func startProcess(bin string, args []string, addr, logFile string) (*process, error) {
+// startProcess starts a server and waits until ready says its /healthz
+// status is (nil: 200 OK).
+func startProcess(bin string, args []string, addr, logFile string, ready func(status int) bool) (*process, error) {
+	if ready == nil {
+		ready = func(status int) bool { return status == http.StatusOK }
+	}
 	if abs, err := filepath.Abs(bin); err == nil && filepath.Base(bin) != bin {
 		bin = abs
 	}
@@ -137,7 +149,7 @@ func startProcess(bin string, args []string, addr, logFile string) (*process, er
 	p := &process{cmd: cmd, addr: addr, log: logFile, done: make(chan struct{})}
 	children.Store(p, struct{}{})
 	go func() { p.err = cmd.Wait(); out.Close(); children.Delete(p); close(p.done) }()
-	if err := p.waitHealthy(15 * time.Second); err != nil {
+	if err := p.waitHealthy(15*time.Second, ready); err != nil {
 		p.kill()
 		return nil, err
 	}
@@ -157,7 +169,7 @@ func killChildren() {
 	})
 }
 
-func (p *process) waitHealthy(d time.Duration) error {
+func (p *process) waitHealthy(d time.Duration, ready func(status int) bool) error {
 	client := &http.Client{Timeout: time.Second}
 	deadline := time.Now().Add(d)
 	for time.Now().Before(deadline) {
@@ -169,7 +181,7 @@ func (p *process) waitHealthy(d time.Duration) error {
 		}
 		if resp, err := client.Get("http://" + p.addr + "/healthz"); err == nil {
 			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
+			if ready(resp.StatusCode) {
 				return nil
 			}
 		}

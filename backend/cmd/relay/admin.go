@@ -19,26 +19,35 @@ import (
 	"switchboard/backend/chat"
 	"switchboard/backend/relay"
 	"switchboard/backend/store"
+	"switchboard/backend/store/open"
 	"switchboard/backend/widget"
 )
 
-// withStore runs f on the opened database. It names the database file on
-// stderr first: run from another directory, an admin command would
-// otherwise quietly create and change a second, empty database.
-func (a *app) withStore(f func(ctx context.Context, db *store.SQLite, out io.Writer) error) func(*cobra.Command, []string) error {
+// withStore runs f on the opened database. It names the database on stderr
+// first: run from another directory, an admin command would otherwise
+// quietly create and change a second, empty SQLite file.
+func (a *app) withStore(f func(ctx context.Context, db store.Store, out io.Writer) error) func(*cobra.Command, []string) error {
 	return func(cmd *cobra.Command, _ []string) error {
-		path := a.st.Database
-		if abs, err := filepath.Abs(path); err == nil {
-			path = abs
-		}
-		fmt.Fprintf(cmd.ErrOrStderr(), "database: %s\n", path)
-		db, err := a.openStore()
+		fmt.Fprintf(cmd.ErrOrStderr(), "database: %s\n", a.databaseName())
+		db, err := a.openStore(cmd.Context())
 		if err != nil {
 			return err
 		}
 		defer db.Close()
 		return f(cmd.Context(), db, cmd.OutOrStdout())
 	}
+}
+
+// databaseName is the database setting as messages show it: a SQLite file's
+// absolute path, a PostgreSQL address without its password.
+func (a *app) databaseName() string {
+	if open.IsPostgres(a.st.Database) {
+		return open.Redact(a.st.Database)
+	}
+	if abs, err := filepath.Abs(a.st.Database); err == nil {
+		return abs
+	}
+	return a.st.Database
 }
 
 // readPassword reads a password from a file or the first line of stdin; it is
@@ -85,7 +94,7 @@ func (a *app) agentCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return a.withStore(func(ctx context.Context, db *store.SQLite, out io.Writer) error {
+			return a.withStore(func(ctx context.Context, db store.Store, out io.Writer) error {
 				n := name
 				if n == "" {
 					n = args[0]
@@ -113,7 +122,7 @@ func (a *app) agentCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return a.withStore(func(ctx context.Context, db *store.SQLite, out io.Writer) error {
+			return a.withStore(func(ctx context.Context, db store.Store, out io.Writer) error {
 				return notFound(db.SetPassword(ctx, args[0], hash), "agent", args[0])
 			})(cmd, args)
 		},
@@ -123,13 +132,13 @@ func (a *app) agentCmd() *cobra.Command {
 	setDisabled := func(use, short string, disabled bool) *cobra.Command {
 		return &cobra.Command{Use: use + " LOGIN", Short: short, Args: cobra.ExactArgs(1),
 			RunE: func(cmd *cobra.Command, args []string) error {
-				return a.withStore(func(ctx context.Context, db *store.SQLite, out io.Writer) error {
+				return a.withStore(func(ctx context.Context, db store.Store, out io.Writer) error {
 					return notFound(db.SetAgentDisabled(ctx, args[0], disabled), "agent", args[0])
 				})(cmd, args)
 			}}
 	}
 	list := &cobra.Command{Use: "list", Short: "List agents and their permissions", Args: cobra.NoArgs,
-		RunE: a.withStore(func(ctx context.Context, db *store.SQLite, out io.Writer) error {
+		RunE: a.withStore(func(ctx context.Context, db store.Store, out io.Writer) error {
 			agents, err := db.ListAgents(ctx)
 			if err != nil {
 				return err
@@ -188,7 +197,7 @@ func (a *app) channelCmd() *cobra.Command {
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			key = args[0]
-			return a.withStore(func(ctx context.Context, db *store.SQLite, out io.Writer) error {
+			return a.withStore(func(ctx context.Context, db store.Store, out io.Writer) error {
 				chans, err := db.ListChannels(ctx)
 				if err != nil {
 					return err
@@ -228,7 +237,7 @@ func (a *app) channelCmd() *cobra.Command {
 	f.StringVar(&row.Language, "language", "en", "language of the e-mails visitors get from the channel: "+strings.Join(store.Languages, " or "))
 
 	list := &cobra.Command{Use: "list", Short: "List channels", Args: cobra.NoArgs,
-		RunE: a.withStore(func(ctx context.Context, db *store.SQLite, out io.Writer) error {
+		RunE: a.withStore(func(ctx context.Context, db store.Store, out io.Writer) error {
 			chans, err := db.ListChannels(ctx)
 			if err != nil {
 				return err
@@ -295,7 +304,7 @@ func (a *app) grantCmd() *cobra.Command {
 			if !ok {
 				return fmt.Errorf("permissions %q: use respond, notify, listen, manage", args[2])
 			}
-			return a.withStore(func(ctx context.Context, db *store.SQLite, out io.Writer) error {
+			return a.withStore(func(ctx context.Context, db store.Store, out io.Writer) error {
 				if err := notFound(db.Grant(ctx, args[0], chat.ChannelID(args[1]), perms), "agent or channel", args[0]+"/"+args[1]); err != nil {
 					return err
 				}
@@ -325,7 +334,7 @@ func (a *app) seedCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return a.withStore(func(ctx context.Context, db *store.SQLite, out io.Writer) error {
+			return a.withStore(func(ctx context.Context, db store.Store, out io.Writer) error {
 				if err := db.PutChannel(ctx, store.ChannelRow{Key: "support", Name: "Customer support", TimeZone: "Europe/Stockholm",
 					OfflineForm: true, WarnAfter: time.Minute, ManagerWarnAfter: 3 * time.Minute, TransferTimeout: chat.DefaultTransferTimeout,
 					Templates: []string{"Hello! How can I help you today?", "Thank you for waiting.", "Is there anything else I can help you with?"}}); err != nil {

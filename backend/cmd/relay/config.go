@@ -8,20 +8,25 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/spf13/pflag"
 	"github.com/spf13/viper"
 
 	"switchboard/backend/mail"
 	"switchboard/backend/relay"
 	"switchboard/backend/store"
+	"switchboard/backend/store/open"
 )
 
 // Settings is the relay's whole configuration, read once by viper from (in
 // rising precedence) defaults, the config file, SWITCHBOARD_* environment
 // variables and flags.
 type Settings struct {
-	Listen    string   `mapstructure:"listen"`
-	Database  string   `mapstructure:"database"`
+	Listen   string `mapstructure:"listen"`
+	Database string `mapstructure:"database"`
+	Cluster  struct {
+		Node string `mapstructure:"node"`
+	} `mapstructure:"cluster"`
 	PublicURL string   `mapstructure:"public_url"`
 	Origins   []string `mapstructure:"origins"`
 	Demo      bool     `mapstructure:"demo"`
@@ -118,7 +123,9 @@ func settingsTable() []setting {
 	d := relay.DefaultConfig()
 	return []setting{
 		{"listen", "127.0.0.1:8080", "address to listen on (host:port)"},
-		{"database", "switchboard.db", "path of the SQLite database file"},
+		{"database", "switchboard.db", "path of the SQLite database file, or postgres://user:password@host/db to run as a node of a cluster (docs/cluster.md)"},
+		{"cluster.node", "", "this node's name in a cluster, shown by /healthz and the database; default <hostname>:<port of listen>"},
+		{"nats", "", "NATS server(s) connecting the nodes of a cluster (nats://host:4222, comma-separated); with a postgres:// database, every node then takes clients"},
 		{"public_url", "", "URL visitors' browsers reach the relay at (for the widget snippet); default http://<listen>"},
 		{"origins", []string{}, "browser origins allowed to open the widget's websocket (comma-separated; * = any)"},
 		{"demo", false, "serve the widget demo page at /demo and let its origin (public_url's) open websockets; for trying the relay out, not production"},
@@ -280,6 +287,18 @@ func (st Settings) validate() error {
 	}
 	if st.Database == "" {
 		errs = append(errs, errors.New("database is empty"))
+	} else if open.IsPostgres(st.Database) {
+		if _, err := pgx.ParseConfig(st.Database); err != nil {
+			errs = append(errs, fmt.Errorf("database: %s: %w", open.Redact(st.Database), err))
+		}
+	}
+	if st.NATS != "" && !open.IsPostgres(st.Database) {
+		errs = append(errs, errors.New("nats connects the nodes of a cluster: it needs a postgres:// database"))
+	}
+	for _, u := range strings.Split(st.NATS, ",") {
+		if u = strings.TrimSpace(u); u != "" && !strings.HasPrefix(u, "nats://") && !strings.HasPrefix(u, "tls://") {
+			errs = append(errs, fmt.Errorf("nats: %q: want nats://host:port or tls://host:port", u))
+		}
 	}
 	if (st.TLS.Cert == "") != (st.TLS.Key == "") {
 		errs = append(errs, errors.New("tls.cert and tls.key go together"))

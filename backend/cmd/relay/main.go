@@ -14,11 +14,14 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/spf13/cobra"
 	"github.com/spf13/viper"
 
+	"switchboard/backend/cluster"
 	"switchboard/backend/relay"
 	"switchboard/backend/store"
+	"switchboard/backend/store/open"
 	"switchboard/backend/widget"
 )
 
@@ -83,10 +86,10 @@ func (a *app) logger() *slog.Logger {
 	return slog.New(slog.NewJSONHandler(os.Stdout, opts))
 }
 
-func (a *app) openStore() (*store.SQLite, error) {
-	st, err := store.OpenSQLiteWith(a.st.Database, a.st.relayConfig(Version).StoreOptions())
+func (a *app) openStore(ctx context.Context) (store.Store, error) {
+	st, err := open.Store(ctx, a.st.Database, a.st.relayConfig(Version).StoreOptions())
 	if err != nil {
-		return nil, fmt.Errorf("open database %s: %w", a.st.Database, err)
+		return nil, fmt.Errorf("open database %s: %w", open.Redact(a.st.Database), err)
 	}
 	return st, nil
 }
@@ -97,25 +100,51 @@ func (a *app) publicURL() string { return a.st.publicURL() }
 // stop accepting, commit what was decided, close clients with "going away".
 func (a *app) serve(ctx context.Context) error {
 	log := a.logger()
-	db, err := a.openStore()
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	db, err := a.openStore(ctx)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
 	cfg := a.st.relayConfig(Version)
-	srv, err := relay.New(cfg, db, log)
-	if err != nil {
-		return err
-	}
-	mux := a.handler(srv)
 	ln, err := net.Listen("tcp", a.st.Listen)
 	if err != nil {
 		return err
 	}
-	hs := cfg.HTTPServer(mux)
-	srv.Start()
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	var desk http.Handler
+	var srv *relay.Server
+	var node *cluster.Node
+	nodeDone := make(chan error, 1)
+	if fencer, ok := db.(cluster.Fencer); ok {
+		nc, err := a.connectNATS(log)
+		if err != nil {
+			return err
+		}
+		if nc != nil {
+			defer nc.Close()
+		}
+		node = a.node(ln, fencer, log, func(term int64) (cluster.Desk, error) {
+			c := cfg
+			c.Role, c.Term = "leader", term
+			s, err := relay.New(c, db, log)
+			if err != nil {
+				return nil, err
+			}
+			s.Start()
+			return s, nil
+		})
+		node.NATS, node.Gate = nc, relay.NewGate(cfg)
+		desk = node.Handler()
+		go func() { nodeDone <- node.Run(ctx) }()
+	} else {
+		if srv, err = relay.New(cfg, db, log); err != nil {
+			return err
+		}
+		desk = srv.Handler()
+		srv.Start()
+	}
+	hs := cfg.HTTPServer(a.handler(desk))
 	errc := make(chan error, 1)
 	go func() {
 		if a.st.TLS.Cert != "" {
@@ -124,18 +153,25 @@ func (a *app) serve(ctx context.Context) error {
 			errc <- hs.Serve(ln)
 		}
 	}()
-	log.Info("relay listening", "addr", ln.Addr().String(), "database", a.st.Database, "version", Version,
+	log.Info("relay listening", "addr", ln.Addr().String(), "database", open.Redact(a.st.Database), "version", Version,
 		"tls", a.st.TLS.Cert != "", "widget", a.publicURL()+"/widget.js")
 	select {
 	case err := <-errc:
 		return err
+	case err := <-nodeDone:
+		if err != nil {
+			return err
+		}
 	case <-ctx.Done():
 	}
 	log.Info("shutting down")
 	sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	_ = hs.Shutdown(sctx) // stop accepting; websockets are hijacked and closed below
-	if err := srv.Shutdown(sctx); err != nil {
+	if node != nil {
+		stop() // the node steps down: its desk is shut down, the lease released
+		<-nodeDone
+	} else if err := srv.Shutdown(sctx); err != nil {
 		log.Warn("shutdown incomplete", "err", err)
 	}
 	if err := db.Close(); err != nil && !errors.Is(err, os.ErrClosed) {
@@ -145,15 +181,46 @@ func (a *app) serve(ctx context.Context) error {
 	return nil
 }
 
-// handler serves the relay's endpoints and the widget (with the demo page
-// only when the demo is on).
-func (a *app) handler(srv *relay.Server) http.Handler {
+// handler serves the relay's endpoints (desk: the relay's handler, or a
+// cluster node's) and the widget (with the demo page only when the demo is
+// on).
+func (a *app) handler(desk http.Handler) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/", widget.Handler(a.publicURL(), a.st.Demo))
-	mux.Handle("/ws", srv.Handler())
-	mux.Handle("/healthz", srv.Handler())
-	mux.Handle("/metrics", srv.Handler())
+	mux.Handle("/ws", desk)
+	mux.Handle("/healthz", desk)
+	mux.Handle("/metrics", desk)
 	return mux
+}
+
+// connectNATS connects to the cluster's NATS servers, if configured. The
+// node starts even while they are unreachable and keeps trying: it takes
+// no lease and no clients meanwhile.
+func (a *app) connectNATS(log *slog.Logger) (*nats.Conn, error) {
+	if a.st.NATS == "" {
+		return nil, nil
+	}
+	nc, err := nats.Connect(a.st.NATS, nats.Name("switchboard "+a.st.Cluster.Node),
+		nats.RetryOnFailedConnect(true), nats.MaxReconnects(-1), nats.ReconnectWait(250*time.Millisecond),
+		nats.PingInterval(time.Second), nats.MaxPingsOutstanding(2),
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) { log.Warn("cluster: NATS disconnected", "err", err) }),
+		nats.ReconnectHandler(func(c *nats.Conn) { log.Info("cluster: NATS connected", "server", c.ConnectedUrlRedacted()) }))
+	if err != nil {
+		return nil, fmt.Errorf("nats %s: %w", a.st.NATS, err)
+	}
+	return nc, nil
+}
+
+// node makes this relay a node of a cluster on the shared database: it
+// leads the desk while it holds the lease (docs/cluster.md).
+func (a *app) node(ln net.Listener, f cluster.Fencer, log *slog.Logger, lead func(int64) (cluster.Desk, error)) *cluster.Node {
+	name := a.st.Cluster.Node
+	if name == "" {
+		host, _ := os.Hostname()
+		_, port, _ := net.SplitHostPort(ln.Addr().String())
+		name = host + ":" + port
+	}
+	return &cluster.Node{DSN: a.st.Database, Name: name, Fencer: f, Lead: lead, Log: log}
 }
 
 func (a *app) checkConfig(cmd *cobra.Command) error {
@@ -164,7 +231,20 @@ func (a *app) checkConfig(cmd *cobra.Command) error {
 		fmt.Fprintln(out, "config file: none (defaults, environment and flags)")
 	}
 	for _, s := range settingsTable() {
-		fmt.Fprintf(out, "%-20s %v\n", s.key, a.v.Get(s.key))
+		v := a.v.Get(s.key)
+		if s.key == "database" {
+			v = open.Redact(a.st.Database)
+		}
+		fmt.Fprintf(out, "%-20s %v\n", s.key, v)
+	}
+	if open.IsPostgres(a.st.Database) {
+		ctx, cancel := context.WithTimeout(cmd.Context(), 10*time.Second)
+		defer cancel()
+		version, err := open.Reach(ctx, a.st.Database)
+		if err != nil {
+			return fmt.Errorf("database %s: %w", open.Redact(a.st.Database), err)
+		}
+		fmt.Fprintln(out, "database reachable:", version)
 	}
 	if a.st.TLS.Cert != "" {
 		for _, f := range []string{a.st.TLS.Cert, a.st.TLS.Key} {
@@ -183,7 +263,7 @@ func (a *app) backupCmd() *cobra.Command {
 		Short: "Write an online, consistent copy of the database to FILE (the relay may keep running)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			db, err := a.openStore()
+			db, err := a.openStore(cmd.Context())
 			if err != nil {
 				return err
 			}

@@ -42,7 +42,7 @@ func (a *app) requestCmd() *cobra.Command {
 				}
 				f.States = []chat.RequestState{st}
 			}
-			return a.withStore(func(ctx context.Context, db *store.SQLite, out io.Writer) error {
+			return a.withStore(func(ctx context.Context, db store.Store, out io.Writer) error {
 				reqs, err := db.ListRequests(ctx, f)
 				if err != nil {
 					return err
@@ -75,7 +75,7 @@ func (a *app) requestCmd() *cobra.Command {
 			if err != nil || n <= 0 {
 				return fmt.Errorf("request number %q: give a number such as 1001", args[0])
 			}
-			return a.withStore(func(ctx context.Context, db *store.SQLite, out io.Writer) error {
+			return a.withStore(func(ctx context.Context, db store.Store, out io.Writer) error {
 				row, err := db.Request(ctx, n)
 				if errors.Is(err, store.ErrNotFound) {
 					return fmt.Errorf("no request %d", n)
@@ -124,7 +124,7 @@ func printRequest(out io.Writer, r store.RequestRow, steps []chat.RequestStep, n
 	}
 }
 
-func agentNames(ctx context.Context, db *store.SQLite) (map[chat.AgentID]string, error) {
+func agentNames(ctx context.Context, db store.Store) (map[chat.AgentID]string, error) {
 	agents, err := db.ListAgents(ctx)
 	if err != nil {
 		return nil, err

@@ -20,6 +20,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 	"time"
 
@@ -78,7 +79,10 @@ type DialFunc func(ctx context.Context, url string) (*websocket.Conn, error)
 
 // Config is what a Client needs.
 type Config struct {
-	URL      string // ws:// or wss://…/ws
+	// URL is the relay: ws:// or wss://…/ws. Several, separated by commas,
+	// are the nodes of a cluster: the client dials them in turn, from the
+	// last one that answered, and moves on when one fails.
+	URL      string
 	Login    string
 	Password string
 	Token    string // used instead of Login/Password when set
@@ -143,6 +147,7 @@ type Client struct {
 
 	mu      sync.Mutex
 	url     string
+	urlAt   int // which of url's addresses to dial next (under mu)
 	token   string
 	state   StateChange
 	changed chan struct{} // closed and replaced on every state change
@@ -192,7 +197,30 @@ func New(cfg Config) *Client {
 	return c
 }
 
-func checkURL(u string) error {
+func checkURL(list string) error {
+	for _, u := range splitURLs(list) {
+		if err := checkOneURL(u); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// splitURLs is the addresses of a URL setting, in order.
+func splitURLs(list string) []string {
+	var out []string
+	for _, u := range strings.Split(list, ",") {
+		if u = strings.TrimSpace(u); u != "" {
+			out = append(out, u)
+		}
+	}
+	if len(out) == 0 {
+		return []string{""}
+	}
+	return out
+}
+
+func checkOneURL(u string) error {
 	p, err := url.Parse(u)
 	if err != nil {
 		return fmt.Errorf("client: relay URL: %w", err)
@@ -409,12 +437,16 @@ func (c *Client) backoff(n int) time.Duration {
 // hello was refused for good.
 func (c *Client) connectOnce(ctx context.Context) (lived time.Duration, goingAway, fatal bool, err error) {
 	c.mu.Lock()
-	u := c.url
+	urls := splitURLs(c.url)
+	u := urls[c.urlAt%len(urls)]
 	c.mu.Unlock()
 	dctx, cancel := context.WithTimeout(ctx, handshakeTimeout)
 	ws, err := c.dial(dctx, u)
 	cancel()
 	if err != nil {
+		c.mu.Lock()
+		c.urlAt++ // down, or a cluster's standby: the next node
+		c.mu.Unlock()
 		return 0, false, false, fmt.Errorf("dial %s: %w", u, err)
 	}
 	cn := Open(ws, Options{Tracker: c.tracker, DropDuplicates: true, Heartbeat: defaultHeartbeat, Logger: c.log,

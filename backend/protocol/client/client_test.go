@@ -230,6 +230,34 @@ func TestRelayRestart(t *testing.T) {
 	}
 }
 
+// Given the nodes of a cluster, the client dials past one that does not
+// answer, and moves on to the next when the one it is on goes away.
+func TestSeveralAddressesMoveOnWhenOneFails(t *testing.T) {
+	t.Parallel()
+	a := relaytest.Start(t, relaytest.Options{})
+	b := relaytest.Start(t, relaytest.Options{})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	down := "ws://" + ln.Addr().String() + "/ws"
+	ln.Close() // nothing listens there now
+	dk := newDesk(t, a, "anna", func(c *Config) { c.URL = down + ", " + a.URL() + "," + b.URL() })
+	dk.start(t)
+	if got := dk.d.lastURL(); got != a.URL() {
+		t.Fatalf("connected to %s; want the first address that answers, %s", got, a.URL())
+	}
+	from := dk.rec.nStates()
+	a.Stop()
+	dk.rec.waitState(t, Reconnecting, from)
+	if st, _ := dk.rec.waitState(t, Connected, from); st.Welcome == nil {
+		t.Fatalf("no welcome after moving on: %+v", st)
+	}
+	if got := dk.d.lastURL(); got != b.URL() {
+		t.Fatalf("reconnected to %s; want the next address, %s", got, b.URL())
+	}
+}
+
 func TestSendWhileDisconnected(t *testing.T) {
 	t.Parallel()
 	h := relaytest.Start(t, relaytest.Options{})

@@ -132,6 +132,7 @@ type testDialer struct {
 	blocked bool
 	dials   int
 	conns   []*tapConn
+	last    string
 	// cutNext: the next frame the client writes is the last of its
 	// connection; the link then dies before any reply can be read.
 	cutNext atomic.Bool
@@ -162,9 +163,13 @@ func (d *testDialer) dial(ctx context.Context, url string) (*websocket.Conn, err
 	}
 	d.mu.Lock()
 	d.conns = append(d.conns, tap)
+	d.last = url
 	d.mu.Unlock()
 	return ws, nil
 }
+
+// lastURL is the address of the newest connection.
+func (d *testDialer) lastURL() string { d.mu.Lock(); defer d.mu.Unlock(); return d.last }
 
 // block makes dials fail until unblock.
 func (d *testDialer) block()   { d.mu.Lock(); d.blocked = true; d.mu.Unlock() }

@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -26,6 +27,8 @@ import (
 	"switchboard/backend/protocol/client"
 	"switchboard/backend/relay"
 	"switchboard/backend/store"
+	"switchboard/backend/store/open"
+	"switchboard/backend/store/pgtest"
 )
 
 // Password is every seeded agent's password.
@@ -63,9 +66,27 @@ type Options struct {
 	// opening hours.
 	Closed bool
 	// DBPath is the database file (on a small filesystem, say); empty: one
-	// in t.TempDir().
+	// in t.TempDir(), or a fresh PostgreSQL database when the tests run
+	// against PostgreSQL (see UsePostgres).
 	DBPath string
 }
+
+// UsePostgres says whether relay tests run against PostgreSQL: set
+// SWITCHBOARD_TEST_STORE=postgres (make test runs the suite both ways).
+func UsePostgres() bool { return os.Getenv("SWITCHBOARD_TEST_STORE") == "postgres" }
+
+// SQLiteOnly skips a test that works on the SQLite file itself (its mode,
+// its filesystem) when the tests run against PostgreSQL.
+func SQLiteOnly(t testing.TB) {
+	t.Helper()
+	if UsePostgres() {
+		t.Skip("about the SQLite file; the tests run against PostgreSQL")
+	}
+}
+
+// Main runs a test binary's tests and stops the PostgreSQL server they
+// started, if any: call it from TestMain.
+func Main(m *testing.M) { pgtest.Main(m) }
 
 // ClosedHours are opening hours on one weekday three days from now: the
 // channel is closed today, whatever its time zone (a test does not last
@@ -77,14 +98,17 @@ func ClosedHours() string {
 
 // Harness is a running relay.
 type Harness struct {
-	T      testing.TB
-	DBPath string
-	Store  *store.SQLite
-	Server *relay.Server
-	HTTP   *httptest.Server
-	Config relay.Config
-	opts   Options
-	IDs    map[string]int64 // login -> agent id
+	T testing.TB
+	// Database is what the relay was opened on: DBPath, or a PostgreSQL
+	// address; OpenStore opens it again.
+	Database string
+	DBPath   string
+	Store    store.Store
+	Server   *relay.Server
+	HTTP     *httptest.Server
+	Config   relay.Config
+	opts     Options
+	IDs      map[string]int64 // login -> agent id
 }
 
 var lowerCost sync.Once
@@ -100,17 +124,18 @@ func Start(t testing.TB, opts Options) *Harness {
 		opts.Channel = store.ChannelRow{Key: "support", Name: "Support", TimeZone: "UTC", OfflineForm: true,
 			WarnAfter: time.Minute, ManagerWarnAfter: 3 * time.Minute, TransferTimeout: chat.DefaultTransferTimeout}
 	}
-	if opts.DBPath == "" {
+	database := opts.DBPath
+	if database == "" && UsePostgres() {
+		database = pgtest.Start(t)
+	} else if database == "" {
 		opts.DBPath = filepath.Join(t.TempDir(), "relay.db")
+		database = opts.DBPath
 	}
 	if opts.Closed {
 		opts.Channel.Hours = ClosedHours()
 	}
-	h := &Harness{T: t, DBPath: opts.DBPath, opts: opts, IDs: map[string]int64{}}
-	db, err := store.OpenSQLite(h.DBPath)
-	if err != nil {
-		t.Fatal(err)
-	}
+	h := &Harness{T: t, Database: database, DBPath: opts.DBPath, opts: opts, IDs: map[string]int64{}}
+	db := h.OpenStore()
 	ctx := context.Background()
 	if err := db.PutChannel(ctx, opts.Channel); err != nil {
 		t.Fatal(err)
@@ -196,16 +221,23 @@ func (h *Harness) Stop() {
 	h.Server = nil
 }
 
-// Restart stops the relay and starts a new one on the same database file.
+// Restart stops the relay and starts a new one on the same database.
 func (h *Harness) Restart() {
 	h.T.Helper()
 	h.Stop()
-	db, err := store.OpenSQLite(h.DBPath)
+	h.Store = h.OpenStore()
+	h.boot()
+}
+
+// OpenStore opens the harness's database (again): for a relay, or for a
+// test that changes it while the relay is down, as an admin command would.
+func (h *Harness) OpenStore() store.Store {
+	h.T.Helper()
+	db, err := open.Store(context.Background(), h.Database, store.Options{})
 	if err != nil {
 		h.T.Fatal(err)
 	}
-	h.Store = db
-	h.boot()
+	return db
 }
 
 // Metric reads one unlabelled value of the relay's /metrics; -1 when the
