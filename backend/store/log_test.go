@@ -170,39 +170,6 @@ func checkRecent(t *testing.T, s *SQLite, w *logWriter, sid chat.SessionID) {
 	}
 }
 
-// TestApplyRefusesBadLogs: entries must belong to a stored session and
-// follow its seq; a refused batch leaves nothing and the store goes on.
-func TestApplyRefusesBadLogs(t *testing.T) {
-	t.Parallel()
-	ctx := context.Background()
-	s, _ := openTest(t)
-	fixture(t, s)
-	w := newLogWriter()
-	must(t, s.Apply(ctx, []chat.Effect{chat.SessionChanged{Session: queued("s", at(0))}, w.next("s", "a"), w.next("s", "b")}))
-	for _, bad := range [][]chat.Effect{
-		{msg("nope", 1, at(0), chat.ByVisitor, 0, "V", "x", "no session")},
-		{msg("s", 2, at(0), chat.ByVisitor, 0, "V", "x", "seq taken")},
-		{msg("s", 3, at(0), chat.ByVisitor, 0, "V", "x", "ok"), msg("s", 3, at(0), chat.ByVisitor, 0, "V", "y", "again")},
-		{msg("s", 4, at(0), chat.ByVisitor, 0, "V", "x", "ahead"), msg("s", 3, at(0), chat.ByVisitor, 0, "V", "y", "behind")},
-		{msg("s", 0, at(0), chat.ByVisitor, 0, "V", "x", "no seq")},
-		// A session made after its first entry.
-		{msg("late", 1, at(0), chat.ByVisitor, 0, "V", "x", "early"), chat.SessionChanged{Session: queued("late", at(0))}},
-	} {
-		if err := s.Apply(ctx, bad); err == nil {
-			t.Fatalf("accepted %+v", bad)
-		}
-		w.check(t, s, "s")
-	}
-	// Made and written in one batch: fine.
-	must(t, s.Apply(ctx, []chat.Effect{chat.SessionChanged{Session: queued("new", at(0))}, w.next("new", "a")}))
-	must(t, s.Apply(ctx, []chat.Effect{w.next("s", "c")}))
-	w.check(t, s, "s")
-	w.check(t, s, "new")
-	if _, err := s.SessionRow(ctx, "late"); err != ErrNotFound {
-		t.Fatalf("session of a refused batch: %v", err)
-	}
-}
-
 // TestTwoWriters: another connection (another process) writing the same
 // file is noticed; each sees the other's entries.
 func TestTwoWriters(t *testing.T) {

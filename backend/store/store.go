@@ -18,6 +18,12 @@ var ErrNotFound = errors.New("not found")
 // ErrExists is returned when creating something whose key is taken.
 var ErrExists = errors.New("already exists")
 
+// ErrFenced is returned by a write of a store fenced with a term (a cluster
+// node that was the desk's leader) once another node has taken a newer
+// term: the write is refused by the database and nothing of it is kept, so
+// that two leaders never both commit.
+var ErrFenced = errors.New("fenced: another node holds a newer term")
+
 // Store is everything the relay and the admin commands persist.
 type Store interface {
 	// Load reads what a desk needs at start (see chat.Snapshot): channels,

@@ -27,6 +27,7 @@ type Settings struct {
 	Cluster  struct {
 		Node string `mapstructure:"node"`
 	} `mapstructure:"cluster"`
+	NATS      string   `mapstructure:"nats"`
 	PublicURL string   `mapstructure:"public_url"`
 	Origins   []string `mapstructure:"origins"`
 	Demo      bool     `mapstructure:"demo"`

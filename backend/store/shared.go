@@ -1,0 +1,45 @@
+package store
+
+import (
+	"switchboard/backend/chat"
+)
+
+// What every implementation of Store reads and writes the same way, so that
+// a value stored by one comes back from another as it went in.
+
+// FirstRequest is the number the first ticket gets.
+const FirstRequest = firstRequest
+
+// TransferHistory is how far back Load reads transfers no longer pending.
+const TransferHistory = transferHistory
+
+// Channel turns a stored channel into the domain's, checking its hours and
+// time zone (PutChannel refuses a channel this fails on).
+func (c ChannelRow) Channel() (chat.Channel, error) { return c.channel() }
+
+// StoredLanguage is the language a channel is stored with: en unless one of
+// Languages.
+func (c ChannelRow) StoredLanguage() string { return c.language() }
+
+// Persists reports whether any of effects is to be written (Apply ignores
+// those that only deliver).
+func Persists(effects []chat.Effect) bool { return persists(effects) }
+
+// EncodeParams writes a system line's params as stored ("" for none);
+// DecodeParams reads them.
+func EncodeParams(p chat.NoteParams) string { return encodeParams(p) }
+
+// DecodeParams reads EncodeParams' output.
+func DecodeParams(s string) (chat.NoteParams, error) { return decodeParams(s) }
+
+// EncodeIDs writes agent ids (a session's listeners) as a JSON array.
+func EncodeIDs(ids []chat.AgentID) string { return encodeIDs(ids) }
+
+// DecodeIDs reads EncodeIDs' output.
+func DecodeIDs(s string) ([]chat.AgentID, error) { return decodeIDs(s) }
+
+// ParseState reads chat.State's String; 0 for an unknown one.
+func ParseState(s string) chat.State { return parseState(s) }
+
+// ParseTransferState reads chat.TransferState's String; 0 for an unknown one.
+func ParseTransferState(s string) chat.TransferState { return parseTransferState(s) }
