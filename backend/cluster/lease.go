@@ -25,9 +25,10 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// leaseKey is the advisory lock's key: any fixed number other programs on
-// the same database are unlikely to use ("swbd" in ASCII).
-const leaseKey int64 = 0x73776264
+// leaseKey is the advisory lock's key: a fixed number other programs on the
+// same database are unlikely to use ("swld" in ASCII), and not the store's
+// migration lock ("swbd").
+const leaseKey int64 = 0x73776c64
 
 // Fencer is the store side of the lease (postgres.Store): it bumps the term
 // and refuses commits made under another one.

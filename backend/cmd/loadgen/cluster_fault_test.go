@@ -4,14 +4,18 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	natsserver "github.com/nats-io/nats-server/v2/server"
 
 	"switchboard/backend/protocol"
 	"switchboard/backend/store/pgtest"
@@ -22,6 +26,7 @@ type node struct {
 	name string
 	args relayArgs
 	proc *process
+	link *link // to NATS, when the cluster has it
 }
 
 // health is a node's /healthz answer; status is the HTTP status (0: none).
@@ -38,16 +43,21 @@ func (n *node) health() (status int, role string) {
 	return resp.StatusCode, h.Role
 }
 
-// cluster is three relay processes on one PostgreSQL database.
+// cluster is relay processes on one PostgreSQL database, connected by a
+// NATS server (in this process) when the test wants one.
 type cluster struct {
 	t     *testing.T
 	dsn   string
 	nodes []*node
 }
 
-func newCluster(t *testing.T, cfg config, n int) *cluster {
+func newCluster(t *testing.T, cfg config, n int, withNATS bool) *cluster {
 	t.Helper()
 	c := &cluster{t: t, dsn: pgtest.Start(t)}
+	var natsURL string
+	if withNATS {
+		natsURL = startNATS(t)
+	}
 	if err := seed(c.dsn, cfg); err != nil {
 		t.Fatal(err)
 	}
@@ -60,8 +70,12 @@ func newCluster(t *testing.T, cfg config, n int) *cluster {
 		name := fmt.Sprintf("node-%d", i+1)
 		nd := &node{name: name, args: relayArgs{Bin: relayBinary(t), DB: c.dsn, Addr: addr, Standby: true,
 			LogFile: filepath.Join(dir, name+".log"), Extra: []string{"--cluster-node", name,
-				"--limits-rate", "100000", "--limits-burst", "100000"}}}
-		c.start(nd)
+				"--limits-rate", "100000", "--limits-burst", "100000", "--log-level", "info"}}}
+		if withNATS {
+			// Each node reaches NATS through a link the test can cut.
+			nd.link = newLink(t, natsURL)
+			nd.args.Extra = append(nd.args.Extra, "--nats", "nats://"+nd.link.addr())
+		}
 		c.nodes = append(c.nodes, nd)
 	}
 	t.Cleanup(func() {
@@ -74,6 +88,9 @@ func newCluster(t *testing.T, cfg config, n int) *cluster {
 			}
 		}
 	})
+	for _, nd := range c.nodes {
+		c.start(nd)
+	}
 	return c
 }
 
@@ -96,7 +113,11 @@ func (c *cluster) urls() string {
 }
 
 // leader waits until exactly one running node says it leads.
-func (c *cluster) leader(within time.Duration) *node {
+func (c *cluster) leader(within time.Duration) *node { return c.leaderOtherThan(nil, within) }
+
+// leaderOtherThan waits until exactly one running node other than old says
+// it leads (and old does not).
+func (c *cluster) leaderOtherThan(old *node, within time.Duration) *node {
 	var found *node
 	waitFor(within, func() bool {
 		found = nil
@@ -111,8 +132,11 @@ func (c *cluster) leader(within time.Duration) *node {
 				found = nd
 			}
 		}
-		return found != nil
+		return found != nil && found != old
 	})
+	if found == old {
+		return nil
+	}
 	return found
 }
 
@@ -145,7 +169,7 @@ func TestClusterFailoverUnderLoad(t *testing.T) {
 	cfg.Rate = 0
 	cfg.HoldOffers = true
 	cfg.TransferTimeout = time.Hour
-	c := newCluster(t, cfg, 3)
+	c := newCluster(t, cfg, 3, false)
 	first := c.leader(15 * time.Second)
 	if first == nil {
 		t.Fatal("no node took the lease")
@@ -242,4 +266,248 @@ func TestClusterFailoverUnderLoad(t *testing.T) {
 func readTail(path string, n int) string {
 	b, _ := os.ReadFile(path)
 	return tail(b, n)
+}
+
+// startNATS runs a NATS server in this process for the test.
+func startNATS(t *testing.T) string {
+	t.Helper()
+	ns, err := natsserver.NewServer(&natsserver.Options{Host: "127.0.0.1", Port: -1, NoSigs: true, NoLog: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go ns.Start()
+	if !ns.ReadyForConnections(10 * time.Second) {
+		t.Fatal("NATS server did not start")
+	}
+	t.Cleanup(ns.Shutdown)
+	return ns.Addr().String()
+}
+
+// link is a TCP path from a node to the NATS server that the test can cut
+// (every connection dropped, new ones refused) and heal: a network
+// partition between that node and NATS, nothing else.
+type link struct {
+	ln     net.Listener
+	target string
+	mu     sync.Mutex
+	cut    bool
+	conns  map[net.Conn]struct{}
+}
+
+func newLink(t *testing.T, target string) *link {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := &link{ln: ln, target: target, conns: map[net.Conn]struct{}{}}
+	t.Cleanup(func() { ln.Close(); l.setCut(true) })
+	go l.serve()
+	return l
+}
+
+func (l *link) addr() string { return l.ln.Addr().String() }
+
+func (l *link) serve() {
+	for {
+		in, err := l.ln.Accept()
+		if err != nil {
+			return
+		}
+		l.mu.Lock()
+		if l.cut {
+			l.mu.Unlock()
+			in.Close()
+			continue
+		}
+		out, err := net.Dial("tcp", l.target)
+		if err != nil {
+			l.mu.Unlock()
+			in.Close()
+			continue
+		}
+		l.conns[in], l.conns[out] = struct{}{}, struct{}{}
+		l.mu.Unlock()
+		go func() { _, _ = io.Copy(out, in); out.Close(); in.Close() }()
+		go func() { _, _ = io.Copy(in, out); out.Close(); in.Close() }()
+	}
+}
+
+func (l *link) setCut(cut bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.cut = cut
+	if cut {
+		for c := range l.conns {
+			c.Close()
+		}
+		clear(l.conns)
+	}
+}
+
+// waitAllOK waits until every running node answers /healthz with 200: a
+// follower does once it hears the leader over NATS.
+func (c *cluster) waitAllOK(within time.Duration) bool {
+	return waitFor(within, func() bool {
+		for _, nd := range c.nodes {
+			if nd.proc != nil {
+				if status, _ := nd.health(); status != http.StatusOK {
+					return false
+				}
+			}
+		}
+		return true
+	})
+}
+
+// spread counts the clients connected through each node.
+func (c *cluster) spread(r *run) map[string]int {
+	n := map[string]int{}
+	for _, p := range r.allPeers() {
+		if u := p.on.Load(); u != nil {
+			for _, nd := range c.nodes {
+				if strings.Contains(*u, nd.args.Addr) {
+					n[nd.name]++
+				}
+			}
+		}
+	}
+	return n
+}
+
+// backAfter waits until every client is connected again after at, and
+// returns how long the slowest of those that lost their connection took.
+func backAfter(r *run, at time.Time, within time.Duration) (time.Duration, bool) {
+	all := r.allPeers()
+	ok := waitFor(within, func() bool {
+		for _, p := range all {
+			if p.downAt.Load() >= p.upAt.Load() {
+				return false
+			}
+		}
+		return true
+	})
+	var slowest time.Duration
+	for _, p := range all {
+		if down := p.downAt.Load(); down >= at.UnixNano() {
+			slowest = max(slowest, time.Duration(p.upAt.Load()-at.UnixNano()))
+		}
+	}
+	return slowest, ok
+}
+
+// TestClusterOverNATSUnderLoad runs three relays on one PostgreSQL database
+// and one NATS server, with the clients spread over all three (each knows
+// every address, starting at a different one): followers tunnel their
+// clients to the leader. Under load, with transfers pending, the leader is
+// killed with SIGKILL, then a follower, then the leader is cut off from
+// NATS. Each time every client is back within 5 s, another node leads when
+// the leader was hit, no acknowledged message is lost or doubled (in the
+// clients and in the database), the pending transfers are still pending,
+// and no two nodes ever say they lead at once.
+func TestClusterOverNATSUnderLoad(t *testing.T) {
+	cfg := defaultConfig()
+	cfg.Visitors, cfg.Agents, cfg.Supervisors = scale(45, 300), scale(6, 30), scale(3, 12)
+	cfg.Rate = 0
+	cfg.HoldOffers = true
+	cfg.TransferTimeout = time.Hour
+	c := newCluster(t, cfg, 3, true)
+	if c.leader(15*time.Second) == nil {
+		t.Fatal("no node took the lease")
+	}
+	if !c.waitAllOK(10 * time.Second) {
+		t.Fatal("the followers do not hear the leader")
+	}
+	term0, _ := c.term()
+	r := newRun("nats", true, c.urls(), cfg)
+	r.reconnect, r.logf = true, t.Logf
+	if err := r.setup(); err != nil {
+		r.stop()
+		t.Fatal(err)
+	}
+	defer r.stop()
+	spread := c.spread(r)
+	t.Logf("clients per node: %v", spread)
+	if len(spread) != 3 {
+		t.Fatalf("clients are not spread over the three nodes: %v", spread)
+	}
+	offers := scale(3, 10)
+	for range offers {
+		if !r.offerOne() {
+			t.Fatal("could not start a transfer")
+		}
+	}
+	if !waitFor(10*time.Second, func() bool { return r.heldCount() == offers }) {
+		t.Fatalf("offers did not reach their receivers: %d", r.heldCount())
+	}
+	r.startSenders()
+
+	faults := []struct {
+		name   string
+		leader bool
+		hit    func(nd *node)
+		mend   func(nd *node)
+	}{
+		{"kill the leader", true, func(nd *node) { nd.proc.kill(); nd.proc = nil }, c.start},
+		{"kill a follower", false, func(nd *node) { nd.proc.kill(); nd.proc = nil }, c.start},
+		{"cut the leader off from NATS", true, func(nd *node) { nd.link.setCut(true) }, func(nd *node) { nd.link.setCut(false) }},
+	}
+	for _, f := range faults {
+		time.Sleep(scale(time.Second, 10*time.Second))
+		lead := c.leader(5 * time.Second)
+		if lead == nil {
+			t.Fatalf("%s: no leader before", f.name)
+		}
+		target := lead
+		if !f.leader {
+			// The follower holding the most clients.
+			spread := c.spread(r)
+			for _, nd := range c.nodes {
+				if nd != lead && nd.proc != nil && (target == lead || spread[nd.name] > spread[target.name]) {
+					target = nd
+				}
+			}
+		}
+		before := r.acked.Load()
+		at := time.Now()
+		f.hit(target)
+		if f.leader {
+			next := c.leaderOtherThan(target, 10*time.Second)
+			if next == nil {
+				t.Fatalf("%s: no other node took over from %s (now %v)", f.name, target.name, next)
+			}
+			t.Logf("%s: %s hit with %d acked; %s leads after %s", f.name, target.name, before, next.name, time.Since(at).Round(time.Millisecond))
+		}
+		slowest, ok := backAfter(r, at, 15*time.Second)
+		t.Logf("%s: every client back; the slowest %s after the fault; clients per node now %v", f.name, slowest.Round(time.Millisecond), c.spread(r))
+		if !ok || slowest > budget(5*time.Second) {
+			t.Errorf("%s: clients took %s to come back (budget %s; all back: %v)", f.name, slowest, budget(5*time.Second), ok)
+		}
+		for _, h := range r.heldOffers() {
+			h.to.mu.Lock()
+			transfers := h.to.transfers
+			h.to.mu.Unlock()
+			found := false
+			for _, tr := range transfers {
+				found = found || tr.ID == h.id && tr.State == protocol.TransferPending
+			}
+			if !found {
+				t.Errorf("%s: transfer %d to %s is not pending: %+v", f.name, h.id, h.to.login, transfers)
+			}
+		}
+		f.mend(target)
+		if !c.waitAllOK(15 * time.Second) {
+			t.Errorf("%s: the cluster did not heal", f.name)
+		}
+	}
+	time.Sleep(scale(time.Second, 10*time.Second))
+	r.finish(15 * time.Second)
+	res := verify(t, r)
+	if res.Unacked > 0 {
+		t.Errorf("%d messages were never acknowledged", res.Unacked)
+	}
+	if term, _ := c.term(); term != term0+2 {
+		t.Errorf("term went from %d to %d over two changes of leader; want one new term each", term0, term)
+	}
+	verifyStore(t, r, c.dsn)
 }

@@ -34,6 +34,7 @@ import (
 	"switchboard/backend/protocol"
 	"switchboard/backend/store"
 	"switchboard/backend/store/open"
+	"switchboard/backend/store/pgtest"
 )
 
 var soak = flag.Bool("soak", false, "run the fault tests for minutes with more clients")
@@ -48,6 +49,7 @@ var (
 func TestMain(m *testing.M) {
 	flag.Parse()
 	code := m.Run()
+	pgtest.Shutdown()
 	if buildDir != "" {
 		os.RemoveAll(buildDir)
 	}

@@ -86,6 +86,8 @@ type peer struct {
 	// the last one that answered.
 	url   string
 	urlAt int // reader goroutine (or the caller before it starts) only
+	// on is the address of the connection up now (or last up).
+	on atomic.Pointer[string]
 	// small asks for a tiny socket receive buffer (the slow-consumer test).
 	small atomic.Bool
 
@@ -127,6 +129,7 @@ func (r *run) newPeer(ro role, idx int) *peer {
 		p.login = fmt.Sprintf("%ss%d", r.cfg.Prefix, idx+1)
 	}
 	p.url = r.url
+	p.urlAt = idx // the peers of a role spread over a cluster's nodes
 	return p
 }
 
@@ -166,6 +169,7 @@ func (p *peer) connect(ctx context.Context) error {
 		p.urlAt++ // a standby, or a node that is down: the next one
 		return err
 	}
+	p.on.Store(&url)
 	p.run.conns.Add(1)
 	if !p.run.relay {
 		p.setConn(cn)
@@ -406,7 +410,23 @@ func (p *peer) onReply(f *client.Frame) {
 		return
 	}
 	p.mu.Lock()
-	_, pending := p.outbox[n]
+	frame, pending := p.outbox[n]
+	if retry := pending && !f.OK && f.Error != nil && f.Error.Code == protocol.CodeUnavailable && p.run.reconnect; retry {
+		// Not stored, and the relay says try again (it is stopping, or
+		// cannot write): as the app's outbox does, send it again soon; a
+		// reconnect sends it anyway.
+		p.mu.Unlock()
+		p.run.errs.add(string(protocol.CodeUnavailable))
+		time.AfterFunc(100*time.Millisecond, func() {
+			p.mu.Lock()
+			_, still := p.outbox[n]
+			p.mu.Unlock()
+			if still && p.write(frame) == nil {
+				p.run.resent.Add(1)
+			}
+		})
+		return
+	}
 	delete(p.outbox, n)
 	p.mu.Unlock()
 	if pending {
