@@ -497,6 +497,42 @@ func TestFullChat(t *testing.T) {
 	p.shot("ended")
 }
 
+// Given a cluster's nodes in data-relays, the widget dials past one that
+// does not answer and chats through the next.
+func TestSeveralRelaysMoveOnToOneThatAnswers(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	down := "http://" + ln.Addr().String()
+	ln.Close() // nothing listens there now
+	// The page and the script come from a web server of their own, which
+	// serves no websocket: the widget must use the addresses it was given.
+	var relayURL string
+	site := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/widget.js" {
+			widget.Handler("", false).ServeHTTP(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		_, _ = io.WriteString(w, `<!doctype html><html lang="en"><body><script src="/widget.js" data-channel="support" data-relays="`+
+			down+`, `+relayURL+`"></script></body></html>`)
+	}))
+	t.Cleanup(site.Close)
+	d := newDesk(t, func(c *relay.Config) { c.AllowedOrigins = []string{site.URL} }, nil)
+	relayURL = d.HTTP.URL
+	anna, _ := d.Agent("anna", nil)
+	p := newBrowser(t, 1100, 760, false)
+	p.open(site.URL + "/cluster")
+	p.click("l")
+	p.startChat("Vera", "vera@example.com", "Which node am I on?")
+	sid := queued(t, anna, "Vera")
+	if sid == "" {
+		t.Fatal("the chat did not reach the desk")
+	}
+}
+
 func TestQueuePositionLive(t *testing.T) {
 	t.Parallel()
 	d := newDesk(t, nil, nil)

@@ -1,6 +1,7 @@
 /*! Switchboard visitor chat widget. Embed with
  *   <script src="https://RELAY/widget.js" data-channel="CHANNEL" async></script>
- * optional: data-lang="en|sv" (default: the page's <html lang>), data-color="#24527a".
+ * optional: data-lang="en|sv" (default: the page's <html lang>), data-color="#24527a",
+ * data-relays="https://relay1.example, https://relay2.example" (a cluster's nodes, tried in turn).
  * It speaks protocol v1 (backend/protocol) over the relay's websocket, beside this file at /ws.
  * Plain ES2020, no dependencies, no build step. Everything lives in one shadow root; the only
  * global is window.Switchboard {open(), close(), version}. */
@@ -16,7 +17,12 @@
   const attr = (n) => me.getAttribute("data-" + n) || "";
   const channel = attr("channel");
   const src = new URL(me.src, location.href);
-  const wsURL = (src.protocol === "https:" ? "wss://" : "ws://") + src.host + src.pathname.replace(/[^/]*$/, "") + "ws";
+  const wsOf = (u, dir) => (u.protocol === "https:" ? "wss://" : "ws://") + u.host + dir + "ws";
+  // data-relays: the nodes of a cluster (base URLs, comma-separated), tried in turn from
+  // the last that answered; by default the relay that served this script.
+  const relays = attr("relays").split(/[\s,]+/).filter(Boolean).map((u) => { try { return new URL(u, location.href); } catch (e) { return null; } }).filter(Boolean);
+  const wsURLs = relays.length ? relays.map((u) => wsOf(u, u.pathname.replace(/\/?$/, "/"))) : [wsOf(src, src.pathname.replace(/[^/]*$/, ""))];
+  let at = 0;
   const K = "switchboard:" + src.origin + ":" + channel; // storage key: one chat per relay and channel
   const sv = /^sv/i.test(attr("lang") || D.documentElement.lang || "");
   const color = /^#[0-9a-f]{3}([0-9a-f]{3})?$/i.test(attr("color")) ? attr("color") : "#24527a";
@@ -247,11 +253,12 @@ input:focus,textarea:focus{border-color:${color};box-shadow:0 0 0 3px color-mix(
     if (ws) return;
     clearTimeout(timer);
     let s;
-    try { s = new WebSocket(wsURL); } catch (e) { return retry(); }
+    let opened = false;
+    try { s = new WebSocket(wsURLs[at % wsURLs.length]); } catch (e) { at++; return retry(); }
     ws = s;
-    s.onopen = hello;
+    s.onopen = () => { opened = true; hello(); };
     s.onmessage = (e) => frame(e.data);
-    s.onclose = (e) => { if (ws === s) lost(e && e.code); };
+    s.onclose = (e) => { if (!opened) at++; if (ws === s) lost(e && e.code); };
   }
   function kill() {
     if (!ws) return;
