@@ -166,14 +166,14 @@ test-postgres: ## The relay's and the app's tests again, on PostgreSQL instead o
 # clients, so they use fewer clients and four times the time budgets there;
 # this runs the short versions again without it, against the real budgets.
 .PHONY: test-faults
-test-faults: ## Short fault tests without -race: kill -9 under load, slow client, reconnect storm, garbage (about 30 s)
-	$(GO) test -count=1 -run '^Test(KillUnderLoad|SlowConsumerIsCutOffAlone|ReconnectStorm|GarbageFlood|AdminChurnUnderLoad|FullDiskUnderLoad)$$' ./backend/cmd/loadgen/
+test-faults: ## Short fault tests without -race: kill -9 under load, slow client, reconnect storm, garbage, cluster failover (about 60 s)
+	$(GO) test -count=1 -run '^Test(KillUnderLoad|SlowConsumerIsCutOffAlone|ReconnectStorm|GarbageFlood|AdminChurnUnderLoad|FullDiskUnderLoad|ClusterFailoverUnderLoad|ClusterOverNATSUnderLoad)$$' ./backend/cmd/loadgen/
 
 SOAK_TIMEOUT ?= 30m
 
 .PHONY: soak
-soak: ## Fault tests at length (minutes): kill -9 under load, slow client, reconnect storm, garbage
-	$(GO) test -count=1 -v -timeout $(SOAK_TIMEOUT) -run '^Test(KillUnderLoad|SlowConsumerIsCutOffAlone|ReconnectStorm|GarbageFlood|AdminChurnUnderLoad|FullDiskUnderLoad)$$' \
+soak: ## Fault tests at length (minutes): kill -9 under load, slow client, reconnect storm, garbage, cluster failover
+	$(GO) test -count=1 -v -timeout $(SOAK_TIMEOUT) -run '^Test(KillUnderLoad|SlowConsumerIsCutOffAlone|ReconnectStorm|GarbageFlood|AdminChurnUnderLoad|FullDiskUnderLoad|ClusterFailoverUnderLoad|ClusterOverNATSUnderLoad)$$' \
 		./backend/cmd/loadgen/ -args -soak
 
 LOADGEN_BIN := build/bin/switchboard-loadgen

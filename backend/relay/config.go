@@ -85,9 +85,11 @@ type Config struct {
 	// Version is reported by /healthz and hello replies.
 	Version string
 	// Role and Term, set when the relay is a cluster's leader (see package
-	// cluster), are reported by /healthz too.
+	// cluster), are reported by /healthz too, with NATS's state if NATS
+	// says ("ok" or "unreachable").
 	Role string
 	Term int64
+	NATS func() string
 
 	// Mail is the SMTP server answers to requests go out through; without
 	// a host the relay sends no e-mail (request.answer says so).

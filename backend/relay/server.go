@@ -414,15 +414,24 @@ func (s *Server) serveHealth(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
-	_ = json.NewEncoder(w).Encode(health{Status: "ok", Version: s.cfg.Version, Role: s.cfg.Role, Term: s.cfg.Term})
+	h := health{Status: "ok", Version: s.cfg.Version, Role: s.cfg.Role, Term: s.cfg.Term}
+	if s.cfg.Role != "" {
+		h.Database = "ok" // read just above
+	}
+	if s.cfg.NATS != nil {
+		h.NATS = s.cfg.NATS()
+	}
+	_ = json.NewEncoder(w).Encode(h)
 }
 
 // health is /healthz's answer when the relay takes work.
 type health struct {
-	Status  string `json:"status"`
-	Version string `json:"version"`
-	Role    string `json:"role,omitempty"`
-	Term    int64  `json:"term,omitempty"`
+	Status   string `json:"status"`
+	Version  string `json:"version"`
+	Role     string `json:"role,omitempty"`
+	Term     int64  `json:"term,omitempty"`
+	Database string `json:"database,omitempty"`
+	NATS     string `json:"nats,omitempty"`
 }
 
 // errClosing refuses work during shutdown.

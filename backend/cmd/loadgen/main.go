@@ -42,6 +42,7 @@ import (
 
 	"switchboard/backend/relay"
 	"switchboard/backend/store"
+	"switchboard/backend/store/open"
 )
 
 // scratchDir is the run's temporary directory, removed on an interrupt too.
@@ -61,6 +62,8 @@ type options struct {
 	markdown   string
 	scenario   string // of the round being measured: names its profile files
 	relayFlags string
+	cluster    int
+	nats       string
 	storm      bool
 	inProcess  bool
 	rounds     int
@@ -95,6 +98,8 @@ func main() {
 	fs.Float64Var(&o.latTransf, "latency-transfers", 5, "transfer offers per second in the latency scenario")
 	fs.StringVar(&o.markdown, "markdown", "", "write the medians as markdown tables to this file")
 	fs.BoolVar(&o.storm, "storm", false, "desk scale: the agents and visitors in their chats, then the relay killed and restarted; time until all resumed, frames and bytes per agent, relay CPU (with --relay-bin)")
+	fs.IntVar(&o.cluster, "cluster", 0, "with --relay-bin and a postgres:// --database: start this many relay nodes (connected by --nats, if given) and spread the clients over them; figures add up the nodes")
+	fs.StringVar(&o.nats, "nats", "", "with --cluster: the NATS server the nodes share (nats://host:port)")
 	fs.StringVar(&o.relayFlags, "relay-flags", "", "more flags for the relay binary, space-separated (e.g. \"--memory-limit-mib 64\")")
 	fs.IntVar(&o.rounds, "rounds", 1, "repeat the measurement, alternating relay and baselines; medians are reported")
 	fs.IntVar(&c.Visitors, "visitors", c.Visitors, "visitors, one chat each")
@@ -353,6 +358,7 @@ func runMain(o options) error {
 type target struct {
 	url  string
 	pid  int
+	more []int // a cluster's other nodes
 	stop func() error
 }
 
@@ -367,10 +373,13 @@ func (o options) startTarget(dir string, round int) (*target, error) {
 	if db == "" {
 		db = filepath.Join(dir, fmt.Sprintf("relay-%d.db", round))
 	}
-	if _, err := os.Stat(db); errors.Is(err, os.ErrNotExist) {
-		if err := seed(db, o.cfg); err != nil {
+	if _, err := os.Stat(db); errors.Is(err, os.ErrNotExist) || open.IsPostgres(db) {
+		if err := seed(db, o.cfg); err != nil { // adds only what is missing
 			return nil, fmt.Errorf("seed: %w", err)
 		}
+	}
+	if o.cluster > 0 {
+		return o.startCluster(dir, db)
 	}
 	addr, err := freeAddr()
 	if err != nil {
@@ -382,6 +391,66 @@ func (o options) startTarget(dir string, round int) (*target, error) {
 		return nil, err
 	}
 	return &target{url: "ws://" + addr + "/ws", pid: p.pid(), stop: func() error { return p.stop(20 * time.Second) }}, nil
+}
+
+// startCluster starts o.cluster relay nodes on the PostgreSQL database db
+// and waits until one leads and (with NATS) every node takes clients.
+func (o options) startCluster(dir, db string) (*target, error) {
+	if !open.IsPostgres(db) {
+		return nil, errors.New("--cluster needs a postgres:// --database")
+	}
+	var procs []*process
+	stopAll := func() error {
+		var errs []error
+		for _, p := range procs {
+			errs = append(errs, p.stop(20*time.Second))
+		}
+		return errors.Join(errs...)
+	}
+	var urls []string
+	for i := range o.cluster {
+		addr, err := freeAddr()
+		if err != nil {
+			return nil, err
+		}
+		extra := append(strings.Fields(o.relayFlags), "--cluster-node", fmt.Sprintf("load-%d", i+1))
+		if o.nats != "" {
+			extra = append(extra, "--nats", o.nats)
+		}
+		p, err := startRelay(relayArgs{Bin: o.relayBin, DB: db, Addr: addr, Standby: true,
+			LogFile: filepath.Join(dir, fmt.Sprintf("node-%d.log", i+1)),
+			Rate:    o.rate, Burst: o.burst, InFlight: o.inflight, Queue: o.sendQueue, Extra: extra})
+		if err != nil {
+			_ = stopAll()
+			return nil, err
+		}
+		procs = append(procs, p)
+		urls = append(urls, "ws://"+addr+"/ws")
+	}
+	// Ready: every node answers 200 (a standby without NATS never does:
+	// then one leader is enough).
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		ok := 0
+		for _, p := range procs {
+			if p.healthStatus() == http.StatusOK {
+				ok++
+			}
+		}
+		if ok == len(procs) || o.nats == "" && ok == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			_ = stopAll()
+			return nil, fmt.Errorf("the cluster's nodes did not all become ready (%d of %d)", ok, len(procs))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t := &target{url: strings.Join(urls, ","), pid: procs[0].pid(), stop: stopAll}
+	for _, p := range procs[1:] {
+		t.more = append(t.more, p.pid())
+	}
+	return t, nil
 }
 
 // startInProcess runs the relay in this process, so that --pprof sees it.
@@ -430,7 +499,7 @@ func (o options) relayRound(dir string, round int, logf func(string, ...any)) (r
 		return result{}, err
 	}
 	r := newRun("relay", true, t.url, o.cfg)
-	r.pid, r.logf = t.pid, logf
+	r.pid, r.morePIDs, r.logf = t.pid, t.more, logf
 	res, err := o.measure(r, round)
 	if serr := t.stop(); serr != nil && err == nil {
 		logf("relay stop: %v", serr)

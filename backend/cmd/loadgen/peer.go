@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net"
+	"net/http"
 	"sort"
 	"strconv"
 	"strings"
@@ -159,14 +160,25 @@ func (p *peer) counted(n int) {
 // (or the caller before it starts).
 func (p *peer) connect(ctx context.Context) error {
 	urls := strings.Split(p.url, ",")
-	url := urls[p.urlAt%len(urls)]
-	cn, resp, err := client.Dial(ctx, url, client.Options{Dialer: p.dialer(), Tracker: p.tracker, IDPrefix: "x",
-		Logger: quiet, OnEvent: p.onEvent, OnReply: p.onReply, BeforeRead: p.gate, OnFrame: p.counted})
-	if resp != nil && resp.Body != nil {
-		resp.Body.Close()
+	var cn *client.Conn
+	var url string
+	var err error
+	// A cluster's nodes in turn, from the last that answered: a standby or
+	// a node that is down sends the peer on to the next.
+	for range urls {
+		url = urls[p.urlAt%len(urls)]
+		var resp *http.Response
+		cn, resp, err = client.Dial(ctx, url, client.Options{Dialer: p.dialer(), Tracker: p.tracker, IDPrefix: "x",
+			Logger: quiet, OnEvent: p.onEvent, OnReply: p.onReply, BeforeRead: p.gate, OnFrame: p.counted})
+		if resp != nil && resp.Body != nil {
+			resp.Body.Close()
+		}
+		if err == nil {
+			break
+		}
+		p.urlAt++
 	}
 	if err != nil {
-		p.urlAt++ // a standby, or a node that is down: the next one
 		return err
 	}
 	p.on.Store(&url)

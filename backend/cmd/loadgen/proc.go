@@ -97,3 +97,19 @@ func hostBusy() time.Duration {
 	}
 	return time.Duration(busy) * time.Second / clockTick
 }
+
+// readProcs adds up the figures of several processes (a cluster's nodes).
+func readProcs(pids []int) (procStat, error) {
+	var sum procStat
+	for _, pid := range pids {
+		ps, err := readProc(pid)
+		if err != nil {
+			return sum, err
+		}
+		sum.RSS += ps.RSS
+		sum.HWM += ps.HWM
+		sum.CPU += ps.CPU
+		sum.Threads += ps.Threads
+	}
+	return sum, nil
+}

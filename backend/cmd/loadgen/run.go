@@ -49,7 +49,8 @@ type run struct {
 	name      string
 	relay     bool // the relay protocol (hello, auth); false: the baseline hub
 	url       string
-	pid       int // the target's process, when known
+	pid       int   // the target's process, when known
+	morePIDs  []int // the other nodes of a cluster target: their figures are added
 	reconnect bool
 	logf      func(format string, args ...any)
 	traceTo   string // write an execution trace of 2s of the measured window here
@@ -460,7 +461,7 @@ type sample struct {
 func (r *run) sample() sample {
 	s := sample{at: time.Now(), lat: r.lat.snap(), offer: r.offer.snap(), delivered: r.delivered.Load(), acked: r.acked.Load()}
 	if r.pid > 0 {
-		s.proc, _ = readProc(r.pid)
+		s.proc, _ = readProcs(append([]int{r.pid}, r.morePIDs...))
 	}
 	s.self, _ = readProc(0)
 	s.host = hostBusy()

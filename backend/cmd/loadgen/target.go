@@ -190,6 +190,16 @@ func (p *process) waitHealthy(d time.Duration, ready func(status int) bool) erro
 	return fmt.Errorf("%s did not answer /healthz on %s within %s", filepath.Base(p.cmd.Path), p.addr, d)
 }
 
+// healthStatus is the HTTP status of the server's /healthz (0: no answer).
+func (p *process) healthStatus() int {
+	resp, err := (&http.Client{Timeout: time.Second}).Get("http://" + p.addr + "/healthz")
+	if err != nil {
+		return 0
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
 // stop asks for a graceful shutdown (SIGTERM) and kills after d.
 func (p *process) stop(d time.Duration) error {
 	_ = p.cmd.Process.Signal(syscall.SIGTERM)

@@ -127,6 +127,14 @@ func (a *app) serve(ctx context.Context) error {
 		node = a.node(ln, fencer, log, func(term int64) (cluster.Desk, error) {
 			c := cfg
 			c.Role, c.Term = "leader", term
+			if nc != nil {
+				c.NATS = func() string {
+					if nc.IsConnected() {
+						return "ok"
+					}
+					return "unreachable"
+				}
+			}
 			s, err := relay.New(c, db, log)
 			if err != nil {
 				return nil, err

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"switchboard/backend/relay"
+	"switchboard/backend/store/pgtest"
 )
 
 // run executes the command line in-process and returns its output.
@@ -30,9 +31,35 @@ func run(t *testing.T, stdin string, args ...string) (string, error) {
 	return out.String(), err
 }
 
+// TestMain stops the PostgreSQL server the tests started.
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
+// The admin commands work alike on a SQLite file and on a cluster's
+// PostgreSQL database.
 func TestAdminCommands(t *testing.T) {
 	relay.PasswordCost = bcrypt.MinCost
-	db := filepath.Join(t.TempDir(), "admin.db")
+	t.Run("sqlite", func(t *testing.T) { testAdminCommands(t, filepath.Join(t.TempDir(), "admin.db")) })
+	t.Run("postgres", func(t *testing.T) {
+		// A password in the address (the test server trusts anyone) must
+		// never be shown.
+		db := strings.Replace(pgtest.Start(t), "postgres@", "postgres:hunter2@", 1)
+		testAdminCommands(t, db)
+		out, err := run(t, "", "check-config", "--database", db)
+		if err != nil || !strings.Contains(out, "database reachable: PostgreSQL ") || strings.Contains(out, "hunter2") {
+			t.Fatalf("check-config on PostgreSQL: %v\n%s", err, out)
+		}
+		out, err = run(t, "", "agent", "list", "--database", db)
+		if err != nil || strings.Contains(out, "hunter2") || !strings.Contains(out, "dora") {
+			t.Fatalf("agent list on PostgreSQL: %v\n%s", err, out)
+		}
+		down := strings.Replace(db, "127.0.0.1:", "127.0.0.1:1", 1) // no server there
+		if out, err := run(t, "", "check-config", "--database", down); err == nil || strings.Contains(err.Error()+out, "hunter2") {
+			t.Fatalf("check-config with an unreachable database: %v\n%s", err, out)
+		}
+	})
+}
+
+func testAdminCommands(t *testing.T, db string) {
 	if _, err := run(t, "demo-password\n", "seed-demo", "--database", db); err != nil {
 		t.Fatal(err)
 	}
