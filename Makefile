@@ -19,7 +19,7 @@ VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.0.
 # D-Bus), plus Chromium for the browser tests.
 DEB_PACKAGES := gcc pkg-config curl libgtk-3-dev libwebkit2gtk-4.0-dev \
 	xvfb xauth xdotool imagemagick chromium dbus dbus-x11 openbox \
-	at-spi2-core python3-gi gir1.2-atspi-2.0 x11-utils postgresql
+	at-spi2-core python3-gi gir1.2-atspi-2.0 x11-utils postgresql haproxy nginx-light
 
 ##@ Setup
 
@@ -148,8 +148,10 @@ test-frontend: $(FRONTEND_DEPS) ## Type-check the UI and run its Vitest tests
 
 # Tests that need PostgreSQL (the store's conformance suite, the cluster)
 # start a throw-away server of their own; here a missing one is an error,
-# not a skip.
+# not a skip (make deps installs it).
 export SWITCHBOARD_REQUIRE_POSTGRES ?= 1
+# Likewise HAProxy and nginx, which the cluster tests put in front of it.
+export SWITCHBOARD_REQUIRE_PROXIES ?= 1
 
 .PHONY: test-go
 test-go: ## go vet and go test -race over the whole module
@@ -167,13 +169,13 @@ test-postgres: ## The relay's and the app's tests again, on PostgreSQL instead o
 # this runs the short versions again without it, against the real budgets.
 .PHONY: test-faults
 test-faults: ## Short fault tests without -race: kill -9 under load, slow client, reconnect storm, garbage, cluster failover (about 60 s)
-	$(GO) test -count=1 -run '^Test(KillUnderLoad|SlowConsumerIsCutOffAlone|ReconnectStorm|GarbageFlood|AdminChurnUnderLoad|FullDiskUnderLoad|ClusterFailoverUnderLoad|ClusterOverNATSUnderLoad)$$' ./backend/cmd/loadgen/
+	$(GO) test -count=1 -run '^Test(KillUnderLoad|SlowConsumerIsCutOffAlone|ReconnectStorm|GarbageFlood|AdminChurnUnderLoad|FullDiskUnderLoad|ClusterFailoverUnderLoad|ClusterOverNATSUnderLoad|ClusterBehindBalancers)$$' ./backend/cmd/loadgen/
 
 SOAK_TIMEOUT ?= 30m
 
 .PHONY: soak
 soak: ## Fault tests at length (minutes): kill -9 under load, slow client, reconnect storm, garbage, cluster failover
-	$(GO) test -count=1 -v -timeout $(SOAK_TIMEOUT) -run '^Test(KillUnderLoad|SlowConsumerIsCutOffAlone|ReconnectStorm|GarbageFlood|AdminChurnUnderLoad|FullDiskUnderLoad|ClusterFailoverUnderLoad|ClusterOverNATSUnderLoad)$$' \
+	$(GO) test -count=1 -v -timeout $(SOAK_TIMEOUT) -run '^Test(KillUnderLoad|SlowConsumerIsCutOffAlone|ReconnectStorm|GarbageFlood|AdminChurnUnderLoad|FullDiskUnderLoad|ClusterFailoverUnderLoad|ClusterOverNATSUnderLoad|ClusterBehindBalancers)$$' \
 		./backend/cmd/loadgen/ -args -soak
 
 LOADGEN_BIN := build/bin/switchboard-loadgen

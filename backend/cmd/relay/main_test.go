@@ -59,6 +59,21 @@ func TestAdminCommands(t *testing.T) {
 	})
 }
 
+// The node configuration shipped for a cluster is valid (with a database
+// the test can reach in place of the example's).
+func TestClusterNodeConfigIsValid(t *testing.T) {
+	out, err := run(t, "", "check-config", "--config", filepath.Join("..", "..", "..", "build", "cluster", "relay-node.yaml"),
+		"--database", pgtest.Start(t))
+	if err != nil {
+		t.Fatalf("check-config: %v\n%s", err, out)
+	}
+	for _, want := range []string{"cluster.node         relay1", "nats                 nats://nats1.internal:4222", "configuration is valid"} {
+		if !strings.Contains(out, want) {
+			t.Fatalf("check-config lacks %q:\n%s", want, out)
+		}
+	}
+}
+
 func testAdminCommands(t *testing.T, db string) {
 	if _, err := run(t, "demo-password\n", "seed-demo", "--database", db); err != nil {
 		t.Fatal(err)
