@@ -194,6 +194,7 @@ func TestClusterFailoverUnderLoad(t *testing.T) {
 	if !waitFor(10*time.Second, func() bool { return r.heldCount() == offers }) {
 		t.Fatalf("offers did not reach their receivers: %d", r.heldCount())
 	}
+	deadlines := offerDeadlines(t, r)
 	r.startSenders()
 	kills := scale(2, 6)
 	for k := range kills {
@@ -229,18 +230,7 @@ func TestClusterFailoverUnderLoad(t *testing.T) {
 		if !ok || slowest > budget(5*time.Second) {
 			t.Errorf("kill %d: clients took %s to resume (budget %s; all back: %v)", k+1, slowest, budget(5*time.Second), ok)
 		}
-		for _, h := range r.heldOffers() {
-			h.to.mu.Lock()
-			transfers := h.to.transfers
-			h.to.mu.Unlock()
-			found := false
-			for _, tr := range transfers {
-				found = found || tr.ID == h.id && tr.State == protocol.TransferPending
-			}
-			if !found {
-				t.Errorf("kill %d: transfer %d to %s is not pending on the new leader: %+v", k+1, h.id, h.to.login, transfers)
-			}
-		}
+		checkOffers(t, fmt.Sprintf("kill %d", k+1), r, deadlines)
 		// The killed node comes back, as a standby.
 		c.start(old)
 		if status, role := old.health(); status != http.StatusServiceUnavailable || role != "follower" {
@@ -440,6 +430,7 @@ func TestClusterOverNATSUnderLoad(t *testing.T) {
 	if !waitFor(10*time.Second, func() bool { return r.heldCount() == offers }) {
 		t.Fatalf("offers did not reach their receivers: %d", r.heldCount())
 	}
+	deadlines := offerDeadlines(t, r)
 	r.startSenders()
 
 	faults := []struct {
@@ -483,18 +474,7 @@ func TestClusterOverNATSUnderLoad(t *testing.T) {
 		if !ok || slowest > budget(5*time.Second) {
 			t.Errorf("%s: clients took %s to come back (budget %s; all back: %v)", f.name, slowest, budget(5*time.Second), ok)
 		}
-		for _, h := range r.heldOffers() {
-			h.to.mu.Lock()
-			transfers := h.to.transfers
-			h.to.mu.Unlock()
-			found := false
-			for _, tr := range transfers {
-				found = found || tr.ID == h.id && tr.State == protocol.TransferPending
-			}
-			if !found {
-				t.Errorf("%s: transfer %d to %s is not pending: %+v", f.name, h.id, h.to.login, transfers)
-			}
-		}
+		checkOffers(t, f.name, r, deadlines)
 		f.mend(target)
 		if !c.waitAllOK(15 * time.Second) {
 			t.Errorf("%s: the cluster did not heal", f.name)
@@ -510,4 +490,40 @@ func TestClusterOverNATSUnderLoad(t *testing.T) {
 		t.Errorf("term went from %d to %d over two changes of leader; want one new term each", term0, term)
 	}
 	verifyStore(t, r, c.dsn)
+}
+
+// offerDeadlines is the deadline of every held offer, as offered.
+func offerDeadlines(t *testing.T, r *run) map[int64]time.Time {
+	t.Helper()
+	d := map[int64]time.Time{}
+	for _, h := range r.heldOffers() {
+		if h.deadline == nil {
+			t.Fatalf("offer %d to %s has no deadline", h.id, h.to.login)
+		}
+		d[h.id] = *h.deadline
+	}
+	return d
+}
+
+// checkOffers fails unless every held offer is still pending, in its
+// receiver's welcome after the fault, with the deadline it had before.
+func checkOffers(t *testing.T, what string, r *run, deadlines map[int64]time.Time) {
+	t.Helper()
+	for _, h := range r.heldOffers() {
+		h.to.mu.Lock()
+		transfers := h.to.transfers
+		h.to.mu.Unlock()
+		found := false
+		for _, tr := range transfers {
+			if tr.ID == h.id && tr.State == protocol.TransferPending {
+				found = true
+				if tr.Deadline == nil || !tr.Deadline.Equal(deadlines[h.id]) {
+					t.Errorf("%s: transfer %d to %s has deadline %v; it had %v", what, h.id, h.to.login, tr.Deadline, deadlines[h.id])
+				}
+			}
+		}
+		if !found {
+			t.Errorf("%s: transfer %d to %s is not pending: %+v", what, h.id, h.to.login, transfers)
+		}
+	}
 }

@@ -278,6 +278,7 @@ func TestKillUnderLoad(t *testing.T) {
 	if !waitFor(10*time.Second, func() bool { return r.heldCount() == scale(3, 10) }) {
 		t.Fatalf("offers did not reach their receivers: %d", r.heldCount())
 	}
+	deadlines := offerDeadlines(t, r)
 	r.startSenders()
 	time.Sleep(scale(700*time.Millisecond, 5*time.Second))
 	t.Logf("%d acks checked against the database, %d arrived before their message was stored", looked.Load(), early.Load())
@@ -321,21 +322,9 @@ func TestKillUnderLoad(t *testing.T) {
 				}
 			}
 		}
-		// Pending transfers survive: each receiver's welcome lists its offer, still pending.
-		for _, h := range r.heldOffers() {
-			h.to.mu.Lock()
-			transfers := h.to.transfers
-			h.to.mu.Unlock()
-			found := false
-			for _, tr := range transfers {
-				if tr.ID == h.id && tr.State == protocol.TransferPending {
-					found = true
-				}
-			}
-			if !found {
-				t.Errorf("kill %d: transfer %d to %s is not pending after the restart: %+v", k+1, h.id, h.to.login, transfers)
-			}
-		}
+		// Pending transfers survive: each receiver's welcome lists its
+		// offer, still pending, with its deadline.
+		checkOffers(t, fmt.Sprintf("kill %d", k+1), r, deadlines)
 	}
 	time.Sleep(scale(time.Second, 10*time.Second))
 	r.finish(15 * time.Second)

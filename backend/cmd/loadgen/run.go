@@ -90,9 +90,10 @@ type run struct {
 
 // heldOffer is a transfer offered and left pending.
 type heldOffer struct {
-	id      int64
-	session string
-	to      *peer
+	id       int64
+	session  string
+	to       *peer
+	deadline *time.Time // as offered
 }
 
 func (r *run) heldOffers() []heldOffer {
@@ -414,7 +415,7 @@ func (r *run) onTransfer(p *peer, t protocol.TransferInfo) {
 	}
 	if r.cfg.HoldOffers {
 		r.hmu.Lock()
-		r.held = append(r.held, heldOffer{id: t.ID, session: t.Session, to: p})
+		r.held = append(r.held, heldOffer{id: t.ID, session: t.Session, to: p, deadline: t.Deadline})
 		r.hmu.Unlock()
 		return
 	}
