@@ -26,6 +26,10 @@ func (s *Store) Apply(ctx context.Context, effects []chat.Effect) error {
 	if !store.Persists(effects) {
 		return nil
 	}
+	return named(s.apply(ctx, effects))
+}
+
+func (s *Store) apply(ctx context.Context, effects []chat.Effect) error {
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {
 		return fmt.Errorf("postgres: apply: %w", err)

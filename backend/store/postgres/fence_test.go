@@ -59,8 +59,12 @@ func TestFenceRefusesAStaleLeader(t *testing.T) {
 		"finish outbox":  func() error { return old.FinishOutbox(ctx, 1, t0, "", nil) },
 		"directory edit": func() error { return old.Grant(ctx, "anna", "support", chat.PermRespond) },
 	} {
-		if err := write(); !errors.Is(err, store.ErrFenced) {
+		err := write()
+		if !errors.Is(err, store.ErrFenced) {
 			t.Errorf("%s by the stale leader: %v, want ErrFenced", name, err)
+		}
+		if why := store.WriteFailure(err); why != "another node took over the desk" {
+			t.Errorf("%s: failure named %q", name, why)
 		}
 	}
 	es, err := leader.Entries(ctx, "s", 0, 0)

@@ -141,6 +141,10 @@ func fenced(term, want int64) error {
 // write runs f in a transaction behind the fence; directory writes also
 // move the directory version in the same transaction.
 func (s *Store) write(ctx context.Context, directory bool, f func(tx pgx.Tx) error) error {
+	return named(s.writeTx(ctx, directory, f))
+}
+
+func (s *Store) writeTx(ctx context.Context, directory bool, f func(tx pgx.Tx) error) error {
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {
 		return fmt.Errorf("postgres: %w", err)

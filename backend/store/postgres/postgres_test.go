@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"switchboard/backend/chat"
+	"switchboard/backend/store"
 	"switchboard/backend/store/pgtest"
 	"switchboard/backend/store/postgres"
 )
@@ -125,11 +126,20 @@ func TestCrashLosesNothingCommitted(t *testing.T) {
 	s := open(t, dsn)
 	must(t, s.Apply(ctx, []chat.Effect{session("s"), line("s", 1), line("s", 2)}))
 	pgtest.Stop(t)
-	if err := s.Apply(ctx, []chat.Effect{line("s", 3)}); err == nil {
-		t.Fatal("an apply succeeded with the server down")
-	}
-	if err := s.WriteProbe(ctx); err == nil {
-		t.Fatal("a write probe succeeded with the server down")
+	// Both the connections the pool holds (broken now) and new ones fail,
+	// with a cause the relay can show instead of server addresses.
+	for range 3 {
+		err := s.Apply(ctx, []chat.Effect{line("s", 3)})
+		if err == nil {
+			t.Fatal("an apply succeeded with the server down")
+		}
+		if why := store.WriteFailure(err); why != "cannot reach the database server" {
+			t.Fatalf("failure named %q: %v", why, err)
+		}
+		err = s.WriteProbe(ctx)
+		if why := store.WriteFailure(err); why != "cannot reach the database server" {
+			t.Fatalf("write probe: failure named %q: %v", why, err)
+		}
 	}
 	pgtest.Resume(t)
 	deadline := time.Now().Add(30 * time.Second)
