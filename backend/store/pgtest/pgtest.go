@@ -10,6 +10,10 @@
 //
 // Without the PostgreSQL server binaries the tests that ask for one are
 // skipped, unless SWITCHBOARD_REQUIRE_POSTGRES=1 (CI), which fails them.
+//
+// Main stops the cluster and removes its directory when the tests end. The
+// cluster of a test process killed before that (or of a package without
+// Main) is stopped and removed by the next process that starts one.
 package pgtest
 
 import (
