@@ -30,6 +30,8 @@ func (s *Store) Apply(ctx context.Context, effects []chat.Effect) error {
 }
 
 func (s *Store) apply(ctx context.Context, effects []chat.Effect) error {
+	s.applyMu.Lock()
+	defer s.applyMu.Unlock()
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {
 		return fmt.Errorf("postgres: apply: %w", err)

@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
@@ -36,6 +37,10 @@ type Store struct {
 	dsn  string
 	// term is the lease term this store's writes are fenced with; 0: none.
 	term atomic.Int64
+	// applyMu makes this process's Applies take turns, as the SQLite
+	// store's single writer does: batches that lock sessions rows in
+	// different orders cannot deadlock, and they commit in call order.
+	applyMu sync.Mutex
 }
 
 var _ store.Store = (*Store)(nil)
