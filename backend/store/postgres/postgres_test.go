@@ -3,6 +3,8 @@ package postgres_test
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -161,5 +163,20 @@ func TestCrashLosesNothingCommitted(t *testing.T) {
 	must(t, s.Apply(ctx, []chat.Effect{line("s", 3)}))
 	if _, err := s.Entries(ctx, "s", 0, 0); errors.Is(err, context.Canceled) {
 		t.Fatal(err)
+	}
+}
+
+// TestBackupTakesPgxAddresses: an address with a password and pgx's own
+// parameters (which pg_dump refuses) still backs up.
+func TestBackupTakesPgxAddresses(t *testing.T) {
+	ctx := context.Background()
+	dsn := startDB(t)
+	dsn = strings.Replace(dsn, "postgres://postgres@", "postgres://postgres:s3cret@", 1) + "&pool_max_conns=3&statement_cache_capacity=64"
+	s := open(t, dsn)
+	must(t, s.Apply(ctx, []chat.Effect{session("s"), line("s", 1)}))
+	path := filepath.Join(t.TempDir(), "dump")
+	must(t, s.Backup(ctx, path))
+	if st, err := os.Stat(path); err != nil || st.Size() == 0 || st.Mode().Perm() != 0o600 {
+		t.Fatalf("dump: %v %v", st, err)
 	}
 }
