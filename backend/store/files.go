@@ -151,6 +151,13 @@ func WriteFailure(err error) string {
 	if errors.As(err, &we) {
 		return we.reason
 	}
+	// Other stores (PostgreSQL) name their own causes.
+	var named interface{ WriteFailure() string }
+	if errors.As(err, &named) {
+		if r := named.WriteFailure(); r != "" {
+			return r
+		}
+	}
 	var e *sqlite.Error
 	if errors.As(err, &e) {
 		switch e.Code() & 0xff { // the primary code; extended codes add detail

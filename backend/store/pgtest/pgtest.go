@@ -10,6 +10,10 @@
 //
 // Without the PostgreSQL server binaries the tests that ask for one are
 // skipped, unless SWITCHBOARD_REQUIRE_POSTGRES=1 (CI), which fails them.
+//
+// Main stops the cluster and removes its directory when the tests end. The
+// cluster of a test process killed before that (or of a package without
+// Main) is stopped and removed by the next process that starts one.
 package pgtest
 
 import (
@@ -26,6 +30,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -173,7 +178,13 @@ func newCluster() (c *cluster, err error, skip string) {
 		}
 		c.runAs = superuser
 	}
+	c.reapOrphans()
 	if c.dir, err = os.MkdirTemp("", "pgtest-"); err != nil {
+		return nil, err, ""
+	}
+	// Whose cluster it is, for reapOrphans of a later run.
+	if err := os.WriteFile(filepath.Join(c.dir, ownerFile), []byte(strconv.Itoa(os.Getpid())), 0o644); err != nil {
+		os.RemoveAll(c.dir)
 		return nil, err, ""
 	}
 	if c.runAs != "" {
@@ -231,6 +242,29 @@ func binDir() string {
 // BinDir is the directory of the PostgreSQL binaries the cluster runs, for
 // tests that want pg_dump or pg_restore of the same version ("" if none).
 func BinDir() string { return binDir() }
+
+// ownerFile holds the pid of the test process a cluster belongs to.
+const ownerFile = "owner.pid"
+
+// reapOrphans stops and removes the clusters of test processes that died
+// without Main's clean-up (killed, or a go test timeout), so that they do
+// not pile up on a shared machine. Clusters of live processes are left.
+func (c *cluster) reapOrphans() {
+	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), "pgtest-*"))
+	for _, dir := range dirs {
+		b, err := os.ReadFile(filepath.Join(dir, ownerFile))
+		if err != nil {
+			continue // not ours, or being made right now
+		}
+		pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+		if err != nil || pid <= 0 || syscall.Kill(pid, 0) != syscall.ESRCH {
+			continue
+		}
+		orphan := &cluster{bin: c.bin, dir: dir, runAs: c.runAs}
+		orphan.run("pg_ctl", "stop", "-D", orphan.data(), "-m", "immediate", "-w")
+		os.RemoveAll(dir)
+	}
+}
 
 func (c *cluster) data() string { return filepath.Join(c.dir, "data") }
 func (c *cluster) log() string  { return filepath.Join(c.dir, "server.log") }

@@ -2,6 +2,10 @@ package pgtest
 
 import (
 	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -49,5 +53,37 @@ func TestStartGivesFreshDatabases(t *testing.T) {
 	var v int
 	if err := ca.QueryRow(ctx, `SELECT v FROM x`).Scan(&v); err != nil || v != 7 {
 		t.Fatalf("after restart: %d %v", v, err)
+	}
+}
+
+// TestOrphansAreReaped: the cluster of a test process that died without
+// Main's clean-up is stopped and removed by the next one.
+func TestOrphansAreReaped(t *testing.T) {
+	if get(t) == nil {
+		t.Skip()
+	}
+	// A process that has exited: its pid is free.
+	cmd := exec.Command("true")
+	if err := cmd.Run(); err != nil {
+		t.Fatal(err)
+	}
+	dead := &cluster{bin: shared.bin, runAs: shared.runAs}
+	c, err, _ := newCluster()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead.dir = c.dir
+	if err := os.WriteFile(filepath.Join(c.dir, ownerFile), []byte(strconv.Itoa(cmd.Process.Pid)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c.reapOrphans()
+	if _, err := os.Stat(c.dir); !os.IsNotExist(err) {
+		t.Fatalf("orphan's directory left: %v", err)
+	}
+	if _, err := os.Stat(shared.dir); err != nil {
+		t.Fatalf("the live cluster was reaped: %v", err)
+	}
+	if out, err := dead.run("pg_ctl", "status", "-D", dead.data()); err == nil {
+		t.Fatalf("orphan's server still running: %s", out)
 	}
 }

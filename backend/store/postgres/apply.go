@@ -26,6 +26,12 @@ func (s *Store) Apply(ctx context.Context, effects []chat.Effect) error {
 	if !store.Persists(effects) {
 		return nil
 	}
+	return named(s.apply(ctx, effects))
+}
+
+func (s *Store) apply(ctx context.Context, effects []chat.Effect) error {
+	s.applyMu.Lock()
+	defer s.applyMu.Unlock()
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {
 		return fmt.Errorf("postgres: apply: %w", err)

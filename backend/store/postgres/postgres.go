@@ -14,9 +14,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -34,6 +37,10 @@ type Store struct {
 	dsn  string
 	// term is the lease term this store's writes are fenced with; 0: none.
 	term atomic.Int64
+	// applyMu makes this process's Applies take turns, as the SQLite
+	// store's single writer does: batches that lock sessions rows in
+	// different orders cannot deadlock, and they commit in call order.
+	applyMu sync.Mutex
 }
 
 var _ store.Store = (*Store)(nil)
@@ -56,7 +63,7 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	s := &Store{pool: pool, dsn: dsn}
 	if err := s.migrate(ctx); err != nil {
 		pool.Close()
-		return nil, err
+		return nil, fmt.Errorf("postgres: %w", err)
 	}
 	return s, nil
 }
@@ -141,6 +148,10 @@ func fenced(term, want int64) error {
 // write runs f in a transaction behind the fence; directory writes also
 // move the directory version in the same transaction.
 func (s *Store) write(ctx context.Context, directory bool, f func(tx pgx.Tx) error) error {
+	return named(s.writeTx(ctx, directory, f))
+}
+
+func (s *Store) writeTx(ctx context.Context, directory bool, f func(tx pgx.Tx) error) error {
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {
 		return fmt.Errorf("postgres: %w", err)
@@ -202,31 +213,75 @@ func fromNanos(n int64) time.Time {
 	return time.Unix(0, n).UTC()
 }
 
-// PostgreSQL's text cannot hold a NUL character, which JSON lets a client
-// send. Text that people write is stored escaped, reversibly: U+FFFF (a
-// noncharacter, which nobody types) followed by "0" stands for NUL and
-// followed by "1" for U+FFFF itself. Text with neither is stored as it is.
-const escapeRune = "\uffff"
-
-var (
-	textEncoder = strings.NewReplacer(escapeRune, escapeRune+"1", "\x00", escapeRune+"0")
-	textDecoder = strings.NewReplacer(escapeRune+"1", escapeRune, escapeRune+"0", "\x00")
-)
+// PostgreSQL's text holds valid UTF-8 without NUL; a Go string may hold
+// any bytes, and JSON lets a client send NUL. Text that people write is
+// stored escaped, reversibly, behind U+FFFF (a noncharacter, which nobody
+// types): "0" stands for NUL, "1" for U+FFFF itself, "2" and two hex
+// digits for a byte that is not UTF-8. Other text is stored as it is.
+const escapeRune = '\uffff'
 
 // encText is text as stored.
 func encText(s string) string {
-	if strings.IndexByte(s, 0) < 0 && !strings.Contains(s, escapeRune) {
+	if utf8.ValidString(s) && strings.IndexByte(s, 0) < 0 && !strings.ContainsRune(s, escapeRune) {
 		return s
 	}
-	return textEncoder.Replace(s)
+	var b strings.Builder
+	b.Grow(len(s) + 8)
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && n == 1:
+			b.WriteRune(escapeRune)
+			b.WriteString("2" + strconv.FormatUint(uint64(s[i])|0x100, 16)[1:])
+		case r == 0:
+			b.WriteRune(escapeRune)
+			b.WriteByte('0')
+		case r == escapeRune:
+			b.WriteRune(escapeRune)
+			b.WriteByte('1')
+		default:
+			b.WriteString(s[i : i+n])
+		}
+		i += n
+	}
+	return b.String()
 }
 
-// decText is encText's inverse.
+// decText is encText's inverse. What encText cannot have written is kept
+// as it is.
 func decText(s string) string {
-	if !strings.Contains(s, escapeRune) {
+	if !strings.ContainsRune(s, escapeRune) {
 		return s
 	}
-	return textDecoder.Replace(s)
+	const esc = string(escapeRune)
+	var b strings.Builder
+	b.Grow(len(s))
+	for {
+		i := strings.Index(s, esc)
+		if i < 0 {
+			b.WriteString(s)
+			return b.String()
+		}
+		b.WriteString(s[:i])
+		s = s[i+len(esc):]
+		switch {
+		case strings.HasPrefix(s, "0"):
+			b.WriteByte(0)
+			s = s[1:]
+		case strings.HasPrefix(s, "1"):
+			b.WriteString(esc)
+			s = s[1:]
+		case len(s) >= 3 && s[0] == '2':
+			if v, err := strconv.ParseUint(s[1:3], 16, 8); err == nil {
+				b.WriteByte(byte(v))
+				s = s[3:]
+				continue
+			}
+			b.WriteString(esc)
+		default:
+			b.WriteString(esc)
+		}
+	}
 }
 
 // isCode reports a PostgreSQL error of the given SQLSTATE.

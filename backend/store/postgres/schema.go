@@ -209,29 +209,29 @@ const migrateLock = 0x73776264
 func (s *Store) migrate(ctx context.Context) error {
 	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(migrateLock)); err != nil {
-			return fmt.Errorf("postgres: migrate: lock: %w", err)
+			return fmt.Errorf("migrate: lock: %w", err)
 		}
 		if _, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_version (
 	id      int PRIMARY KEY CHECK (id = 1),
 	version int NOT NULL
 );
 INSERT INTO schema_version (id, version) VALUES (1, 0) ON CONFLICT (id) DO NOTHING`); err != nil {
-			return fmt.Errorf("postgres: migrate: %w", err)
+			return fmt.Errorf("migrate: %w", err)
 		}
 		var v int
 		if err := tx.QueryRow(ctx, `SELECT version FROM schema_version WHERE id = 1`).Scan(&v); err != nil {
-			return fmt.Errorf("postgres: migrate: %w", err)
+			return fmt.Errorf("migrate: %w", err)
 		}
 		if v > len(migrations) {
-			return fmt.Errorf("postgres: database schema version %d is newer than this program knows (%d): run the newer program", v, len(migrations))
+			return fmt.Errorf("database schema version %d is newer than this program knows (%d): run the newer program", v, len(migrations))
 		}
 		for i := v; i < len(migrations); i++ {
 			if _, err := tx.Exec(ctx, migrations[i]); err != nil {
-				return fmt.Errorf("postgres: migration %d: %w", i+1, err)
+				return fmt.Errorf("migration %d: %w", i+1, err)
 			}
 		}
 		if _, err := tx.Exec(ctx, `UPDATE schema_version SET version = $1 WHERE id = 1`, len(migrations)); err != nil {
-			return fmt.Errorf("postgres: migrate: %w", err)
+			return fmt.Errorf("migrate: %w", err)
 		}
 		return nil
 	})

@@ -1365,15 +1365,16 @@ func testZeroTimeRoundTrip(t *testing.T, o Opener) {
 }
 
 // testTextRoundTrip: whatever text a client may send (JSON decoding lets
-// NUL through, and any valid UTF-8) is stored and read back unchanged, in
-// a log line, a visitor's name and question, a transfer comment and a
-// quick reply; a store must not fail a commit of many chats over one.
+// NUL through), and any bytes a Go string holds, is stored and read back
+// unchanged, in a log line, a visitor's name and question, a transfer
+// comment and a quick reply; a store must not fail a commit of many chats
+// over one line.
 func testTextRoundTrip(t *testing.T, o Opener) {
 	ctx := context.Background()
 	s := o.open(t)
 	anna, bert := fixture(t, s)
 	texts := []string{"nul \x00 inside", "\x00", "emoji 😀 and \u2028 separator", "\uffff non-character", "\uffff0 and \uffff\x00",
-		"tab\tand\r\nnewlines", strings.Repeat("long ", 2000), "'; DROP TABLE entries; --"}
+		"tab\tand\r\nnewlines", strings.Repeat("long ", 2000), "'; DROP TABLE entries; --", "not UTF-8: \xff\xfe \xc3"}
 	sess := queued("t", at(0))
 	sess.Visitor.Name, sess.Question = texts[0], texts[4]
 	fx := []chat.Effect{chat.SessionChanged{Session: sess}}
