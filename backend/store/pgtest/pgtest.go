@@ -129,15 +129,7 @@ func Restart(t testing.TB) {
 // started) and removes its directory. Use it from TestMain.
 func Main(m *testing.M) {
 	code := m.Run()
-	mu.Lock()
-	c := shared
-	mu.Unlock()
-	if c != nil {
-		if c.running {
-			c.run("pg_ctl", "stop", "-D", c.data(), "-m", "immediate", "-w")
-		}
-		os.RemoveAll(c.dir)
-	}
+	Shutdown()
 	os.Exit(code)
 }
 
