@@ -251,6 +251,7 @@ func TestClusterFailoverUnderLoad(t *testing.T) {
 		t.Errorf("the database names %s as holder, the nodes say %v", holder, last)
 	}
 	verifyStore(t, r, c.dsn)
+	c.checkTerms(t)
 }
 
 func readTail(path string, n int) string {
@@ -490,6 +491,7 @@ func TestClusterOverNATSUnderLoad(t *testing.T) {
 		t.Errorf("term went from %d to %d over two changes of leader; want one new term each", term0, term)
 	}
 	verifyStore(t, r, c.dsn)
+	c.checkTerms(t)
 }
 
 // offerDeadlines is the deadline of every held offer, as offered.
@@ -525,5 +527,45 @@ func checkOffers(t *testing.T, what string, r *run, deadlines map[int64]time.Tim
 		if !found {
 			t.Errorf("%s: transfer %d to %s is not pending: %+v", what, h.id, h.to.login, transfers)
 		}
+	}
+}
+
+// checkTerms reads from the database which leader committed each entry:
+// along every chat's log the term never goes back (a leader that lost the
+// lease committed nothing after its successor), and every entry was
+// committed under a term (no unfenced write).
+func (c *cluster) checkTerms(t *testing.T) {
+	t.Helper()
+	conn, err := pgx.Connect(context.Background(), c.dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	rows, err := conn.Query(context.Background(), "SELECT session, seq, term FROM entries ORDER BY session, seq")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	perTerm := map[int64]int{}
+	var last string
+	var lastTerm int64
+	for rows.Next() {
+		var sid string
+		var seq, term int64
+		if err := rows.Scan(&sid, &seq, &term); err != nil {
+			t.Fatal(err)
+		}
+		perTerm[term]++
+		if sid == last && term < lastTerm {
+			t.Errorf("chat %s: entry %d committed under term %d after one under term %d", sid, seq, term, lastTerm)
+		}
+		last, lastTerm = sid, term
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("entries committed per term: %v", perTerm)
+	if perTerm[0] > 0 {
+		t.Errorf("%d entries were committed without a term", perTerm[0])
 	}
 }

@@ -71,6 +71,7 @@ type logState struct {
 // round trip, and the entries queued to go in one statement.
 type applier struct {
 	ctx   context.Context
+	term  int64 // the fence's, recorded with each entry
 	tx    pgx.Tx
 	batch *pgx.Batch
 	logs  map[chat.SessionID]*logState
@@ -106,9 +107,9 @@ func (c *entryColumns) reset() { *c = entryColumns{} }
 const (
 	sqlLogStates = `SELECT id, seq FROM sessions WHERE id = ANY($1) ORDER BY id FOR UPDATE`
 
-	sqlInsEntries = `INSERT INTO entries (session, seq, at, kind, author_kind, author, author_name, client_id, text, staff, note, params)
-SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::bigint[], $7::text[], $8::text[],
-	$9::text[], $10::boolean[], $11::text[], $12::text[])`
+	sqlInsEntries = `INSERT INTO entries (session, seq, at, kind, author_kind, author, author_name, client_id, text, staff, note, params, term)
+SELECT u.*, $13::bigint FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::bigint[], $7::text[], $8::text[],
+	$9::text[], $10::boolean[], $11::text[], $12::text[]) AS u`
 
 	// Each extended session moves its seq and message times forward, never
 	// backward.
@@ -156,6 +157,7 @@ INSERT INTO outbox (kind, request, step) SELECT k.kind, $1, step.id FROM step, u
 // begin checks the fence and reads, locked, the sessions whose logs the
 // batch extends, in one round trip.
 func (a *applier) begin(effects []chat.Effect, term int64) error {
+	a.term = term
 	var sids []string
 	for _, e := range effects {
 		if e, ok := e.(chat.EntryAdded); ok && a.logs[e.Session] == nil {
@@ -355,7 +357,7 @@ func (a *applier) flush() error {
 	if len(a.ents.seq) > 0 {
 		c := &a.ents
 		a.batch.Queue(sqlInsEntries, c.session, c.seq, c.at, c.kind, c.authorKind, c.author, c.authorName, c.clientID,
-			c.text, c.staff, c.note, c.params)
+			c.text, c.staff, c.note, c.params, a.term)
 		var ids []string
 		var seqs, lv, la []int64
 		for _, sid := range a.dirty {

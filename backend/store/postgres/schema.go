@@ -128,6 +128,9 @@ CREATE TABLE entries (
 	staff       boolean NOT NULL DEFAULT false,
 	note        text NOT NULL DEFAULT '',
 	params      text NOT NULL DEFAULT '',
+	-- the cluster term of the leader that committed it (0: unfenced), so
+	-- that who wrote what can be checked after a failover
+	term        bigint NOT NULL DEFAULT 0,
 	PRIMARY KEY (session, seq)
 );
 
