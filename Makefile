@@ -186,6 +186,10 @@ load: relay ## Measure the relay against the in-memory and the durable hub, flat
 	$(LOADGEN_BIN) --relay-bin $(RELAY_BIN) --baseline memory,durable --rounds 3 --duration 10s \
 		--latency-rate 6250 --latency-transfers 5 --json build/load.json --markdown build/load.md
 
+.PHONY: load-cluster
+load-cluster: ## What cluster mode costs: one relay on SQLite, one on PostgreSQL, three nodes on PostgreSQL and NATS, each beside the durable hub (build/cluster-load)
+	build/scripts/cluster-load.sh
+
 # The tray and notifications over a private session bus: the test owns the
 # tray host and the notification server itself. Once plainly (GetLayout, as
 # a tray host reads the menu) and once under the race detector.
