@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -23,10 +24,11 @@ import (
 
 // node is one relay process of a cluster test.
 type node struct {
-	name string
-	args relayArgs
-	proc *process
-	link *link // to NATS, when the cluster has it
+	name   string
+	args   relayArgs
+	proc   *process
+	link   *link // to NATS, when the cluster has it
+	dbLink *link // to PostgreSQL, likewise
 }
 
 // health is a node's /healthz answer; status is the HTTP status (0: none).
@@ -72,9 +74,17 @@ func newCluster(t *testing.T, cfg config, n int, withNATS bool) *cluster {
 			LogFile: filepath.Join(dir, name+".log"), Extra: []string{"--cluster-node", name,
 				"--limits-rate", "100000", "--limits-burst", "100000", "--log-level", "info"}}}
 		if withNATS {
-			// Each node reaches NATS through a link the test can cut.
+			// Each node reaches NATS, and PostgreSQL, through links the
+			// test can cut.
 			nd.link = newLink(t, natsURL)
 			nd.args.Extra = append(nd.args.Extra, "--nats", "nats://"+nd.link.addr())
+			u, err := url.Parse(c.dsn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			nd.dbLink = newLink(t, u.Host)
+			u.Host = nd.dbLink.addr()
+			nd.args.DB = u.String()
 		}
 		c.nodes = append(c.nodes, nd)
 	}
@@ -395,7 +405,9 @@ func backAfter(r *run, at time.Time, within time.Duration) (time.Duration, bool)
 // NATS. Each time every client is back within 5 s, another node leads when
 // the leader was hit, no acknowledged message is lost or doubled (in the
 // clients and in the database), the pending transfers are still pending,
-// and no two nodes ever say they lead at once.
+// and no two nodes ever say they lead at once. Last the leader is cut off
+// from PostgreSQL: it can commit nothing more, steps down, and another node
+// leads.
 func TestClusterOverNATSUnderLoad(t *testing.T) {
 	cfg := defaultConfig()
 	cfg.Visitors, cfg.Agents, cfg.Supervisors = scale(45, 300), scale(6, 30), scale(3, 12)
@@ -443,6 +455,7 @@ func TestClusterOverNATSUnderLoad(t *testing.T) {
 		{"kill the leader", true, func(nd *node) { nd.proc.kill(); nd.proc = nil }, c.start},
 		{"kill a follower", false, func(nd *node) { nd.proc.kill(); nd.proc = nil }, c.start},
 		{"cut the leader off from NATS", true, func(nd *node) { nd.link.setCut(true) }, func(nd *node) { nd.link.setCut(false) }},
+		{"cut the leader off from PostgreSQL", true, func(nd *node) { nd.dbLink.setCut(true) }, func(nd *node) { nd.dbLink.setCut(false) }},
 	}
 	for _, f := range faults {
 		time.Sleep(scale(time.Second, 10*time.Second))
@@ -487,8 +500,8 @@ func TestClusterOverNATSUnderLoad(t *testing.T) {
 	if res.Unacked > 0 {
 		t.Errorf("%d messages were never acknowledged", res.Unacked)
 	}
-	if term, _ := c.term(); term != term0+2 {
-		t.Errorf("term went from %d to %d over two changes of leader; want one new term each", term0, term)
+	if term, _ := c.term(); term != term0+3 {
+		t.Errorf("term went from %d to %d over three changes of leader; want one new term each", term0, term)
 	}
 	verifyStore(t, r, c.dsn)
 	c.checkTerms(t)
