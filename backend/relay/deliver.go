@@ -10,11 +10,12 @@ import (
 
 // deliver fans committed effects out to the clients concerned. entries holds
 // the encoded frames of fx's EntryAdded effects, in order, possibly followed
-// by those of later effects; deliver returns what it did not use. Caller
-// holds s.mu; every effect here is already durable.
-func (s *Server) deliver(fx []chat.Effect, entries [][]byte) [][]byte {
-	now := s.now()
-	var queue queueNews // sent after the rest: one frame per channel where it can
+// by those of later effects; deliver returns what it did not use. Queue
+// changes are gathered into queue, which the caller sends after the whole
+// commit batch (sendQueueNews): a burst of chats arriving or being picked
+// reaches each agent as one frame per batch, not one per chat. Caller holds
+// s.mu; every effect here is already durable.
+func (s *Server) deliver(fx []chat.Effect, entries [][]byte, queue *queueNews) [][]byte {
 	for _, e := range fx {
 		switch e := e.(type) {
 		case chat.EntryAdded:
@@ -81,7 +82,6 @@ func (s *Server) deliver(fx []chat.Effect, entries [][]byte) [][]byte {
 			s.deliverRequestWarning(e)
 		}
 	}
-	s.sendQueueNews(&queue, now)
 	return entries
 }
 

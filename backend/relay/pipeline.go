@@ -174,15 +174,17 @@ func (s *Server) deliverLoop(committed <-chan []*job) {
 		}
 		s.mu.Lock()
 		next := frames
+		var queue queueNews
 		for _, j := range batch {
 			if j.pre != nil {
 				j.pre()
 			}
-			next = s.deliver(j.fx, next)
+			next = s.deliver(j.fx, next, &queue)
 			if j.post != nil {
 				j.post()
 			}
 		}
+		s.sendQueueNews(&queue, s.now())
 		s.mu.Unlock()
 		clear(frames)
 		for _, j := range batch {
