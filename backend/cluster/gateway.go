@@ -126,11 +126,13 @@ func (g *Gateway) leaderBeat(m *nats.Msg) {
 	}
 }
 
-// loop beats and drops the tunnels of a leader gone silent.
+// loop beats, and drops the tunnels when the leader has gone silent or
+// this node's NATS connection stays down.
 func (g *Gateway) loop() {
 	defer close(g.done)
 	tick := time.NewTicker(beatEvery)
 	defer tick.Stop()
+	var cutOff time.Time
 	for {
 		_ = g.nc.Publish(gatewaySubject(g.id), nil)
 		select {
@@ -138,10 +140,25 @@ func (g *Gateway) loop() {
 			return
 		case <-tick.C:
 		}
+		switch {
+		case g.nc.IsConnected():
+			cutOff = time.Time{}
+		case cutOff.IsZero():
+			cutOff = time.Now()
+		case time.Since(cutOff) > natsGrace:
+			g.forgetLeader()
+		}
 		if _, _, ok := g.Leader(); !ok {
 			g.dropAll(0, websocket.CloseGoingAway, "the desk is moving to another node")
 		}
 	}
+}
+
+// forgetLeader: this node cannot reach the leader any more.
+func (g *Gateway) forgetLeader() {
+	g.mu.Lock()
+	g.heard = time.Time{}
+	g.mu.Unlock()
 }
 
 // dropAll closes the tunnels of terms before keep (0: all).

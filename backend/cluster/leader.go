@@ -18,12 +18,19 @@ import (
 // Timing of the tunnels. A gateway that has not heard the leader for
 // leaderSilence drops its tunnels (the clients reconnect and find the next
 // leader); a leader that has not heard a gateway for gatewaySilence drops
-// the clients it held.
+// the clients it held. A new leader's beat ends the old term's tunnels at
+// once: the silences matter only when no node leads, and are long enough
+// that a node starved of CPU for a moment (thousands of sign-ins at once on
+// two cores) is not taken for dead.
 const (
 	beatEvery      = 250 * time.Millisecond
-	leaderSilence  = 1500 * time.Millisecond
-	gatewaySilence = 3 * time.Second
+	leaderSilence  = 3 * time.Second
+	gatewaySilence = 6 * time.Second
 	openTimeout    = 3 * time.Second
+	// natsGrace is how long a node's own NATS connection may be down before
+	// it gives up what needs NATS: a leader steps down, a gateway closes
+	// its clients (a lost connection is a plain signal, unlike silence).
+	natsGrace = 1500 * time.Millisecond
 )
 
 // Attacher is the desk's side of a tunnel: relay.Server.Attach.

@@ -219,7 +219,7 @@ func (n *Node) lead(ctx context.Context, lease *Lease) error {
 			}
 			if cutOff.IsZero() {
 				cutOff = time.Now()
-			} else if time.Since(cutOff) > leaderSilence {
+			} else if time.Since(cutOff) > natsGrace {
 				n.Log.Warn("cluster: NATS unreachable, stepping down", "node", n.Name, "term", lease.Term())
 				n.stepDown(desk, tunnels, lease)
 				return nil

@@ -139,15 +139,7 @@ func loadChannels(ctx context.Context, q queryer) ([]chat.Channel, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := make([]chat.Channel, 0, len(rows))
-	for _, r := range rows {
-		c, err := r.channel()
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, c)
-	}
-	return out, nil
+	return DomainChannels(rows)
 }
 
 // grantsByAgent reads every grant, or one agent's (agent != 0).

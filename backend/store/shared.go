@@ -1,6 +1,8 @@
 package store
 
 import (
+	"time"
+
 	"switchboard/backend/chat"
 )
 
@@ -43,3 +45,22 @@ func ParseState(s string) chat.State { return parseState(s) }
 
 // ParseTransferState reads chat.TransferState's String; 0 for an unknown one.
 func ParseTransferState(s string) chat.TransferState { return parseTransferState(s) }
+
+// Nanos stores a time as Unix nanoseconds; the zero time is 0.
+func Nanos(t time.Time) int64 { return nanos(t) }
+
+// FromNanos is Nanos' inverse: 0 is the zero time, others are UTC.
+func FromNanos(n int64) time.Time { return fromNanos(n) }
+
+// DomainChannels turns stored channels into the domain's (see Channel).
+func DomainChannels(rows []ChannelRow) ([]chat.Channel, error) {
+	out := make([]chat.Channel, 0, len(rows))
+	for _, r := range rows {
+		c, err := r.channel()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}

@@ -148,12 +148,7 @@ func TestClusterBehindBalancers(t *testing.T) {
 			if c.leader(15*time.Second) == nil || !c.waitAllOK(10*time.Second) {
 				t.Fatal("the cluster did not come up")
 			}
-			r := newRun(kind, true, startBalancer(t, kind, c), cfg)
-			r.reconnect, r.logf = true, t.Logf
-			if err := r.setup(); err != nil {
-				r.stop()
-				t.Fatal(err)
-			}
+			r := startRun(t, kind, startBalancer(t, kind, c), cfg)
 			defer r.stop()
 			r.startSenders()
 			time.Sleep(scale(time.Second, 10*time.Second))

@@ -188,23 +188,9 @@ func TestClusterFailoverUnderLoad(t *testing.T) {
 	if holder != first.name {
 		t.Fatalf("the database names %s as holder; %s says it leads", holder, first.name)
 	}
-	r := newRun("cluster", true, c.urls(), cfg)
-	r.pid, r.reconnect, r.logf = first.proc.pid(), true, t.Logf
-	if err := r.setup(); err != nil {
-		r.stop()
-		t.Fatal(err)
-	}
+	r := startRun(t, "cluster", c.urls(), cfg)
 	defer r.stop()
-	offers := scale(3, 10)
-	for range offers {
-		if !r.offerOne() {
-			t.Fatal("could not start a transfer")
-		}
-	}
-	if !waitFor(10*time.Second, func() bool { return r.heldCount() == offers }) {
-		t.Fatalf("offers did not reach their receivers: %d", r.heldCount())
-	}
-	deadlines := offerDeadlines(t, r)
+	deadlines := holdOffers(t, r, scale(3, 10))
 	r.startSenders()
 	kills := scale(2, 6)
 	for k := range kills {
@@ -223,20 +209,8 @@ func TestClusterFailoverUnderLoad(t *testing.T) {
 		}
 		t.Logf("kill %d: %s killed with %d acked; %s leads after %s", k+1, old.name, before, next.name,
 			time.Since(killedAt).Round(time.Millisecond))
-		all := r.allPeers()
-		ok := waitFor(15*time.Second, func() bool {
-			for _, p := range all {
-				if p.upAt.Load() < killedAt.UnixNano() {
-					return false
-				}
-			}
-			return true
-		})
-		var slowest time.Duration
-		for _, p := range all {
-			slowest = max(slowest, time.Duration(p.upAt.Load()-killedAt.UnixNano()))
-		}
-		t.Logf("kill %d: %d clients resumed on %s; the last %s after the kill", k+1, len(all), next.name, slowest.Round(time.Millisecond))
+		slowest, ok := backAfter(r, killedAt, 15*time.Second)
+		t.Logf("kill %d: every client resumed on %s; the last %s after the kill", k+1, next.name, slowest.Round(time.Millisecond))
 		if !ok || slowest > budget(5*time.Second) {
 			t.Errorf("kill %d: clients took %s to resume (budget %s; all back: %v)", k+1, slowest, budget(5*time.Second), ok)
 		}
@@ -422,28 +396,14 @@ func TestClusterOverNATSUnderLoad(t *testing.T) {
 		t.Fatal("the followers do not hear the leader")
 	}
 	term0, _ := c.term()
-	r := newRun("nats", true, c.urls(), cfg)
-	r.reconnect, r.logf = true, t.Logf
-	if err := r.setup(); err != nil {
-		r.stop()
-		t.Fatal(err)
-	}
+	r := startRun(t, "nats", c.urls(), cfg)
 	defer r.stop()
 	spread := c.spread(r)
 	t.Logf("clients per node: %v", spread)
 	if len(spread) != 3 {
 		t.Fatalf("clients are not spread over the three nodes: %v", spread)
 	}
-	offers := scale(3, 10)
-	for range offers {
-		if !r.offerOne() {
-			t.Fatal("could not start a transfer")
-		}
-	}
-	if !waitFor(10*time.Second, func() bool { return r.heldCount() == offers }) {
-		t.Fatalf("offers did not reach their receivers: %d", r.heldCount())
-	}
-	deadlines := offerDeadlines(t, r)
+	deadlines := holdOffers(t, r, scale(3, 10))
 	r.startSenders()
 
 	faults := []struct {
@@ -581,4 +541,32 @@ func (c *cluster) checkTerms(t *testing.T) {
 	if perTerm[0] > 0 {
 		t.Errorf("%d entries were committed without a term", perTerm[0])
 	}
+}
+
+// startRun connects a load run's clients (which reconnect and resume) to
+// the nodes at urls.
+func startRun(t *testing.T, name, urls string, cfg config) *run {
+	t.Helper()
+	r := newRun(name, true, urls, cfg)
+	r.reconnect, r.logf = true, t.Logf
+	if err := r.setup(); err != nil {
+		r.stop()
+		t.Fatal(err)
+	}
+	return r
+}
+
+// holdOffers starts n transfers that their receivers hold (neither accept
+// nor reject) and returns their deadlines.
+func holdOffers(t *testing.T, r *run, n int) map[int64]time.Time {
+	t.Helper()
+	for range n {
+		if !r.offerOne() {
+			t.Fatal("could not start a transfer")
+		}
+	}
+	if !waitFor(10*time.Second, func() bool { return r.heldCount() == n }) {
+		t.Fatalf("offers did not reach their receivers: %d", r.heldCount())
+	}
+	return offerDeadlines(t, r)
 }

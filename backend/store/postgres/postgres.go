@@ -197,21 +197,9 @@ func (s *Store) readTx(ctx context.Context, f func(tx pgx.Tx) error) error {
 
 // --- conversions -----------------------------------------------------------
 
-// nanos stores a time; the zero time is 0.
-func nanos(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return t.UnixNano()
-}
-
-// fromNanos is nanos' inverse: 0 is the zero time, others are UTC.
-func fromNanos(n int64) time.Time {
-	if n == 0 {
-		return time.Time{}
-	}
-	return time.Unix(0, n).UTC()
-}
+// nanos and fromNanos store times as the SQLite store does, so that both
+// give back what they were given.
+var nanos, fromNanos = store.Nanos, store.FromNanos
 
 // PostgreSQL's text holds valid UTF-8 without NUL; a Go string may hold
 // any bytes, and JSON lets a client send NUL. Text that people write is

@@ -106,15 +106,7 @@ func loadChannels(ctx context.Context, q querier) ([]chat.Channel, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := make([]chat.Channel, 0, len(rows))
-	for _, r := range rows {
-		c, err := r.Channel()
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, c)
-	}
-	return out, nil
+	return store.DomainChannels(rows)
 }
 
 // grantsByAgent reads every grant, or one agent's (agent != 0).
