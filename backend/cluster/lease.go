@@ -63,7 +63,9 @@ func (o LeaseOptions) withDefaults() LeaseOptions {
 		o.Check = time.Second
 	}
 	if o.CheckTimeout <= 0 {
-		o.CheckTimeout = 2 * time.Second
+		// Generous: a check that times out ends the lock connection, and a
+		// leader starved of CPU for a moment must not give the desk up.
+		o.CheckTimeout = 5 * time.Second
 	}
 	if o.KeepAlive <= 0 {
 		o.KeepAlive = 2 * time.Second
