@@ -1,6 +1,7 @@
 package protocol
 
 import (
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -143,4 +144,10 @@ func ExpandFileTypes(names []string) ([]string, error) {
 	}
 	slices.Sort(out)
 	return slices.Compact(out), nil
+}
+
+func (r FileRules) MarshalJSON() ([]byte, error) {
+	type plain FileRules
+	r.Types = orEmpty(r.Types)
+	return json.Marshal(plain(r))
 }

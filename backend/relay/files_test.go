@@ -9,10 +9,14 @@ import (
 	"image/jpeg"
 	"image/png"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/johannesboyne/gofakes3"
+	"github.com/johannesboyne/gofakes3/backend/s3mem"
 
 	"switchboard/backend/chat"
 	"switchboard/backend/files"
@@ -334,4 +338,55 @@ func TestFileImageMetadataStripped(t *testing.T) {
 	if err != nil || img.Bounds().Dx() != 64 || img.Bounds().Dy() != 48 {
 		t.Fatalf("downloaded photo: %v", err)
 	}
+}
+
+// TestFilesOnS3 keeps attachments in an S3-compatible store (gofakes3, an
+// S3 server in this process, reached over HTTP by minio-go).
+func TestFilesOnS3(t *testing.T) {
+	t.Parallel()
+	fake := httptest.NewServer(gofakes3.New(s3mem.New()).Server())
+	t.Cleanup(fake.Close)
+	var s3 *files.S3
+	h := relaytest.Start(t, relaytest.Options{Blobs: func(h *relaytest.Harness) files.Blobs {
+		if s3 == nil {
+			var err error
+			s3, err = files.NewS3(files.S3Config{Endpoint: strings.TrimPrefix(fake.URL, "http://"), Bucket: "chat-files",
+				Prefix: "sb/", AccessKey: "key", SecretKey: "secret", Region: "us-east-1"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := s3.EnsureBucket(t.Context()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return s3
+	}})
+	anna, visitor, sid, _ := activeChat(t, h)
+	shot := pngBytes(t)
+	slot, up := h.Attach(visitor, sid, "shot.png", shot)
+	if up.Status != http.StatusCreated {
+		t.Fatalf("upload: %+v", up)
+	}
+	sendFile(t, visitor, sid, "v1", "", slot.File)
+	rc, err := s3.Get(t.Context(), slot.File)
+	if err != nil {
+		t.Fatalf("the object is not in the bucket: %v", err)
+	}
+	rc.Close()
+	resp, body := h.Get(fileURL(t, anna, sid, slot.File).URL)
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "image/png" {
+		t.Fatalf("download from S3: %d %v", resp.StatusCode, resp.Header)
+	}
+	if _, err := png.Decode(bytes.NewReader(body)); err != nil {
+		t.Fatal(err)
+	}
+	// A purge deletes the object; the message stays, its file is gone.
+	n, err := files.Purge(t.Context(), h.Store, s3, "support", time.Now().Add(time.Minute))
+	if err != nil || n != 1 {
+		t.Fatalf("purge: %d %v", n, err)
+	}
+	if _, err := s3.Get(t.Context(), slot.File); err != files.ErrNoBlob {
+		t.Fatalf("purged object: %v", err)
+	}
+	anna.Refused(protocol.CmdFileURL, protocol.FileURLRequest{Session: sid, File: slot.File}, protocol.CodeFileGone)
 }
