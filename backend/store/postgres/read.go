@@ -74,7 +74,7 @@ const channelCols = `key, name, hours, time_zone, offline_form, warn_after_ms, m
 
 func scanChannelRow(sc pgx.Row) (store.ChannelRow, error) {
 	var (
-		c              store.ChannelRow
+		c                     store.ChannelRow
 		key, templates, types string
 		warn, mwarn, t        int64
 	)
