@@ -206,7 +206,7 @@ func (d *Desk) VisitorSend(now time.Time, id SessionID, clientID, text string) (
 	if s.State == Ended {
 		return nil, 0, false, refuse(codeInvalidState, "the chat has ended")
 	}
-	return d.send(now, s, ByVisitor, 0, s.Visitor.Name, clientID, text)
+	return d.send(now, s, ByVisitor, 0, s.Visitor.Name, clientID, text, nil)
 }
 
 // VisitorEnd ends the chat from the visitor's side (also from the queue).
@@ -241,7 +241,7 @@ func (d *Desk) Send(now time.Time, a AgentID, id SessionID, clientID, text strin
 	if err := d.mayWrite(s, a); err != nil {
 		return nil, 0, false, err
 	}
-	return d.send(now, s, ByAgent, a, ag.Name, clientID, text)
+	return d.send(now, s, ByAgent, a, ag.Name, clientID, text, nil)
 }
 
 // resent finds a resend of a message already stored, and its seq. It is
@@ -272,7 +272,7 @@ func (d *Desk) mayWrite(s *Session, a AgentID) *Error {
 	return refuse(codeNotParticipant, "you do not own this chat")
 }
 
-func (d *Desk) send(now time.Time, s *Session, kind string, a AgentID, name, clientID, text string) ([]Effect, uint64, bool, *Error) {
+func (d *Desk) send(now time.Time, s *Session, kind string, a AgentID, name, clientID, text string, f *Attachment) ([]Effect, uint64, bool, *Error) {
 	if clientID == "" || len(clientID) > protocol.MaxIDLen {
 		return nil, 0, false, refuse(codeBadRequest, "client_id is required (at most %d bytes)", protocol.MaxIDLen)
 	}
@@ -281,7 +281,7 @@ func (d *Desk) send(now time.Time, s *Session, kind string, a AgentID, name, cli
 		return nil, seq, true, nil
 	}
 	text = strings.TrimRight(text, " \t\r\n")
-	if strings.TrimSpace(text) == "" {
+	if strings.TrimSpace(text) == "" && f == nil {
 		return nil, 0, false, refuse(codeBadRequest, "message is empty")
 	}
 	if len(text) > MaxText {
@@ -295,7 +295,7 @@ func (d *Desk) send(now time.Time, s *Session, kind string, a AgentID, name, cli
 		s.LastAgent = now
 	}
 	return []Effect{EntryAdded{Session: s.ID, Channel: s.Channel, Entry: Entry{
-		Seq: s.Seq, At: now, Kind: KindMessage, AuthorKind: kind, Author: a, AuthorName: name, ClientID: clientID, Text: text,
+		Seq: s.Seq, At: now, Kind: KindMessage, AuthorKind: kind, Author: a, AuthorName: name, ClientID: clientID, Text: text, File: f,
 	}}}, s.Seq, false, nil
 }
 

@@ -114,7 +114,7 @@ func sameChannel(a, b Channel) bool {
 	return a.ID == b.ID && a.Name == b.Name && a.Hours.String() == b.Hours.String() &&
 		locName(a.Hours.Loc) == locName(b.Hours.Loc) && a.OfflineForm == b.OfflineForm &&
 		a.WarnAfter == b.WarnAfter && a.ManagerWarnAfter == b.ManagerWarnAfter &&
-		a.TransferTimeout == b.TransferTimeout && slices.Equal(a.Templates, b.Templates)
+		a.TransferTimeout == b.TransferTimeout && slices.Equal(a.Templates, b.Templates) && sameFiles(a.Files, b.Files)
 }
 
 func locName(l *time.Location) string {

@@ -150,6 +150,8 @@ type Channel struct {
 	Templates       []string
 	// Language of what visitors receive from the channel by e-mail: "en" or "sv".
 	Language string
+	// Files: what attachments the channel takes.
+	Files FileRules
 }
 
 // DefaultTransferTimeout is the accept timeout of a new channel.
@@ -293,6 +295,8 @@ type Entry struct {
 	// visitor-visible line is about, for clients that predate Params.
 	Note   string
 	Params NoteParams
+	// File is the attachment a message carries; nil for none.
+	File *Attachment
 }
 
 // Party names an agent in a system line, as they were called then.

@@ -59,13 +59,15 @@ func (d *Desk) ChannelInfo(cid ChannelID, now time.Time) protocol.ChannelInfo {
 		return protocol.ChannelInfo{Key: string(cid)}
 	}
 	return protocol.ChannelInfo{Key: string(c.ID), Name: c.Name, Open: d.Open(cid, now), OfflineForm: c.OfflineForm,
-		TransferTTL: int(c.TransferTimeout / time.Second)}
+		TransferTTL: int(c.TransferTimeout / time.Second),
+		Files:       protocol.FileRules{MaxBytes: c.Files.MaxBytes, Types: c.Files.Types}}
 }
 
 // EntryInfo converts a log entry.
 func EntryInfo(e Entry) protocol.Entry {
 	return protocol.Entry{Seq: e.Seq, At: e.At, Kind: e.Kind, ClientID: e.ClientID, Text: e.Text, Staff: e.Staff, Note: e.Note,
-		Params: noteParamsInfo(e.Params), From: protocol.Author{Kind: e.AuthorKind, ID: int64(e.Author), Name: e.AuthorName}}
+		Params: noteParamsInfo(e.Params), From: protocol.Author{Kind: e.AuthorKind, ID: int64(e.Author), Name: e.AuthorName},
+		File: fileInfo(e.File)}
 }
 
 // noteParamsInfo converts a system line's params; none gives nil.

@@ -26,7 +26,8 @@ type Limit struct {
 // Limits are every field bound the relay enforces on commands.
 var Limits = []Limit{
 	{Type: MessageSend{}, Field: "client_id", Max: MaxIDLen, Unit: "bytes", Required: true},
-	{Type: MessageSend{}, Field: "text", Max: MaxText, Unit: "bytes", Required: true},
+	{Type: MessageSend{}, Field: "text", Max: MaxText, Unit: "bytes"}, // required unless file is set
+	{Type: FileUpload{}, Field: "name", Max: MaxFileName, Unit: "bytes"},
 	{Type: ChatStart{}, Field: "name", Max: MaxName, Unit: "characters", Required: true},
 	{Type: ChatStart{}, Field: "email", Max: MaxEmail, Unit: "bytes", Required: true},
 	{Type: ChatStart{}, Field: "question", Max: MaxQuestion, Unit: "characters"},

@@ -14,6 +14,7 @@ import (
 // sent are the zero values of every type the relay sends that holds a list
 // or a map; TestEveryListTypeIsChecked keeps the set complete.
 var sent = []any{
+	FileRules{},
 	AgentWelcome{}, ChannelInfo{}, QueueEvent{}, ChannelsEvent{}, PresenceEvent{}, Dashboard{Channels: []ChannelFigures{{}}},
 	QuickReplies{}, RequestDetail{}, RequestListReply{}, SessionLogReply{},
 }

@@ -215,13 +215,14 @@ type AgentInfo struct {
 
 // ChannelInfo describes a channel and, for agents, their permissions in it.
 type ChannelInfo struct {
-	Key         string   `json:"key"`
-	Name        string   `json:"name"`
-	Open        bool     `json:"open"`               // within opening hours and somebody Present may respond
-	OfflineForm bool     `json:"offline_form"`       // offer the offline form when not open
-	Perms       []string `json:"perms"`              // respond, notify, listen, manage
-	TransferTTL int      `json:"transfer_timeout_s"` // 0 = until cancelled
-	Templates   []string `json:"templates"`          // reply templates
+	Key         string    `json:"key"`
+	Name        string    `json:"name"`
+	Open        bool      `json:"open"`               // within opening hours and somebody Present may respond
+	OfflineForm bool      `json:"offline_form"`       // offer the offline form when not open
+	Perms       []string  `json:"perms"`              // respond, notify, listen, manage
+	TransferTTL int       `json:"transfer_timeout_s"` // 0 = until cancelled
+	Templates   []string  `json:"templates"`          // reply templates
+	Files       FileRules `json:"files"`              // what attachments the channel takes
 }
 
 // Status values.
@@ -291,6 +292,8 @@ type Entry struct {
 	// code and its English Text.
 	Note   string      `json:"note,omitempty"`
 	Params *NoteParams `json:"params,omitempty"`
+	// File is the attachment a message carries (ask file.url to read it).
+	File *FileInfo `json:"file,omitempty"`
 }
 
 // NoteParams are what a system line names. Visitors get agents by name only.
@@ -432,10 +435,13 @@ type SessionLog struct {
 }
 
 // MessageSend writes a message in a chat; ClientID makes a resend safe.
+// File attaches a file uploaded through file.upload (Text may then be
+// empty).
 type MessageSend struct {
 	Session  string `json:"session"`
 	ClientID string `json:"client_id"`
 	Text     string `json:"text"`
+	File     string `json:"file,omitempty"`
 }
 
 // MessageAck answers message.send once the message is durably stored.

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"switchboard/backend/chat"
+	"switchboard/backend/files"
 	"switchboard/backend/mail"
 )
 
@@ -25,6 +26,10 @@ type Config struct {
 	// DemoOrigin is the origin of the demo page the relay serves (its
 	// public URL's), allowed as well; empty while the demo is off.
 	DemoOrigin string
+
+	// Files issues and serves attachments' URLs; nil: the relay takes no
+	// attachments (file.upload answers unavailable).
+	Files *files.Service
 
 	// Desk timers (grace period, idle end, ...).
 	Desk chat.Config

@@ -484,8 +484,9 @@ func appendAckReply(b []byte, id string, ack protocol.MessageAck) []byte {
 
 // encodeEntry is encodeEvent(EvEntry, sid, e.Seq, chat.EntryInfo(e)).
 func encodeEntry(sid chat.SessionID, e chat.Entry) []byte {
-	if e.Params != (chat.NoteParams{}) {
-		// A system line with params: rare, so encoding/json writes them.
+	if e.Params != (chat.NoteParams{}) || e.File != nil {
+		// A system line with params, or a file: rarer, so encoding/json
+		// writes them.
 		return encodeEvent(protocol.EvEntry, sid, e.Seq, chat.EntryInfo(e))
 	}
 	b := make([]byte, 0, 256+len(sid)+len(e.AuthorName)+len(e.ClientID)+len(e.Text))

@@ -36,7 +36,8 @@ func docDirectory() relaytest.Options {
 		},
 		Channel: store.ChannelRow{Key: "support", Name: "Customer support", TimeZone: "Europe/Stockholm", OfflineForm: true,
 			WarnAfter: time.Minute, ManagerWarnAfter: 3 * time.Minute, TransferTimeout: chat.DefaultTransferTimeout,
-			Templates: []string{"Hello! How can I help you today?", "Thank you for waiting.", "Is there anything else I can help you with?"}},
+			Templates: []string{"Hello! How can I help you today?", "Thank you for waiting.", "Is there anything else I can help you with?"},
+			FileTypes: []string{"image", "pdf"}},
 	}
 }
 

@@ -294,6 +294,10 @@ func (c *conn) handleVisitor(cmd protocol.Command) {
 		if !ok {
 			return
 		}
+		if p.File != "" {
+			c.sendFile(cmd.ID, p)
+			return
+		}
 		c.decide(cmd.ID, func(now time.Time) ([]chat.Effect, any, *protocol.Error) {
 			if err := c.ownSession(p.Session); err != nil {
 				return nil, nil, err
@@ -301,6 +305,8 @@ func (c *conn) handleVisitor(cmd protocol.Command) {
 			fx, seq, dup, err := s.desk.VisitorSend(now, c.session, p.ClientID, p.Text)
 			return fx, protocol.MessageAck{Seq: seq, Duplicate: dup}, err
 		})
+	case protocol.CmdFileUpload, protocol.CmdFileURL:
+		c.handleFiles(cmd)
 	case protocol.CmdSessionEnd:
 		p, ok := payload[protocol.SessionRef](c, cmd)
 		if !ok {
@@ -491,10 +497,16 @@ func (c *conn) handleAgent(cmd protocol.Command) {
 		if !ok {
 			return
 		}
+		if p.File != "" {
+			c.sendFile(cmd.ID, p)
+			return
+		}
 		c.decide(cmd.ID, func(now time.Time) ([]chat.Effect, any, *protocol.Error) {
 			fx, seq, dup, err := s.desk.Send(now, me, chat.SessionID(p.Session), p.ClientID, p.Text)
 			return fx, protocol.MessageAck{Seq: seq, Duplicate: dup}, err
 		})
+	case protocol.CmdFileUpload, protocol.CmdFileURL:
+		c.handleFiles(cmd)
 	case protocol.CmdTyping:
 		p, ok := payload[protocol.SessionRef](c, cmd)
 		if !ok {

@@ -14,6 +14,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"switchboard/backend/chat"
+	"switchboard/backend/files"
 	"switchboard/backend/mail"
 	"switchboard/backend/protocol"
 	"switchboard/backend/store"
@@ -178,6 +179,9 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("/ws", s.serveWS)
 	mux.HandleFunc("/healthz", s.serveHealth)
 	mux.HandleFunc("/metrics", s.serveMetrics)
+	if s.cfg.Files != nil {
+		mux.Handle(files.Prefix, s.cfg.Files.Handler())
+	}
 	return mux
 }
 

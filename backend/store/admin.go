@@ -299,14 +299,19 @@ func (s *SQLite) PutChannel(ctx context.Context, c ChannelRow) error {
 			return fmt.Errorf("store: %w", err)
 		}
 	}
+	if err := c.checkFiles(); err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
 	return s.write(ctx, true, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO channels (`+channelCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		_, err := tx.ExecContext(ctx, `INSERT INTO channels (`+channelCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (key) DO UPDATE SET name = excluded.name, hours = excluded.hours, time_zone = excluded.time_zone,
 	offline_form = excluded.offline_form, warn_after_ms = excluded.warn_after_ms,
 	manager_warn_after_ms = excluded.manager_warn_after_ms, transfer_timeout_ms = excluded.transfer_timeout_ms,
-	templates = excluded.templates, language = excluded.language`,
+	templates = excluded.templates, language = excluded.language, file_max_bytes = excluded.file_max_bytes,
+	file_types = excluded.file_types`,
 			string(c.Key), c.Name, c.Hours, c.TimeZone, boolInt(c.OfflineForm), c.WarnAfter.Milliseconds(),
-			c.ManagerWarnAfter.Milliseconds(), c.TransferTimeout.Milliseconds(), string(templates), c.language())
+			c.ManagerWarnAfter.Milliseconds(), c.TransferTimeout.Milliseconds(), string(templates), c.language(),
+			c.FileMaxBytes, JoinFileTypes(c.FileTypes))
 		return err
 	})
 }

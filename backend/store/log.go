@@ -120,7 +120,7 @@ func queryEntries(ctx context.Context, q queryer, out []chat.Entry, query string
 		if err := rows.Scan(&seq, &at, &e.Kind, &e.AuthorKind, &au, &e.AuthorName, &e.ClientID, &e.Text, &e.Staff, &e.Note, &params); err != nil {
 			return out, err
 		}
-		if e.Params, err = decodeParams(params); err != nil {
+		if err = DecodeEntryParams(params, &e); err != nil {
 			return out, fmt.Errorf("store: entry %d: %w", seq, err)
 		}
 		e.Seq, e.At, e.Author = uint64(seq), fromNanos(at), chat.AgentID(au)
@@ -449,6 +449,11 @@ func (a *applier) entry(sid chat.SessionID, en *chat.Entry) error {
 		// Also what refuses a second entry with the same (session, seq).
 		return fmt.Errorf("entry %d of session %s does not follow seq %d", en.Seq, sid, st.lastSeq)
 	}
+	if en.File != nil {
+		if _, err := a.tx.ExecContext(a.ctx, attachSQL, int64(en.Seq), en.File.ID, string(sid)); err != nil {
+			return err
+		}
+	}
 	id := a.nextID
 	a.nextID++
 	a.pending = append(a.pending, pendingEntry{id: id, sid: sid, e: *en})
@@ -477,7 +482,7 @@ func (a *applier) flushLogs() error {
 			p := &a.pending[i]
 			e := &p.e
 			args = append(args, p.id, string(p.sid), int64(e.Seq), nanos(e.At), e.Kind, e.AuthorKind, int64(e.Author),
-				e.AuthorName, e.ClientID, e.Text, boolInt(e.Staff), e.Note, encodeParams(e.Params))
+				e.AuthorName, e.ClientID, e.Text, boolInt(e.Staff), e.Note, EncodeEntryParams(e))
 		}
 		a.args = args
 		if err := a.execRows(&a.st.insEntries, args); err != nil {

@@ -254,6 +254,35 @@ ALTER TABLE channels ADD COLUMN language TEXT NOT NULL DEFAULT 'en';
 	// as JSON, see log.go), worded by each client in its own language; its
 	// text stays empty. Lines stored before keep their English text.
 	`ALTER TABLE entries ADD COLUMN params TEXT NOT NULL DEFAULT '';`,
+
+	// 8: attachments (see attachments.go): a row per upload, the key that
+	// signs upload and download URLs, and each channel's limits (0 bytes:
+	// the default; below 0: off; types '': the default classes).
+	`
+CREATE TABLE files (
+	id         TEXT PRIMARY KEY NOT NULL,
+	session    TEXT NOT NULL,
+	channel    TEXT NOT NULL,
+	uploader   TEXT NOT NULL,
+	name       TEXT NOT NULL,
+	type       TEXT NOT NULL DEFAULT '',
+	size       INTEGER NOT NULL DEFAULT 0,
+	width      INTEGER NOT NULL DEFAULT 0,
+	height     INTEGER NOT NULL DEFAULT 0,
+	sha256     TEXT NOT NULL DEFAULT '',
+	state      TEXT NOT NULL,
+	seq        INTEGER NOT NULL DEFAULT 0,
+	created_at INTEGER NOT NULL,
+	stored_at  INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+CREATE INDEX files_created ON files (channel, created_at);
+CREATE TABLE file_key (
+	id  INTEGER PRIMARY KEY CHECK (id = 1),
+	key BLOB NOT NULL
+);
+ALTER TABLE channels ADD COLUMN file_max_bytes INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE channels ADD COLUMN file_types TEXT NOT NULL DEFAULT '';
+`,
 }
 
 // afterMigration holds work done in Go, by index into migrations (2 is

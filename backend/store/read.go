@@ -69,17 +69,19 @@ type queryer interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
-const channelCols = `key, name, hours, time_zone, offline_form, warn_after_ms, manager_warn_after_ms, transfer_timeout_ms, templates, language`
+const channelCols = `key, name, hours, time_zone, offline_form, warn_after_ms, manager_warn_after_ms, transfer_timeout_ms, templates, language, file_max_bytes, file_types`
 
 func scanChannelRow(sc interface{ Scan(...any) error }) (ChannelRow, error) {
 	var (
-		c              ChannelRow
-		key, templates string
-		warn, mwarn, t int64
+		c                     ChannelRow
+		key, templates, types string
+		warn, mwarn, t        int64
 	)
-	if err := sc.Scan(&key, &c.Name, &c.Hours, &c.TimeZone, &c.OfflineForm, &warn, &mwarn, &t, &templates, &c.Language); err != nil {
+	if err := sc.Scan(&key, &c.Name, &c.Hours, &c.TimeZone, &c.OfflineForm, &warn, &mwarn, &t, &templates, &c.Language,
+		&c.FileMaxBytes, &types); err != nil {
 		return c, err
 	}
+	c.FileTypes = SplitFileTypes(types)
 	c.Key = chat.ChannelID(key)
 	c.WarnAfter = time.Duration(warn) * time.Millisecond
 	c.ManagerWarnAfter = time.Duration(mwarn) * time.Millisecond
@@ -118,7 +120,7 @@ func (c ChannelRow) channel() (chat.Channel, error) {
 	return chat.Channel{
 		ID: c.Key, Name: c.Name, Hours: h, OfflineForm: c.OfflineForm,
 		WarnAfter: c.WarnAfter, ManagerWarnAfter: c.ManagerWarnAfter, TransferTimeout: c.TransferTimeout,
-		Templates: c.Templates, Language: c.Language,
+		Templates: c.Templates, Language: c.Language, Files: c.fileRules(),
 	}, nil
 }
 

@@ -100,6 +100,9 @@ type Store interface {
 	// writes now (a relay that found it could not write asks until it can).
 	WriteProbe(ctx context.Context) error
 
+	// Files keeps attachments' rows and signing key (attachments.go).
+	Files
+
 	// Backup writes an online, consistent copy of the database to path.
 	Backup(ctx context.Context, path string) error
 	Close() error
@@ -129,6 +132,12 @@ type ChannelRow struct {
 	Templates        []string
 	// Language of the channel's e-mails to visitors: en or sv (empty: en).
 	Language string
+	// FileMaxBytes limits attachments: 0 is the default
+	// (protocol.DefaultFileMaxBytes), below 0 turns them off. FileTypes
+	// are MIME types or classes (protocol.FileTypeClasses); none: the
+	// default classes.
+	FileMaxBytes int64
+	FileTypes    []string
 }
 
 // Languages a channel may speak to visitors in.

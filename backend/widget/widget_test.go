@@ -60,6 +60,7 @@ func newDeskWith(t *testing.T, opts relaytest.Options, pages map[string]string) 
 		mux := http.NewServeMux()
 		mux.Handle("/ws", sw.wrap(rh))
 		mux.Handle("/metrics", rh)
+		mux.Handle("/files/", slowUploads(rh))
 		mux.Handle("/", widget.Handler("", true))
 		for path, body := range pages {
 			mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {

@@ -7,6 +7,7 @@
 package wording
 
 import (
+	"strconv"
 	"strings"
 	"time"
 
@@ -88,8 +89,8 @@ var reasons = map[string]map[string]string{
 
 // words are the few single words the renderers need.
 var words = map[string]map[string]string{
-	"en": {"anAgent": "an agent", "system": "System", "visitor": "Visitor", "agent": "Agent", "staff": "(staff)"},
-	"sv": {"anAgent": "en agent", "system": "System", "visitor": "Besökare", "agent": "Agent", "staff": "(internt)"},
+	"en": {"anAgent": "an agent", "system": "System", "visitor": "Visitor", "agent": "Agent", "staff": "(staff)", "file": "Attachment"},
+	"sv": {"anAgent": "en agent", "system": "System", "visitor": "Besökare", "agent": "Agent", "staff": "(internt)", "file": "Bifogad fil"},
 }
 
 // Has reports whether lang words code (a note code, or a reason code when
@@ -188,6 +189,12 @@ func Transcript(lang string, loc *time.Location, entries []chat.Entry) string {
 		}
 		b.WriteString(": ")
 		b.WriteString(strings.ReplaceAll(text, "\n", "\n    "))
+		if f := e.File; f != nil {
+			if text != "" {
+				b.WriteString("\n    ")
+			}
+			b.WriteString("[" + w["file"] + ": " + f.Name + ", " + f.Type + ", " + FileSize(f.Size) + "]")
+		}
 		b.WriteByte('\n')
 	}
 	return b.String()
@@ -219,3 +226,14 @@ var answers = map[string]AnswerWords{
 
 // Answer is the wording of an answer e-mail in lang.
 func Answer(lang string) AnswerWords { return answers[Lang(lang)] }
+
+// FileSize words a file's size: 820 B, 14 KB, 2.4 MB.
+func FileSize(n int64) string {
+	switch {
+	case n < 1000:
+		return strconv.FormatInt(n, 10) + " B"
+	case n < 1000*1000:
+		return strconv.FormatInt((n+500)/1000, 10) + " KB"
+	}
+	return strconv.FormatFloat(float64(n)/1e6, 'f', 1, 64) + " MB"
+}

@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"switchboard/backend/chat"
+	"switchboard/backend/protocol"
 	"switchboard/backend/relay"
 	"switchboard/backend/store"
 	"switchboard/backend/store/open"
@@ -188,6 +189,7 @@ func (a *app) channelCmd() *cobra.Command {
 		row       store.ChannelRow
 		key       string
 		templates []string
+		fileMaxMB int64
 	)
 	set := &cobra.Command{
 		Use:   "set KEY",
@@ -201,6 +203,10 @@ func (a *app) channelCmd() *cobra.Command {
 				chans, err := db.ListChannels(ctx)
 				if err != nil {
 					return err
+				}
+				row.FileMaxBytes = fileMaxMB << 20
+				if fileMaxMB <= 0 {
+					row.FileMaxBytes = -1
 				}
 				ch, created := mergeChannel(chans, chat.ChannelID(key), row, templates, cmd.Flags().Changed)
 				if !slices.Contains(store.Languages, ch.Language) {
@@ -235,6 +241,8 @@ func (a *app) channelCmd() *cobra.Command {
 	f.DurationVar(&row.TransferTimeout, "transfer-timeout", chat.DefaultTransferTimeout, "a pending transfer expires after this (0 = wait for cancel)")
 	f.StringArrayVar(&templates, "template", nil, "a reply template (repeatable)")
 	f.StringVar(&row.Language, "language", "en", "language of the e-mails visitors get from the channel: "+strings.Join(store.Languages, " or "))
+	f.Int64Var(&fileMaxMB, "file-max-mb", protocol.DefaultFileMaxBytes>>20, "largest attachment in MiB (0 = attachments off)")
+	f.StringSliceVar(&row.FileTypes, "file-types", nil, "attachment types allowed: image, pdf, text, office or MIME types (comma-separated; default all four classes)")
 
 	list := &cobra.Command{Use: "list", Short: "List channels", Args: cobra.NoArgs,
 		RunE: a.withStore(func(ctx context.Context, db store.Store, out io.Writer) error {
@@ -282,6 +290,8 @@ func mergeChannel(existing []store.ChannelRow, key chat.ChannelID, flags store.C
 		"transfer-timeout":   func() { out.TransferTimeout = flags.TransferTimeout },
 		"template":           func() { out.Templates = flags.Templates },
 		"language":           func() { out.Language = flags.Language },
+		"file-max-mb":        func() { out.FileMaxBytes = flags.FileMaxBytes },
+		"file-types":         func() { out.FileTypes = flags.FileTypes },
 	} {
 		if changed(name) {
 			apply()

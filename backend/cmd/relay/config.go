@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/pflag"
 	"github.com/spf13/viper"
 
+	"switchboard/backend/files"
 	"switchboard/backend/mail"
 	"switchboard/backend/relay"
 	"switchboard/backend/store"
@@ -103,6 +104,7 @@ type Settings struct {
 		CacheKiB       int   `mapstructure:"cache_kib"`
 		ReaderCacheKiB int   `mapstructure:"reader_cache_kib"`
 	} `mapstructure:"memory"`
+	Files  FileSettings `mapstructure:"files"`
 	Outbox struct {
 		Poll            time.Duration `mapstructure:"poll"`
 		RetryMin        time.Duration `mapstructure:"retry_min"`
@@ -179,6 +181,17 @@ func settingsTable() []setting {
 		{"outbox.retry_max", d.OutboxRetryMax, "longest wait between attempts"},
 		{"outbox.mail_attempts", d.MailAttempts, "an e-mail is given up (and noted in the request's history) after this many attempts"},
 		{"outbox.webhook_attempts", d.WebhookAttempts, "a webhook call is given up after this many attempts"},
+		{"files.storage", "auto", "where attachments' bytes live: disk (files.dir), postgres (the database), s3 (files.s3.*); auto = disk with SQLite, postgres with a postgres:// database"},
+		{"files.dir", "", "directory of attachments with files.storage disk; default <database without .db>-files next to the SQLite file"},
+		{"files.upload_ttl", files.DefaultUploadTTL, "an upload URL is valid this long"},
+		{"files.download_ttl", files.DefaultDownloadTTL, "a download URL is valid this long"},
+		{"files.s3.endpoint", "", "S3-compatible object store, host:port"},
+		{"files.s3.bucket", "", "bucket of the attachments (made if missing)"},
+		{"files.s3.prefix", "", "put before every object's name, e.g. switchboard/"},
+		{"files.s3.region", "", "the bucket's region (empty: the server's default)"},
+		{"files.s3.access_key", "", "S3 access key"},
+		{"files.s3.secret_key_file", "", "file whose first line is the S3 secret key"},
+		{"files.s3.tls", true, "reach the object store over https"},
 		{"memory.limit_mib", int64(0), "soft memory limit of the Go runtime in MiB (as GOMEMLIMIT; 0 = GOMEMLIMIT or none): the collector runs more often near it; SQLite's caches come on top"},
 		{"memory.gc_percent", 50, "the collector's target as GOGC: the heap may grow this many percent over what is live before a collection (0 = GOGC, or Go's 100)"},
 		{"memory.cache_kib", store.DefaultCacheKiB, "SQLite page cache of the writer connection, in KiB"},

@@ -19,6 +19,7 @@ import (
 	"github.com/spf13/viper"
 
 	"switchboard/backend/cluster"
+	"switchboard/backend/files"
 	"switchboard/backend/relay"
 	"switchboard/backend/store"
 	"switchboard/backend/store/open"
@@ -40,6 +41,7 @@ type app struct {
 	v          *viper.Viper
 	configPath string
 	st         Settings
+	files      *files.Service // set by serve
 }
 
 func rootCmd() *cobra.Command {
@@ -71,7 +73,7 @@ func rootCmd() *cobra.Command {
 		&cobra.Command{Use: "version", Short: "Print the version", Args: cobra.NoArgs,
 			Run: func(cmd *cobra.Command, _ []string) { fmt.Fprintln(cmd.OutOrStdout(), "switchboard-relay", Version) }},
 		a.backupCmd(), a.agentCmd(), a.channelCmd(), a.grantCmd(), a.seedCmd(), a.snippetCmd(),
-		a.requestCmd(),
+		a.requestCmd(), a.fileCmd(),
 	)
 	return root
 }
@@ -108,6 +110,13 @@ func (a *app) serve(ctx context.Context) error {
 	}
 	defer db.Close()
 	cfg := a.st.relayConfig(Version)
+	svc, filesDone, err := a.filesService(ctx, db, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer filesDone()
+	cfg.Files, a.files = svc, svc
+	go svc.Sweep(ctx)
 	ln, err := net.Listen("tcp", a.st.Listen)
 	if err != nil {
 		return err
@@ -198,6 +207,11 @@ func (a *app) handler(desk http.Handler) http.Handler {
 	mux.Handle("/ws", desk)
 	mux.Handle("/healthz", desk)
 	mux.Handle("/metrics", desk)
+	if a.files != nil {
+		// Any node takes uploads and serves downloads: the URLs are signed
+		// with the database's key, and the bytes are where every node reads.
+		mux.Handle(files.Prefix, a.files.Handler())
+	}
 	return mux
 }
 
@@ -280,6 +294,9 @@ func (a *app) backupCmd() *cobra.Command {
 				return err
 			}
 			fmt.Fprintln(cmd.OutOrStdout(), "backup written to", args[0])
+			if err := a.backupFiles(args[0], cmd.OutOrStdout()); err != nil {
+				return err
+			}
 			return nil
 		},
 	}

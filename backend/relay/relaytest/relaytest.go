@@ -20,9 +20,11 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"golang.org/x/crypto/bcrypt"
 
 	"switchboard/backend/chat"
+	"switchboard/backend/files"
 	"switchboard/backend/protocol"
 	"switchboard/backend/protocol/client"
 	"switchboard/backend/relay"
@@ -65,6 +67,12 @@ type Options struct {
 	// visitors get the offline form while agents are Present, as outside
 	// opening hours.
 	Closed bool
+	// Blobs is where the relay keeps attachments' bytes; nil: a directory
+	// (FilesDir), or the database itself when the tests run against
+	// PostgreSQL.
+	Blobs func(h *Harness) files.Blobs
+	// Files changes the attachments' options (their clock, say).
+	Files func(*files.Options)
 	// DBPath is the database file (on a small filesystem, say); empty: one
 	// in t.TempDir(), or a fresh PostgreSQL database when the tests run
 	// against PostgreSQL (see UsePostgres).
@@ -109,6 +117,10 @@ type Harness struct {
 	Config   relay.Config
 	opts     Options
 	IDs      map[string]int64 // login -> agent id
+	// Files serves attachments; FilesDir holds their bytes on disk.
+	Files    *files.Service
+	FilesDir string
+	pool     *pgxpool.Pool
 }
 
 var lowerCost sync.Once
@@ -134,7 +146,8 @@ func Start(t testing.TB, opts Options) *Harness {
 	if opts.Closed {
 		opts.Channel.Hours = ClosedHours()
 	}
-	h := &Harness{T: t, Database: database, DBPath: opts.DBPath, opts: opts, IDs: map[string]int64{}}
+	h := &Harness{T: t, Database: database, DBPath: opts.DBPath, opts: opts, IDs: map[string]int64{},
+		FilesDir: filepath.Join(t.TempDir(), "files")}
 	db := h.OpenStore()
 	ctx := context.Background()
 	if err := db.PutChannel(ctx, opts.Channel); err != nil {
@@ -187,11 +200,15 @@ func (h *Harness) boot() {
 	if h.opts.Config != nil {
 		h.opts.Config(&cfg)
 	}
-	h.Config = cfg
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if testing.Verbose() {
 		log = slog.Default()
 	}
+	if cfg.Files == nil {
+		cfg.Files = h.filesService(cfg, log)
+	}
+	h.Files = cfg.Files
+	h.Config = cfg
 	srv, err := relay.New(cfg, h.Store, log)
 	if err != nil {
 		h.T.Fatal(err)
@@ -218,7 +235,43 @@ func (h *Harness) Stop() {
 	h.HTTP.CloseClientConnections()
 	h.HTTP.Close()
 	_ = h.Store.Close()
+	if h.pool != nil {
+		h.pool.Close()
+		h.pool = nil
+	}
 	h.Server = nil
+}
+
+// filesService keeps attachments as Options.Blobs says.
+func (h *Harness) filesService(cfg relay.Config, log *slog.Logger) *files.Service {
+	h.T.Helper()
+	var blobs files.Blobs
+	switch {
+	case h.opts.Blobs != nil:
+		blobs = h.opts.Blobs(h)
+	case UsePostgres():
+		pool, err := pgxpool.New(context.Background(), h.Database)
+		if err != nil {
+			h.T.Fatal(err)
+		}
+		h.pool = pool
+		blobs = &files.Postgres{Pool: pool}
+	default:
+		disk, err := files.NewDisk(h.FilesDir)
+		if err != nil {
+			h.T.Fatal(err)
+		}
+		blobs = disk
+	}
+	fopt := files.Options{CheckOrigin: relay.NewGate(cfg).OriginAllowed, Log: log, TempDir: h.T.TempDir()}
+	if h.opts.Files != nil {
+		h.opts.Files(&fopt)
+	}
+	svc, err := files.New(context.Background(), h.Store, blobs, fopt)
+	if err != nil {
+		h.T.Fatal(err)
+	}
+	return svc
 }
 
 // Restart stops the relay and starts a new one on the same database.

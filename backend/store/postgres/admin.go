@@ -288,6 +288,9 @@ func (s *Store) PutChannel(ctx context.Context, c store.ChannelRow) error {
 	if _, err := c.Channel(); err != nil {
 		return fmt.Errorf("postgres: %w", err)
 	}
+	if err := c.CheckFiles(); err != nil {
+		return fmt.Errorf("postgres: %w", err)
+	}
 	templates := []byte("[]")
 	if len(c.Templates) > 0 {
 		var err error
@@ -296,13 +299,15 @@ func (s *Store) PutChannel(ctx context.Context, c store.ChannelRow) error {
 		}
 	}
 	return s.write(ctx, true, func(tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, `INSERT INTO channels (`+channelCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+		_, err := tx.Exec(ctx, `INSERT INTO channels (`+channelCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
 ON CONFLICT (key) DO UPDATE SET name = excluded.name, hours = excluded.hours, time_zone = excluded.time_zone,
 	offline_form = excluded.offline_form, warn_after_ms = excluded.warn_after_ms,
 	manager_warn_after_ms = excluded.manager_warn_after_ms, transfer_timeout_ms = excluded.transfer_timeout_ms,
-	templates = excluded.templates, language = excluded.language`,
+	templates = excluded.templates, language = excluded.language, file_max_bytes = excluded.file_max_bytes,
+	file_types = excluded.file_types`,
 			string(c.Key), encText(c.Name), c.Hours, c.TimeZone, c.OfflineForm, c.WarnAfter.Milliseconds(),
-			c.ManagerWarnAfter.Milliseconds(), c.TransferTimeout.Milliseconds(), string(templates), c.StoredLanguage())
+			c.ManagerWarnAfter.Milliseconds(), c.TransferTimeout.Milliseconds(), string(templates), c.StoredLanguage(),
+			c.FileMaxBytes, store.JoinFileTypes(c.FileTypes))
 		return err
 	})
 }

@@ -99,7 +99,7 @@ func (c *entryColumns) add(sid chat.SessionID, e *chat.Entry) {
 	c.text = append(c.text, encText(e.Text))
 	c.staff = append(c.staff, e.Staff)
 	c.note = append(c.note, e.Note)
-	c.params = append(c.params, encText(store.EncodeParams(e.Params)))
+	c.params = append(c.params, encText(store.EncodeEntryParams(e)))
 }
 
 func (c *entryColumns) reset() { *c = entryColumns{} }
@@ -229,6 +229,12 @@ func (a *applier) entry(sid chat.SessionID, en *chat.Entry) error {
 		return fmt.Errorf("entry %d of session %s, which is not stored", en.Seq, sid)
 	case en.Seq <= st.lastSeq:
 		return fmt.Errorf("entry %d of session %s does not follow seq %d", en.Seq, sid, st.lastSeq)
+	}
+	if en.File != nil {
+		if _, err := a.tx.Exec(a.ctx, `UPDATE files SET seq = $1 WHERE id = $2 AND session = $3 AND seq = 0`,
+			int64(en.Seq), en.File.ID, string(sid)); err != nil {
+			return err
+		}
 	}
 	a.ents.add(sid, en)
 	st.lastSeq = en.Seq

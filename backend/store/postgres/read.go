@@ -70,17 +70,19 @@ WHERE state = 'pending' OR started >= $1 ORDER BY id`, nanos(now.Add(-store.Tran
 	return snap, nil
 }
 
-const channelCols = `key, name, hours, time_zone, offline_form, warn_after_ms, manager_warn_after_ms, transfer_timeout_ms, templates, language`
+const channelCols = `key, name, hours, time_zone, offline_form, warn_after_ms, manager_warn_after_ms, transfer_timeout_ms, templates, language, file_max_bytes, file_types`
 
 func scanChannelRow(sc pgx.Row) (store.ChannelRow, error) {
 	var (
-		c              store.ChannelRow
-		key, templates string
-		warn, mwarn, t int64
+		c                     store.ChannelRow
+		key, templates, types string
+		warn, mwarn, t        int64
 	)
-	if err := sc.Scan(&key, &c.Name, &c.Hours, &c.TimeZone, &c.OfflineForm, &warn, &mwarn, &t, &templates, &c.Language); err != nil {
+	if err := sc.Scan(&key, &c.Name, &c.Hours, &c.TimeZone, &c.OfflineForm, &warn, &mwarn, &t, &templates, &c.Language,
+		&c.FileMaxBytes, &types); err != nil {
 		return c, err
 	}
+	c.FileTypes = store.SplitFileTypes(types)
 	c.Key, c.Name = chat.ChannelID(key), decText(c.Name)
 	c.WarnAfter = time.Duration(warn) * time.Millisecond
 	c.ManagerWarnAfter = time.Duration(mwarn) * time.Millisecond
@@ -272,7 +274,7 @@ func readEntries(ctx context.Context, q querier, sid chat.SessionID, after uint6
 		func() error {
 			x := e
 			var err error
-			if x.Params, err = store.DecodeParams(decText(params)); err != nil {
+			if err = store.DecodeEntryParams(decText(params), &x); err != nil {
 				return fmt.Errorf("entry %d: %w", seq, err)
 			}
 			x.Seq, x.At, x.Author = uint64(seq), fromNanos(at), chat.AgentID(au)

@@ -200,6 +200,40 @@ CREATE TABLE outbox (
 );
 CREATE INDEX outbox_due ON outbox (kind, done_at, next_at);
 `,
+
+	// 2: attachments, as SQLite's step 8; and their bytes, when the relay
+	// keeps them in the database (files.storage postgres), in chunks.
+	`
+CREATE TABLE files (
+	id         text COLLATE "C" PRIMARY KEY,
+	session    text COLLATE "C" NOT NULL,
+	channel    text COLLATE "C" NOT NULL,
+	uploader   text NOT NULL,
+	name       text NOT NULL,
+	type       text NOT NULL DEFAULT '',
+	size       bigint NOT NULL DEFAULT 0,
+	width      int NOT NULL DEFAULT 0,
+	height     int NOT NULL DEFAULT 0,
+	sha256     text NOT NULL DEFAULT '',
+	state      text NOT NULL,
+	seq        bigint NOT NULL DEFAULT 0,
+	created_at bigint NOT NULL,
+	stored_at  bigint NOT NULL DEFAULT 0
+);
+CREATE INDEX files_created ON files (channel, created_at);
+CREATE TABLE file_key (
+	id  int PRIMARY KEY CHECK (id = 1),
+	key bytea NOT NULL
+);
+CREATE TABLE file_chunks (
+	id   text COLLATE "C" NOT NULL,
+	n    int NOT NULL,
+	data bytea NOT NULL,
+	PRIMARY KEY (id, n)
+);
+ALTER TABLE channels ADD COLUMN file_max_bytes bigint NOT NULL DEFAULT 0;
+ALTER TABLE channels ADD COLUMN file_types text NOT NULL DEFAULT '';
+`,
 }
 
 // migrateLock is the advisory lock key that serialises starting nodes'

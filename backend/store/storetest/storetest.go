@@ -73,6 +73,9 @@ func Run(t *testing.T, o Opener) {
 		{"RequestFollowUpIsStoredWithItsOutbox", testRequestFollowUpIsStoredWithItsOutbox},
 		{"RequestChangeOfUnknownRequestFails", testRequestChangeOfUnknownRequestFails},
 		{"WriteProbe", testWriteProbe},
+		{"FilesLifecycle", testFilesLifecycle},
+		{"FilesPurge", testFilesPurge},
+		{"ChannelFileRules", testChannelFileRules},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

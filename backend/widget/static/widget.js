@@ -44,6 +44,9 @@
     failed: "Något gick fel. Försök igen.", busy: "För många chattar har startats från ditt nätverk. Vänta en minut och försök igen.",
     notSent: "Inte skickat", sending: "skickas", you: "Du", log: "Konversation",
     tr: "Chattkonversation", newFrom: "Nytt meddelande från {n}: {x}",
+    attach: "Bifoga en fil", uploading: "Laddar upp {n}", upCancel: "Avbryt uppladdningen", file: "Fil", full: "Öppna i full storlek: {n}",
+    fType: "Den typen av fil tas inte emot här.", fBig: "Filen är för stor (högst {m}).", fOff: "Den här chatten tar inte emot filer.",
+    fGone: "Filen finns inte längre.", fAgain: "Uppladdningen gick inte igenom. Försök igen.",
   } : {
     open: "Open chat", openNew: "Open chat (new message)", close: "Minimise chat", title: "Chat with us",
     hello: "Hi! Tell us who you are and what you need, and we will connect you with someone who can help.",
@@ -61,6 +64,9 @@
     failed: "Something went wrong. Please try again.", busy: "Too many chats were started from your network. Please wait a minute and try again.",
     notSent: "Not sent", sending: "sending", you: "You", log: "Conversation",
     tr: "Chat transcript", newFrom: "New message from {n}: {x}",
+    attach: "Attach a file", uploading: "Uploading {n}", upCancel: "Cancel the upload", file: "File", full: "Open full size: {n}",
+    fType: "That type of file is not accepted here.", fBig: "The file is too large (at most {m}).", fOff: "This chat does not take files.",
+    fGone: "The file is no longer available.", fAgain: "The upload did not go through. Please try again.",
   };
   // System lines come with a code, said here in the widget's language (the relay's text is the fallback).
   const N = sv ? {
@@ -160,6 +166,18 @@ input:focus,textarea:focus{border-color:${color};box-shadow:0 0 0 3px color-mix(
 .snd{width:40px;height:40px;border-radius:50%;background:${color};color:#fff;display:flex;align-items:center;
  justify-content:center;flex:none}
 .snd svg{width:20px;height:20px}
+.att{width:40px;height:40px;border-radius:50%;display:flex;align-items:center;justify-content:center;flex:none;color:#3e4c59}
+.att:hover{background:#eef1f4}
+.att svg{width:22px;height:22px}
+.up{display:flex;align-items:center;gap:8px;background:#f5f7fa}
+.up span{flex:1;min-width:0;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}
+.up progress{width:90px;accent-color:${color}}
+.th{display:block;border-radius:10px;overflow:hidden;line-height:0}
+.th img{display:block;max-width:220px;max-height:180px;min-width:40px;min-height:30px;background:#eef1f4}
+.fl{display:flex;flex-direction:column;gap:2px;padding:8px 12px;border-radius:12px;border:1px solid #cbd2d9;background:#fff;color:#1f2933;text-decoration:none}
+.fl b{text-decoration:underline;overflow-wrap:anywhere}
+.fl small{color:#52606d;font-size:12px}
+.drop .log{outline:2px dashed ${color};outline-offset:-6px}
 @media (max-width:480px){
  .panel{left:0;top:0;right:0;bottom:0;width:auto;height:auto;max-height:none;border-radius:0;border:0}
  .launch[aria-expanded=true]{display:none}
@@ -194,9 +212,12 @@ input:focus,textarea:focus{border-color:${color};box-shadow:0 0 0 3px color-mix(
 <div id="pos" class="bar pos" hidden></div>
 <div id="log" class="log" role="log" aria-live="polite" aria-label="${t("log")}" tabindex="0"></div>
 <div id="typ" class="typ" aria-live="polite"></div>
+<div id="up" class="bar up" hidden><span id="upn"></span><progress id="upp" max="100" value="0" aria-labelledby="upn"></progress>
+<button id="upc" class="btn" type="button">${t("cancel")}</button></div>
 <div id="done" class="done" hidden><a id="dl" class="btn" href="#">${t("transcript")}</a>
 <button id="again" class="btn pri" type="button">${t("again")}</button></div>
-<form id="cmp" class="cmp"><label for="msg" class="vh">${t("write")}</label>
+<form id="cmp" class="cmp"><button id="att" class="att" type="button" aria-label="${t("attach")}"><svg viewBox="0 0 24 24" aria-hidden="true"><path fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" d="M20 11.5 12.2 19.3a5 5 0 0 1-7.1-7.1l8-8a3.4 3.4 0 0 1 4.8 4.8l-8 8a1.7 1.7 0 0 1-2.4-2.4l7.3-7.3"/></svg></button>
+<input id="fin" type="file" hidden tabindex="-1" aria-hidden="true"><label for="msg" class="vh">${t("write")}</label>
 <textarea id="msg" rows="1" placeholder="${t("write")}"></textarea>
 <button class="snd" type="submit" aria-label="${t("send")}"><svg viewBox="0 0 24 24" aria-hidden="true"><path fill="currentColor" d="M3.4 20.4 21 12 3.4 3.6v6.5L16 12 3.4 13.9z"/></svg></button></form>
 </div></div>`;
@@ -214,7 +235,7 @@ input:focus,textarea:focus{border-color:${color};box-shadow:0 0 0 3px color-mix(
   let tok = null, sid = null, st = "", agent = "", last = 0, lines = {}, pend = {}, chan = {};
   let isOpen = false, view = "", mode = "chat", root, $;
   let ws = null, online = false, ever = false, tries = 0, timer = 0, nid = 0, reqs = {}, pingWait = false;
-  let lastTyping = 0, typT = 0, ntT = 0, blobURL = "", booted = false, reopen = false;
+  let lastTyping = 0, typT = 0, ntT = 0, blobURL = "", booted = false, reopen = false, base = "", xhr = null;
   // dozing: the relay closed a connection that started no chat (close 4003); we
   // connect again when the visitor comes back. after: a form sent meanwhile.
   let dozing = false, after = null;
@@ -254,7 +275,9 @@ input:focus,textarea:focus{border-color:${color};box-shadow:0 0 0 3px color-mix(
     clearTimeout(timer);
     let s;
     let opened = false;
-    try { s = new WebSocket(wsURLs[at % wsURLs.length]); } catch (e) { at++; return retry(); }
+    const u = wsURLs[at % wsURLs.length];
+    try { s = new WebSocket(u); } catch (e) { at++; return retry(); }
+    base = u.replace(/^ws/, "http").replace(/\/ws$/, ""); // the same relay serves /files/
     ws = s;
     s.onopen = () => { opened = true; hello(); };
     s.onmessage = (e) => frame(e.data);
@@ -372,6 +395,7 @@ input:focus,textarea:focus{border-color:${color};box-shadow:0 0 0 3px color-mix(
     const kind = e.from && e.from.kind === "agent" ? "a" : e.from && e.from.kind === "system" ? "s" : "v";
     const nm = (e.from && e.from.name) || "";
     const x = { k: kind, n: nm, x: (N[e.note] || e.text || "").replace("{n}", () => nm), t: e.at };
+    if (e.file) x.f = e.file;
     const p = e.client_id && kind === "v" && pend[e.client_id];
     if (p) { delete pend[e.client_id]; outbox(e.client_id, null); }
     add(seq, x, p && p.el);
@@ -380,14 +404,19 @@ input:focus,textarea:focus{border-color:${color};box-shadow:0 0 0 3px color-mix(
       if (!isOpen) { $("dot").hidden = false; $("l").setAttribute("aria-label", t("openNew")); }
     }
     // The log is not rendered while the panel is minimised: say what came.
-    if (!isOpen && kind !== "v") say(kind === "a" ? t("newFrom", { n: nm, x: x.x }) : x.x);
+    if (!isOpen && kind !== "v") say(kind === "a" ? t("newFrom", { n: nm, x: x.x || (x.f && x.f.name) }) : x.x);
   }
   function add(seq, x, el) {
     lines[seq] = x;
     if (seq > last) last = seq;
     const log = $("log");
     const end = log.scrollHeight - log.scrollTop - log.clientHeight < 48;
-    if (el) { el.classList.remove("p", "x"); const s = el.querySelector(".st"); if (s) s.remove(); } else el = line(x);
+    if (el) {
+      el.classList.remove("p", "x");
+      const s = el.querySelector(".st"), th = el.querySelector(".th");
+      if (s) s.remove();
+      if (th && th._fill) { th._fill(); th._fill = null; }
+    } else el = line(x);
     place(el, seq);
     if (end || x.k === "v") log.scrollTop = log.scrollHeight;
     save();
@@ -405,7 +434,7 @@ input:focus,textarea:focus{border-color:${color};box-shadow:0 0 0 3px color-mix(
     const prev = el.previousSibling; // an agent's name once per run of lines
     el.classList.toggle("c", el._k === "a" && !!prev && prev._k === "a" && prev._n === el._n);
   }
-  function line(x) {
+  function line(x, later) {
     const el = D.createElement("div");
     el.className = "m " + x.k;
     el._k = x.k; el._n = x.n;
@@ -428,13 +457,14 @@ input:focus,textarea:focus{border-color:${color};box-shadow:0 0 0 3px color-mix(
       i = m.index + m[0].length;
     }
     b.appendChild(D.createTextNode(x.x.slice(i)));
-    el.appendChild(b);
+    if (x.f) el.appendChild(fileEl(x.f, later));
+    if (x.x || !x.f) el.appendChild(b);
     return el;
   }
   function pending(c) {
     const p = pend[c];
     if (!p.el) {
-      p.el = line({ k: "v", n: "", x: p.x });
+      p.el = line({ k: "v", n: "", x: p.x, f: p.f }, true);
       p.el.classList.add("p");
       const s = D.createElement("span");
       s.className = "vh st"; s.textContent = " (" + t("sending") + ")";
@@ -448,7 +478,9 @@ input:focus,textarea:focus{border-color:${color};box-shadow:0 0 0 3px color-mix(
   function push(c) {
     const p = pend[c];
     if (!p || p.id || !online) return;
-    p.id = req("message.send", { session: sid, client_id: c, text: p.x }, (d, err) => {
+    const m = { session: sid, client_id: c, text: p.x };
+    if (p.f) m.file = p.f.id;
+    p.id = req("message.send", m, (d, err) => {
       p.id = "";
       if (d) return ack(c, d.seq);
       if (err.code === "unavailable") return setTimeout(() => push(c), 3000); // the relay cannot store it just now
@@ -472,7 +504,7 @@ input:focus,textarea:focus{border-color:${color};box-shadow:0 0 0 3px color-mix(
     if (!p) return; // the entry came first
     delete pend[c]; outbox(c, null);
     if (lines[seq]) { p.el.remove(); return; }
-    add(seq, { k: "v", n: "", x: p.x, t: new Date().toISOString() }, p.el);
+    add(seq, { k: "v", n: "", x: p.x, f: p.f, t: new Date().toISOString() }, p.el);
   }
   function limited() {
     note(t("rate"), "warn");
@@ -489,14 +521,86 @@ input:focus,textarea:focus{border-color:${color};box-shadow:0 0 0 3px color-mix(
     if (!x.trim() || !sid || st === "ended") return;
     if (new TextEncoder().encode(x).length > 8000) return note(t("tooLong"), "err");
     m.value = ""; grow();
-    const b = new Uint8Array(9);
-    crypto.getRandomValues(b);
-    let c = "w";
-    for (const v of b) c += (v + 256).toString(16).slice(1);
+    const c = cid();
     pend[c] = { x };
     outbox(c, x);
     pending(c);
     push(c);
+  }
+  // ---- files: a slot over the websocket, the bytes by HTTP PUT, then the message that carries them
+  const IMG = ["image/png", "image/jpeg", "image/gif"];
+  function size(n) { return n < 1e3 ? n + " B" : n < 1e6 ? Math.round(n / 1e3) + " kB" : (n / 1e6).toFixed(1) + " MB"; }
+  function fileErr(code) {
+    const fl = chan.files || {};
+    note(code === "file_type" ? t("fType") : code === "too_large" ? t("fBig", { m: size(fl.max_bytes || 0) }) :
+      code === "forbidden" ? t("fOff") : code === "file_gone" ? t("fGone") : t("fAgain"), "err");
+  }
+  function attach(file) {
+    if (!file || !sid || st === "ended" || xhr) return;
+    const fl = chan.files || {};
+    if (!fl.max_bytes) return fileErr("forbidden");
+    if (file.size > fl.max_bytes) return fileErr("too_large");
+    const name = file.name || "screenshot.png";
+    req("file.upload", { session: sid, name, size: file.size }, (d, err) => {
+      if (!d) return fileErr(err.code);
+      const x = xhr = new XMLHttpRequest();
+      $("upn").textContent = t("uploading", { n: name }); $("upp").value = 0; $("up").hidden = false;
+      const done = () => { xhr = null; $("up").hidden = true; };
+      x.upload.onprogress = (e) => { if (e.lengthComputable) $("upp").value = Math.round(100 * e.loaded / e.total); };
+      x.onload = () => {
+        done();
+        let r = {};
+        try { r = JSON.parse(x.responseText); } catch (e) { /* not JSON */ }
+        if (x.status !== 201) return fileErr(r.code);
+        const c = cid();
+        pend[c] = { x: "", f: r };
+        pending(c); push(c);
+      };
+      x.onerror = () => { done(); fileErr(""); };
+      x.onabort = done;
+      x.open("PUT", base + d.upload_url);
+      x.send(file);
+    });
+  }
+  // fileEl: a thumbnail (images; a click opens it full size) or the name, type and size, to download.
+  function fileEl(f, later) {
+    const a = D.createElement("a");
+    a.href = "#";
+    const open = (e) => {
+      e.preventDefault();
+      const w = IMG.includes(f.type) ? W.open("", "_blank") : null;
+      req("file.url", { session: sid, file: f.id }, (d, err) => {
+        if (!d) { if (w) w.close(); return fileErr(err.code); }
+        if (w) { w.opener = null; w.location = base + d.preview_url; return; }
+        const l = D.createElement("a");
+        l.href = base + d.url; l.download = f.name; l.rel = "noopener";
+        root.appendChild(l); l.click(); l.remove();
+      });
+    };
+    a.onclick = open;
+    if (IMG.includes(f.type)) {
+      a.className = "th";
+      a.setAttribute("aria-label", t("full", { n: f.name }));
+      const i = D.createElement("img");
+      i.alt = f.name;
+      if (f.width) { i.width = Math.min(220, f.width); }
+      a.appendChild(i);
+      const fill = a._fill = () => online ? req("file.url", { session: sid, file: f.id }, (d) => { if (d) i.src = base + d.preview_url; }) : setTimeout(fill, 1000);
+      if (!later) fill(); // a line still being sent is filled once the relay has it
+    } else {
+      a.className = "fl";
+      const b = D.createElement("b"), m = D.createElement("small");
+      b.textContent = f.name; m.textContent = f.type + " · " + size(f.size);
+      a.append(b, m);
+    }
+    return a;
+  }
+  function cid() {
+    const b = new Uint8Array(9);
+    crypto.getRandomValues(b);
+    let c = "w";
+    for (const v of b) c += (v + 256).toString(16).slice(1);
+    return c;
   }
   function grow() { const m = $("msg"); m.style.height = "auto"; m.style.height = Math.min(m.scrollHeight, 120) + "px"; }
   function ended() {
@@ -511,7 +615,8 @@ input:focus,textarea:focus{border-color:${color};box-shadow:0 0 0 3px color-mix(
     let s = t("tr") + " - " + (chan.name || t("title")) + "\n\n";
     for (const k of Object.keys(lines)) {
       const x = lines[k];
-      s += "[" + f(x.t) + "] " + (x.k === "s" ? "* " : (x.k === "v" ? t("you") : x.n) + ": ") + x.x + "\n";
+      s += "[" + f(x.t) + "] " + (x.k === "s" ? "* " : (x.k === "v" ? t("you") : x.n) + ": ") + x.x +
+        (x.f ? (x.x ? " " : "") + "[" + t("file") + ": " + x.f.name + ", " + size(x.f.size) + "]" : "") + "\n";
     }
     if (blobURL) URL.revokeObjectURL(blobURL);
     blobURL = URL.createObjectURL(new Blob([s], { type: "text/plain;charset=utf-8" }));
@@ -700,7 +805,21 @@ input:focus,textarea:focus{border-color:${color};box-shadow:0 0 0 3px color-mix(
       if (el.getAttribute("aria-invalid") === "true") { el.setAttribute("aria-invalid", "false"); $(el.id + "e").textContent = ""; }
     };
     $("cmp").onsubmit = (e) => { e.preventDefault(); sendMsg(); };
+    $("att").onclick = () => $("fin").click();
+    $("fin").onchange = () => { const f = $("fin").files[0]; $("fin").value = ""; attach(f); };
+    $("upc").onclick = () => { if (xhr) xhr.abort(); $("msg").focus(); };
+    const files = (e) => e.dataTransfer && [...e.dataTransfer.types].includes("Files");
+    $("chat").addEventListener("dragover", (e) => { if (files(e)) { e.preventDefault(); $("chat").classList.add("drop"); } });
+    $("chat").addEventListener("dragleave", () => $("chat").classList.remove("drop"));
+    $("chat").addEventListener("drop", (e) => {
+      $("chat").classList.remove("drop");
+      if (files(e)) { e.preventDefault(); attach(e.dataTransfer.files[0]); }
+    });
     const m = $("msg");
+    m.onpaste = (e) => { // a pasted screenshot is attached
+      const f = e.clipboardData && e.clipboardData.files && e.clipboardData.files[0];
+      if (f) { e.preventDefault(); attach(f); }
+    };
     m.onkeydown = (e) => { if (e.key === "Enter" && !e.shiftKey && !e.isComposing) { e.preventDefault(); sendMsg(); } };
     m.oninput = () => {
       grow();

@@ -16,6 +16,10 @@ export type ChosenStatus = 'present' | 'away'
  * A stable, machine-readable error code. Codes are never renamed.
  */
 export type Code =
+  | 'file_type'
+  | 'url_expired'
+  | 'upload_used'
+  | 'file_gone'
   | 'malformed'
   | 'too_large'
   | 'unknown_command'
@@ -50,6 +54,8 @@ export type CommandName =
   | 'session.takeover'
   | 'session.log'
   | 'message.send'
+  | 'file.upload'
+  | 'file.url'
   | 'typing'
   | 'transfer.targets'
   | 'transfer.start'
@@ -162,6 +168,20 @@ export interface ChannelInfo {
    * reply templates
    */
   templates: string[]
+  files: FileRules
+}
+/**
+ * FileRules are a channel's limits on attachments.
+ */
+export interface FileRules {
+  /**
+   * 0: attachments are off
+   */
+  max_bytes: number
+  /**
+   * MIME types accepted, as sniffed
+   */
+  types: string[]
 }
 /**
  * SessionInfo is a session as an agent or its visitor sees it.
@@ -419,6 +439,7 @@ export interface Entry {
    */
   note?: string
   params?: NoteParams
+  file?: FileInfo
 }
 /**
  * NoteParams are what a system line names. Visitors get agents by name only.
@@ -446,6 +467,24 @@ export interface NoteAgent {
   name: string
 }
 /**
+ * FileInfo is a stored file: the 201 answer of an upload, and the file an
+ * entry carries.
+ */
+export interface FileInfo {
+  id: string
+  name: string
+  /**
+   * the MIME type sniffed on the relay
+   */
+  type: string
+  /**
+   * bytes as stored (after re-encoding)
+   */
+  size: number
+  width?: number
+  height?: number
+}
+/**
  * A refusal with a stable code and a human message.
  */
 export interface Error {
@@ -466,6 +505,56 @@ export interface EventFrame {
    */
   seq?: number
   data?: unknown
+}
+/**
+ * FileSlot answers file.upload: PUT the bytes to UploadURL (a path on the
+ * relay's HTTP address) once, before ExpiresAt.
+ */
+export interface FileSlot {
+  /**
+   * the id to send in message.send's file
+   */
+  file: string
+  /**
+   * e.g. /files/<token>; resolve against the relay's http(s) address
+   */
+  upload_url: string
+  expires_at: string
+  /**
+   * the most the PUT may carry
+   */
+  max_bytes: number
+}
+/**
+ * FileURL answers file.url. URL downloads the file as an attachment;
+ * PreviewURL (images only: PNG, JPEG, GIF) shows it inline, for a
+ * thumbnail. Both are paths on the relay, valid until ExpiresAt.
+ */
+export interface FileURL {
+  url: string
+  preview_url?: string
+  expires_at: string
+}
+/**
+ * FileURLRequest asks for a file's download URLs.
+ */
+export interface FileURLRequest {
+  session: string
+  file: string
+}
+/**
+ * FileUpload asks for an upload slot in a chat.
+ */
+export interface FileUpload {
+  session: string
+  /**
+   * the file's name as the user chose it; only shown, never trusted
+   */
+  name: string
+  /**
+   * bytes the client will PUT
+   */
+  size: number
 }
 /**
  * The relay's answer to one command, exactly once. ok: data is the command's reply (see x-commands); not ok: error says why.
@@ -531,11 +620,14 @@ export interface MessageAck {
 }
 /**
  * MessageSend writes a message in a chat; ClientID makes a resend safe.
+ * File attaches a file uploaded through file.upload (Text may then be
+ * empty).
  */
 export interface MessageSend {
   session: string
   client_id: string
   text: string
+  file?: string
 }
 /**
  * PresenceEvent lists agents' status and load.
@@ -822,6 +914,8 @@ export const Cmd = {
   SessionTakeover: 'session.takeover',
   SessionLog: 'session.log',
   MessageSend: 'message.send',
+  FileUpload: 'file.upload',
+  FileUrl: 'file.url',
   Typing: 'typing',
   TransferTargets: 'transfer.targets',
   TransferStart: 'transfer.start',
@@ -864,6 +958,10 @@ export const Ev = {
 
 /** Error codes. */
 export const Codes = {
+  FileType: 'file_type',
+  URLExpired: 'url_expired',
+  UploadUsed: 'upload_used',
+  FileGone: 'file_gone',
   Malformed: 'malformed',
   TooLarge: 'too_large',
   UnknownCommand: 'unknown_command',
@@ -891,7 +989,8 @@ export const Codes = {
 /** Bounds the relay enforces on command fields (unit: characters, bytes, items or value). */
 export const fieldLimits = {
   'MessageSend.client_id': { max: 128, unit: 'bytes', required: true },
-  'MessageSend.text': { max: 8000, unit: 'bytes', required: true },
+  'MessageSend.text': { max: 8000, unit: 'bytes', required: false },
+  'FileUpload.name': { max: 255, unit: 'bytes', required: false },
   'ChatStart.name': { max: 100, unit: 'characters', required: true },
   'ChatStart.email': { max: 254, unit: 'bytes', required: true },
   'ChatStart.question': { max: 2000, unit: 'characters', required: false },
@@ -920,6 +1019,8 @@ export interface AgentCommands {
   'session.takeover': { data: SessionRef; reply: SessionInfo }
   'session.log': { data: SessionLog; reply: SessionLogReply }
   'message.send': { data: MessageSend; reply: MessageAck }
+  'file.upload': { data: FileUpload; reply: FileSlot }
+  'file.url': { data: FileURLRequest; reply: FileURL }
   'typing': { data: SessionRef; reply: Empty }
   'transfer.targets': { data: SessionRef; reply: AgentInfo[] }
   'transfer.start': { data: TransferStart; reply: TransferInfo }
@@ -943,7 +1044,7 @@ export interface AgentCommands {
 }
 
 /** The names of AgentCommands. */
-export const agentCommandNames = ['hello', 'ping', 'status.set', 'queue.next', 'session.pick', 'session.end', 'session.leave', 'session.listen', 'session.takeover', 'session.log', 'message.send', 'typing', 'transfer.targets', 'transfer.start', 'transfer.accept', 'transfer.reject', 'transfer.cancel', 'transfer.history', 'request.create', 'request.list', 'request.get', 'request.claim', 'request.answer', 'request.close', 'request.assign', 'dashboard.watch', 'dashboard.unwatch', 'token.handover', 'quickreplies.get', 'quickreplies.set', 'logout'] as const satisfies readonly (keyof AgentCommands)[]
+export const agentCommandNames = ['hello', 'ping', 'status.set', 'queue.next', 'session.pick', 'session.end', 'session.leave', 'session.listen', 'session.takeover', 'session.log', 'message.send', 'file.upload', 'file.url', 'typing', 'transfer.targets', 'transfer.start', 'transfer.accept', 'transfer.reject', 'transfer.cancel', 'transfer.history', 'request.create', 'request.list', 'request.get', 'request.claim', 'request.answer', 'request.close', 'request.assign', 'dashboard.watch', 'dashboard.unwatch', 'token.handover', 'quickreplies.get', 'quickreplies.set', 'logout'] as const satisfies readonly (keyof AgentCommands)[]
 
 /** The commands of visitors: each one's payload and its reply's data. */
 export interface VisitorCommands {
@@ -952,12 +1053,14 @@ export interface VisitorCommands {
   'chat.start': { data: ChatStart; reply: ChatStarted }
   'offline.submit': { data: ChatStart; reply: RequestCreated }
   'message.send': { data: MessageSend; reply: MessageAck }
+  'file.upload': { data: FileUpload; reply: FileSlot }
+  'file.url': { data: FileURLRequest; reply: FileURL }
   'session.end': { data: SessionRef; reply: Empty }
   'typing': { data: SessionRef; reply: Empty }
 }
 
 /** The names of VisitorCommands. */
-export const visitorCommandNames = ['hello', 'ping', 'chat.start', 'offline.submit', 'message.send', 'session.end', 'typing'] as const satisfies readonly (keyof VisitorCommands)[]
+export const visitorCommandNames = ['hello', 'ping', 'chat.start', 'offline.submit', 'message.send', 'file.upload', 'file.url', 'session.end', 'typing'] as const satisfies readonly (keyof VisitorCommands)[]
 
 /** The events: each one's data. */
 export interface Events {
