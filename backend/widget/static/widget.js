@@ -20,8 +20,12 @@
   const wsOf = (u, dir) => (u.protocol === "https:" ? "wss://" : "ws://") + u.host + dir + "ws";
   // data-relays: the nodes of a cluster (base URLs, comma-separated), tried in turn from
   // the last that answered; by default the relay that served this script.
-  const relays = attr("relays").split(/[\s,]+/).filter(Boolean).map((u) => { try { return new URL(u, location.href); } catch (e) { return null; } }).filter(Boolean);
-  const wsURLs = relays.length ? relays.map((u) => wsOf(u, u.pathname.replace(/\/?$/, "/"))) : [wsOf(src, src.pathname.replace(/[^/]*$/, ""))];
+  // (Loops rather than map and filter: a page may have replaced Array's methods.)
+  const wsURLs = [];
+  for (const u of attr("relays").split(/[\s,]+/)) {
+    try { if (u) { const r = new URL(u, location.href); wsURLs.push(wsOf(r, r.pathname.replace(/\/?$/, "/"))); } } catch (e) { /* not a URL */ }
+  }
+  if (!wsURLs.length) wsURLs.push(wsOf(src, src.pathname.replace(/[^/]*$/, "")));
   let at = 0;
   const K = "switchboard:" + src.origin + ":" + channel; // storage key: one chat per relay and channel
   const sv = /^sv/i.test(attr("lang") || D.documentElement.lang || "");
