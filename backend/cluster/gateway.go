@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -226,7 +227,7 @@ func (g *Gateway) fromLeader(m *nats.Msg) {
 	}
 	msg, err := parseMessage(m.Data)
 	if err != nil || msg.seq != t.outSeq+1 {
-		t.end(websocket.CloseGoingAway, "connection to the desk broken", false)
+		t.fail(fmt.Sprintf("message %d from the desk after %d", msg.seq, t.outSeq))
 		return
 	}
 	t.outSeq = msg.seq
@@ -234,6 +235,7 @@ func (g *Gateway) fromLeader(m *nats.Msg) {
 	case t.out <- msg:
 	case <-t.ended:
 	default:
+		t.g.log.Warn("cluster: a client too slow to keep up is cut off", "conn", t.id)
 		t.end(websocket.ClosePolicyViolation, "too slow: send queue full", true)
 	}
 }
@@ -277,35 +279,61 @@ func (t *tunnel) send(kind byte, body []byte) error {
 	return t.g.nc.Publish(t.subject, append(b, body...))
 }
 
-// writeLoop writes what the leader sends, in order.
+// writeLoop writes what the leader sends, in order: the frames of every
+// message waiting, in one write, as the relay's own writer does.
 func (t *tunnel) writeLoop(writeWait time.Duration) {
+	var frames [][]byte
 	for {
+		var m message
 		select {
 		case <-t.ended:
 			return
-		case m := <-t.out:
-			var err error
-			deadline := time.Now().Add(writeWait)
-			switch m.kind {
-			case kindFrames:
-				var frames [][]byte
-				if frames, err = splitFrames(m.body); err == nil {
-					err = relay.WriteFrames(t.ws, frames, deadline)
-				}
-			case kindPong:
-				err = t.ws.WriteControl(websocket.PingMessage, nil, deadline)
-			case kindGone:
-				code, reason := parseClose(m.body)
-				t.closeWS(code, reason, deadline)
-				t.end(code, reason, false)
+		case m = <-t.out:
+		}
+		frames = frames[:0]
+		for m.kind == kindFrames {
+			more, err := splitFrames(m.body)
+			if err != nil {
+				t.fail("a malformed message from the desk")
 				return
 			}
-			if err != nil {
+			frames = append(frames, more...)
+			select {
+			case m = <-t.out:
+				continue
+			default:
+				m = message{}
+			}
+		}
+		deadline := time.Now().Add(writeWait)
+		if len(frames) > 0 {
+			if err := relay.WriteFrames(t.ws, frames, deadline); err != nil {
 				t.end(websocket.CloseAbnormalClosure, "write failed", true)
 				return
 			}
+			clear(frames)
+		}
+		switch m.kind {
+		case kindPong:
+			if err := t.ws.WriteControl(websocket.PingMessage, nil, deadline); err != nil {
+				t.end(websocket.CloseAbnormalClosure, "write failed", true)
+				return
+			}
+		case kindGone:
+			code, reason := parseClose(m.body)
+			t.closeWS(code, reason, deadline)
+			t.end(code, reason, false)
+			return
 		}
 	}
+}
+
+// fail ends a tunnel that broke (a message lost or garbled on the way, a
+// client too slow to keep up), saying so in the log: the client reconnects
+// and resumes.
+func (t *tunnel) fail(why string) {
+	t.g.log.Warn("cluster: a client's tunnel broke", "conn", t.id, "term", t.term, "why", why)
+	t.end(websocket.CloseGoingAway, "connection to the desk broken", true)
 }
 
 // end closes the tunnel once: the client gets code and reason, and the

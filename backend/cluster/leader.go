@@ -3,6 +3,7 @@ package cluster
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/netip"
@@ -189,6 +190,8 @@ func (t *serveTunnels) in(m *nats.Msg) {
 	if err != nil || msg.seq != w.inSeq+1 {
 		// A message was lost (or garbled) on the way: the client's stream is
 		// broken. It reconnects and resumes.
+		t.log.Warn("cluster: a client's tunnel broke", "gateway", w.gw, "conn", w.conn, "why",
+			fmt.Sprintf("message %d from the gateway after %d", msg.seq, w.inSeq))
 		w.lost()
 		return
 	}
@@ -208,6 +211,7 @@ func (t *serveTunnels) in(m *nats.Msg) {
 		default:
 			// The desk reads a client's frames as fast as its rate limit
 			// lets it; a client this far ahead is flooding.
+			t.log.Warn("cluster: a client sending too fast is cut off", "gateway", w.gw, "conn", w.conn)
 			w.Close(websocket.ClosePolicyViolation, "too many frames", time.Now())
 		}
 	}
