@@ -56,6 +56,12 @@ func usesTheWindow(p *page, view string, want int) {
 	if len(boxes) < want {
 		p.t.Errorf("%s: %d sections on the page, want %d: %+v", view, len(boxes), want, boxes)
 	}
+	// The chats' actions are in their box, not scrolled out sideways.
+	if got := eval[string](p, `(() => { const box = document.querySelector("[data-testid=sessions-table]").parentElement.getBoundingClientRect();
+		const b = [...document.querySelectorAll("[data-testid=session-row] .actions .btn")].find((el) => el.getBoundingClientRect().right > box.right + 0.5);
+		return b ? b.textContent.trim() + " ends at " + b.getBoundingClientRect().right + ", its box at " + box.right : "" })()`); got != "" {
+		p.t.Errorf("%s: a chat's action is cut off: %s", view, got)
+	}
 	for _, b := range boxes {
 		if b.Left < -0.5 || b.Top < -0.5 || b.Right > w+0.5 || b.Bottom > h+0.5 {
 			p.t.Errorf("%s: %q is not wholly in the %gx%g window: %+v", view, b.Name, w, h, b)
@@ -127,12 +133,14 @@ func TestDashboardUsesTheWindow(t *testing.T) {
 	}
 }
 
-// At 800 px wide the dashboard is still usable with a chat open: nothing
-// needs sideways scrolling, and the chats' actions are in view beside the
-// chat's panel.
+// At 800 px wide the dashboard still uses the window; with a chat open the
+// boxes stack and the page scrolls, but nothing needs sideways scrolling,
+// and the chats' actions are in view beside the chat's panel.
 func TestDashboardAt800Wide(t *testing.T) {
 	p := newPage(t, 800, 600)
 	openBusyDashboard(p)
+	usesTheWindow(p, "800x600", 5)
+	shot(p, "dashboard-800x600")
 	p.tap("dashboard-listen", 0)
 	p.shows("dashboard-listen-banner")
 	p.fits("800x600 listening")
