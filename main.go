@@ -29,9 +29,10 @@ import (
 //go:embed all:frontend/dist
 var dist embed.FS
 
-// The window icon on Linux (Windows and macOS take theirs from build/).
+// The window icon on Linux (Windows and macOS take theirs from build/), at
+// 256x256: a bigger one costs the start time (build/scripts/make-icons.sh).
 //
-//go:embed build/appicon.png
+//go:embed build/linux/appicon-256.png
 var icon []byte
 
 type config struct {

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"sync"
+	"time"
 
 	"github.com/wailsapp/wails/v2"
 	"github.com/wailsapp/wails/v2/pkg/options"
@@ -18,6 +19,9 @@ import (
 	"switchboard/app/attention"
 	"switchboard/app/config"
 )
+
+// notifyWait bounds how long the notifier waits for the page to load.
+const notifyWait = 3 * time.Second
 
 // Run starts the Wails window and blocks until the app quits.
 //
@@ -48,7 +52,14 @@ func Run(opts Options) error {
 	// a second launch hands over to the first (below) and must not flash
 	// an icon of its own meanwhile.
 	primary := opts.Window == WindowMain && !instanceRunning(id)
-	so := servicesOptions{Tray: primary, Notify: primary, Logger: log}
+	// The notifier connects once the page has loaded (or after notifyWait,
+	// should that never be said): the window's first frame does not wait
+	// for it.
+	loaded := make(chan struct{})
+	var loadedOnce sync.Once
+	pageLoaded := func() { loadedOnce.Do(func() { close(loaded) }) }
+	defer time.AfterFunc(notifyWait, pageLoaded).Stop()
+	so := servicesOptions{Tray: primary, Notify: primary, Logger: log, NotifyAfter: loaded}
 	if primary {
 		so.Attention = attention.Window // offers come to the main window
 	}
@@ -86,6 +97,7 @@ func Run(opts Options) error {
 			shell.attach(ctx)
 		},
 		OnDomReady: func(context.Context) {
+			pageLoaded()
 			if opts.Window == WindowMain && !trayHost {
 				c.noticeCode("warning", "no_tray", "No system tray was found: closing the window quits Switchboard.")
 			}

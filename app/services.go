@@ -42,6 +42,12 @@ type servicesOptions struct {
 	// Attention asks the window for the agent's eye while an offer waits
 	// (nil: nobody is asked).
 	Attention attention.Setter
+	// NotifyAfter, when set, holds back connecting the notifier until it is
+	// closed (the window has loaded its page): asking the notification server
+	// what it can do may start it through D-Bus activation, which the first
+	// frame need not wait for. Notifications raised meanwhile wait in the
+	// queue. Nil: connect at once.
+	NotifyAfter <-chan struct{}
 }
 
 // startServices attaches tray and notifications to c. TrayHost reports
@@ -65,7 +71,6 @@ func startServices(c *core, o servicesOptions) (s *services, trayHost bool) {
 		if newSender == nil {
 			newSender = func(a notifynative.OnAction) notifynative.Sender { return notifynative.New(a, s.log) }
 		}
-		s.sender = newSender(c.onNoteAction)
 		c.setNoteHook(func(n notify.Note) {
 			select {
 			case s.notes <- n:
@@ -73,8 +78,22 @@ func startServices(c *core, o servicesOptions) (s *services, trayHost bool) {
 				s.log.Warn("notification dropped: too many waiting", "title", n.Title)
 			}
 		})
+		if o.NotifyAfter == nil {
+			s.sender = newSender(c.onNoteAction)
+		}
 		s.wg.Add(1)
-		go s.showNotes()
+		go func() {
+			defer s.wg.Done()
+			if s.sender == nil {
+				select {
+				case <-o.NotifyAfter:
+				case <-s.stopc:
+					return
+				}
+				s.sender = newSender(c.onNoteAction)
+			}
+			s.showNotes()
+		}()
 	}
 	return s, s.tray != nil
 }
@@ -129,7 +148,6 @@ func offerIDs(ts []tray.Transfer) []int64 {
 // showNotes shows notifications one at a time, off the relay's callback
 // goroutine, each bounded by noteTimeout.
 func (s *services) showNotes() {
-	defer s.wg.Done()
 	for {
 		select {
 		case n := <-s.notes:

@@ -26,7 +26,9 @@
 #    recent transfers wholly, without a scrolled page; it is screenshotted
 #    at 1920x1080 too;
 #  - in the dashboard: the figures and the chat show; Listen opens the chat
-#    read-only, and a new visitor line arrives live; Take over, confirmed,
+#    read-only, and a new visitor line arrives live; with the chat open beside
+#    the tables every box is still in the window, at 1100x720 and at
+#    1920x1080 (screenshotted); Take over, confirmed,
 #    makes it cecilia's; anna's window shows listen mode;
 #  - checks on the relay (build/scripts/dashcheck, as cecilia and as anna):
 #    cecilia owns the chat, the take-over is in its transfer history, anna
@@ -41,7 +43,8 @@
 # machine takes longer rather than failing.
 #
 # Screenshots go to build/dashboard-shots/ (DASHBOARD_SHOTS=docs/screenshots
-# refreshes the ones in the docs): dashboard.png, dashboard-listening.png,
+# refreshes the ones in the docs): dashboard.png, dashboard-wide.png,
+# dashboard-listening.png, dashboard-wide-listening.png,
 # dashboard-takeover.png; a blank
 # window, or one without the UI's accent colour, fails the test. Logs and
 # every step's screenshot go to E2E_OUT (default: a temporary directory,
@@ -241,9 +244,24 @@ ui text "$dash_pid" 'Let me look at the invoice'
 peer say "$session" "$live_line"
 ui text "$dash_pid" 'second charge came on Monday'
 peer await owner "$session" anna
+# With the chat open beside the tables at the default size, every box is
+# still in the window: the page does not scroll, each list scrolls in its box.
+for box in '(?i)^all channels$' '(?i)^ongoing chats$' '(?i)^agents$' '(?i)^recent transfers$' '(?i)^channels$' '^Chat with Vera Lind$'; do
+  in_view landmark "$box"
+done
 shot "$wd" "$out/11-listening.png"
 cp "$out/11-listening.png" "$shots/dashboard-listening.png"
-say "listening: the log and a live line show, anna still owns the chat"
+# The same on a large screen.
+xdotool windowmove "$wd" 0 0 windowsize "$wd" 1920 1080
+sleep 1
+for box in '(?i)^ongoing chats$' '(?i)^agents$' '(?i)^recent transfers$' '^Chat with Vera Lind$'; do
+  in_view landmark "$box"
+done
+shot "$wd" "$out/11-listening-wide.png"
+cp "$out/11-listening-wide.png" "$shots/dashboard-wide-listening.png"
+xdotool windowsize "$wd" 1100 720 windowmove "$wd" 1130 790
+sleep 0.5
+say "listening: the log and a live line show, anna still owns the chat; every box in view at 1100x720 and 1920x1080"
 
 # --- 5. take over ------------------------------------------------------------------
 

@@ -92,14 +92,28 @@ function emit(event: string, payload: unknown) {
   for (const cb of [...(listeners.get(event) ?? [])]) cb(payload)
 }
 
+// The recorded dashboard with more chats, agents and transfers than fit in
+// the window, for the layout checks: each list has to scroll in its own box.
+function busy(chats: number, agents: number, transfers: number): Dashboard {
+  const d = takeover as unknown as Dashboard
+  const names = ['Vera', 'Walter', 'Karin', 'Lars', 'Otto', 'Åsa', 'Maximilian Lindqvist-Bergström']
+  const people = Array.from({ length: agents }, (_, i) => ({ ...d.agents![i % d.agents!.length], id: 100 + i, name: `Agent ${i + 1}`, login: `agent${i + 1}` }))
+  const sessions = Array.from({ length: chats }, (_, i) => ({ ...d.sessions![0], id: `s-busy-${i}`, visitor: names[i % names.length],
+    owner: people[i % people.length], since: ago(30 * i), last_visitor_at: ago(10 * i) }))
+  const recent = Array.from({ length: transfers }, (_, i) => ({ ...d.transfers![i % d.transfers!.length], id: 100 + i, visitor: names[i % names.length] }))
+  // The first chat stays the recorded one, so that listening to it opens the canned log.
+  return { ...d, agents: people, sessions: [d.sessions![0], ...sessions], transfers: recent }
+}
+
 declare global {
   interface Window {
-    audit: { emit: typeof emit; dashboard(): void; reconnecting(): void }
+    audit: { emit: typeof emit; dashboard(): void; busyDashboard(): void; reconnecting(): void }
   }
 }
 window.audit = {
   emit,
   dashboard: () => emit('relay:event', { ev: 'dashboard', data: takeover as unknown as Dashboard }),
+  busyDashboard: () => emit('relay:event', { ev: 'dashboard', data: busy(24, 12, 20) }),
   reconnecting: () => emit('relay:state', { state: 'reconnecting', attempt: 3, nextAttempt: 7, error: 'dial tcp 127.0.0.1:9171: connect: connection refused' }),
 }
 

@@ -1,6 +1,10 @@
 import { fireEvent, render, screen } from '@testing-library/svelte'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import App from './App.svelte'
+// App loads these when they are needed; loaded here first, so that a test's
+// wait for the desk does not include compiling them.
+import './lib/dashboard/Dashboard.svelte'
+import './lib/desk/Desk.svelte'
 import { language } from './lib/i18n'
 import { createDesk } from './lib/state/store'
 import { memoryStorage } from './test/desk'
