@@ -77,6 +77,7 @@ const channel: ChannelInfo = {
   perms: ['respond', 'notify', 'listen', 'manage'],
   transfer_timeout_s: 120,
   templates: ['Hej! Hur kan jag hjälpa dig?'],
+  files: { max_bytes: 10 << 20, types: ['image/png'] },
 }
 
 function chat(id: string, over: Partial<SessionInfo> = {}): SessionInfo {

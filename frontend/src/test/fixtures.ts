@@ -19,6 +19,7 @@ export function channel(over: Partial<ChannelInfo> = {}): ChannelInfo {
     perms: ['respond', 'notify'],
     transfer_timeout_s: 120,
     templates: ['Hello! How can I help you?', 'Thank you for waiting.'],
+    files: { max_bytes: 10 << 20, types: ['image/png', 'image/jpeg', 'application/pdf'] },
     ...over,
   }
 }

@@ -106,7 +106,7 @@ describe('actions by permission', () => {
     expect(allowedActions(active, ['manage'], 3, true).listen).toBe(false)
   })
   it('knows who may watch at all', () => {
-    const ch = (perms: Perm[]) => ({ support: { key: 'support', name: 'Support', open: true, offline_form: true, perms, transfer_timeout_s: 120, templates: [] } })
+    const ch = (perms: Perm[]) => ({ support: { key: 'support', name: 'Support', open: true, offline_form: true, perms, transfer_timeout_s: 120, templates: [], files: { max_bytes: 0, types: [] } } })
     expect(mayWatch(ch(['listen']))).toBe(true)
     expect(mayWatch(ch(['manage']))).toBe(true)
     expect(mayWatch(ch(['respond', 'notify']))).toBe(false)
