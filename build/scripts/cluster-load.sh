@@ -3,7 +3,8 @@
 # load against one relay on SQLite, one relay on PostgreSQL, and three relay
 # nodes on PostgreSQL and NATS with the clients spread over them; each run
 # beside the durable hub in the same invocation. Needs the PostgreSQL server
-# binaries (make deps). Writes build/cluster-load/*.{json,md}.
+# binaries (make deps). Writes build/cluster-load/*.{json,md}. HOP_ONLY=1 runs only the
+# second part (the hop at 2,500 deliveries/s).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -34,9 +35,7 @@ trap cleanup EXIT
 build/bin/nats-server -a 127.0.0.1 -p "$natsport" >"$tmp/nats.log" 2>&1 &
 nats_pid=$!
 pg() { echo "postgres://postgres@127.0.0.1:$pgport/$1?sslmode=disable"; }
-for db in single cluster; do
-  "${as_pg[@]}" "$bindir/psql" -h "$tmp" -p "$pgport" -U postgres -qc "CREATE DATABASE $db" postgres
-done
+# The load generator makes a database of its own for each round on this server.
 
 shape=(--baseline durable --rounds "${ROUNDS:-3}" --duration "${DURATION:-10s}" --latency-rate 6250 --latency-transfers 5)
 run() {
@@ -45,7 +44,12 @@ run() {
   build/bin/switchboard-loadgen --relay-bin build/bin/switchboard-relay "$@" "${shape[@]}" \
     --json "$out/$name.json" --markdown "$out/$name.md"
 }
-run sqlite
-run postgres --database "$(pg single)"
-run cluster --database "$(pg cluster)" --cluster 3 --nats "nats://127.0.0.1:$natsport"
+[[ -z ${HOP_ONLY:-} ]] && run sqlite
+[[ -z ${HOP_ONLY:-} ]] && run postgres --database "$(pg postgres)"
+[[ -z ${HOP_ONLY:-} ]] && run cluster --database "$(pg postgres)" --cluster 3 --nats "nats://127.0.0.1:$natsport"
+# What the hop through a gateway costs, at a rate that leaves these two cores
+# idle enough for the latency to be the path's rather than the run queue's.
+shape=(--rounds "${ROUNDS:-3}" --duration 5s --latency-rate "${HOP_RATE:-1250}" --latency-transfers 5)
+run postgres-hop --database "$(pg postgres)"
+run cluster-hop --database "$(pg postgres)" --cluster 3 --nats "nats://127.0.0.1:$natsport"
 echo "results in $out"

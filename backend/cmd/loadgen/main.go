@@ -30,6 +30,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -39,6 +40,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"switchboard/backend/relay"
 	"switchboard/backend/store"
@@ -373,6 +376,15 @@ func (o options) startTarget(dir string, round int) (*target, error) {
 	if db == "" {
 		db = filepath.Join(dir, fmt.Sprintf("relay-%d.db", round))
 	}
+	if open.IsPostgres(db) {
+		// Each round on a database of its own, as each round on SQLite gets a
+		// fresh file: chats left open by a round would be every later
+		// round's catch-up.
+		var err error
+		if db, err = freshDatabase(db, fmt.Sprintf("loadgen_%d_%s_%d", os.Getpid(), o.scenario, round)); err != nil {
+			return nil, err
+		}
+	}
 	if _, err := os.Stat(db); errors.Is(err, os.ErrNotExist) || open.IsPostgres(db) {
 		if err := seed(db, o.cfg); err != nil { // adds only what is missing
 			return nil, fmt.Errorf("seed: %w", err)
@@ -391,6 +403,27 @@ func (o options) startTarget(dir string, round int) (*target, error) {
 		return nil, err
 	}
 	return &target{url: "ws://" + addr + "/ws", pid: p.pid(), stop: func() error { return p.stop(20 * time.Second) }}, nil
+}
+
+// freshDatabase creates the database name on the server of dsn and returns
+// its address.
+func freshDatabase(dsn, name string) (string, error) {
+	ctx, cancel := contextTimeout(30 * time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		return "", err
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
+		return "", fmt.Errorf("create database %s: %w", name, err)
+	}
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return "", err
+	}
+	u.Path = "/" + name
+	return u.String(), nil
 }
 
 // startCluster starts o.cluster relay nodes on the PostgreSQL database db
