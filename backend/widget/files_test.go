@@ -5,9 +5,13 @@ import (
 	"image/png"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"switchboard/backend/protocol"
 )
@@ -114,5 +118,64 @@ func TestPasteAScreenshot(t *testing.T) {
 		if !strings.Contains(tr, want) {
 			t.Fatalf("transcript lacks %q:\n%s", want, tr)
 		}
+	}
+}
+
+// dropFile drops a file of n bytes onto the chat, as a browser does with a
+// file dragged from the desktop: dragover (which must be accepted), drop.
+func dropFile(name, typ string, n int) string {
+	return `return (() => {
+  const body = new Uint8Array(` + strconv.Itoa(n) + `); const head = "%PDF-1.4\n";
+  for (let i = 0; i < body.length; i++) body[i] = i < head.length ? head.charCodeAt(i) : 32 + (i % 90);
+  const dt = new DataTransfer(); dt.items.add(new File([body], "` + name + `", { type: "` + typ + `" }));
+  const chat = R.getElementById("chat");
+  const over = new DragEvent("dragover", { dataTransfer: dt, bubbles: true, cancelable: true });
+  chat.dispatchEvent(over);
+  const accepted = over.defaultPrevented && chat.classList.contains("drop");
+  chat.dispatchEvent(new DragEvent("drop", { dataTransfer: dt, bubbles: true, cancelable: true }));
+  return accepted;
+})()`
+}
+
+// A file dropped onto the chat is sent; an upload cancelled while its bar
+// shows sends nothing, and the visitor can go on writing.
+func TestDropAFileAndCancelAnother(t *testing.T) {
+	t.Parallel()
+	d := newDesk(t, nil, nil)
+	anna, _ := d.Agent("anna", nil)
+	p := newBrowser(t, 1100, 760, false)
+	p.open(d.HTTP.URL + "/demo?channel=support")
+	p.click("l")
+	p.startChat("Vera", "vera@example.com", "Here is my invoice")
+	sid := queued(t, anna, "Vera")
+	anna.OK(protocol.CmdSessionPick, protocol.SessionRef{Session: sid}, nil)
+	p.waitText("sub", "You are chatting with Anna")
+	before := len(anna.WaitEntries(sid, 2))
+
+	if !eval[bool](p, sr(dropFile("invoice.pdf", "application/pdf", 4<<10))) {
+		t.Fatal("the chat did not accept a dragged file")
+	}
+	p.wait("the dropped file in the log", sr(`const f = $("log").querySelector(".v .fl"); return f && f.innerText.includes("invoice.pdf")`))
+	es := anna.WaitEntries(sid, uint64(before+1))
+	if e := es[len(es)-1]; e.File == nil || e.File.Name != "invoice.pdf" || e.File.Type != "application/pdf" {
+		t.Fatalf("Anna got %+v", e)
+	}
+
+	// A large one, read slowly by the relay (slowUploads): cancel it.
+	eval[bool](p, sr(dropFile("scan.pdf", "application/pdf", 3<<20)))
+	p.wait("the progress bar", sr(`return vis("up") && $("upn").textContent === "Uploading scan.pdf"`))
+	p.click("upc")
+	p.wait("the bar to go, the focus back in the message box", sr(`return !vis("up") && R.activeElement && R.activeElement.id === "msg"`))
+	time.Sleep(500 * time.Millisecond) // a message sent anyway would have arrived by now
+	if got := anna.Entries(sid); len(got) != before+1 {
+		t.Fatalf("after the cancel Anna has %d entries, want %d: %+v", len(got), before+1, got[len(got)-1])
+	}
+	if strings.Contains(eval[string](p, sr(`return $("log").innerText`)), "scan.pdf") {
+		t.Fatal("the cancelled file shows in the log")
+	}
+	p.keys("msg", "Sorry, wrong file")
+	p.do(chromedp.KeyEvent(kb.Enter))
+	if es := anna.WaitEntries(sid, uint64(before+2)); es[len(es)-1].Text != "Sorry, wrong file" {
+		t.Fatalf("the next message: %+v", es[len(es)-1])
 	}
 }
