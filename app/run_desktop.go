@@ -155,3 +155,12 @@ func (w *wailsShell) Quit() {
 		runtime.Quit(ctx)
 	}
 }
+
+// SaveFileAs asks, in the system's dialog, where to save a file.
+func (w *wailsShell) SaveFileAs(name string) (string, error) {
+	ctx := w.get()
+	if ctx == nil {
+		return "", errors.New("the window is not up")
+	}
+	return runtime.SaveFileDialog(ctx, runtime.SaveDialogOptions{DefaultFilename: name, CanCreateDirectories: true})
+}
