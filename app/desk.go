@@ -88,6 +88,14 @@ func (d *Desk) Upload(req UploadRequest) Result {
 	return notReady
 }
 
+// UploadPath is Upload of a file dropped from a file manager, by its path.
+func (d *Desk) UploadPath(req UploadPathRequest) Result {
+	if c := d.core(); c != nil {
+		return c.uploadPath(req)
+	}
+	return notReady
+}
+
 // CancelUpload stops the upload the UI named id.
 func (d *Desk) CancelUpload(id string) Result {
 	if c := d.core(); c != nil {

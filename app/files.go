@@ -27,6 +27,24 @@ import (
 // EventUpload reports an upload's progress: UploadProgress.
 const EventUpload = "app:upload"
 
+// EventDrop: files were dropped on the window: DropPayload. The UI attaches
+// them if they fell on a chat the agent writes in (UploadPath).
+const EventDrop = "app:drop"
+
+// DropPayload says where files were dropped, in the window's pixels.
+type DropPayload struct {
+	X     int      `json:"x"`
+	Y     int      `json:"y"`
+	Paths []string `json:"paths"`
+}
+
+// fileDrop passes a drop on to the UI, which knows what lies at (x, y).
+func (c *core) fileDrop(x, y int, paths []string) {
+	if len(paths) > 0 {
+		c.emit.Emit(EventDrop, DropPayload{X: x, Y: y, Paths: paths})
+	}
+}
+
 // CodeCancelled: the agent cancelled the upload; nothing was sent.
 const CodeCancelled protocol.Code = "cancelled"
 
@@ -142,34 +160,73 @@ func (c *core) writer(session string) (*client.Client, *protocol.Error) {
 // It returns once the message is in the outbox (its fate comes as
 // relay:outbox), or with the relay's refusal, or cancelled.
 func (c *core) upload(req UploadRequest) Result {
-	if req.ID == "" {
-		return failResult(protocol.CodeBadRequest, "id is required")
-	}
-	name := strings.TrimSpace(req.Name)
-	if name == "" {
-		return failResult(protocol.CodeBadRequest, "the file has no name")
-	}
 	body, err := base64.StdEncoding.DecodeString(req.Data)
 	if err != nil {
 		return failResult(protocol.CodeBadRequest, "the file's data is not base64: %v", err)
 	}
-	cl, perr := c.writer(req.Session)
+	return c.uploadBytes(req.ID, req.Session, req.Name, req.Text, body)
+}
+
+// UploadPathRequest is a file the agent dropped from a file manager: the
+// web view hands over its path, not its bytes.
+type UploadPathRequest struct {
+	ID      string `json:"id"`
+	Session string `json:"session"`
+	Path    string `json:"path"` // absolute
+	Text    string `json:"text"`
+}
+
+// maxDropped bounds what is read from disk for one dropped file; the
+// channel's own limit (at most this) is the relay's to apply.
+const maxDropped = 256 << 20
+
+// uploadPath uploads a dropped file from disk, as upload does.
+func (c *core) uploadPath(req UploadPathRequest) Result {
+	if !filepath.IsAbs(req.Path) {
+		return failResult(protocol.CodeBadRequest, "the dropped file's path is not absolute: %q", req.Path)
+	}
+	st, err := os.Stat(req.Path)
+	if err != nil {
+		return failResult(protocol.CodeBadRequest, "cannot read the dropped file: %v", err)
+	}
+	if !st.Mode().IsRegular() {
+		return failResult(protocol.CodeBadRequest, "%s is not a file", filepath.Base(req.Path))
+	}
+	if st.Size() > maxDropped {
+		return failResult(protocol.CodeTooLarge, "%s is %d bytes", filepath.Base(req.Path), st.Size())
+	}
+	body, err := os.ReadFile(req.Path)
+	if err != nil {
+		return failResult(protocol.CodeBadRequest, "cannot read the dropped file: %v", err)
+	}
+	return c.uploadBytes(req.ID, req.Session, filepath.Base(req.Path), req.Text, body)
+}
+
+func (c *core) uploadBytes(id, session, name, text string, body []byte) Result {
+	if id == "" {
+		return failResult(protocol.CodeBadRequest, "id is required")
+	}
+	name = strings.TrimSpace(name)
+	if name == "" {
+		return failResult(protocol.CodeBadRequest, "the file has no name")
+	}
+	cl, perr := c.writer(session)
 	if perr != nil {
 		return Result{Error: perr}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), fileTimeout)
 	defer cancel()
-	if !c.files.add(req.ID, cancel) {
-		return failResult(protocol.CodeBadRequest, "upload %s is already under way", req.ID)
+	if !c.files.add(id, cancel) {
+		return failResult(protocol.CodeBadRequest, "upload %s is already under way", id)
 	}
-	defer c.files.done(req.ID)
+	defer c.files.done(id)
 
 	var slot protocol.FileSlot
-	if err := cl.Do(ctx, protocol.CmdFileUpload, protocol.FileUpload{Session: req.Session, Name: name, Size: int64(len(body))}, &slot); err != nil {
+	if err := cl.Do(ctx, protocol.CmdFileUpload, protocol.FileUpload{Session: session, Name: name, Size: int64(len(body))}, &slot); err != nil {
 		return c.uploadErr(ctx, err)
 	}
 	info, err := c.put(ctx, httpBase(cl.Address())+slot.UploadURL, body, func(sent int64) {
-		c.emit.Emit(EventUpload, UploadProgress{ID: req.ID, Session: req.Session, Sent: sent, Total: int64(len(body))})
+		c.emit.Emit(EventUpload, UploadProgress{ID: id, Session: session, Sent: sent, Total: int64(len(body))})
 	})
 	if err != nil {
 		return c.uploadErr(ctx, err)
@@ -177,7 +234,7 @@ func (c *core) upload(req UploadRequest) Result {
 	if ctx.Err() != nil { // cancelled as the last byte went: the file stays unsent, so nobody sees it
 		return c.uploadErr(ctx, ctx.Err())
 	}
-	return okResult(UploadData{ClientID: cl.SendFile(req.Session, req.Text, info.ID), File: info})
+	return okResult(UploadData{ClientID: cl.SendFile(session, text, info.ID), File: info})
 }
 
 func (c *core) uploadErr(ctx context.Context, err error) Result {

@@ -239,3 +239,33 @@ func TestHTTPBase(t *testing.T) {
 		}
 	}
 }
+
+// A PDF dropped from a file manager comes as a path: the desk reads it and
+// sends it as any other; a relative path, a folder or a missing file is
+// refused before anything reaches the relay.
+func TestUploadPathSendsADroppedFile(t *testing.T) {
+	t.Parallel()
+	h := relaytest.Start(t, relaytest.Options{})
+	d := newTestDesk(t, deskOpts{})
+	visitor, sid := answering(t, h, d)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "warranty terms.pdf")
+	body := pdfBytes(70 << 10)
+	if err := os.WriteFile(path, body, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	res := d.c.uploadPath(UploadPathRequest{ID: "d1", Session: sid, Path: path})
+	if !res.OK || res.Data.(UploadData).File.Name != "warranty terms.pdf" {
+		t.Fatalf("upload of a path: %v", res)
+	}
+	ack := d.waitOutbox(res.Data.(UploadData).ClientID, "acked")
+	var u protocol.FileURL
+	visitor.WaitEntries(sid, ack.Seq)
+	visitor.OK(protocol.CmdFileURL, protocol.FileURLRequest{Session: sid, File: ack.File}, &u)
+	if _, b := h.Get(u.URL); !bytes.Equal(b, body) {
+		t.Fatalf("visitor downloaded %d bytes, want %d", len(b), len(body))
+	}
+	for _, p := range []string{"warranty.pdf", dir, filepath.Join(dir, "gone.pdf")} {
+		d.refused(p, d.c.uploadPath(UploadPathRequest{ID: "d2", Session: sid, Path: p}), protocol.CodeBadRequest)
+	}
+}

@@ -13,10 +13,11 @@
 #    a thumbnail ("Open screenshot.png full size") and the PDF with its name,
 #    type and size and a Save button;
 #  - anna opens the thumbnail full size and closes it again;
+#  - anna drags a PDF from another window (build/scripts/e2edrag.py, a GTK
+#    drag source offering it as a file manager does) onto the chat with
+#    xdotool's pointer; the visitor downloads it byte for byte;
 #  - anna attaches a PDF with the composer's "Attach a file" button: the
-#    GTK file chooser opens, the path is typed after Ctrl+L (drag and drop
-#    from another window is not driven here: xdotool's synthetic pointer
-#    does not start an XDND drag that WebKitGTK accepts under Xvfb);
+#    GTK file chooser opens, the path is typed after Ctrl+L;
 #  - the visitor receives the entry with the file and downloads it: the
 #    bytes are identical to the file anna chose.
 #
@@ -65,6 +66,7 @@ minimal_pdf() {
 files=$work/files
 mkdir -p "$files"
 minimal_pdf "$files/visitor-invoice.pdf" "Invoice 1234"
+minimal_pdf "$files/warranty.pdf" "Warranty terms"
 minimal_pdf "$files/return-label.pdf" "Return label for order 1234"
 # Some bulk, so the upload is more than one chunk.
 head -c 300000 /dev/urandom | base64 >>"$files/return-label.pdf"
@@ -77,7 +79,7 @@ convert -size 480x300 xc:'#f4f6fa' -fill '#1f4e8c' -draw 'rectangle 0,0 480,44' 
 db=$work/relay.db
 printf '%s\n' "$password" | "$relay_bin" seed-demo --database "$db" >"$out/seed.log" 2>&1 || fail "seed-demo failed"
 start_relay "$relay_bin" "$db"
-start_display 1200x820
+start_display 1400x820
 start_atspi
 (cd "$root" && go build -o "$work/e2epeer" ./build/scripts/e2epeer && go build -o "$work/e2etray" ./build/scripts/e2etray) ||
   fail "could not build the protocol helpers"
@@ -116,7 +118,34 @@ ui key Escape
 ui gone "$anna_pid" 'dialog' '^screenshot.png$'
 say "the thumbnail opens the image full size in a dialog"
 
-# --- 2. anna attaches a PDF through the button and the file chooser ---------------
+# --- 2. anna drags a PDF from another window onto the chat --------------------------
+
+start_helper DRAG "$python" "$root/build/scripts/e2edrag.py" "$files/warranty.pdf"
+window_of "${pids[-1]}" "drag source"
+wd=$win
+xdotool windowmove "$wd" 1150 100
+sleep 0.5
+eval "$(xdotool getwindowgeometry --shell "$wd")"
+sx=$((X + WIDTH / 2)) sy=$((Y + HEIGHT / 2))
+xdotool mousemove "$sx" "$sy"
+sleep 0.2
+xdotool mousedown 1
+for step in 1 2 3 4 5 6 7 8 9 10; do
+  xdotool mousemove $((sx - step * 45)) $((sy + step * 20))
+  sleep 0.05
+done
+for step in 1 2 3 4 5 6; do
+  xdotool mousemove $((690 + step * 3)) $((340 + step * 3))
+  sleep 0.3
+done
+import -window root "$out/02-dragging.png" 2>/dev/null || true
+xdotool mouseup 1
+ui wait "$anna_pid" 'push button' '^Save warranty.pdf$'
+peer fetch "$vera" warranty.pdf "$work/warranty.pdf"
+cmp "$files/warranty.pdf" "$work/warranty.pdf" || fail "the visitor's download of the dropped file differs"
+say "anna dropped a PDF from another window on the chat; the visitor downloaded it byte for byte ($got bytes)"
+
+# --- 3. anna attaches a PDF through the button and the file chooser ---------------
 
 ui type "$anna_pid" '*' '^Message' "The return label is attached."
 ui click "$anna_pid" 'push button' 'Attach a file$'

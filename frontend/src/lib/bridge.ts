@@ -75,6 +75,8 @@ export interface DeskApi {
   Send(session: string, text: string): Promise<Result<{ clientId: string }>>
   /** Uploads a file into a chat (progress as app:upload) and sends it through the outbox. */
   Upload(req: UploadRequest): Promise<Result<{ clientId: string; file: FileInfo }>>
+  /** Upload of a file dropped from a file manager, by its absolute path. */
+  UploadPath(req: { id: string; session: string; path: string; text: string }): Promise<Result<{ clientId: string; file: FileInfo }>>
   CancelUpload(id: string): Promise<Result>
   /** An image of a chat as a data: URL, for a thumbnail or the full-size view. */
   Preview(session: string, file: string): Promise<Result<{ url: string; type: string }>>

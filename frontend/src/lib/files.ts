@@ -9,6 +9,8 @@ import { errorMessage, isKey, type Lang, type Translator } from './i18n'
 import type { FileRules } from './protocol'
 
 export const uploadEvent = 'app:upload'
+/** Files dropped on the window, by path ({x, y, paths}): see ChatPanel. */
+export const dropEvent = 'app:drop'
 
 export interface Upload {
   id: string
@@ -72,17 +74,47 @@ export function fileName(file: File, at = new Date()): string {
  * and keeps a refusal until dismissed.
  */
 export async function attach(session: string, file: File, text = '', rules?: FileRules): Promise<Result> {
+  const name = fileName(file)
+  if (rules && rules.max_bytes > 0 && file.size > rules.max_bytes) {
+    return refuse({ id: newId(), session, name, sent: 0, total: file.size }, { code: 'too_large', message: `over ${rules.max_bytes} bytes` })
+  }
+  return track(session, name, file.size, async (id) => call('Upload', { id, session, name, data: await toBase64(file), text }))
+}
+
+/** Uploads a file dropped from a file manager, which the web view names only by its path. */
+export function attachPath(session: string, path: string, text = ''): Promise<Result> {
+  const name = path.split('/').pop() || path
+  return track(session, name, 0, (id) => call('UploadPath', { id, session, path, text }))
+}
+
+/** The absolute paths of the file:// links of a text/uri-list. */
+export function pathsOf(uriList: string): string[] {
+  const out: string[] = []
+  for (const line of uriList.split(/\r?\n/)) {
+    const u = line.trim()
+    if (!u.startsWith('file://') || u.startsWith('#')) continue
+    try {
+      const url = new URL(u)
+      const path = decodeURIComponent(url.pathname)
+      // Another machine's file (file://host/…) is not on this disk.
+      if ((url.host === '' || url.host === 'localhost') && path.startsWith('/')) out.push(path)
+    } catch {
+      /* not a link we can read */
+    }
+  }
+  return out
+}
+
+function refuse(up: Upload, error: { code: string; message: string }): Result {
+  store.update((all) => ({ ...all, [up.id]: { ...up, error } }))
+  return { ok: false, error }
+}
+
+async function track(session: string, name: string, total: number, run: (id: string) => Promise<Result>): Promise<Result> {
   listen()
   const id = newId()
-  const name = fileName(file)
-  const up: Upload = { id, session, name, sent: 0, total: file.size }
-  if (rules && rules.max_bytes > 0 && file.size > rules.max_bytes) {
-    const error = { code: 'too_large', message: `over ${rules.max_bytes} bytes` }
-    store.update((all) => ({ ...all, [id]: { ...up, error } }))
-    return { ok: false, error }
-  }
-  store.update((all) => ({ ...all, [id]: up }))
-  const res = await call('Upload', { id, session, name, data: await toBase64(file), text })
+  store.update((all) => ({ ...all, [id]: { id, session, name, sent: 0, total } }))
+  const res = await run(id)
   store.update((all) => {
     const { [id]: mine, ...rest } = all
     if (res.ok || res.error?.code === 'cancelled' || !mine) return rest
@@ -165,4 +197,30 @@ export function typeName(type: string): string {
 /** The accept attribute of the file input: the channel's types. */
 export function acceptOf(rules: FileRules | undefined): string | undefined {
   return rules?.types?.length ? rules.types.join(',') : undefined
+}
+
+/** Whether a drag carries files (or the links to them a file manager offers). */
+export function carriesFiles(dt: DataTransfer | null | undefined): boolean {
+  const types = Array.from(dt?.types ?? [])
+  return types.includes('Files') || types.includes('text/uri-list')
+}
+
+/**
+ * Keeps a file dropped outside the chat from replacing the whole app: the
+ * web view's default for a dropped file or link is to open it in place.
+ * Returns the function that stops guarding.
+ */
+export function guardDrops(target: Window = window): () => void {
+  const stop = (e: DragEvent) => {
+    if (!e.defaultPrevented && carriesFiles(e.dataTransfer)) {
+      e.preventDefault()
+      if (e.type === 'dragover' && e.dataTransfer) e.dataTransfer.dropEffect = 'none'
+    }
+  }
+  target.addEventListener('dragover', stop)
+  target.addEventListener('drop', stop)
+  return () => {
+    target.removeEventListener('dragover', stop)
+    target.removeEventListener('drop', stop)
+  }
 }

@@ -1,7 +1,7 @@
 import { fireEvent, render, screen } from '@testing-library/svelte'
 import { tick } from 'svelte'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { fileName, formatSize, resetUploads, toBase64 } from '../files'
+import { fileName, formatSize, pathsOf, resetUploads, toBase64 } from '../files'
 import { language } from '../i18n'
 import type { FileInfo } from '../protocol'
 import { makeDesk, type TestDesk } from '../../test/desk'
@@ -135,6 +135,41 @@ describe('attaching in the composer', () => {
   })
 })
 
+describe('a drop from a file manager', () => {
+  it('sends the dropped links\' files by their paths', async () => {
+    d = makeDesk({ channels: [channel({ files: rules })] }, { UploadPath: () => ({ ok: true, data: { clientId: 'm-1', file: pdfInfo } }) })
+    d.ctl.select('s-1')
+    render(ChatPanel, { ctl: d.ctl })
+    await tick()
+    const panel = screen.getByTestId('chat-panel')
+    const list = 'file:///home/anna/Warranty%20terms.pdf\r\nhttps://example.com/x\r\n'
+    const dt = { types: ['text/uri-list'], files: [], dropEffect: 'none', getData: (t: string) => (t === 'text/uri-list' ? list : '') }
+    await fireEvent.dragOver(panel, { dataTransfer: dt })
+    expect(dt.dropEffect).toBe('copy')
+    await fireEvent.drop(panel, { dataTransfer: dt })
+    await vi.waitFor(() => expect(d.bridge.callsOf('UploadPath')).toHaveLength(1))
+    expect(d.bridge.callsOf('UploadPath')[0][0]).toMatchObject({ session: 's-1', path: '/home/anna/Warranty terms.pdf', text: '' })
+    expect(d.bridge.callsOf('Upload')).toEqual([])
+  })
+
+  it('attaches the paths the desktop reports for a drop on the chat, and not for one elsewhere', async () => {
+    d = makeDesk({ channels: [channel({ files: rules })] }, { UploadPath: () => ({ ok: true, data: { clientId: 'm-1', file: pdfInfo } }) })
+    d.ctl.select('s-1')
+    render(ChatPanel, { ctl: d.ctl })
+    await tick()
+    const panel = screen.getByTestId('chat-panel')
+    panel.getBoundingClientRect = () => ({ left: 300, top: 70, right: 1100, bottom: 740, width: 800, height: 670, x: 300, y: 70, toJSON: () => ({}) })
+    d.bridge.emit('app:drop', { x: 100, y: 300, paths: ['/tmp/elsewhere.pdf'] })
+    d.bridge.emit('app:drop', { x: 700, y: 350, paths: ['/tmp/warranty.pdf'] })
+    await vi.waitFor(() => expect(d.bridge.callsOf('UploadPath')).toHaveLength(1))
+    expect(d.bridge.callsOf('UploadPath')[0][0]).toMatchObject({ session: 's-1', path: '/tmp/warranty.pdf' })
+  })
+
+  it('reads only file links', () => {
+    expect(pathsOf('# comment\nfile:///tmp/a%C3%A5.pdf\nhttp://x/y.pdf\nfile://host/share/b.pdf')).toEqual(['/tmp/aå.pdf'])
+  })
+})
+
 describe('files in the log', () => {
   async function showLog(...entries: ReturnType<typeof entry>[]) {
     render(Conversation, { ctl: d.ctl, session: 's-1' })
@@ -201,5 +236,32 @@ describe('file helpers', () => {
     const big = new Uint8Array(70_000).map((_, i) => i % 251)
     const b64 = await toBase64(new Blob([big]))
     expect(Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))).toEqual(big)
+  })
+})
+
+describe('drops outside the chat', () => {
+  it('never let the web view open a dropped file in place of the app', async () => {
+    const { guardDrops } = await import('../files')
+    const stop = guardDrops()
+    try {
+      for (const types of [['Files'], ['text/uri-list']]) {
+        const over = new Event('dragover', { bubbles: true, cancelable: true }) as DragEvent
+        Object.defineProperty(over, 'dataTransfer', { value: { types, dropEffect: 'copy' } })
+        document.body.dispatchEvent(over)
+        expect(over.defaultPrevented).toBe(true)
+        expect(over.dataTransfer?.dropEffect).toBe('none')
+        const drop = new Event('drop', { bubbles: true, cancelable: true }) as DragEvent
+        Object.defineProperty(drop, 'dataTransfer', { value: { types, files: [] } })
+        document.body.dispatchEvent(drop)
+        expect(drop.defaultPrevented).toBe(true)
+      }
+      // Dragged text still drops into a field.
+      const text = new Event('drop', { bubbles: true, cancelable: true }) as DragEvent
+      Object.defineProperty(text, 'dataTransfer', { value: { types: ['text/plain'], files: [] } })
+      document.body.dispatchEvent(text)
+      expect(text.defaultPrevented).toBe(false)
+    } finally {
+      stop()
+    }
   })
 })
