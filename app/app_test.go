@@ -80,6 +80,9 @@ func TestDeskIsNilSafe(t *testing.T) {
 			"Config": d.Config(), "Login": d.Login(LoginRequest{}), "Resume": d.Resume(), "Logout": d.Logout(),
 			"Send": d.Send("s", "t"), "SetMuted": d.SetMuted(true), "SetLanguage": d.SetLanguage("en"),
 			"OpenDashboard": d.OpenDashboard(), "Quit": d.Quit(),
+			"Upload": d.Upload(UploadRequest{ID: "u"}), "CancelUpload": d.CancelUpload("u"),
+			"UploadPath": d.UploadPath(UploadPathRequest{ID: "u"}),
+			"Preview":    d.Preview("s", "f"), "SaveFile": d.SaveFile("s", "f", "a.pdf"),
 			"Command":      d.Command(protocol.CmdSessionPick, json.RawMessage(`{"session":"s"}`)),
 			"Command(nil)": d.Command("", nil),
 		} {

@@ -82,6 +82,7 @@ type core struct {
 	onNote func(notify.Note)
 	// handover: the dashboard window's one-time token, until Resume uses it.
 	handover string
+	files    uploads // under way, to cancel them
 
 	// dashMu orders dashboard pictures on their way to the UI: the reply to
 	// dashboard.watch and the events race, and an older picture must never

@@ -78,6 +78,48 @@ func (d *Desk) Send(session, text string) Result {
 	return notReady
 }
 
+// Upload stores a file on the relay (progress comes as app:upload) and
+// queues the message carrying it; data: {clientId, file}. CancelUpload
+// stops it, and then nothing is sent.
+func (d *Desk) Upload(req UploadRequest) Result {
+	if c := d.core(); c != nil {
+		return c.upload(req)
+	}
+	return notReady
+}
+
+// UploadPath is Upload of a file dropped from a file manager, by its path.
+func (d *Desk) UploadPath(req UploadPathRequest) Result {
+	if c := d.core(); c != nil {
+		return c.uploadPath(req)
+	}
+	return notReady
+}
+
+// CancelUpload stops the upload the UI named id.
+func (d *Desk) CancelUpload(id string) Result {
+	if c := d.core(); c != nil {
+		return c.cancelUpload(id)
+	}
+	return notReady
+}
+
+// Preview fetches an image of a chat for a thumbnail; data: {url (data:), type}.
+func (d *Desk) Preview(session, file string) Result {
+	if c := d.core(); c != nil {
+		return c.preview(session, file)
+	}
+	return notReady
+}
+
+// SaveFile asks where to save a file of a chat and downloads it there; data: {path}.
+func (d *Desk) SaveFile(session, file, name string) Result {
+	if c := d.core(); c != nil {
+		return c.saveAs(session, file, name)
+	}
+	return notReady
+}
+
 // SetMuted mutes or unmutes waiting-chat and warning notifications.
 func (d *Desk) SetMuted(muted bool) Result {
 	if c := d.core(); c != nil {

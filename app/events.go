@@ -88,14 +88,15 @@ type OutboxPayload struct {
 	Session   string          `json:"session"`
 	ClientID  string          `json:"clientId"`
 	Text      string          `json:"text"`
-	Status    string          `json:"status"` // pending, acked, failed
+	File      string          `json:"file,omitempty"` // an attachment's id
+	Status    string          `json:"status"`         // pending, acked, failed
 	Seq       uint64          `json:"seq"`
 	Duplicate bool            `json:"duplicate"`
 	Error     *protocol.Error `json:"error"` // failed: {code, message}
 }
 
 func outboxPayload(o client.Outgoing) OutboxPayload {
-	return OutboxPayload{Session: o.Session, ClientID: o.ClientID, Text: o.Text, Status: string(o.State),
+	return OutboxPayload{Session: o.Session, ClientID: o.ClientID, Text: o.Text, File: o.File, Status: string(o.State),
 		Seq: o.Seq, Duplicate: o.Duplicate, Error: o.Err}
 }
 

@@ -92,9 +92,13 @@ func Run(opts Options) error {
 		AssetServer: &assetserver.Options{Assets: opts.Assets},
 		// Matches the UI's background so the window never flashes white.
 		BackgroundColour: &options.RGBA{R: 0xf6, G: 0xf7, B: 0xf9, A: 0xff},
+		// WebKitGTK hands a file manager's drop to the page without its
+		// files; Wails reads their paths, and the UI attaches them.
+		DragAndDrop: &options.DragAndDrop{EnableFileDrop: true},
 		OnStartup: func(ctx context.Context) {
 			emitter.attach(ctx)
 			shell.attach(ctx)
+			runtime.OnFileDrop(ctx, c.fileDrop)
 		},
 		OnDomReady: func(context.Context) {
 			pageLoaded()
@@ -154,4 +158,13 @@ func (w *wailsShell) Quit() {
 	if ctx := w.get(); ctx != nil {
 		runtime.Quit(ctx)
 	}
+}
+
+// SaveFileAs asks, in the system's dialog, where to save a file.
+func (w *wailsShell) SaveFileAs(name string) (string, error) {
+	ctx := w.get()
+	if ctx == nil {
+		return "", errors.New("the window is not up")
+	}
+	return runtime.SaveFileDialog(ctx, runtime.SaveDialogOptions{DefaultFilename: name, CanCreateDirectories: true})
 }

@@ -43,6 +43,8 @@ const logs: Record<string, Entry[]> = {
     { ...staffNote(2, 'Anna has joined the chat.'), staff: false, at: ago(580) },
     agentLine(3, 'Hello Vera, I will look at it: https://example.com/invoices', { at: ago(570) }),
     entry(4, { text: 'Thank you!', at: ago(560) }),
+    entry(5, { text: 'Here is what I see', at: ago(550), file: { id: 'f-shot', name: 'screenshot.png', type: 'image/png', size: 48_210, width: 480, height: 300 } }),
+    agentLine(6, '', { at: ago(540), file: { id: 'f-pdf', name: 'invoice-1234.pdf', type: 'application/pdf', size: 182_400 } }),
   ],
   's-2': [entry(1, { text: 'How long does delivery take?' }), { ...agentLine(2, 'Two to three days.'), from: { kind: 'agent', id: 2, name: 'Bo' } }],
   's-3': [entry(1, { text: 'Invoice 1234 is twice as high' }), staffNote(2, 'Bo asked Anna to take over.')],
@@ -58,6 +60,39 @@ const answers: Partial<Record<Exclude<keyof DeskApi, 'Command'>, (...a: never[])
   Login: () => ({ ok: false, error: { code: 'bad_credentials', message: 'Wrong login or password.' } }),
   Resume: () => ok(greeting),
   Send: () => ok({ clientId: 'm-1' }),
+  Preview: () => ok({ url: screenshot(), type: 'image/png' }),
+  SaveFile: (_s: string, _f: string, name: string) => ok({ path: `/home/anna/Downloads/${name}` }),
+  // An upload stays under way, 40 % done, so the audit sees its progress bar.
+  Upload: (req: { id: string; session: string; data: string }) => {
+    const total = Math.floor((req.data.length * 3) / 4)
+    setTimeout(() => emit('app:upload', { id: req.id, session: req.session, sent: Math.floor(total * 0.4), total }), 0)
+    return new Promise(() => {})
+  },
+}
+
+// A made-up screenshot of a web shop's error page, drawn once.
+let shot = ''
+function screenshot(): string {
+  if (shot) return shot
+  const c = document.createElement('canvas')
+  c.width = 480
+  c.height = 300
+  const g = c.getContext('2d')!
+  g.fillStyle = '#f4f6fa'
+  g.fillRect(0, 0, 480, 300)
+  g.fillStyle = '#1f4e8c'
+  g.fillRect(0, 0, 480, 44)
+  g.fillStyle = '#fff'
+  g.font = 'bold 20px sans-serif'
+  g.fillText('Webshop · Checkout', 16, 29)
+  g.fillStyle = '#b3261e'
+  g.fillRect(40, 90, 400, 110)
+  g.fillStyle = '#fff'
+  g.font = '18px sans-serif'
+  g.fillText('Payment failed: invoice 1234', 60, 140)
+  g.fillText('Error code 402', 60, 170)
+  shot = c.toDataURL('image/png')
+  return shot
 }
 const replies: { [K in AgentCommandName]?: (data: PayloadOf<K>) => unknown } = {
   'session.log': ({ session: sid }) => ok({ entries: logs[sid] ?? [], more: false }),
@@ -107,13 +142,19 @@ function busy(chats: number, agents: number, transfers: number): Dashboard {
 
 declare global {
   interface Window {
-    audit: { emit: typeof emit; dashboard(): void; busyDashboard(): void; reconnecting(): void }
+    audit: { emit: typeof emit; dashboard(): void; busyDashboard(): void; reconnecting(): void; attaching(): void }
   }
 }
 window.audit = {
   emit,
   dashboard: () => emit('relay:event', { ev: 'dashboard', data: takeover as unknown as Dashboard }),
   busyDashboard: () => emit('relay:event', { ev: 'dashboard', data: busy(24, 12, 20) }),
+  // The agent pastes a PDF into the composer: its upload stays under way.
+  attaching: () => {
+    const dt = new DataTransfer()
+    dt.items.add(new File([new Uint8Array(640 * 1024).fill(37)], 'contract.pdf', { type: 'application/pdf' }))
+    document.querySelector('[data-testid=composer]')?.dispatchEvent(new ClipboardEvent('paste', { clipboardData: dt, bubbles: true, cancelable: true }))
+  },
   reconnecting: () => emit('relay:state', { state: 'reconnecting', attempt: 3, nextAttempt: 7, error: 'dial tcp 127.0.0.1:9171: connect: connection refused' }),
 }
 

@@ -247,6 +247,18 @@ func (c *Client) SetURL(u string) error {
 	return nil
 }
 
+// Address is the relay address of the connection up now, or of the next
+// dial while down: one of URL's addresses.
+func (c *Client) Address() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	urls := splitURLs(c.url)
+	if len(urls) == 0 {
+		return ""
+	}
+	return urls[c.urlAt%len(urls)]
+}
+
 // State is the current connection state.
 func (c *Client) State() State {
 	c.mu.Lock()

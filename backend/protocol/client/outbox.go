@@ -24,6 +24,7 @@ type Outgoing struct {
 	ClientID  string          `json:"client_id"`
 	Session   string          `json:"session"`
 	Text      string          `json:"text"`
+	File      string          `json:"file,omitempty"` // an uploaded attachment's id
 	State     OutState        `json:"state"`
 	Seq       uint64          `json:"seq,omitempty"`       // Acked
 	Duplicate bool            `json:"duplicate,omitempty"` // Acked by a resend: the first ack was lost
@@ -43,7 +44,13 @@ type outItem struct {
 // a client id once). Messages of one session go out one at a time, in the
 // order typed. OnOutbox hears of it as pending, then acked or failed.
 func (c *Client) Send(session, text string) string {
-	m := &outItem{Outgoing: Outgoing{ClientID: newClientID(), Session: session, Text: text, State: Pending, Queued: time.Now()}}
+	return c.SendFile(session, text, "")
+}
+
+// SendFile is Send with an attachment: file is the id of an uploaded file
+// (see protocol.FileSlot); text may then be empty.
+func (c *Client) SendFile(session, text, file string) string {
+	m := &outItem{Outgoing: Outgoing{ClientID: newClientID(), Session: session, Text: text, File: file, State: Pending, Queued: time.Now()}}
 	c.mu.Lock()
 	c.outbox = append(c.outbox, m)
 	c.notifyLocked(m)
@@ -126,7 +133,7 @@ func (c *Client) transmit(cn *Conn, m *outItem) {
 		return
 	}
 	// A failed write drops the link; the message goes again after the next hello.
-	_ = cn.Send(id, protocol.CmdMessageSend, protocol.MessageSend{Session: m.Session, ClientID: m.ClientID, Text: m.Text})
+	_ = cn.Send(id, protocol.CmdMessageSend, protocol.MessageSend{Session: m.Session, ClientID: m.ClientID, Text: m.Text, File: m.File})
 }
 
 // transient refusals of a send are retried; any other refusal is final.

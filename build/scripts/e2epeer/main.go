@@ -14,6 +14,7 @@
 //	say SESSION TEXT...           the visitor of SESSION writes TEXT
 //	heard SESSION TEXT...         wait until the visitor of SESSION got an agent's
 //	                              message containing TEXT
+//	attach, fetch                 attachments: see files.go
 //	visitors N                    start N more visitor chats, each with a message; ok N
 //	pick LOGIN N                  sign in as LOGIN on a connection of its own and take
 //	                              the next waiting chat N times (several connections
@@ -207,6 +208,10 @@ func (p *peer) do(f []string, line string) (string, error) {
 		return "", p.say(arg(1), rest(line, 2))
 	case "heard":
 		return "", p.heard(arg(1), rest(line, 2))
+	case "attach":
+		return p.attach(arg(1), arg(2))
+	case "fetch":
+		return p.fetch(arg(1), arg(2), arg(3))
 	case "visitors":
 		n, err := strconv.Atoi(arg(1))
 		if err != nil {

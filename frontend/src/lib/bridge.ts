@@ -3,7 +3,7 @@
 // in a plain browser (vite dev) they are absent, and in tests they are
 // stubbed (src/test/fakeBridge.ts).
 
-import type { AgentCommands, AgentWelcome } from './protocol'
+import type { AgentCommands, AgentWelcome, FileInfo } from './protocol'
 
 /** The uniform answer of every bound Desk method (except Version). */
 export interface Result<T = unknown> {
@@ -27,6 +27,15 @@ export interface DeskConfig {
   hasToken: boolean
   /** A dashboard window was handed its sign-in by the desk window that opened it. */
   handover?: boolean
+}
+
+/** A file the agent attaches: its bytes as base64; id names it in progress events and CancelUpload. */
+export interface UploadRequest {
+  id: string
+  session: string
+  name: string
+  data: string
+  text: string
 }
 
 export interface LoginRequest {
@@ -64,6 +73,15 @@ export interface DeskApi {
   /** Sends a relay command of the registry; the reply's data is the Result's data. */
   Command(name: AgentCommandName, data: unknown): Promise<Result>
   Send(session: string, text: string): Promise<Result<{ clientId: string }>>
+  /** Uploads a file into a chat (progress as app:upload) and sends it through the outbox. */
+  Upload(req: UploadRequest): Promise<Result<{ clientId: string; file: FileInfo }>>
+  /** Upload of a file dropped from a file manager, by its absolute path. */
+  UploadPath(req: { id: string; session: string; path: string; text: string }): Promise<Result<{ clientId: string; file: FileInfo }>>
+  CancelUpload(id: string): Promise<Result>
+  /** An image of a chat as a data: URL, for a thumbnail or the full-size view. */
+  Preview(session: string, file: string): Promise<Result<{ url: string; type: string }>>
+  /** Asks where to save a file of a chat and saves it there. */
+  SaveFile(session: string, file: string, name: string): Promise<Result<{ path: string }>>
   SetMuted(muted: boolean): Promise<Result>
   SetLanguage(language: Language): Promise<Result>
   OpenDashboard(): Promise<Result>

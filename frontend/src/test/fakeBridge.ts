@@ -39,7 +39,7 @@ export const defaultConfig: DeskConfig = {
 }
 
 const methods: Exclude<Method, 'Command'>[] = [
-  'Version', 'Config', 'Login', 'Resume', 'Logout', 'Send', 'SetMuted', 'SetLanguage', 'OpenDashboard', 'Quit',
+  'Version', 'Config', 'Login', 'Resume', 'Logout', 'Send', 'Upload', 'UploadPath', 'CancelUpload', 'Preview', 'SaveFile', 'SetMuted', 'SetLanguage', 'OpenDashboard', 'Quit',
 ]
 
 export function installFakeBridge(overrides: Overrides = {}): FakeBridge {

@@ -12,6 +12,8 @@ export interface OutboxItem {
   session: string
   clientId: string
   text: string
+  /** An attachment's id: the line carries a file. */
+  file?: string
   status: OutboxStatus
   seq?: number
   duplicate?: boolean
@@ -25,6 +27,7 @@ export interface OutboxEvent {
   session: string
   clientId: string
   text?: string
+  file?: string
   status: OutboxStatus
   seq?: number
   duplicate?: boolean
@@ -53,6 +56,7 @@ export function applyOutbox(items: readonly OutboxItem[], ev: OutboxEvent): Outb
     session: ev.session || prev?.session || '',
     clientId: ev.clientId,
     text: ev.text ?? prev?.text ?? '',
+    file: ev.file || prev?.file || undefined,
     status: ev.status,
     seq: ev.seq || prev?.seq,
     duplicate: ev.duplicate || undefined,
