@@ -211,9 +211,10 @@ test-desktop-smoke: desktop ## Launch the built app under Xvfb and screenshot it
 # the relay; also times the start and reads the memory with 50 chats.
 # E2E_OUT=dir keeps the screenshots and logs.
 .PHONY: test-desktop-e2e
-test-desktop-e2e: desktop relay ## Drive two agents' app windows through a transfer (Xvfb, xdotool); start time, memory; then the desk walk (offers, notifications, on-behalf texts, undo, reconnect; AT-SPI)
+test-desktop-e2e: desktop relay ## Drive two agents' app windows through a transfer (Xvfb, xdotool); start time, memory; then the desk walk (offers, notifications, on-behalf texts, undo, reconnect; AT-SPI); then files (a PDF dragged in, the visitor downloads it)
 	build/scripts/desktop-e2e.sh $(DESKTOP_BIN) $(RELAY_BIN)
 	build/scripts/desk-e2e.sh $(DESKTOP_BIN) $(RELAY_BIN)
+	build/scripts/files-e2e.sh $(DESKTOP_BIN) $(RELAY_BIN)
 
 # Two agents' apps under Xvfb: the supervisor opens the dashboard window from
 # her menu (a second process, signed in by a one-time token on its stdin),
