@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io/fs"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -257,17 +259,13 @@ func bindFlags(v *viper.Viper, fl *pflag.FlagSet) error {
 // unmarshals everything into Settings.
 func loadSettings(v *viper.Viper, path string) (Settings, error) {
 	var st Settings
+	explicit := path != ""
+	if !explicit {
+		path = defaultConfigFile()
+	}
 	if path != "" {
 		v.SetConfigFile(path)
-	} else {
-		v.SetConfigName("relay")
-		v.SetConfigType("yaml")
-		v.AddConfigPath(".")
-		v.AddConfigPath("/etc/switchboard")
-	}
-	if err := v.ReadInConfig(); err != nil {
-		var nf viper.ConfigFileNotFoundError
-		if path != "" || !(errors.As(err, &nf) || errors.Is(err, fs.ErrNotExist)) {
+		if err := v.ReadInConfig(); err != nil && (explicit || !errors.Is(err, fs.ErrNotExist)) {
 			return st, fmt.Errorf("config: %w", err)
 		}
 	}
@@ -278,6 +276,22 @@ func loadSettings(v *viper.Viper, path string) (Settings, error) {
 	st.Origins = splitList(st.Origins)
 	st.Limits.TrustedProxies = splitList(st.Limits.TrustedProxies)
 	return st, st.validate()
+}
+
+// defaultConfigFile is the first of relay.yaml and relay.yml in the working
+// directory, then in /etc/switchboard; "" when there is none. Only these
+// names: viper's own search also takes a file called just "relay", such as
+// the relay's binary in the working directory.
+func defaultConfigFile() string {
+	for _, dir := range []string{".", "/etc/switchboard"} {
+		for _, name := range []string{"relay.yaml", "relay.yml"} {
+			p := filepath.Join(dir, name)
+			if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() {
+				return p
+			}
+		}
+	}
+	return ""
 }
 
 // splitList splits comma-separated items (a list from the environment

@@ -148,6 +148,27 @@ func TestConfigPrecedence(t *testing.T) {
 	}
 }
 
+// Without --config the relay reads relay.yaml (or relay.yml) from the
+// working directory, and nothing else: not its own binary called relay.
+func TestConfigFileSearch(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	if err := os.WriteFile("relay", []byte("\x7fELF\x02\x01\x01\x00 not yaml"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	out, err := run(t, "", "check-config")
+	if err != nil || !strings.Contains(out, "config file: none") {
+		t.Fatalf("with only a binary called relay here: %v\n%s", err, out)
+	}
+	if err := os.WriteFile("relay.yml", []byte("listen: 127.0.0.1:9002\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err = run(t, "", "check-config")
+	if err != nil || !strings.Contains(out, "listen               127.0.0.1:9002") {
+		t.Fatalf("relay.yml here: %v\n%s", err, out)
+	}
+}
+
 func TestServeAnswersHealthAndStopsOnCancel(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "serve.db")
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
