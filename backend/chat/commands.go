@@ -196,17 +196,7 @@ func (d *Desk) VisitorDetach(now time.Time, id SessionID) {
 // VisitorSend appends the visitor's message. A resend of a client id returns
 // the original seq and no effects.
 func (d *Desk) VisitorSend(now time.Time, id SessionID, clientID, text string) ([]Effect, uint64, bool, *Error) {
-	s, err := d.session(id)
-	if err != nil {
-		return nil, 0, false, err
-	}
-	if seq, dup := s.resent(ByVisitor, 0, clientID); dup {
-		return nil, seq, true, nil
-	}
-	if s.State == Ended {
-		return nil, 0, false, refuse(codeInvalidState, "the chat has ended")
-	}
-	return d.send(now, s, ByVisitor, 0, s.Visitor.Name, clientID, text, nil)
+	return d.VisitorSendFile(now, id, clientID, text, nil)
 }
 
 // VisitorEnd ends the chat from the visitor's side (also from the queue).
@@ -227,21 +217,7 @@ func (d *Desk) VisitorEnd(now time.Time, id SessionID) ([]Effect, *Error) {
 
 // Send appends an agent's message. Only the owner may write.
 func (d *Desk) Send(now time.Time, a AgentID, id SessionID, clientID, text string) ([]Effect, uint64, bool, *Error) {
-	s, err := d.session(id)
-	if err != nil {
-		return nil, 0, false, err
-	}
-	ag, err := d.agent(a)
-	if err != nil {
-		return nil, 0, false, err
-	}
-	if seq, dup := s.resent(ByAgent, a, clientID); dup {
-		return nil, seq, true, nil
-	}
-	if err := d.mayWrite(s, a); err != nil {
-		return nil, 0, false, err
-	}
-	return d.send(now, s, ByAgent, a, ag.Name, clientID, text, nil)
+	return d.SendFile(now, a, id, clientID, text, nil)
 }
 
 // resent finds a resend of a message already stored, and its seq. It is
