@@ -160,15 +160,7 @@ func (p *page) focusedID(what string) string {
 
 func TestFocusStaysWhenTheAgentEndsTheChat(t *testing.T) {
 	t.Parallel()
-	d := newDesk(t, nil, nil)
-	anna, _ := d.Agent("anna", nil)
-	p := newBrowser(t, 1100, 760, false)
-	p.open(d.HTTP.URL + "/demo?channel=support")
-	p.click("l")
-	p.startChat("Vera", "vera@example.com", "Where is my parcel?")
-	sid := queued(t, anna, "Vera")
-	anna.OK(protocol.CmdSessionPick, protocol.SessionRef{Session: sid}, nil)
-	p.waitText("sub", "You are chatting with Anna")
+	_, anna, p, sid := chatWithAnna(t, "Where is my parcel?")
 	p.keys("msg", "I was about to wri") // typing when the agent ends it
 	anna.OK(protocol.CmdSessionEnd, protocol.SessionRef{Session: sid}, nil)
 	p.wait("the end of the chat", sr(`return vis("done") && !vis("msg")`))

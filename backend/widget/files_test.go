@@ -14,6 +14,7 @@ import (
 	"github.com/chromedp/chromedp/kb"
 
 	"switchboard/backend/protocol"
+	"switchboard/backend/relay/relaytest"
 )
 
 // slowUploads reads upload bodies slowly, as over a real network, so that
@@ -52,15 +53,7 @@ const pasteShot = `(() => {
 
 func TestPasteAScreenshot(t *testing.T) {
 	t.Parallel()
-	d := newDesk(t, nil, nil)
-	anna, _ := d.Agent("anna", nil)
-	p := newBrowser(t, 1100, 760, false)
-	p.open(d.HTTP.URL + "/demo?channel=support")
-	p.click("l")
-	p.startChat("Vera", "vera@example.com", "The checkout fails")
-	sid := queued(t, anna, "Vera")
-	anna.OK(protocol.CmdSessionPick, protocol.SessionRef{Session: sid}, nil)
-	p.waitText("sub", "You are chatting with Anna")
+	d, anna, p, sid := chatWithAnna(t, "The checkout fails")
 	if got := eval[string](p, sr(`return $("att").getAttribute("aria-label")`)); got != "Attach a file" {
 		t.Fatalf("attach button: %q", got)
 	}
@@ -141,15 +134,7 @@ func dropFile(name, typ string, n int) string {
 // shows sends nothing, and the visitor can go on writing.
 func TestDropAFileAndCancelAnother(t *testing.T) {
 	t.Parallel()
-	d := newDesk(t, nil, nil)
-	anna, _ := d.Agent("anna", nil)
-	p := newBrowser(t, 1100, 760, false)
-	p.open(d.HTTP.URL + "/demo?channel=support")
-	p.click("l")
-	p.startChat("Vera", "vera@example.com", "Here is my invoice")
-	sid := queued(t, anna, "Vera")
-	anna.OK(protocol.CmdSessionPick, protocol.SessionRef{Session: sid}, nil)
-	p.waitText("sub", "You are chatting with Anna")
+	_, anna, p, sid := chatWithAnna(t, "Here is my invoice")
 	before := len(anna.WaitEntries(sid, 2))
 
 	if !eval[bool](p, sr(dropFile("invoice.pdf", "application/pdf", 4<<10))) {
@@ -178,4 +163,20 @@ func TestDropAFileAndCancelAnother(t *testing.T) {
 	if es := anna.WaitEntries(sid, uint64(before+2)); es[len(es)-1].Text != "Sorry, wrong file" {
 		t.Fatalf("the next message: %+v", es[len(es)-1])
 	}
+}
+
+// chatWithAnna opens the demo page in a browser, starts Vera's chat with
+// question, and has Anna (an agent over the protocol) pick it up.
+func chatWithAnna(t *testing.T, question string) (*desk, *relaytest.Client, *page, string) {
+	t.Helper()
+	d := newDesk(t, nil, nil)
+	anna, _ := d.Agent("anna", nil)
+	p := newBrowser(t, 1100, 760, false)
+	p.open(d.HTTP.URL + "/demo?channel=support")
+	p.click("l")
+	p.startChat("Vera", "vera@example.com", question)
+	sid := queued(t, anna, "Vera")
+	anna.OK(protocol.CmdSessionPick, protocol.SessionRef{Session: sid}, nil)
+	p.waitText("sub", "You are chatting with Anna")
+	return d, anna, p, sid
 }
