@@ -78,7 +78,7 @@ func TestDeskIsNilSafe(t *testing.T) {
 		}
 		for name, res := range map[string]Result{
 			"Config": d.Config(), "Login": d.Login(LoginRequest{}), "Resume": d.Resume(), "Logout": d.Logout(),
-			"Send": d.Send("s", "t"), "SetMuted": d.SetMuted(true), "SetLanguage": d.SetLanguage("en"),
+			"Send": d.Send("s", "t"), "SendFile": d.SendFile("s", "", "f"), "SetMuted": d.SetMuted(true), "SetLanguage": d.SetLanguage("en"),
 			"OpenDashboard": d.OpenDashboard(), "Quit": d.Quit(),
 			"Upload": d.Upload(UploadRequest{ID: "u"}), "CancelUpload": d.CancelUpload("u"),
 			"UploadPath": d.UploadPath(UploadPathRequest{ID: "u"}),

@@ -35,7 +35,14 @@ func (c *core) do(cmd string, data any) (Result, json.RawMessage) {
 // across reconnects. A chat the agent only listens to is refused here, so
 // no message sits in the outbox only to fail.
 func (c *core) send(session, text string) Result {
-	if strings.TrimSpace(text) == "" {
+	return c.sendFile(session, text, "")
+}
+
+// sendFile is send with an attachment already stored on the relay (file is
+// its id): a failed line that carries a file is sent again this way, without
+// uploading the file again. Text may then be empty.
+func (c *core) sendFile(session, text, file string) Result {
+	if strings.TrimSpace(text) == "" && file == "" {
 		return failResult(protocol.CodeBadRequest, "the message is empty")
 	}
 	if session == "" {
@@ -50,7 +57,7 @@ func (c *core) send(session, text string) Result {
 	if readOnly {
 		return failResult(protocol.CodeListenOnly, "you are listening to this chat and cannot write")
 	}
-	return okResult(ClientIDData{ClientID: cl.Send(session, text)})
+	return okResult(ClientIDData{ClientID: cl.SendFile(session, text, file)})
 }
 
 func (c *core) setMuted(muted bool) Result {

@@ -78,6 +78,15 @@ func (d *Desk) Send(session, text string) Result {
 	return notReady
 }
 
+// SendFile sends a message carrying a file already stored on the relay (by
+// its id), through the outbox: Retry of a failed line with a file.
+func (d *Desk) SendFile(session, text, file string) Result {
+	if c := d.core(); c != nil {
+		return c.sendFile(session, text, file)
+	}
+	return notReady
+}
+
 // Upload stores a file on the relay (progress comes as app:upload) and
 // queues the message carrying it; data: {clientId, file}. CancelUpload
 // stops it, and then nothing is sent.

@@ -269,3 +269,31 @@ func TestUploadPathSendsADroppedFile(t *testing.T) {
 		d.refused(p, d.c.uploadPath(UploadPathRequest{ID: "d2", Session: sid, Path: p}), protocol.CodeBadRequest)
 	}
 }
+
+// A file already stored on the relay is sent again by its id (Retry of a
+// failed line that carries one): through the outbox, without a new upload.
+func TestSendFileSendsAStoredFile(t *testing.T) {
+	t.Parallel()
+	h := relaytest.Start(t, relaytest.Options{})
+	d := newTestDesk(t, deskOpts{})
+	visitor, sid := answering(t, h, d)
+	anna, _ := h.Agent("anna", nil) // a second window of hers uploads it
+	body := pdfBytes(4 << 10)
+	slot, up := h.Attach(anna, sid, "terms.pdf", body)
+	if up.Status != 201 {
+		t.Fatalf("upload: %+v", up)
+	}
+	desk := newDesk(d.c)
+	if res := desk.SendFile(sid, " ", ""); res.OK || res.Error.Code != protocol.CodeBadRequest {
+		t.Fatalf("SendFile with neither text nor file = %v", res)
+	}
+	res := desk.SendFile(sid, "", slot.File)
+	if !res.OK {
+		t.Fatalf("SendFile: %v", res)
+	}
+	ack := d.waitOutbox(res.Data.(ClientIDData).ClientID, "acked")
+	es := visitor.WaitEntries(sid, ack.Seq)
+	if e := es[len(es)-1]; e.File == nil || e.File.ID != slot.File || e.File.Name != "terms.pdf" {
+		t.Fatalf("the visitor got %+v", e)
+	}
+}

@@ -73,6 +73,8 @@ export interface DeskApi {
   /** Sends a relay command of the registry; the reply's data is the Result's data. */
   Command(name: AgentCommandName, data: unknown): Promise<Result>
   Send(session: string, text: string): Promise<Result<{ clientId: string }>>
+  /** Sends a message carrying a file already on the relay (Retry of a failed line with a file). */
+  SendFile(session: string, text: string, file: string): Promise<Result<{ clientId: string }>>
   /** Uploads a file into a chat (progress as app:upload) and sends it through the outbox. */
   Upload(req: UploadRequest): Promise<Result<{ clientId: string; file: FileInfo }>>
   /** Upload of a file dropped from a file manager, by its absolute path. */

@@ -39,7 +39,7 @@ export const defaultConfig: DeskConfig = {
 }
 
 const methods: Exclude<Method, 'Command'>[] = [
-  'Version', 'Config', 'Login', 'Resume', 'Logout', 'Send', 'Upload', 'UploadPath', 'CancelUpload', 'Preview', 'SaveFile', 'SetMuted', 'SetLanguage', 'OpenDashboard', 'Quit',
+  'Version', 'Config', 'Login', 'Resume', 'Logout', 'Send', 'SendFile', 'Upload', 'UploadPath', 'CancelUpload', 'Preview', 'SaveFile', 'SetMuted', 'SetLanguage', 'OpenDashboard', 'Quit',
 ]
 
 export function installFakeBridge(overrides: Overrides = {}): FakeBridge {
@@ -52,6 +52,7 @@ export function installFakeBridge(overrides: Overrides = {}): FakeBridge {
     Login: () => ({ ok: true, data: welcome() }),
     Resume: () => ({ ok: true, data: welcome() }),
     Send: () => ({ ok: true, data: { clientId: `m-${++sent}` } }),
+    SendFile: () => ({ ok: true, data: { clientId: `m-${++sent}` } }),
     'session.log': () => ({ ok: true, data: { entries: [], more: false } }),
     'transfer.targets': () => ({ ok: true, data: [] }),
     'request.list': () => ({ ok: true, data: { requests: [], mail: true } }),

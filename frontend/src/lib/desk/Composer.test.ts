@@ -164,4 +164,22 @@ describe('outbox lines in the conversation', () => {
     await fireEvent.click(screen.getByTestId('outbox-dismiss'))
     expect(screen.queryByTestId('outbox-line')).toBeNull()
   })
+
+  it('retries a failed line with a file by sending the stored file again, not uploading it', async () => {
+    d = makeDesk()
+    render(Conversation, { ctl: d.ctl, session: 's-1' })
+    d.bridge.emit('relay:outbox', { session: 's-1', clientId: 'm-7', text: 'The label', file: 'f-42', status: 'failed', error: { code: 'unavailable', message: 'busy' } })
+    await tick()
+    await fireEvent.click(screen.getByTestId('outbox-retry'))
+    expect(d.bridge.callsOf('SendFile')).toEqual([['s-1', 'The label', 'f-42']])
+    expect(d.bridge.callsOf('Upload')).toEqual([])
+    await tick()
+    const line = screen.getByTestId('outbox-line')
+    expect(line.dataset.status).toBe('pending')
+    d.bridge.emit('relay:outbox', { session: 's-1', clientId: 'm-1', status: 'failed', error: 'nope' })
+    await tick()
+    // Still a file line: Retry sends the file's id again.
+    await fireEvent.click(screen.getByTestId('outbox-retry'))
+    expect(d.bridge.callsOf('SendFile')).toEqual([['s-1', 'The label', 'f-42'], ['s-1', 'The label', 'f-42']])
+  })
 })

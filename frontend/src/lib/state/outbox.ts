@@ -70,9 +70,9 @@ export function applyOutbox(items: readonly OutboxItem[], ev: OutboxEvent): Outb
 }
 
 /** Records a line the Send call accepted, unless an event already told its fate. */
-export function outboxSent(items: readonly OutboxItem[], session: string, clientId: string, text: string): OutboxItem[] {
+export function outboxSent(items: readonly OutboxItem[], session: string, clientId: string, text: string, file?: string): OutboxItem[] {
   if (items.some((it) => it.clientId === clientId)) return items as OutboxItem[]
-  return [...items, { session, clientId, text, status: 'pending' }]
+  return [...items, { session, clientId, text, status: 'pending', ...(file ? { file } : {}) }]
 }
 
 /** Records a line the Send call refused outright. */

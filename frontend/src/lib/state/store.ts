@@ -418,7 +418,16 @@ export function createDesk(opts: ControllerOptions = {}): DeskController {
       const item = get(state).outbox.find((it) => it.clientId === clientId)
       if (!item) return { ok: false, error: { code: 'not_found', message: '' } }
       update((s) => ({ ...s, outbox: dismissLine(s.outbox, clientId) }))
-      return send(item.session, item.text)
+      if (!item.file) return send(item.session, item.text)
+      // The file is on the relay already: send the message again, not the file.
+      const r = await call('SendFile', item.session, item.text, item.file)
+      if (r.ok && r.data?.clientId) {
+        const id = r.data.clientId
+        update((s) => ({ ...s, outbox: outboxSent(s.outbox, item.session, id, item.text, item.file) }))
+      } else if (!r.ok) {
+        notify('error', errorText(r))
+      }
+      return r
     },
     dismissLine(clientId) {
       update((s) => ({ ...s, outbox: dismissLine(s.outbox, clientId) }))
