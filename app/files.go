@@ -254,7 +254,7 @@ func (c *core) cancelUpload(id string) Result {
 
 // put PUTs body to url, reporting the bytes sent, and reads the FileInfo.
 func (c *core) put(ctx context.Context, url string, body []byte, progress func(int64)) (protocol.FileInfo, error) {
-	r := &progressReader{data: body, report: progress}
+	r := &progressReader{ctx: ctx, data: body, report: progress}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPut, url, r)
 	if err != nil {
 		return protocol.FileInfo{}, err
@@ -300,6 +300,9 @@ func fileNetErr(err error) error {
 // progressReader hands out body in chunks and reports how far it got,
 // at most every progressEvery (and once at the end).
 type progressReader struct {
+	// ctx ends the body as soon as the upload is cancelled: no more bytes
+	// go out, whatever the transport has buffered.
+	ctx    context.Context
 	data   []byte
 	off    int
 	last   time.Time
@@ -310,6 +313,9 @@ type progressReader struct {
 const uploadChunk = 32 << 10
 
 func (p *progressReader) Read(b []byte) (int, error) {
+	if err := p.ctx.Err(); err != nil {
+		return 0, err
+	}
 	if p.off >= len(p.data) {
 		return 0, io.EOF
 	}
