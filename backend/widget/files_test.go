@@ -180,3 +180,34 @@ func chatWithAnna(t *testing.T, question string) (*desk, *relaytest.Client, *pag
 	p.waitText("sub", "You are chatting with Anna")
 	return d, anna, p, sid
 }
+
+// A file whose upload finished while the websocket was down waits, with
+// its message, in the outbox (localStorage too): it survives a reload and
+// is sent once the network is back.
+func TestFileMessageSurvivesAReload(t *testing.T) {
+	t.Parallel()
+	d, anna, p, sid := chatWithAnna(t, "Photo of the damage")
+	before := len(anna.WaitEntries(sid, 2))
+	// The upload is slow (slowUploads); the websocket drops while it runs,
+	// so its message cannot be sent when it finishes.
+	eval[bool](p, sr(dropFile("damage.pdf", "application/pdf", 512<<10)))
+	p.wait("the progress bar", sr(`return vis("up")`))
+	d.net.cut()
+	p.wait("the pending file line", sr(`const m = $("log").lastChild; return !vis("up") && m && m.classList.contains("p") && m.textContent.includes("damage.pdf")`))
+	out := eval[map[string]any](p, `(() => { for (let i = 0; i < localStorage.length; i++) { const k = localStorage.key(i);
+		if (k.endsWith(":support:out")) return JSON.parse(localStorage.getItem(k)); } return {}; })()`)
+	if len(out) != 1 {
+		t.Fatalf("outbox in localStorage: %v", out)
+	}
+	p.do(chromedp.Reload())
+	p.wait("the pending file line after a reload", sr(`const m = $("log").lastChild; return m && m.classList.contains("p") && m.textContent.includes("damage.pdf")`))
+	d.net.restore()
+	es := anna.WaitEntries(sid, uint64(before+1))
+	if e := es[len(es)-1]; e.File == nil || e.File.Name != "damage.pdf" {
+		t.Fatalf("Anna got %+v", e)
+	}
+	p.wait("the line to be sent", sr(`const m = $("log").lastChild; return m && !m.classList.contains("p") && m.textContent.includes("damage.pdf")`))
+	if n := len(anna.Entries(sid)); n != before+1 {
+		t.Fatalf("Anna has %d entries; want %d (the file once)", n, before+1)
+	}
+}

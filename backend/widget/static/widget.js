@@ -252,7 +252,7 @@ input:focus,textarea:focus{border-color:${color};box-shadow:0 0 0 3px color-mix(
     tok = s.t; sid = s.s; st = s.st || "queued"; agent = s.a || ""; reopen = !!s.o;
     if (s.l && s.q) { lines = s.l; last = s.q; }
     const o = get(OUT) || {};
-    for (const c of Object.keys(o)) pend[c] = { x: o[c] };
+    for (const c of Object.keys(o)) pend[c] = typeof o[c] === "string" ? { x: o[c] } : { x: o[c].x || "", f: o[c].f };
     return true;
   }
   function save() {
@@ -262,6 +262,8 @@ input:focus,textarea:focus{border-color:${color};box-shadow:0 0 0 3px color-mix(
     if (j.length > 400000) { s.q = 0; s.l = {}; } // too long to keep: replay it all on the next load
     put(K, s);
   }
+  // outbox keeps what is not yet acknowledged across a reload: a message's text, or
+  // { x, f } for one that carries an uploaded file.
   function outbox(c, x) {
     const o = get(OUT) || {};
     if (x == null) delete o[c]; else o[c] = x;
@@ -558,6 +560,7 @@ input:focus,textarea:focus{border-color:${color};box-shadow:0 0 0 3px color-mix(
         if (x.status !== 201) return fileErr(r.code);
         const c = cid();
         pend[c] = { x: "", f: r };
+        outbox(c, { x: "", f: r });
         pending(c); push(c);
       };
       x.onerror = () => { done(); fileErr(""); };
