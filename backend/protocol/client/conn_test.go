@@ -198,10 +198,16 @@ func TestConnCallTimesOut(t *testing.T) {
 		}
 	}
 	late := make(chan protocol.ServerFrame, 1)
-	c := dialT(t, h, Options{BeforeRead: gate, OnReply: func(f *Frame) { late <- f.ServerFrame() }})
+	var frames atomic.Int64
+	c := dialT(t, h, Options{BeforeRead: gate, OnReply: func(f *Frame) { late <- f.ServerFrame() },
+		OnFrame: func(int) { frames.Add(1) }})
 	if _, err := c.HelloAgent(ctxT(t), protocol.Hello{Login: "anna", Password: relaytest.Password}); err != nil {
 		t.Fatal(err)
 	}
+	// What the relay sends after the welcome (her own presence, a tick
+	// later) must be read before the reader stalls: the stall has to come
+	// right after the ping's reply, not before it.
+	quiet(t, &frames)
 	stall.Store(true)
 	if _, err := c.Call(ctxT(t), protocol.CmdPing, nil); err != nil { // its reply is the last frame read
 		t.Fatal(err)
@@ -249,6 +255,21 @@ func TestConnCallTimesOut(t *testing.T) {
 	if err := c2.Do(context.Background(), protocol.CmdPing, nil, nil); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("call bounded by Options.Timeout: %v", err)
 	}
+}
+
+// quiet waits until no frame has been read for 300 ms.
+func quiet(t *testing.T, frames *atomic.Int64) {
+	t.Helper()
+	deadline := time.Now().Add(waitTimeout)
+	for n := frames.Load(); time.Now().Before(deadline); {
+		time.Sleep(300 * time.Millisecond)
+		m := frames.Load()
+		if m == n {
+			return
+		}
+		n = m
+	}
+	t.Fatal("the relay kept sending")
 }
 
 // A refusal comes back as a *protocol.Error with its code.
