@@ -87,16 +87,38 @@ type Lease struct {
 }
 
 // Acquire waits until this node holds the desk's lease or ctx ends, then
-// takes the next term through f and fences f with it.
+// takes the next term through f and fences f with it. It asks on one
+// connection, kept between tries (each new connection is a server process
+// on PostgreSQL's side), and connects afresh only after it broke.
 func Acquire(ctx context.Context, dsn, holder string, f Fencer, o LeaseOptions) (*Lease, error) {
 	o = o.withDefaults()
+	cfg, err := leaseConfig(dsn, holder, o)
+	if err != nil {
+		return nil, err
+	}
+	var conn *pgx.Conn
+	defer func() {
+		if conn != nil {
+			conn.Close(context.Background())
+		}
+	}()
 	for {
-		l, err := tryAcquire(ctx, dsn, holder, f, o)
-		if l != nil || ctx.Err() != nil {
-			if l == nil {
-				err = ctx.Err()
+		if conn == nil {
+			conn, err = connect(ctx, cfg, o)
+		}
+		if conn != nil {
+			var l *Lease
+			if l, err = tryAcquire(ctx, conn, holder, f, o); l != nil {
+				conn = nil // the lease's now
+				return l, nil
 			}
-			return l, err
+			if !errors.Is(err, errHeld) {
+				conn.Close(context.Background())
+				conn = nil
+			}
+		}
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
 		}
 		if o.OnWait != nil {
 			o.OnWait(err)
@@ -125,7 +147,9 @@ func (e *HeldError) Error() string {
 
 func (e *HeldError) Unwrap() error { return errHeld }
 
-func tryAcquire(ctx context.Context, dsn, holder string, f Fencer, o LeaseOptions) (*Lease, error) {
+// leaseConfig is the lock connection's configuration: TCP keepalives on
+// both ends bound how long the server keeps the lock of a vanished node.
+func leaseConfig(dsn, holder string, o LeaseOptions) (*pgx.ConnConfig, error) {
 	cfg, err := pgx.ParseConfig(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("cluster: database address: %w", err)
@@ -137,27 +161,36 @@ func tryAcquire(ctx context.Context, dsn, holder string, f Fencer, o LeaseOption
 	cfg.RuntimeParams["tcp_keepalives_interval"] = secs
 	cfg.RuntimeParams["tcp_keepalives_count"] = "2"
 	cfg.RuntimeParams["application_name"] = "switchboard lease " + holder
+	return cfg, nil
+}
+
+func connect(ctx context.Context, cfg *pgx.ConnConfig, o LeaseOptions) (*pgx.Conn, error) {
 	cctx, cancel := context.WithTimeout(ctx, o.CheckTimeout)
+	defer cancel()
 	conn, err := pgx.ConnectConfig(cctx, cfg)
-	cancel()
 	if err != nil {
 		return nil, fmt.Errorf("cluster: connect for the lease: %w", err)
 	}
+	return conn, nil
+}
+
+// tryAcquire asks for the lock once on conn. With it, it takes a term and
+// the returned Lease owns conn; a *HeldError leaves conn usable for the
+// next try; any other error leaves it to be closed.
+func tryAcquire(ctx context.Context, conn *pgx.Conn, holder string, f Fencer, o LeaseOptions) (*Lease, error) {
 	var ok bool
 	if err := conn.QueryRow(ctx, "SELECT pg_try_advisory_lock($1)", leaseKey).Scan(&ok); err != nil {
-		conn.Close(context.Background())
 		return nil, fmt.Errorf("cluster: ask for the lease: %w", err)
 	}
 	if !ok {
 		held := &HeldError{}
 		// Best effort: a database without the row yet names nobody.
 		_ = conn.QueryRow(ctx, "SELECT holder, term FROM cluster_term WHERE id = 1").Scan(&held.Holder, &held.Term)
-		conn.Close(context.Background())
 		return nil, held
 	}
 	term, err := f.TakeTerm(ctx, holder)
 	if err != nil {
-		conn.Close(context.Background()) // releases the lock
+		// Not a HeldError: the caller closes conn, which releases the lock.
 		return nil, fmt.Errorf("cluster: take a term: %w", err)
 	}
 	f.Fence(term)
