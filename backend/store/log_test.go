@@ -67,9 +67,12 @@ func (w *logWriter) check(t *testing.T, s *SQLite, sid chat.SessionID) {
 
 func head(es []chat.Entry) []chat.Entry { return es[:min(len(es), 3)] }
 
-// TestLogAcrossChunks writes logs in batches of every size, across sealed
-// chunks, and reads every window back, before and after a reopen.
-func TestLogAcrossChunks(t *testing.T) {
+// TestRecentIDsAcrossChunks writes logs in batches of every size, across
+// sealed chunks, and reads the recent client ids back in windows of every
+// size, before and after a reopen. (What every store must do with such
+// logs, reads and transcripts, is storetest's LogWindows, run on SQLite
+// from conformance_test.go; this reads SQLite's own index of recent ids.)
+func TestRecentIDsAcrossChunks(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	s, path := openTest(t)
@@ -101,49 +104,20 @@ func TestLogAcrossChunks(t *testing.T) {
 	if len(w.all["a"]) < 3*chunkAt {
 		t.Fatalf("test too small: %d entries in a", len(w.all["a"]))
 	}
-	for _, sid := range sids {
-		w.check(t, s, sid)
-	}
+	w.check(t, s, "a")
 	checkRecent(t, s, w, "a")
 
-	// After a reopen (no cache), the log goes on where it was.
+	// After a reopen (no cache), the log and its ids go on where they were.
 	must(t, s.Close())
 	s2, err := OpenSQLite(path)
 	must(t, err)
 	defer s2.Close()
-	if err := s2.Apply(ctx, []chat.Effect{msg("a", w.seqs["a"], at(0), chat.ByVisitor, 0, "Vera", "dup", "again")}); err == nil {
-		t.Fatal("a seq already stored was accepted after a reopen")
-	}
 	for range chunkAt + 1 {
 		must(t, s2.Apply(ctx, []chat.Effect{w.next("a", fmt.Sprint("x", w.seqs["a"])), w.next("b", "")}))
 	}
-	for _, sid := range sids {
-		w.check(t, s2, sid)
-	}
+	w.check(t, s2, "a")
 	checkRecent(t, s2, w, "a")
-	// A transcript made in the batch that also extends the log has it all.
-	must(t, s2.Apply(ctx, []chat.Effect{w.next("a", "t1"),
-		chat.RequestCreated{Request: chat.Request{Number: 5000, Channel: "support", Session: "a", Title: "t", CreatedAt: at(0)}},
-		w.next("a", "t2")}))
-	r, err := s2.Request(ctx, 5000)
-	must(t, err)
-	lines := strings.Split(strings.TrimSuffix(r.Transcript, "\n"), "\n")
-	system := 0
-	for _, e := range w.all["a"][:len(lines)] {
-		if e.AuthorKind == chat.BySystem {
-			system++
-		}
-	}
-	if len(lines) != len(w.all["a"])-1 || !strings.HasSuffix(lines[len(lines)-1], fmt.Sprintf("a #%d", len(lines))) ||
-		strings.Count(r.Transcript, " System: ") != system || system == 0 {
-		t.Fatalf("transcript of %d entries: %d lines, ending %q", len(w.all["a"])-1, len(lines), lines[len(lines)-1])
-	}
-	row, err := s2.SessionRow(ctx, "a")
-	must(t, err)
-	last := w.all["a"][len(w.all["a"])-1]
-	if row.Seq != last.Seq || !row.LastVisitor.Equal(last.At) && !row.LastAgent.Equal(last.At) {
-		t.Fatalf("session a: seq %d, last visitor %v, last agent %v; last entry %+v", row.Seq, row.LastVisitor, row.LastAgent, last)
-	}
+	checkRecent(t, s2, w, "b")
 }
 
 // checkRecent compares the recent client ids of a session, for several
