@@ -88,7 +88,9 @@ func (n *Node) Status() Status {
 	switch {
 	case n.gateway == nil:
 		st.State = "standby"
-	case st.NATS != "ok":
+	case st.NATS != "ok", st.Database != "ok":
+		// Cut off from either, a node takes no clients (its files, its
+		// catch-up of the leader need them): the balancer sends them on.
 		st.State = "unavailable"
 	default:
 		if node, term, ok := n.gateway.Leader(); ok {
@@ -120,7 +122,7 @@ func (n *Node) Handler() http.Handler {
 			_ = json.NewEncoder(w).Encode(st)
 			return
 		}
-		if r.URL.Path == "/ws" && gw != nil {
+		if r.URL.Path == "/ws" && gw != nil && n.Status().State == "ok" {
 			gw.ServeHTTP(w, r)
 			return
 		}

@@ -33,16 +33,24 @@ type node struct {
 
 // health is a node's /healthz answer; status is the HTTP status (0: none).
 func (n *node) health() (status int, role string) {
+	status, h := n.healthz()
+	return status, h.Role
+}
+
+// nodeHealth is what /healthz says about a node.
+type nodeHealth struct {
+	Role, NATS, Database string
+}
+
+func (n *node) healthz() (int, nodeHealth) {
+	var h nodeHealth
 	resp, err := (&http.Client{Timeout: time.Second}).Get("http://" + n.args.Addr + "/healthz")
 	if err != nil {
-		return 0, ""
+		return 0, h
 	}
 	defer resp.Body.Close()
-	var h struct {
-		Role string `json:"role"`
-	}
 	_ = json.NewDecoder(resp.Body).Decode(&h)
-	return resp.StatusCode, h.Role
+	return resp.StatusCode, h
 }
 
 // cluster is relay processes on one PostgreSQL database, connected by a
@@ -449,6 +457,22 @@ func TestClusterOverNATSUnderLoad(t *testing.T) {
 			t.Errorf("%s: clients took %s to come back (budget %s; all back: %v)", f.name, slowest, budget(5*time.Second), ok)
 		}
 		checkOffers(t, f.name, r, deadlines)
+		// What /healthz says of the node hit: cut off, it takes no clients
+		// and says from what.
+		var st int
+		var h nodeHealth
+		cut := map[string]func() bool{
+			"cut the leader off from NATS":       func() bool { return h.NATS == "unreachable" },
+			"cut the leader off from PostgreSQL": func() bool { return h.Database != "ok" && h.Database != "" },
+		}[f.name]
+		if cut != nil && !waitFor(5*time.Second, func() bool { st, h = target.healthz(); return st == 503 && h.Role == "follower" && cut() }) {
+			t.Errorf("%s: its /healthz says %d %+v; want 503, a follower, and what it cannot reach", f.name, st, h)
+		}
+		if next := c.leader(time.Second); next != nil {
+			if st, h = next.healthz(); h.Database != "ok" || h.NATS != "ok" {
+				t.Errorf("%s: the leader's /healthz says %d %+v; want database and NATS ok", f.name, st, h)
+			}
+		}
 		f.mend(target)
 		if !c.waitAllOK(15 * time.Second) {
 			t.Errorf("%s: the cluster did not heal", f.name)
