@@ -144,3 +144,42 @@ func TestLostLeaseFencesTheOldLeader(t *testing.T) {
 		t.Fatalf("the new leader's commit (term %d): %v", lb.Term(), err)
 	}
 }
+
+// A node waiting for a held lease asks on one connection, not on a new
+// one (a new PostgreSQL server process) at every try.
+func TestWaitingForTheLeaseKeepsOneConnection(t *testing.T) {
+	dsn := pgtest.Start(t)
+	a, b := openStore(t, dsn), openStore(t, dsn)
+	if _, err := acquire(t, dsn, "node-a", a, 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	tries := 0
+	o := fast
+	o.OnWait = func(error) { tries++ }
+	done := make(chan struct{})
+	go func() { defer close(done); _, _ = cluster.Acquire(ctx, dsn, "node-b", b, o) }()
+	conn, err := pgx.Connect(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	pids, seen := map[int32]bool{}, 0
+	time.Sleep(100 * time.Millisecond) // connected
+	for range 10 {
+		time.Sleep(100 * time.Millisecond)
+		var pid int32
+		if conn.QueryRow(context.Background(), `SELECT pid FROM pg_stat_activity
+WHERE application_name = 'switchboard lease node-b' AND datname = current_database()`).Scan(&pid) == nil {
+			pids[pid] = true
+			seen++
+		}
+	}
+	cancel()
+	<-done
+	if tries < 5 || seen != 10 || len(pids) != 1 {
+		t.Fatalf("%d tries; the waiting node's connection seen %d times of 10, over %d server processes; want one connection, always there",
+			tries, seen, len(pids))
+	}
+}
