@@ -213,6 +213,12 @@ async function flow() {
     if (err.code !== 'invalid_state') throw err
   }
 
+  // The handover itself tells the visitor (a "joined" note and the new owner)
+  // and Bertil (his role): wait for those frames so that the marks below
+  // separate them from whatever the listener's arrival might leak.
+  await visitor.waitFor('the handover\'s note', (f) => f.ev === 'entry' && f.session === session && f.data.kind === 'note' && f.data.note === 'joined')
+  await visitor.waitFor('the new owner', (f) => f.ev === 'session' && f.data.id === session && f.data.owner?.id === bertil.id)
+  await bertil.waitFor('his session as the owner', (f) => f.ev === 'session' && f.data.id === session && f.data.role === 'owner')
   const bertilMark = bertil.events.length
   const visitorMark = visitor.events.length
   const listened = await cecilia.send('session.listen', { session })
