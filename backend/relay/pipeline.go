@@ -3,6 +3,7 @@ package relay
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"switchboard/backend/chat"
@@ -76,6 +77,13 @@ func (p *pipeline) take(max int) []*job {
 	}
 }
 
+// waiting reports whether jobs wait to be taken.
+func (p *pipeline) waiting() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.queue) > 0
+}
+
 // takeAll empties the queue without waiting.
 func (p *pipeline) takeAll() []*job {
 	p.mu.Lock()
@@ -118,15 +126,16 @@ const maxBatch = 1024
 
 // commitLoop is the only writer: it takes every job waiting and commits all
 // their effects in one transaction (group commit is what lets one fsync carry
-// hundreds of messages), then hands the batch to deliverLoop and goes on to
-// commit the next one while the first is fanned out. Batches are delivered
-// in the order they were committed, and only after their commit. A batch the
-// store refuses is refused to its clients (see commitFailed).
+// hundreds of messages), then hands the batch on for delivery (see handOff)
+// and goes on to commit the next one. Batches are delivered in the order they
+// were committed, and only after their commit. A batch the store refuses is
+// refused to its clients (see commitFailed).
 func (s *Server) commitLoop() {
-	committed := make(chan []*job, 1)
+	var frames [][]byte // encoding scratch; never used by two deliveries at once (see deliveries)
+	d := &deliveries{ch: make(chan []*job, 1), deliver: func(batch []*job) { frames = s.deliverBatch(batch, frames) }}
 	delivered := make(chan struct{})
-	go func() { defer close(delivered); s.deliverLoop(committed) }()
-	defer func() { close(committed); <-delivered }()
+	go func() { defer close(delivered); d.run() }()
+	defer func() { close(d.ch); <-delivered }()
 	var all []chat.Effect
 	for {
 		batch := s.pipe.take(maxBatch)
@@ -142,57 +151,93 @@ func (s *Server) commitLoop() {
 			// batch (a disconnect, an admin change) is refused unwritten.
 			if err := s.degradedErr(); err != nil {
 				clear(all)
-				s.commitFailed(batch, err, committed)
+				s.commitFailed(batch, err, d)
 				continue
 			}
 			start := time.Now()
 			if err := s.store.Apply(context.Background(), all); err != nil {
 				clear(all)
-				s.commitFailed(batch, err, committed)
+				s.commitFailed(batch, err, d)
 				continue
 			}
 			s.metrics.commit(len(batch), time.Since(start))
 		}
 		clear(all) // the jobs keep their effects; drop this batch's references
-		committed <- batch
+		d.handOff(batch, s.pipe.waiting())
 	}
 }
 
-// deliverLoop fans committed batches out, in order. It encodes the batch's
-// log entries before taking the server lock, so that the lock, which every
-// read pump needs to decide a command, is held only for routing.
-func (s *Server) deliverLoop(committed <-chan []*job) {
-	var frames [][]byte
-	for batch := range committed {
-		frames = frames[:0]
-		for _, j := range batch {
-			for _, e := range j.fx {
-				if e, ok := e.(chat.EntryAdded); ok {
-					frames = append(frames, encodeEntry(e.Session, e.Entry))
-				}
-			}
-		}
-		s.mu.Lock()
-		next := frames
-		var queue queueNews
-		for _, j := range batch {
-			if j.pre != nil {
-				j.pre()
-			}
-			next = s.deliver(j.fx, next, &queue)
-			if j.post != nil {
-				j.post()
-			}
-		}
-		s.sendQueueNews(&queue, s.now())
-		s.mu.Unlock()
-		clear(frames)
-		for _, j := range batch {
-			if j.done != nil {
-				close(j.done)
+// deliveries takes committed batches from the committer to their clients,
+// in commit order, in one of two ways. When more work waits to be committed,
+// or the deliverer goroutine is still busy with an earlier batch, the batch
+// is queued for that goroutine and the committer goes on, so the next commit
+// overlaps this fan-out (what keeps a saturated relay's throughput up). When
+// nothing waits, which is most of the time below saturation, the committer
+// delivers the batch itself: each message then waits for one goroutine fewer
+// to be scheduled on its way, and on two busy cores every such wake-up can
+// cost a time slice (docs/performance.md, "Delivered by the committer").
+type deliveries struct {
+	ch      chan []*job
+	deliver func(batch []*job)
+	// pending counts the batches queued and not yet delivered. Only the
+	// committer adds to it, so when it reads zero every earlier batch has
+	// been delivered and none is on its way: delivering then cannot overtake.
+	pending atomic.Int64
+}
+
+// handOff delivers a committed batch; more says that other jobs are already
+// waiting to be committed. It runs on the committer only.
+func (d *deliveries) handOff(batch []*job, more bool) {
+	if !more && d.pending.Load() == 0 {
+		d.deliver(batch)
+		return
+	}
+	d.pending.Add(1)
+	d.ch <- batch
+}
+
+// run is the deliverer goroutine: the queued batches, in order.
+func (d *deliveries) run() {
+	for batch := range d.ch {
+		d.deliver(batch)
+		d.pending.Add(-1)
+	}
+}
+
+// deliverBatch fans one committed batch out. It encodes the batch's log
+// entries before taking the server lock, so that the lock, which every read
+// pump needs to decide a command, is held only for routing. frames is
+// scratch, returned for reuse.
+func (s *Server) deliverBatch(batch []*job, frames [][]byte) [][]byte {
+	frames = frames[:0]
+	for _, j := range batch {
+		for _, e := range j.fx {
+			if e, ok := e.(chat.EntryAdded); ok {
+				frames = append(frames, encodeEntry(e.Session, e.Entry))
 			}
 		}
 	}
+	s.mu.Lock()
+	next := frames
+	var queue queueNews
+	for _, j := range batch {
+		if j.pre != nil {
+			j.pre()
+		}
+		next = s.deliver(j.fx, next, &queue)
+		if j.post != nil {
+			j.post()
+		}
+	}
+	s.sendQueueNews(&queue, s.now())
+	s.mu.Unlock()
+	clear(frames)
+	for _, j := range batch {
+		if j.done != nil {
+			close(j.done)
+		}
+	}
+	return frames
 }
 
 func persistable(fx []chat.Effect) bool {

@@ -80,11 +80,11 @@ func (s *Server) refuseWrites() *protocol.Error {
 // everything decided after it, puts the desk back to what the store holds
 // and degrades the relay. It runs on the committer, so nothing commits
 // meanwhile.
-func (s *Server) commitFailed(batch []*job, err error, committed chan<- []*job) {
+func (s *Server) commitFailed(batch []*job, err error, d *deliveries) {
 	// Batches committed before this one reach their clients first: their
 	// replies are "ok", and the restore below must not overtake them.
 	barrier := &job{done: make(chan struct{})}
-	committed <- []*job{barrier}
+	d.handOff([]*job{barrier}, false)
 	<-barrier.done
 
 	s.mu.Lock()
