@@ -436,6 +436,13 @@ func (c *conn) handleAgent(cmd protocol.Command) {
 			c.closeWith(protocol.CloseLoggedOut, "logged out")
 		}()
 	case protocol.CmdTokenHandover:
+		// Degraded, the relay refuses writes at once: this one might fit
+		// in pages the database already holds and succeed, handing out a
+		// sign-in while others are refused.
+		if perr := s.refuseWrites(); perr != nil {
+			c.fail(cmd.ID, perr)
+			return
+		}
 		token, hash := newHandoverToken()
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()

@@ -321,9 +321,20 @@ func TestStoreFullDiskRefusesWritesKeepsClientsAndRecovers(t *testing.T) {
 	filler := fillDisk(t, dir)
 	refused := l.writeUntilRefused("disk full")
 	checkDegraded(t, h, l, "disk full")
-	// A write outside the committer (a token) is refused the same way.
+	// A write outside the committer (a token) is refused the same way, at
+	// once, even when there would be room for it (some space freed, and
+	// taken again before the probe can see it).
+	st, err := os.Stat(filler)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(filler, max(0, st.Size()-256<<10)); err != nil {
+		t.Fatal(err)
+	}
 	anna := l.sides[1]
-	if r := anna.Do(protocol.CmdTokenHandover, nil); r.OK || r.Error.Code != protocol.CodeUnavailable || !strings.Contains(r.Error.Message, "disk full") {
+	r := anna.Do(protocol.CmdTokenHandover, nil)
+	fillMore(t, filler)
+	if r.OK || r.Error.Code != protocol.CodeUnavailable || !strings.Contains(r.Error.Message, "disk full") {
 		t.Fatalf("token.handover while degraded: %+v", r)
 	}
 	// Still refused half a second on: not one command at a time.
