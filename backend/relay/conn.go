@@ -298,6 +298,8 @@ func (c *conn) writeFrames(frames [][]byte) error {
 		return nil
 	default:
 	}
+	c.srv.metrics.frameWrites.Add(1)
+	c.srv.metrics.framesWritten.Add(int64(len(frames)))
 	return c.wire.WriteFrames(frames, time.Now().Add(c.srv.cfg.WriteWait))
 }
 

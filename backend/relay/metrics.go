@@ -18,6 +18,8 @@ type metrics struct {
 	committedJobs atomic.Int64
 	commitNanos   atomic.Int64
 	delivered     atomic.Int64
+	framesWritten atomic.Int64 // frames handed to sockets
+	frameWrites   atomic.Int64 // the batches they went in (a system call each, up to 64 KiB)
 	slowKilled    atomic.Int64
 	rateLimited   atomic.Int64
 	originRefused atomic.Int64
@@ -103,6 +105,8 @@ func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) {
 	counter("switchboard_committed_jobs_total", "Decisions committed.", m.committedJobs.Load())
 	fmt.Fprintf(&b, "# HELP switchboard_commit_seconds_total Time spent committing.\n# TYPE switchboard_commit_seconds_total counter\nswitchboard_commit_seconds_total %g\n", time.Duration(m.commitNanos.Load()).Seconds())
 	counter("switchboard_entries_delivered_total", "Log entries committed and fanned out.", m.delivered.Load())
+	counter("switchboard_frames_written_total", "Frames handed to client sockets.", m.framesWritten.Load())
+	counter("switchboard_frame_writes_total", "Batches those frames were written in: one system call each up to 64 KiB, so fewer than frames when a client's frames are written together.", m.frameWrites.Load())
 	counter("switchboard_slow_clients_disconnected_total", "Clients cut off because their send queue filled.", m.slowKilled.Load())
 	counter("switchboard_rate_limited_total", "Frames refused by the per-connection rate limit.", m.rateLimited.Load())
 	counter("switchboard_origin_refused_total", "Websocket handshakes refused for their Origin.", m.originRefused.Load())

@@ -1,0 +1,34 @@
+package relay_test
+
+import (
+	"fmt"
+	"testing"
+
+	"switchboard/backend/protocol"
+	"switchboard/backend/relay/relaytest"
+)
+
+// /metrics counts the frames written and the writes they took, which tells
+// how well frames are batched (docs/performance.md): a visitor's message is
+// three frames (the ack and the echo to the visitor, the entry to Anna).
+func TestMetricsCountFramesAndWrites(t *testing.T) {
+	t.Parallel()
+	h := relaytest.Start(t, relaytest.Options{})
+	anna, visitor, sid, _ := activeChat(t, h)
+	frames0, writes0 := h.Metric("switchboard_frames_written_total"), h.Metric("switchboard_frame_writes_total")
+	if frames0 <= 0 || writes0 <= 0 || writes0 > frames0 {
+		t.Fatalf("after sign-in and a chat: %d frames in %d writes", frames0, writes0)
+	}
+	const n = 10
+	for i := range n {
+		var ack protocol.MessageAck
+		visitor.OK(protocol.CmdMessageSend, protocol.MessageSend{Session: sid, ClientID: fmt.Sprintf("m-%d", i), Text: "Still there?"}, &ack)
+		visitor.WaitEntries(sid, ack.Seq)
+		anna.WaitEntries(sid, ack.Seq)
+	}
+	frames := h.Metric("switchboard_frames_written_total") - frames0
+	writes := h.Metric("switchboard_frame_writes_total") - writes0
+	if frames < 3*n || writes < 2*n || writes > frames {
+		t.Fatalf("%d messages: %d frames in %d writes; want at least %d frames, in at least %d writes (two clients) and at most one each", n, frames, writes, 3*n, 2*n)
+	}
+}
