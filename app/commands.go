@@ -11,6 +11,7 @@ import (
 	"switchboard/app/notify"
 	"switchboard/app/tray"
 	"switchboard/backend/protocol"
+	"switchboard/backend/protocol/client"
 )
 
 // do runs one relay command and returns its reply data as-is.
@@ -45,19 +46,28 @@ func (c *core) sendFile(session, text, file string) Result {
 	if strings.TrimSpace(text) == "" && file == "" {
 		return failResult(protocol.CodeBadRequest, "the message is empty")
 	}
+	cl, perr := c.writer(session)
+	if perr != nil {
+		return Result{Error: perr}
+	}
+	return okResult(ClientIDData{ClientID: cl.SendFile(session, text, file)})
+}
+
+// writer returns the relay client if the agent may write in session.
+func (c *core) writer(session string) (*client.Client, *protocol.Error) {
 	if session == "" {
-		return failResult(protocol.CodeBadRequest, "session is required")
+		return nil, protocol.Errorf(protocol.CodeBadRequest, "session is required")
 	}
 	c.mu.Lock()
 	cl, readOnly := c.client, c.view.readOnly(session)
 	c.mu.Unlock()
 	if cl == nil {
-		return failResult(CodeOffline, "not signed in")
+		return nil, protocol.Errorf(CodeOffline, "not signed in")
 	}
 	if readOnly {
-		return failResult(protocol.CodeListenOnly, "you are listening to this chat and cannot write")
+		return nil, protocol.Errorf(protocol.CodeListenOnly, "you are listening to this chat and cannot write")
 	}
-	return okResult(ClientIDData{ClientID: cl.SendFile(session, text, file)})
+	return cl, nil
 }
 
 func (c *core) setMuted(muted bool) Result {

@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"switchboard/backend/protocol"
-	"switchboard/backend/protocol/client"
 )
 
 // Attachments go over HTTP, not the websocket (see backend/protocol/files.go),
@@ -139,23 +138,6 @@ func httpBase(ws string) string {
 	return base
 }
 
-// writer returns the relay client if the agent may write in session.
-func (c *core) writer(session string) (*client.Client, *protocol.Error) {
-	if session == "" {
-		return nil, protocol.Errorf(protocol.CodeBadRequest, "session is required")
-	}
-	c.mu.Lock()
-	cl, readOnly := c.client, c.view.readOnly(session)
-	c.mu.Unlock()
-	if cl == nil {
-		return nil, protocol.Errorf(CodeOffline, "not signed in")
-	}
-	if readOnly {
-		return nil, protocol.Errorf(protocol.CodeListenOnly, "you are listening to this chat and cannot write")
-	}
-	return cl, nil
-}
-
 // upload stores a file on the relay and queues the message that carries it.
 // It returns once the message is in the outbox (its fate comes as
 // relay:outbox), or with the relay's refusal, or cancelled.
@@ -273,7 +255,6 @@ func (c *core) put(ctx context.Context, url string, body []byte, progress func(i
 	if resp.StatusCode != http.StatusCreated {
 		return protocol.FileInfo{}, httpRefusal(resp.StatusCode, raw)
 	}
-	r.finish()
 	var info protocol.FileInfo
 	if err := json.Unmarshal(raw, &info); err != nil || info.ID == "" {
 		return protocol.FileInfo{}, protocol.Errorf(protocol.CodeInternal, "the relay's answer to the upload is unreadable: %q", raw)
@@ -307,7 +288,6 @@ type progressReader struct {
 	off    int
 	last   time.Time
 	report func(int64)
-	ended  bool
 }
 
 const uploadChunk = 32 << 10
@@ -326,13 +306,6 @@ func (p *progressReader) Read(b []byte) (int, error) {
 		p.report(int64(p.off))
 	}
 	return n, nil
-}
-
-func (p *progressReader) finish() {
-	if !p.ended && p.off < len(p.data) {
-		p.report(int64(len(p.data)))
-	}
-	p.ended = true
 }
 
 // fetch asks file.url for a file of session and GETs it: its preview
