@@ -555,14 +555,7 @@ func TestQueuePositionLive(t *testing.T) {
 
 func TestResumeAfterReloadAndDrop(t *testing.T) {
 	t.Parallel()
-	d := newDesk(t, nil, nil)
-	anna, _ := d.Agent("anna", nil)
-	p := newBrowser(t, 1100, 760, false)
-	p.open(d.HTTP.URL + "/demo")
-	p.click("l")
-	p.startChat("Vera", "vera@example.com", "Where is my parcel?")
-	sid := queued(t, anna, "Vera")
-	anna.OK(protocol.CmdSessionPick, protocol.SessionRef{Session: sid}, nil)
+	d, anna, p, sid := chatWithAnna(t, "Where is my parcel?")
 	p.keys("msg", "one\n")
 	// The visitor's line is acknowledged before Anna answers, so the order is fixed.
 	p.waitLines("v:Where is my parcel?|s:Anna has joined the chat.|v:one")
