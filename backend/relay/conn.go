@@ -94,6 +94,32 @@ func (q *sendQueue) push(frame []byte, limit int) pushResult {
 	return q.wake()
 }
 
+// pushLazy queues a frame without starting the writer: it goes out with the
+// next frame that does, or at wakeLazy.
+func (q *sendQueue) pushLazy(frame []byte, limit int) pushResult {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.dead {
+		return pushDropped
+	}
+	if len(q.frames) >= limit {
+		q.dead = true
+		return pushFull
+	}
+	q.frames = append(q.frames, frame)
+	return pushed
+}
+
+// wakeLazy starts the writer if frames wait and none is running.
+func (q *sendQueue) wakeLazy() pushResult {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.dead || len(q.frames) == 0 {
+		return pushed
+	}
+	return q.wake()
+}
+
 // pingDue asks the writer for a ping.
 func (q *sendQueue) pingDue() pushResult {
 	q.mu.Lock()
@@ -188,7 +214,12 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 // slow: it is cut off rather than allowed to hold anyone else up. It
 // reconnects and resumes what it missed.
 func (c *conn) enqueue(frame []byte) {
-	switch c.q.push(frame, c.srv.cfg.SendQueue) {
+	c.afterPush(c.q.push(frame, c.srv.cfg.SendQueue))
+}
+
+// afterPush starts the writer or cuts off a client whose queue is full.
+func (c *conn) afterPush(r pushResult) {
+	switch r {
 	case pushedWake:
 		go c.writeLoop()
 	case pushFull:
@@ -196,6 +227,15 @@ func (c *conn) enqueue(frame []byte) {
 		go c.closeWith(websocket.ClosePolicyViolation, "too slow: send queue full")
 	}
 }
+
+// enqueueLazy queues a frame that may wait for the client's next write, at
+// most until wakeLazy (see pushLazy).
+func (c *conn) enqueueLazy(frame []byte) {
+	c.afterPush(c.q.pushLazy(frame, c.srv.cfg.SendQueue))
+}
+
+// wakeLazy starts the writer for frames left waiting by enqueueLazy.
+func (c *conn) wakeLazy() { c.afterPush(c.q.wakeLazy()) }
 
 func (c *conn) pingDue() {
 	if c.q.pingDue() == pushedWake {

@@ -25,7 +25,7 @@ type fanout struct {
 
 // queueNews gathers one decision's queue changes, per channel, into as few
 // events as keep the order right: a timer that closes many waiting chats at
-// once sends one frame per agent, not one per chat.
+// once lazySends one frame per agent, not one per chat.
 type queueNews struct {
 	order  []chat.ChannelID
 	events map[chat.ChannelID][]*protocol.QueueEvent // the last one is still open
@@ -97,7 +97,7 @@ func (s *Server) sendQueueNews(n *queueNews, now time.Time) {
 	}
 }
 
-// tellPositions sends each waiting visitor of a channel their place and
+// tellPositions lazySends each waiting visitor of a channel their place and
 // estimated wait, when it is not what they were last told.
 func (s *Server) tellPositions(c chat.ChannelID, now time.Time) {
 	if s.fan.told == nil {
@@ -121,6 +121,52 @@ func (s *Server) tellPositions(c chat.ChannelID, now time.Time) {
 	}
 }
 
+// lazySends are presence frames gathered under s.mu, queued after it is
+// released, lazily.
+//
+// A busy desk changes some agent's load on most ticks, and each flush has a
+// frame for every connected agent. Queued at once, each started its
+// connection's writer: a thousand writes, and as many reads in the clients,
+// made runnable together, ahead of the messages queued after them; and
+// under the desk lock those writers also took the cores from the lock's
+// holder, so every read pump and the deliverer waited too (docs/
+// performance.md, "The tail"). Now nothing is queued under the lock, and a
+// presence frame waits in its connection's queue for the next frame that
+// starts the writer (the message traffic a busy connection gets anyway),
+// or until the next tick for a connection that got none: a change reaches
+// every colleague at most one tick after the flush that carries it.
+//
+// Frames go after anything queued to the same connection before the flush,
+// and may go after frames queued since: only news that the next frame of the
+// same sender supersedes (presence, sent by the tick alone) may be sent so.
+type lazySends struct {
+	conns   []*conn
+	frames  [][]byte
+	waiting []*conn // given a frame by the last flush
+}
+
+func (o *lazySends) add(c *conn, frame []byte) {
+	o.conns = append(o.conns, c)
+	o.frames = append(o.frames, frame)
+}
+
+// flush starts the writers of connections still holding the last flush's
+// frames, then queues what was gathered since, lazily, and empties it for
+// reuse. Call it without holding s.mu.
+func (o *lazySends) flush() {
+	for _, c := range o.waiting {
+		c.wakeLazy()
+	}
+	clear(o.waiting)
+	o.waiting = append(o.waiting[:0], o.conns...)
+	for i, c := range o.conns {
+		c.enqueueLazy(o.frames[i])
+	}
+	clear(o.conns)
+	clear(o.frames)
+	o.conns, o.frames = o.conns[:0], o.frames[:0]
+}
+
 // presenceChanged: the agent's own connections hear of it at once (another
 // window of theirs must not lag behind a status.set reply); colleagues with
 // the next flush.
@@ -134,10 +180,11 @@ func (s *Server) presenceChanged(a chat.AgentID) {
 	s.fan.presence[a] = struct{}{}
 }
 
-// flushPresence sends every connected agent one frame with the colleagues
+// flushPresence gives every connected agent one frame with the colleagues
 // (agents sharing a channel with them) whose status or load changed since
-// the last flush. The tick calls it. Caller holds s.mu.
-func (s *Server) flushPresence() {
+// the last flush, in out, for the caller to send once it has let go of s.mu.
+// The tick calls it. Caller holds s.mu.
+func (s *Server) flushPresence(out *lazySends) {
 	if len(s.fan.presence) == 0 {
 		return
 	}
@@ -186,7 +233,7 @@ func (s *Server) flushPresence() {
 			}
 		}
 		for c := range conns {
-			c.enqueue(frame)
+			out.add(c, frame)
 		}
 	}
 }

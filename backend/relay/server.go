@@ -73,7 +73,7 @@ type Server struct {
 	stopOnce sync.Once
 	conns    sync.WaitGroup
 	live     atomic.Int64
-	// out sends e-mails and webhook calls from the store's outbox;
+	// out lazySends e-mails and webhook calls from the store's outbox;
 	// mailer is nil when no SMTP server is configured.
 	out    outbox
 	mailer *mail.Sender
@@ -220,6 +220,7 @@ func (s *Server) tickLoop() {
 	t := time.NewTicker(s.cfg.TickInterval)
 	defer t.Stop()
 	lastPrune := s.now()
+	var out lazySends
 	for {
 		select {
 		case <-s.stop:
@@ -233,13 +234,14 @@ func (s *Server) tickLoop() {
 				if fx := s.tick(now); len(fx) > 0 {
 					s.pipe.push(&job{fx: fx})
 				}
-				s.flushPresence()
+				s.flushPresence(&out)
 				if now.Sub(lastPrune) > time.Minute {
 					s.prune()
 					lastPrune = now
 				}
 			}
 			s.mu.Unlock()
+			out.flush()
 		}
 	}
 }
@@ -323,7 +325,7 @@ func (s *Server) reloadDirectory(ctx context.Context) (int64, error) {
 	return dir.Version, nil
 }
 
-// tellChannels sends an agent's connections their channels and the queues
+// tellChannels lazySends an agent's connections their channels and the queues
 // they see, as a welcome would, in the pipeline's order: queue changes
 // decided after this follow it. Caller holds s.mu.
 func (s *Server) tellChannels(a chat.AgentID) {
