@@ -75,6 +75,8 @@ type options struct {
 	pprofOut   string
 	heapOut    string
 	traceOut   string
+	slowOut    string
+	slowOver   time.Duration
 	keep       bool
 	rate       float64
 	burst      int
@@ -120,6 +122,8 @@ func main() {
 	fs.StringVar(&o.pprofOut, "pprof", "", "write a CPU profile of this process over each measured window, to FILE.<target>.<round>")
 	fs.StringVar(&o.heapOut, "heap-profile", "", "write a heap profile of this process at the end of the measured window (with --in-process: the relay's too)")
 	fs.StringVar(&o.traceOut, "trace", "", "write an execution trace of this process over 2s of the measured window (with --in-process: the relay's too)")
+	fs.StringVar(&o.slowOut, "slow-log", "", "write every measured delivery slower than --slow-over to FILE.<target>.<round>: its send time (Unix µs) and latency (µs), a line each, to find when the tail happens")
+	fs.DurationVar(&o.slowOver, "slow-over", 4*time.Millisecond, "with --slow-log: the latency from which a delivery is written")
 	fs.BoolVar(&o.keep, "keep", false, "keep the temporary directory (database, relay log)")
 	fs.Float64Var(&o.rate, "limits-rate", 1e6, "relay --limits-rate for the load run")
 	fs.IntVar(&o.burst, "limits-burst", 1000000, "relay --limits-burst for the load run")
@@ -554,6 +558,14 @@ func (o options) measure(r *run, round int) (result, error) {
 	}
 	if o.pprofOut != "" {
 		r.cpuTo = fmt.Sprintf("%s.%s%s.%d", o.pprofOut, o.scenarioTag(), r.name, round)
+	}
+	if o.slowOut != "" {
+		sl, err := newSlowLog(fmt.Sprintf("%s.%s%s.%d", o.slowOut, o.scenarioTag(), r.name, round), o.slowOver)
+		if err != nil {
+			return result{}, err
+		}
+		r.slow = sl
+		defer sl.close()
 	}
 	start := time.Now()
 	if err := r.setup(); err != nil {

@@ -511,7 +511,9 @@ func (p *peer) onEntry(f *client.Frame) {
 	if slot != slotVisitor && r.measuring.Load() {
 		r.delivered.Add(1)
 		if !sentAt.IsZero() {
-			r.lat.record(time.Since(sentAt))
+			d := time.Since(sentAt)
+			r.lat.record(d)
+			r.slow.note(sentAt, d)
 		}
 	}
 }

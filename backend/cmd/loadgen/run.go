@@ -72,6 +72,7 @@ type run struct {
 
 	measuring atomic.Bool
 	lat       hist
+	slow      *slowLog // deliveries over its bound, with their send times; nil: none kept
 	offer     hist
 	delivered atomic.Int64
 	sent      atomic.Int64
