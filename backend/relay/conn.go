@@ -207,7 +207,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		s.perAddr.release(ip)
 		return // the upgrader has answered
 	}
-	s.serveWire(wsWire{ws}, ip)
+	s.serveWire(&wsWire{ws: ws}, ip)
 }
 
 // enqueue hands a frame to the writer. A client whose queue is full is too
