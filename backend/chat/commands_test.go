@@ -400,7 +400,7 @@ func TestDedupWindowIsBounded(t *testing.T) {
 	if _, _, dup, _ := f.d.VisitorSend(f.now, "s1", "m5", "x"); !dup {
 		t.Errorf("a recent id was forgotten")
 	}
-	if n := len(f.d.sessions["s1"].recent.seqs); n != DedupWindow {
+	if n := f.d.sessions["s1"].recent.len(); n != DedupWindow {
 		t.Errorf("dedup holds %d ids, want %d", n, DedupWindow)
 	}
 }

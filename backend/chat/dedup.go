@@ -10,17 +10,27 @@ const DedupWindow = 1024
 // forgets the oldest once the window is full, so memory stays bounded however
 // long a chat runs.
 //
-// It keeps a 64-bit keyed hash of each id rather than the id: a full window
-// is then about 45 KiB instead of 90, and holds no pointers, so the
-// collector never scans it (with hundreds of busy chats, these windows were
-// most of the relay's live heap). The key is random per process and the
-// desk rebuilds the windows from the store at start, so nobody can aim for
-// a collision; by chance one new id in 10^16 would be taken for a resend.
+// It keeps a 64-bit keyed hash of each id rather than the id, and holds no
+// pointers, so the collector never scans it. The key is random per process
+// and the desk rebuilds the windows from the store at start, so nobody can
+// aim for a collision; by chance one new id in 10^16 would be taken for a
+// resend.
+//
+// The ids are a ring in arrival order, found through an open-addressing
+// index of ring positions: a full window is 20 KiB (16 for the ring, 4 for
+// the index). A Go map of hash to seq beside the ring took 45 KiB, and with
+// hundreds of busy chats these windows were half of the relay's live heap,
+// which sets how far the heap grows (docs/performance.md, "Memory").
 type dedup struct {
-	seqs  map[uint64]uint64
-	order []uint64
+	ring  []dedupID // oldest at next once full
 	next  int
+	index []uint16 // 1 + a ring position, 0 = empty; a power of two, over twice the ring
 }
+
+type dedupID struct{ key, seq uint64 }
+
+// Ring positions are kept in uint16.
+var _ [1<<16 - 1 - DedupWindow]struct{}
 
 // dedupSeed keys the hash; per process, like the windows it fills.
 var dedupSeed = maphash.MakeSeed()
@@ -28,23 +38,96 @@ var dedupSeed = maphash.MakeSeed()
 func dedupKey(key string) uint64 { return maphash.String(dedupSeed, key) }
 
 func (d *dedup) get(key string) (uint64, bool) {
-	s, ok := d.seqs[dedupKey(key)]
-	return s, ok
+	if i, ok := d.find(dedupKey(key)); ok {
+		return d.ring[d.index[i]-1].seq, true
+	}
+	return 0, false
+}
+
+// len is the number of ids remembered.
+func (d *dedup) len() int { return len(d.ring) }
+
+// find gives the index slot holding key, or the empty slot where it would go.
+func (d *dedup) find(key uint64) (int, bool) {
+	if len(d.index) == 0 {
+		return 0, false
+	}
+	mask := len(d.index) - 1
+	for i := int(key) & mask; ; i = (i + 1) & mask {
+		p := d.index[i]
+		if p == 0 {
+			return i, false
+		}
+		if d.ring[p-1].key == key {
+			return i, true
+		}
+	}
 }
 
 func (d *dedup) put(id string, seq uint64) {
 	key := dedupKey(id)
-	if d.seqs == nil {
-		d.seqs = make(map[uint64]uint64)
+	if i, ok := d.find(key); ok {
+		d.ring[d.index[i]-1].seq = seq
+		return
 	}
-	if len(d.order) < DedupWindow {
-		d.order = append(d.order, key)
+	if len(d.ring) < DedupWindow {
+		if len(d.ring) == cap(d.ring) { // doubling from 8 ends at the window exactly
+			d.ring = append(make([]dedupID, 0, min(DedupWindow, max(8, 2*cap(d.ring)))), d.ring...)
+		}
+		d.ring = append(d.ring, dedupID{key, seq})
+		if 2*len(d.ring) > len(d.index) {
+			d.reindex()
+			return
+		}
+		i, _ := d.find(key)
+		d.index[i] = uint16(len(d.ring))
+		return
+	}
+	old, _ := d.find(d.ring[d.next].key)
+	d.unindex(old)
+	d.ring[d.next] = dedupID{key, seq}
+	i, _ := d.find(key)
+	d.index[i] = uint16(d.next + 1)
+	d.next = (d.next + 1) % DedupWindow
+}
+
+// unindex empties slot i, moving later entries of its probe run back so
+// that every entry stays reachable from its home slot.
+func (d *dedup) unindex(i int) {
+	mask := len(d.index) - 1
+	for j := i; ; {
+		j = (j + 1) & mask
+		p := d.index[j]
+		if p == 0 {
+			break
+		}
+		home := int(d.ring[p-1].key) & mask
+		// The entry at j stays if its home is cyclically in (i, j].
+		if (i < j && i < home && home <= j) || (i > j && (home > i || home <= j)) {
+			continue
+		}
+		d.index[i] = p
+		i = j
+	}
+	d.index[i] = 0
+}
+
+// reindex sizes the index for the ring and fills it again.
+func (d *dedup) reindex() {
+	n := 8
+	for n < 2*len(d.ring)+2 {
+		n *= 2
+	}
+	if cap(d.index) >= n {
+		d.index = d.index[:n]
+		clear(d.index)
 	} else {
-		delete(d.seqs, d.order[d.next])
-		d.order[d.next] = key
-		d.next = (d.next + 1) % DedupWindow
+		d.index = make([]uint16, n)
 	}
-	d.seqs[key] = seq
+	for p, x := range d.ring {
+		i, _ := d.find(x.key)
+		d.index[i] = uint16(p + 1)
+	}
 }
 
 // senderKey scopes a client id to its sender: two senders may pick the same id.
@@ -79,15 +162,15 @@ func itoa(n int64) string {
 
 // shrink keeps only the newest n ids.
 func (d *dedup) shrink(n int) {
-	if len(d.order) <= n {
+	if len(d.ring) <= n {
 		return
 	}
-	chron := make([]uint64, 0, len(d.order))
-	chron = append(append(chron, d.order[d.next:]...), d.order[:d.next]...)
-	keep := append([]uint64(nil), chron[len(chron)-n:]...)
-	seqs := make(map[uint64]uint64, n)
-	for _, k := range keep {
-		seqs[k] = d.seqs[k]
-	}
-	d.order, d.seqs, d.next = keep, seqs, 0
+	chron := append(append(make([]dedupID, 0, len(d.ring)), d.ring[d.next:]...), d.ring[:d.next]...)
+	d.ring, d.next, d.index = append([]dedupID(nil), chron[len(chron)-n:]...), 0, nil
+	d.reindex()
+}
+
+// ids lists the remembered (hash, seq) pairs, oldest first.
+func (d *dedup) ids() []dedupID {
+	return append(append(make([]dedupID, 0, len(d.ring)), d.ring[d.next:]...), d.ring[:d.next]...)
 }

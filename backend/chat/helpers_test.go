@@ -273,10 +273,8 @@ type deskDump struct {
 }
 
 type sessionDump struct {
-	Session   Session // recent cleared by Clone
-	DedupSeqs map[uint64]uint64
-	DedupOrd  []uint64
-	DedupNext int
+	Session  Session   // recent cleared by Clone
+	DedupIDs []dedupID // oldest first
 }
 
 type statsDump struct {
@@ -302,8 +300,7 @@ func dump(d *Desk) deskDump {
 		x.Agents[id] = ac
 	}
 	for id, s := range d.sessions {
-		x.Sessions[id] = sessionDump{Session: s.Clone(), DedupSeqs: maps.Clone(s.recent.seqs),
-			DedupOrd: slices.Clone(s.recent.order), DedupNext: s.recent.next}
+		x.Sessions[id] = sessionDump{Session: s.Clone(), DedupIDs: s.recent.ids()}
 	}
 	for id, t := range d.transfers {
 		x.Transfers[id] = *t
