@@ -80,23 +80,13 @@ const (
 
 func (q *sendQueue) init() { q.drained = make(chan struct{}) }
 
-func (q *sendQueue) push(frame []byte, limit int) pushResult {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	if q.dead {
-		return pushDropped
-	}
-	if len(q.frames) >= limit {
-		q.dead = true
-		return pushFull
-	}
-	q.frames = append(q.frames, frame)
-	return q.wake()
-}
+func (q *sendQueue) push(frame []byte, limit int) pushResult { return q.add(frame, limit, true) }
 
 // pushLazy queues a frame without starting the writer: it goes out with the
 // next frame that does, or at wakeLazy.
-func (q *sendQueue) pushLazy(frame []byte, limit int) pushResult {
+func (q *sendQueue) pushLazy(frame []byte, limit int) pushResult { return q.add(frame, limit, false) }
+
+func (q *sendQueue) add(frame []byte, limit int, wake bool) pushResult {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if q.dead {
@@ -107,7 +97,10 @@ func (q *sendQueue) pushLazy(frame []byte, limit int) pushResult {
 		return pushFull
 	}
 	q.frames = append(q.frames, frame)
-	return pushed
+	if !wake {
+		return pushed
+	}
+	return q.wake()
 }
 
 // wakeLazy starts the writer if frames wait and none is running.
