@@ -1027,7 +1027,10 @@ func TestTooManyChatsFromOneAddress(t *testing.T) {
 
 func TestIdleVisitorIsClosedAndComesBack(t *testing.T) {
 	t.Parallel()
-	d := newDesk(t, func(c *relay.Config) { c.VisitorIdle = 500 * time.Millisecond }, nil)
+	// Long enough that the visitor's return (connect, hello, chat.start: one
+	// connection, timed from its start) fits within it on a loaded machine;
+	// with half a second a busy run saw the new connection closed mid-start.
+	d := newDesk(t, func(c *relay.Config) { c.VisitorIdle = 2 * time.Second }, nil)
 	anna, _ := d.Agent("anna", nil)
 	p := newBrowser(t, 1100, 760, false)
 	p.open(d.HTTP.URL + "/demo")
@@ -1035,7 +1038,7 @@ func TestIdleVisitorIsClosedAndComesBack(t *testing.T) {
 	p.waitText("fs", "Start chat")
 	// The relay closes the idle connection; the widget does not call it a
 	// lost connection, and does not reconnect on its own.
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(10 * time.Second)
 	for d.Metric("switchboard_connections") != 1 { // anna's only
 		if time.Now().After(deadline) {
 			t.Fatal("the idle visitor's connection stayed open")
