@@ -165,7 +165,8 @@ func (d *dedup) shrink(n int) {
 	if len(d.ring) <= n {
 		return
 	}
-	chron := append(append(make([]dedupID, 0, len(d.ring)), d.ring[d.next:]...), d.ring[:d.next]...)
+	chron := d.ids()
+	// A copy, so that an ended chat does not keep the whole window's array.
 	d.ring, d.next, d.index = append([]dedupID(nil), chron[len(chron)-n:]...), 0, nil
 	d.reindex()
 }

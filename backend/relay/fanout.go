@@ -25,7 +25,7 @@ type fanout struct {
 
 // queueNews gathers one decision's queue changes, per channel, into as few
 // events as keep the order right: a timer that closes many waiting chats at
-// once lazySends one frame per agent, not one per chat.
+// once sends one frame per agent, not one per chat.
 type queueNews struct {
 	order  []chat.ChannelID
 	events map[chat.ChannelID][]*protocol.QueueEvent // the last one is still open
@@ -97,7 +97,7 @@ func (s *Server) sendQueueNews(n *queueNews, now time.Time) {
 	}
 }
 
-// tellPositions lazySends each waiting visitor of a channel their place and
+// tellPositions sends each waiting visitor of a channel their place and
 // estimated wait, when it is not what they were last told.
 func (s *Server) tellPositions(c chat.ChannelID, now time.Time) {
 	if s.fan.told == nil {

@@ -1,6 +1,7 @@
 package relay
 
 import (
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -65,7 +66,7 @@ func TestPresenceWaitsForTheNextWrite(t *testing.T) {
 	}
 
 	busy.enqueue([]byte("message"))
-	if got := busyWire.waitFor(t, 1); len(got) != 1 || !equalStrings(got[0], "presence 1", "message") {
+	if got := busyWire.waitFor(t, 1); len(got) != 1 || !slices.Equal(got[0], []string{"presence 1", "message"}) {
 		t.Fatalf("busy connection's writes: %q, want presence and message in one write", got)
 	}
 
@@ -82,34 +83,14 @@ func TestPresenceWaitsForTheNextWrite(t *testing.T) {
 		t.Fatalf("busy connection's writes after the second flush: %q, want none new", got)
 	}
 	out.flush() // a tick with nothing new
-	if got := busyWire.waitFor(t, 2); !equalStrings(got[1], "presence 2") {
+	if got := busyWire.waitFor(t, 2); !slices.Equal(got[1], []string{"presence 2"}) {
 		t.Fatalf("busy connection's writes: %q", got)
 	}
 	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(time.Millisecond) {
-		if all := flatten(idleWire.seen()); equalStrings(all, "presence 1", "presence 2") {
+		if all := slices.Concat(idleWire.seen()...); slices.Equal(all, []string{"presence 1", "presence 2"}) {
 			break
 		} else if time.Now().After(deadline) {
 			t.Fatalf("idle connection got %q, want both presence frames in order", all)
 		}
 	}
-}
-
-func flatten(writes [][]string) []string {
-	var all []string
-	for _, w := range writes {
-		all = append(all, w...)
-	}
-	return all
-}
-
-func equalStrings(got []string, want ...string) bool {
-	if len(got) != len(want) {
-		return false
-	}
-	for i := range got {
-		if got[i] != want[i] {
-			return false
-		}
-	}
-	return true
 }

@@ -73,7 +73,7 @@ type Server struct {
 	stopOnce sync.Once
 	conns    sync.WaitGroup
 	live     atomic.Int64
-	// out lazySends e-mails and webhook calls from the store's outbox;
+	// out sends e-mails and webhook calls from the store's outbox;
 	// mailer is nil when no SMTP server is configured.
 	out    outbox
 	mailer *mail.Sender
@@ -325,7 +325,7 @@ func (s *Server) reloadDirectory(ctx context.Context) (int64, error) {
 	return dir.Version, nil
 }
 
-// tellChannels lazySends an agent's connections their channels and the queues
+// tellChannels sends an agent's connections their channels and the queues
 // they see, as a welcome would, in the pipeline's order: queue changes
 // decided after this follow it. Caller holds s.mu.
 func (s *Server) tellChannels(a chat.AgentID) {

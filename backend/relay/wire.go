@@ -1,9 +1,9 @@
 package relay
 
 import (
+	"bytes"
 	"io"
 	"net/netip"
-	"slices"
 	"sync"
 	"time"
 
@@ -48,18 +48,19 @@ type wsWire struct {
 	// next read begins, so a connection waiting for its next frame holds no
 	// buffer. A buffer per frame was a tenth of what the relay allocated at
 	// 12,500 deliveries/s (docs/performance.md, "The tail").
-	read *[]byte
+	read *bytes.Buffer
+	lim  io.LimitedReader // reused, so that limiting a read allocates nothing
 }
 
 // framePool holds read buffers; ones grown past keepFrameBuffer by a large
 // frame are left to the collector.
-var framePool = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
+var framePool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 const keepFrameBuffer = 16 << 10
 
 func (w *wsWire) ReadFrame(limit int64) (bool, []byte, error) {
 	if w.read != nil {
-		if cap(*w.read) <= keepFrameBuffer {
+		if w.read.Cap() <= keepFrameBuffer {
 			framePool.Put(w.read)
 		}
 		w.read = nil
@@ -68,31 +69,16 @@ func (w *wsWire) ReadFrame(limit int64) (bool, []byte, error) {
 	if err != nil {
 		return false, nil, err
 	}
-	bp := framePool.Get().(*[]byte)
-	frame, err := readAtMost((*bp)[:0], r, limit+1)
-	*bp, w.read = frame, bp
+	w.read = framePool.Get().(*bytes.Buffer)
+	w.read.Reset()
+	w.lim = io.LimitedReader{R: r, N: limit + 1}
+	_, err = w.read.ReadFrom(&w.lim)
+	w.lim.R = nil
+	frame := w.read.Bytes()
 	if err == nil && int64(len(frame)) > limit {
 		err = errFrameTooLarge
 	}
 	return mt == websocket.TextMessage, frame, err
-}
-
-// readAtMost appends r's bytes to b until EOF or n bytes in all.
-func readAtMost(b []byte, r io.Reader, n int64) ([]byte, error) {
-	for int64(len(b)) < n {
-		if len(b) == cap(b) {
-			b = slices.Grow(b, min(int(n)-len(b), max(cap(b), 512)))
-		}
-		m, err := r.Read(b[len(b):min(cap(b), int(n))])
-		b = b[:len(b)+m]
-		if err == io.EOF {
-			return b, nil
-		}
-		if err != nil {
-			return b, err
-		}
-	}
-	return b, nil
 }
 
 func (w *wsWire) SetReadDeadline(t time.Time) error { return w.ws.SetReadDeadline(t) }
