@@ -67,8 +67,23 @@ start_display() {
   for _ in $(seq 1 100); do [[ -s $work/display ]] && break; sleep 0.1; done
   [[ -s $work/display ]] || fail "Xvfb did not start"
   export DISPLAY=:$(head -n1 "$work/display")
-  openbox >"$out/openbox.log" 2>&1 &
-  pids+=($!)
+  # Without a window manager Alt+F4 closes nothing; openbox has been seen to
+  # fail to open a display that had just come up: start it until it runs.
+  local wm _try _
+  for _try in 1 2 3; do
+    openbox >>"$out/openbox.log" 2>&1 &
+    wm=$!
+    for _ in $(seq 1 50); do
+      if xprop -root _NET_SUPPORTING_WM_CHECK 2>/dev/null | grep -q 'window id'; then
+        pids+=("$wm")
+        return
+      fi
+      kill -0 "$wm" 2>/dev/null || break
+      sleep 0.1
+    done
+    kill "$wm" 2>/dev/null || true
+  done
+  fail "openbox did not start (see openbox.log)"
 }
 
 # window_of PID TITLE: the visible window of that process with that title; sets win.
