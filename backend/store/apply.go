@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,21 +15,24 @@ import (
 	"switchboard/backend/wording"
 )
 
-// writeStmts are Apply's statements, prepared once on the writer's single
-// connection; each transaction binds them with Tx.StmtContext, which reuses
-// the connection's compiled statement instead of preparing again.
+// writeStmts are Apply's statements, prepared on the writer's driver
+// connection (see writeconn.go).
 type writeStmts struct {
+	begin, commit, rollback connStmt
+
 	insEntries     multiRow
 	sealTails      multiRow
 	flushLogs      multiRow
-	maxEntryID     *sql.Stmt
-	dataVersion    *sql.Stmt
-	logStates      *sql.Stmt
-	upsertSession  *sql.Stmt
-	upsertTransfer *sql.Stmt
-	insRequest     *sql.Stmt
-	setChosen      *sql.Stmt
-	channelZone    *sql.Stmt
+	maxEntryID     connStmt
+	dataVersion    connStmt
+	logStates      connStmt
+	upsertSession  connStmt
+	upsertTransfer connStmt
+	insRequest     connStmt
+	setChosen      connStmt
+
+	on   any         // the driver connection they are prepared on
+	list []*connStmt // all of the above
 }
 
 const (
@@ -64,47 +68,51 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?)`
 	sqlChannelZone = `SELECT time_zone, language FROM channels WHERE key = ?`
 )
 
-func (w *writeStmts) prepare(ctx context.Context, db *sql.DB) error {
-	type prep struct {
-		dst *(*sql.Stmt)
-		sql string
+func newWriteStmts() *writeStmts {
+	w := &writeStmts{
+		begin: connStmt{sql: "BEGIN IMMEDIATE"}, commit: connStmt{sql: "COMMIT"}, rollback: connStmt{sql: "ROLLBACK"},
+		maxEntryID: connStmt{sql: sqlMaxEntryID}, dataVersion: connStmt{sql: sqlDataVersion},
+		logStates: connStmt{sql: sqlLogStates}, upsertSession: connStmt{sql: sqlUpsertSession},
+		upsertTransfer: connStmt{sql: sqlUpsertTransfer}, insRequest: connStmt{sql: sqlInsRequest},
+		setChosen: connStmt{sql: sqlSetChosen},
 	}
-	if err := errors.Join(
-		w.insEntries.prepare(ctx, db, 13, sqlInsEntries),
-		w.sealTails.prepare(ctx, db, 4, sqlSealTails),
-		w.flushLogs.prepare(ctx, db, 5, sqlFlushLogs),
-	); err != nil {
-		return fmt.Errorf("store: prepare: %w", err)
-	}
-	for _, p := range []prep{
-		{&w.maxEntryID, sqlMaxEntryID},
-		{&w.dataVersion, sqlDataVersion},
-		{&w.logStates, sqlLogStates},
-		{&w.upsertSession, sqlUpsertSession},
-		{&w.upsertTransfer, sqlUpsertTransfer},
-		{&w.insRequest, sqlInsRequest},
-		{&w.setChosen, sqlSetChosen},
-		{&w.channelZone, sqlChannelZone},
-	} {
-		st, err := db.PrepareContext(ctx, p.sql)
-		if err != nil {
-			return fmt.Errorf("store: prepare: %w", err)
+	w.insEntries.init(13, sqlInsEntries)
+	w.sealTails.init(4, sqlSealTails)
+	w.flushLogs.init(5, sqlFlushLogs)
+	w.list = []*connStmt{&w.begin, &w.commit, &w.rollback, &w.maxEntryID, &w.dataVersion, &w.logStates,
+		&w.upsertSession, &w.upsertTransfer, &w.insRequest, &w.setChosen}
+	for _, m := range []*multiRow{&w.insEntries, &w.sealTails, &w.flushLogs} {
+		for i := range m.stmts {
+			w.list = append(w.list, &m.stmts[i])
 		}
-		*p.dst = st
 	}
-	return nil
+	return w
 }
 
-func (w *writeStmts) close() {
-	w.insEntries.close()
-	w.sealTails.close()
-	w.flushLogs.close()
-	for _, st := range []*sql.Stmt{w.maxEntryID, w.dataVersion, w.logStates, w.upsertSession, w.upsertTransfer, w.insRequest,
-		w.setChosen, w.channelZone} {
-		if st != nil {
-			st.Close()
-		}
+// prepare prepares the statements on db's connection now, so that a schema
+// they do not fit fails the store's opening, not its first write.
+func (w *writeStmts) prepare(ctx context.Context, db *sql.DB) error {
+	c, err := db.Conn(ctx)
+	if err != nil {
+		return err
 	}
+	defer c.Close()
+	return c.Raw(func(dc any) error { return w.prepareOn(ctx, dc) })
+}
+
+// close closes the statements, on their connection.
+func (w *writeStmts) close(db *sql.DB) {
+	c, err := db.Conn(context.Background())
+	if err != nil {
+		return
+	}
+	defer c.Close()
+	c.Raw(func(dc any) error {
+		if w.on == dc {
+			closeStmts(w.list)
+		}
+		return nil
+	})
 }
 
 // Apply persists effects in one transaction, in order; it returns once the
@@ -117,26 +125,50 @@ func (s *SQLite) Apply(ctx context.Context, effects []chat.Effect) (err error) {
 	// connection would serialise them anyway).
 	s.applyMu.Lock()
 	defer s.applyMu.Unlock()
-	tx, err := s.w.BeginTx(ctx, nil)
+	c, err := s.w.Conn(ctx)
 	if err != nil {
 		return diagnose(s.path, fmt.Errorf("store: apply: %w", err))
 	}
+	defer c.Close()
 	a := &s.applier
-	*a = applier{ctx: ctx, tx: tx, st: &s.st, cache: &s.logs,
-		dirty: a.dirty[:0], pending: a.pending[:0], args: a.args[:0]}
+	*a = applier{ctx: ctx, c: c, st: s.st, cache: &s.logs,
+		dirty: a.dirty[:0], pending: a.pending[:0], args: a.args[:0], logs: a.logs[:0], named: a.named[:0], tails: a.tails}
 	defer func() {
-		a.close()
 		if err != nil {
-			tx.Rollback()
 			// The cache may hold what was rolled back.
 			clear(s.logs.states)
+			s.logs.nextID = 0
 			err = diagnose(s.path, err)
 		}
 		// Drop references to this batch's values from the kept buffers.
 		clear(a.pending[:cap(a.pending)])
 		clear(a.args[:cap(a.args)])
-		a.ctx, a.tx = nil, nil
+		clear(a.logs[:cap(a.logs)])
+		clear(a.named[:cap(a.named)])
+		a.ctx, a.c = nil, nil
 	}()
+	if err := a.exec(&a.st.begin); err != nil {
+		return fmt.Errorf("store: apply: %w", err)
+	}
+	if err := a.applyAll(effects); err != nil {
+		a.ctx = context.WithoutCancel(ctx) // also after ctx ended, or it stays open
+		if rerr := a.exec(&a.st.rollback); rerr != nil {
+			// Still in the transaction, perhaps: no other write may join it.
+			a.discardConn()
+		}
+		return err
+	}
+	for _, sid := range a.ended {
+		delete(s.logs.states, sid)
+	}
+	if a.nextID != 0 {
+		s.logs.nextID = a.nextID
+	}
+	return nil
+}
+
+// applyAll writes effects and commits.
+func (a *applier) applyAll(effects []chat.Effect) error {
 	if err := a.loadLogStates(effects); err != nil {
 		return fmt.Errorf("store: apply: %w", err)
 	}
@@ -148,11 +180,8 @@ func (s *SQLite) Apply(ctx context.Context, effects []chat.Effect) (err error) {
 	if err := a.flushLogs(); err != nil {
 		return fmt.Errorf("store: apply: %w", err)
 	}
-	if err := tx.Commit(); err != nil {
+	if err := a.exec(&a.st.commit); err != nil {
 		return fmt.Errorf("store: apply: commit: %w", err)
-	}
-	for _, sid := range a.ended {
-		delete(s.logs.states, sid)
 	}
 	return nil
 }
@@ -169,38 +198,23 @@ func persists(effects []chat.Effect) bool {
 	return false
 }
 
-// applier is one Apply call: the transaction, its statements (bound on first
-// use) and the sessions whose logs the batch extends.
+// applier is one Apply call: the writer's connection, held for the batch,
+// and the sessions whose logs the batch extends.
 type applier struct {
-	ctx   context.Context
-	tx    *sql.Tx
-	st    *writeStmts
-	bound map[*sql.Stmt]*sql.Stmt
+	ctx context.Context
+	c   *sql.Conn
+	st  *writeStmts
 
 	cache   *logCache
 	dirty   []chat.SessionID // sessions whose log rows are to be written
 	ended   []chat.SessionID // sessions that ended: they leave the cache
-	nextID  int64            // the id the next entry gets
+	nextID  int64            // the id the next entry gets (0: no entries in this batch)
 	pending []pendingEntry   // entries checked, not yet inserted
-	args    []any            // reused for the multi-row statements
-}
-
-func (a *applier) stmt(st *sql.Stmt) *sql.Stmt {
-	if b, ok := a.bound[st]; ok {
-		return b
-	}
-	if a.bound == nil {
-		a.bound = make(map[*sql.Stmt]*sql.Stmt, 4)
-	}
-	b := a.tx.StmtContext(a.ctx, st)
-	a.bound[st] = b
-	return b
-}
-
-func (a *applier) close() {
-	for _, b := range a.bound {
-		b.Close()
-	}
+	// Reused from batch to batch: the multi-row statements' values, and
+	// every statement's arguments as the driver takes them.
+	args, logs []any
+	named      []driver.NamedValue
+	tails      []byte
 }
 
 func (a *applier) apply(e chat.Effect) error {
@@ -236,29 +250,26 @@ func (a *applier) session(s *chat.Session) error {
 	if s.State == chat.Ended {
 		a.ended = append(a.ended, s.ID)
 	}
-	_, err := a.stmt(a.st.upsertSession).ExecContext(a.ctx, string(s.ID), string(s.Channel), s.State.String(),
+	return a.exec(&a.st.upsertSession, string(s.ID), string(s.Channel), s.State.String(),
 		s.Visitor.Name, s.Visitor.Email, s.Question, s.TokenHash, int64(s.Owner), encodeIDs(s.Listeners),
 		int64(s.Pending), s.Rank, int64(s.Seq), nanos(s.CreatedAt), nanos(s.QueuedAt), nanos(s.AnsweredAt),
 		nanos(s.EndedAt), s.EndedBy, nanos(s.LastVisitor), nanos(s.LastAgent), int64(s.Warned))
-	return err
 }
 
 func (a *applier) transfer(t *chat.Transfer) error {
 	if t.ID == 0 {
 		return errors.New("transfer without id")
 	}
-	_, err := a.stmt(a.st.upsertTransfer).ExecContext(a.ctx, int64(t.ID), string(t.Session), string(t.Channel), t.Kind,
+	return a.exec(&a.st.upsertTransfer, int64(t.ID), string(t.Session), string(t.Channel), t.Kind,
 		int64(t.From), int64(t.To), int64(t.By), boolInt(t.ToQueue), t.Comment, t.State.String(), t.Reason,
 		nanos(t.Started), nanos(t.Deadline), nanos(t.Ended))
-	return err
 }
 
 func (a *applier) agent(id chat.AgentID, chosen chat.Status) error {
 	if chosen != chat.Present && chosen != chat.Away {
 		return nil // Offline is never chosen; nothing to keep
 	}
-	_, err := a.stmt(a.st.setChosen).ExecContext(a.ctx, chosen.String(), int64(id), chosen.String())
-	return err
+	return a.exec(&a.st.setChosen, chosen.String(), int64(id), chosen.String())
 }
 
 func (a *applier) request(r *chat.Request) error {
@@ -269,9 +280,8 @@ func (a *applier) request(r *chat.Request) error {
 			return err
 		}
 	}
-	_, err := a.stmt(a.st.insRequest).ExecContext(a.ctx, r.Number, string(r.Channel), string(r.Session), r.Title,
+	return a.exec(&a.st.insRequest, r.Number, string(r.Channel), string(r.Session), r.Title,
 		r.Visitor.Name, r.Visitor.Email, r.Question, int64(r.CreatedBy), nanos(r.CreatedAt), transcript, nanos(r.CreatedAt))
-	return err
 }
 
 // transcript writes a session's whole log, one line per entry, in the
@@ -280,7 +290,7 @@ func (a *applier) request(r *chat.Request) error {
 func (a *applier) transcript(sid chat.SessionID, ch chat.ChannelID) (string, error) {
 	loc := time.UTC
 	var tz, lang string
-	switch err := a.stmt(a.st.channelZone).QueryRowContext(a.ctx, string(ch)).Scan(&tz, &lang); {
+	switch err := a.c.QueryRowContext(a.ctx, sqlChannelZone, string(ch)).Scan(&tz, &lang); {
 	case err == nil:
 		if l, err := time.LoadLocation(tz); err == nil {
 			loc = l
@@ -292,7 +302,7 @@ func (a *applier) transcript(sid chat.SessionID, ch chat.ChannelID) (string, err
 	if err := a.flushLogs(); err != nil {
 		return "", err
 	}
-	entries, err := readEntries(a.ctx, a.tx, sid, 0, 0)
+	entries, err := readEntries(a.ctx, a.c, sid, 0, 0)
 	if err != nil {
 		return "", err
 	}

@@ -71,8 +71,11 @@ ON CONFLICT (key) DO UPDATE SET value = zeroblob(?1)`, probeBytes)
 // reconnect closes the idle connections, so that the next ones open the
 // files afresh: SQLite opens a database read-only when its filesystem is,
 // shares that among the process's connections, and stays read-only after
-// the filesystem is remounted writable.
+// the filesystem is remounted writable. Apply's statements are closed first:
+// a connection with statements left open stays open after its Close, and
+// with it the read-only file.
 func (s *SQLite) reconnect() {
+	s.st.close(s.w)
 	s.w.SetMaxIdleConns(0)
 	s.w.SetMaxIdleConns(1)
 	s.r.SetMaxIdleConns(0)

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -52,10 +53,11 @@ type tailPair struct {
 // encodeTail writes pairs as uvarint deltas from the previous pair: seqs and
 // ids both increase within a session.
 func encodeTail(pairs []tailPair) []byte {
-	if len(pairs) == 0 {
-		return []byte{}
-	}
-	b := make([]byte, 0, len(pairs)*4)
+	return appendTail(make([]byte, 0, len(pairs)*4), pairs)
+}
+
+// appendTail appends encodeTail's bytes to b.
+func appendTail(b []byte, pairs []tailPair) []byte {
 	var seq uint64
 	var id int64
 	for _, p := range pairs {
@@ -280,6 +282,9 @@ type logState struct {
 type logCache struct {
 	states      map[chat.SessionID]*logState
 	dataVersion int64
+	// nextID is the id the next entry gets, as of the last batch that
+	// wrote entries; 0: unknown, read max(id) again.
+	nextID int64
 }
 
 // maxCachedLogs bounds the cache; ended chats leave it, so it only fills
@@ -298,10 +303,10 @@ type pendingEntry struct {
 // statement's fixed cost is then shared by up to 64 rows.
 var stmtRows = [...]int{64, 16, 4, 1}
 
-// multiRow is one statement prepared for each of stmtRows.
+// multiRow is one statement for each of stmtRows.
 type multiRow struct {
 	width int // parameters per row
-	stmts [len(stmtRows)]*sql.Stmt
+	stmts [len(stmtRows)]connStmt
 }
 
 // valuesSQL writes "(?,?),(?,?)" for n rows of width parameters.
@@ -335,23 +340,10 @@ FROM sessions s LEFT JOIN session_logs l ON l.session = s.id
 WHERE s.id IN (SELECT value FROM json_each(?))`
 )
 
-func (c *multiRow) prepare(ctx context.Context, db *sql.DB, width int, query string) error {
+func (c *multiRow) init(width int, query string) {
 	c.width = width
 	for i, n := range stmtRows {
-		st, err := db.PrepareContext(ctx, fmt.Sprintf(query, valuesSQL(width, n)))
-		if err != nil {
-			return err
-		}
-		c.stmts[i] = st
-	}
-	return nil
-}
-
-func (c *multiRow) close() {
-	for _, st := range c.stmts {
-		if st != nil {
-			st.Close()
-		}
+		c.stmts[i].sql = fmt.Sprintf(query, valuesSQL(width, n))
 	}
 }
 
@@ -364,7 +356,7 @@ func (a *applier) execRows(c *multiRow, args []any) error {
 			i++
 		}
 		n := stmtRows[i] * c.width
-		if _, err := a.stmt(c.stmts[i]).ExecContext(a.ctx, args[:n]...); err != nil {
+		if err := a.exec(&c.stmts[i], args[:n]...); err != nil {
 			return err
 		}
 		args = args[n:]
@@ -389,52 +381,59 @@ func (a *applier) loadLogStates(effects []chat.Effect) error {
 		return nil
 	}
 	// Another connection's commit may have changed what the cache holds.
-	var v int64
-	if err := a.stmt(a.st.dataVersion).QueryRowContext(a.ctx).Scan(&v); err != nil {
+	v, err := a.queryInt64(&a.st.dataVersion)
+	if err != nil {
 		return err
 	}
 	if v != a.cache.dataVersion || len(a.cache.states)+len(sids) > maxCachedLogs {
 		clear(a.cache.states)
-		a.cache.dataVersion = v
+		a.cache.dataVersion, a.cache.nextID = v, 0
 		sids = sids[:0]
 		for sid := range seen {
 			sids = append(sids, string(sid))
 		}
 	}
-	if err := a.stmt(a.st.maxEntryID).QueryRowContext(a.ctx).Scan(&a.nextID); err != nil {
-		return err
+	if a.nextID = a.cache.nextID; a.nextID == 0 {
+		last, err := a.queryInt64(&a.st.maxEntryID)
+		if err != nil {
+			return err
+		}
+		a.nextID = last + 1
 	}
-	a.nextID++
 	if len(sids) == 0 {
 		return nil
 	}
 	for _, sid := range sids {
 		a.cache.states[chat.SessionID(sid)] = &logState{}
 	}
-	rows, err := a.stmt(a.st.logStates).QueryContext(a.ctx, string(appendJSONStrings(nil, sids)))
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var (
-			id   string
-			seq  int64
-			tail []byte
-		)
-		if err := rows.Scan(&id, &seq, &tail); err != nil {
-			return err
+	var row [3]driver.Value
+	return a.query(&a.st.logStates, row[:], func() error {
+		id, ok1 := row[0].(string)
+		seq, ok2 := row[1].(int64)
+		var tail []byte
+		switch t := row[2].(type) {
+		case []byte:
+			tail = t
+		case string:
+			tail = []byte(t)
+		case nil:
+		default:
+			ok2 = false
+		}
+		if !ok1 || !ok2 {
+			return fmt.Errorf("session log row of types %T, %T, %T", row[0], row[1], row[2])
 		}
 		st := a.cache.states[chat.SessionID(id)]
 		if st == nil {
-			continue
+			return nil
 		}
 		st.exists, st.lastSeq = true, uint64(seq)
+		var err error
 		if st.tail, err = decodeTail(tail); err != nil {
 			return fmt.Errorf("session %s: %w", id, err)
 		}
-	}
-	return rows.Err()
+		return nil
+	}, string(appendJSONStrings(nil, sids)))
 }
 
 // entry checks and numbers an entry and queues it for insertion.
@@ -450,7 +449,7 @@ func (a *applier) entry(sid chat.SessionID, en *chat.Entry) error {
 		return fmt.Errorf("entry %d of session %s does not follow seq %d", en.Seq, sid, st.lastSeq)
 	}
 	if en.File != nil {
-		if _, err := a.tx.ExecContext(a.ctx, attachSQL, int64(en.Seq), en.File.ID, string(sid)); err != nil {
+		if _, err := a.c.ExecContext(a.ctx, attachSQL, int64(en.Seq), en.File.ID, string(sid)); err != nil {
 			return err
 		}
 	}
@@ -495,18 +494,29 @@ func (a *applier) flushLogs() error {
 	}
 	// In key order: neighbouring rows together, and a stable order.
 	slices.Sort(a.dirty)
-	seals, logs := a.args[:0], []any(nil)
+	seals, logs := a.args[:0], a.logs[:0]
+	// The tails are encoded into one buffer, kept for the next batch: the
+	// driver copies a value when it binds it.
+	tails := a.tails[:0]
+	if tails == nil {
+		tails = make([]byte, 0, 1024) // an empty tail is an empty blob, not NULL
+	}
+	tail := func(pairs []tailPair) []byte {
+		n := len(tails)
+		tails = appendTail(tails, pairs)
+		return tails[n:len(tails):len(tails)]
+	}
 	for _, sid := range a.dirty {
 		st := a.cache.states[sid]
 		if len(st.tail) >= chunkAt {
-			seals = append(seals, string(sid), int64(st.tail[0].seq), int64(st.tail[len(st.tail)-1].seq), encodeTail(st.tail))
+			seals = append(seals, string(sid), int64(st.tail[0].seq), int64(st.tail[len(st.tail)-1].seq), tail(st.tail))
 			st.tail = st.tail[:0]
 		}
-		logs = append(logs, string(sid), int64(st.lastSeq), st.lastVisitor, st.lastAgent, encodeTail(st.tail))
+		logs = append(logs, string(sid), int64(st.lastSeq), st.lastVisitor, st.lastAgent, tail(st.tail))
 		st.dirty = false
 	}
 	a.dirty = a.dirty[:0]
-	a.args = seals
+	a.args, a.logs, a.tails = seals, logs, tails
 	if err := a.execRows(&a.st.sealTails, seals); err != nil {
 		return err
 	}

@@ -252,7 +252,7 @@ func insertStep(ctx context.Context, x execer, st *chat.RequestStep) (int64, err
 
 // requestStep appends a history step and queues what must go out with it.
 func (a *applier) requestStep(st *chat.RequestStep, handOff bool) error {
-	id, err := insertStep(a.ctx, a.tx, st)
+	id, err := insertStep(a.ctx, a.c, st)
 	if err != nil {
 		return err
 	}
@@ -268,7 +268,7 @@ func (a *applier) requestStep(st *chat.RequestStep, handOff bool) error {
 }
 
 func (a *applier) queueOut(kind string, request, step int64) error {
-	_, err := a.tx.ExecContext(a.ctx, `INSERT INTO outbox (kind, request, step) VALUES (?, ?, ?)`, kind, request, step)
+	_, err := a.c.ExecContext(a.ctx, `INSERT INTO outbox (kind, request, step) VALUES (?, ?, ?)`, kind, request, step)
 	return err
 }
 
@@ -285,7 +285,7 @@ func (a *applier) requestCreated(e *chat.RequestCreated) error {
 // requestChanged moves a request on and records the step.
 func (a *applier) requestChanged(e *chat.RequestChanged) error {
 	r := &e.Request
-	res, err := a.tx.ExecContext(a.ctx, `UPDATE requests SET state = ?, assignee = ?, updated_at = ? WHERE number = ?`,
+	res, err := a.c.ExecContext(a.ctx, `UPDATE requests SET state = ?, assignee = ?, updated_at = ? WHERE number = ?`,
 		r.State.String(), int64(r.Assignee), nanos(r.UpdatedAt), r.Number)
 	if err != nil {
 		return err

@@ -41,7 +41,7 @@ type SQLite struct {
 	w    *sql.DB
 	r    *sql.DB
 	path string
-	st   writeStmts
+	st   *writeStmts
 
 	applyMu sync.Mutex
 	logs    logCache // under applyMu
@@ -136,7 +136,7 @@ func OpenSQLiteWith(path string, o Options) (*SQLite, error) {
 	r.SetMaxOpenConns(readers())
 	r.SetMaxIdleConns(readers())
 
-	s := &SQLite{w: w, r: r, path: path, logs: logCache{states: make(map[chat.SessionID]*logState)},
+	s := &SQLite{w: w, r: r, path: path, st: newWriteStmts(), logs: logCache{states: make(map[chat.SessionID]*logState)},
 		stop: make(chan struct{}), stopped: make(chan struct{})}
 	if err := s.st.prepare(ctx, w); err != nil {
 		close(s.stopped)
@@ -183,7 +183,7 @@ func (s *SQLite) checkpointLoop() {
 func (s *SQLite) Close() error {
 	s.closeOnce.Do(func() { close(s.stop) })
 	<-s.stopped
-	s.st.close()
+	s.st.close(s.w)
 	return errors.Join(s.r.Close(), s.w.Close())
 }
 

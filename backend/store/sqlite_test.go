@@ -2,7 +2,10 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -123,4 +126,30 @@ func TestSchemaVersionIsLatest(t *testing.T) {
 		}
 	}
 	must(t, s.Close())
+}
+
+// TestClosedWithItsStatements: Apply's statements live on the writer's
+// driver connection; a connection closed with any of them still open stays
+// open in SQLite, and with it the files (a read-only one after the probe's
+// reconnect, say). Closed properly, the last connection removes the WAL.
+func TestClosedWithItsStatements(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "switchboard.db")
+	s, err := OpenSQLite(path)
+	must(t, err)
+	w := newLogWriter()
+	must(t, s.Apply(ctx, []chat.Effect{chat.SessionChanged{Session: queued("s", at(0))}, w.next("s", "a")}))
+	s.reconnect() // what WriteProbe does when a write failed
+	must(t, s.Apply(ctx, []chat.Effect{w.next("s", "b")}))
+	s.reconnect()
+	must(t, s.Apply(ctx, []chat.Effect{w.next("s", "c")}))
+	w.check(t, s, "s")
+	must(t, s.Close())
+	if _, err := os.Stat(path + "-wal"); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("after Close the WAL is still there (%v): a connection stayed open", err)
+	}
+	s, err = OpenSQLite(path)
+	must(t, err)
+	defer s.Close()
+	w.check(t, s, "s")
 }
