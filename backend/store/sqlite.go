@@ -26,8 +26,9 @@ import (
 //
 // Two database/sql handles share the file: w has exactly one connection and
 // takes every write, so writes are serialised in this process without lock
-// contention and its prepared statements stay on that one connection; r is a
-// pool for reads, which in WAL mode never wait for the writer. Another
+// contention and Apply's statements stay prepared on that one connection
+// (writeconn.go); r is a pool for reads, which in WAL mode never wait for
+// the writer. Another
 // process (an admin command) may write to the same file at the same time:
 // writes begin IMMEDIATE and wait up to busyTimeout for each other.
 //
