@@ -73,9 +73,13 @@ ON CONFLICT (key) DO UPDATE SET value = zeroblob(?1)`, probeBytes)
 // shares that among the process's connections, and stays read-only after
 // the filesystem is remounted writable. Apply's statements are closed first:
 // a connection with statements left open stays open after its Close, and
-// with it the read-only file.
+// with it the read-only file. The caller holds applyMu.
 func (s *SQLite) reconnect() {
 	s.st.close(s.w)
+	// A new connection's data_version starts afresh: what Apply keeps
+	// between batches is read again rather than trusted.
+	clear(s.logs.states)
+	s.logs.nextID = 0
 	s.w.SetMaxIdleConns(0)
 	s.w.SetMaxIdleConns(1)
 	s.r.SetMaxIdleConns(0)
