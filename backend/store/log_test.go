@@ -301,3 +301,28 @@ func TestRecentSkipsSystemLines(t *testing.T) {
 	checkRecent(t, s, w, "s")
 	w.check(t, s, "s")
 }
+
+// TestReconnectForgetsTheCache: after the write probe's reconnect the
+// writer's new connection counts data_version afresh, so it cannot tell
+// whether another connection wrote meanwhile; the log states and the next
+// entry id are read again, and nothing collides.
+func TestReconnectForgetsTheCache(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s1, path := openTest(t)
+	fixture(t, s1)
+	s2, err := OpenSQLite(path)
+	must(t, err)
+	defer s2.Close()
+	w := newLogWriter()
+	must(t, s1.Apply(ctx, []chat.Effect{chat.SessionChanged{Session: queued("s", at(0))}, w.next("s", "a")}))
+	for i := range 3 {
+		s1.applyMu.Lock()
+		s1.reconnect()
+		s1.applyMu.Unlock()
+		must(t, s2.Apply(ctx, []chat.Effect{w.next("s", fmt.Sprint("b", i))}))
+		must(t, s1.Apply(ctx, []chat.Effect{w.next("s", fmt.Sprint("c", i))}))
+	}
+	w.check(t, s1, "s")
+	w.check(t, s2, "s")
+}
