@@ -92,27 +92,25 @@ func newWriteStmts() *writeStmts {
 // prepare prepares the statements on db's connection now, so that a schema
 // they do not fit fails the store's opening, not its first write.
 func (w *writeStmts) prepare(ctx context.Context, db *sql.DB) error {
+	return onConn(ctx, db, func(dc any) error { return w.prepareOn(ctx, dc) })
+}
+
+// close closes the statements, on their connection.
+func (w *writeStmts) close(db *sql.DB) {
+	onConn(context.Background(), db, func(dc any) error {
+		w.closeOn(dc)
+		return nil
+	})
+}
+
+// onConn runs f with db's driver connection (the writer has one).
+func onConn(ctx context.Context, db *sql.DB, f func(dc any) error) error {
 	c, err := db.Conn(ctx)
 	if err != nil {
 		return err
 	}
 	defer c.Close()
-	return c.Raw(func(dc any) error { return w.prepareOn(ctx, dc) })
-}
-
-// close closes the statements, on their connection.
-func (w *writeStmts) close(db *sql.DB) {
-	c, err := db.Conn(context.Background())
-	if err != nil {
-		return
-	}
-	defer c.Close()
-	c.Raw(func(dc any) error {
-		if w.on == dc {
-			closeStmts(w.list)
-		}
-		return nil
-	})
+	return c.Raw(f)
 }
 
 // Apply persists effects in one transaction, in order; it returns once the
@@ -135,9 +133,7 @@ func (s *SQLite) Apply(ctx context.Context, effects []chat.Effect) (err error) {
 		dirty: a.dirty[:0], pending: a.pending[:0], args: a.args[:0], logs: a.logs[:0], named: a.named[:0], tails: a.tails}
 	defer func() {
 		if err != nil {
-			// The cache may hold what was rolled back.
-			clear(s.logs.states)
-			s.logs.nextID = 0
+			s.logs.forget() // it may hold what was rolled back
 			err = diagnose(s.path, err)
 		}
 		// Drop references to this batch's values from the kept buffers.

@@ -107,15 +107,13 @@ func cpuTime() time.Duration {
 
 // pagesWritten is the number of pages the writer connection has written.
 func pagesWritten(b *testing.B, s *SQLite) int {
-	conn, err := s.w.Conn(context.Background())
-	must(b, err)
-	defer conn.Close()
 	var n int
-	must(b, conn.Raw(func(dc any) error {
+	must(b, onConn(context.Background(), s.w, func(dc any) error {
 		st, ok := dc.(sqlite.DBStatus)
 		if !ok {
 			return fmt.Errorf("%T has no DBStatus", dc)
 		}
+		var err error
 		n, _, err = st.Status(sqlite.DBStatusCacheWrite, false)
 		return err
 	}))

@@ -78,8 +78,7 @@ func (s *SQLite) reconnect() {
 	s.st.close(s.w)
 	// A new connection's data_version starts afresh: what Apply keeps
 	// between batches is read again rather than trusted.
-	clear(s.logs.states)
-	s.logs.nextID = 0
+	s.logs.forget()
 	s.w.SetMaxIdleConns(0)
 	s.w.SetMaxIdleConns(1)
 	s.r.SetMaxIdleConns(0)

@@ -287,6 +287,12 @@ type logCache struct {
 	nextID int64
 }
 
+// forget empties the cache: what it held is read from the database again.
+func (c *logCache) forget() {
+	clear(c.states)
+	c.nextID = 0
+}
+
 // maxCachedLogs bounds the cache; ended chats leave it, so it only fills
 // when many chats stay open.
 const maxCachedLogs = 4096
@@ -386,8 +392,8 @@ func (a *applier) loadLogStates(effects []chat.Effect) error {
 		return err
 	}
 	if v != a.cache.dataVersion || len(a.cache.states)+len(sids) > maxCachedLogs {
-		clear(a.cache.states)
-		a.cache.dataVersion, a.cache.nextID = v, 0
+		a.cache.forget()
+		a.cache.dataVersion = v
 		sids = sids[:0]
 		for sid := range seen {
 			sids = append(sids, string(sid))

@@ -144,18 +144,25 @@ func checkRecent(t *testing.T, s *SQLite, w *logWriter, sid chat.SessionID) {
 	}
 }
 
+// twoStores opens one file twice (two connections, as two processes would)
+// with session "s" queued.
+func twoStores(t *testing.T) (*SQLite, *SQLite) {
+	s1, path := openTest(t)
+	fixture(t, s1)
+	s2, err := OpenSQLite(path)
+	must(t, err)
+	t.Cleanup(func() { s2.Close() })
+	must(t, s1.Apply(context.Background(), []chat.Effect{chat.SessionChanged{Session: queued("s", at(0))}}))
+	return s1, s2
+}
+
 // TestTwoWriters: another connection (another process) writing the same
 // file is noticed; each sees the other's entries.
 func TestTwoWriters(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	s1, path := openTest(t)
-	fixture(t, s1)
-	s2, err := OpenSQLite(path)
-	must(t, err)
-	defer s2.Close()
+	s1, s2 := twoStores(t)
 	w := newLogWriter()
-	must(t, s1.Apply(ctx, []chat.Effect{chat.SessionChanged{Session: queued("s", at(0))}}))
 	for i := range 3 * chunkAt {
 		st := s1
 		if i/10%2 == 1 {
@@ -309,13 +316,9 @@ func TestRecentSkipsSystemLines(t *testing.T) {
 func TestReconnectForgetsTheCache(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	s1, path := openTest(t)
-	fixture(t, s1)
-	s2, err := OpenSQLite(path)
-	must(t, err)
-	defer s2.Close()
+	s1, s2 := twoStores(t)
 	w := newLogWriter()
-	must(t, s1.Apply(ctx, []chat.Effect{chat.SessionChanged{Session: queued("s", at(0))}, w.next("s", "a")}))
+	must(t, s1.Apply(ctx, []chat.Effect{w.next("s", "a")}))
 	for i := range 3 {
 		s1.applyMu.Lock()
 		s1.reconnect()

@@ -28,9 +28,9 @@ import (
 // takes every write, so writes are serialised in this process without lock
 // contention and Apply's statements stay prepared on that one connection
 // (writeconn.go); r is a pool for reads, which in WAL mode never wait for
-// the writer. Another
-// process (an admin command) may write to the same file at the same time:
-// writes begin IMMEDIATE and wait up to busyTimeout for each other.
+// the writer. Another process (an admin command) may write to the same file
+// at the same time: writes begin IMMEDIATE and wait up to busyTimeout for
+// each other.
 //
 // Times are stored as Unix nanoseconds in INTEGER columns, the zero time as
 // 0, so every time.Time within years 1678..2262 comes back Equal to what was

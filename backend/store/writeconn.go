@@ -57,9 +57,15 @@ func (w *writeStmts) prepareOn(ctx context.Context, dc any) error {
 	return nil
 }
 
-// closeStmts closes the statements of list that are prepared. It must run on
-// their connection (under Raw): SQLite keeps a connection whose statements
+// closeOn closes the statements if they are prepared on dc. It must run
+// on that connection (under Raw): SQLite keeps a connection whose statements
 // are not finalized open after it is closed.
+func (w *writeStmts) closeOn(dc any) {
+	if w.on == dc {
+		closeStmts(w.list)
+	}
+}
+
 func closeStmts(list []*connStmt) {
 	for _, c := range list {
 		if c.st != nil {
@@ -159,9 +165,7 @@ func (a *applier) queryInt64(st *connStmt, vals ...any) (int64, error) {
 // inside its transaction.
 func (a *applier) discardConn() {
 	a.c.Raw(func(dc any) error {
-		if a.st.on == dc {
-			closeStmts(a.st.list)
-		}
+		a.st.closeOn(dc)
 		return driver.ErrBadConn
 	})
 }
