@@ -378,7 +378,10 @@ func (o options) startTarget(dir string, round int) (*target, error) {
 	}
 	db := o.database
 	if db == "" {
-		db = filepath.Join(dir, fmt.Sprintf("relay-%d.db", round))
+		// A file per scenario and round, as each baseline round gets: the
+		// latency scenario on the file the throughput scenario just filled
+		// would start with its 500 chats open and measure their catch-up.
+		db = filepath.Join(dir, fmt.Sprintf("relay-%s%d.db", o.scenarioTag(), round))
 	}
 	if open.IsPostgres(db) {
 		// Each round on a database of its own, as each round on SQLite gets a
@@ -492,7 +495,7 @@ func (o options) startCluster(dir, db string) (*target, error) {
 
 // startInProcess runs the relay in this process, so that --pprof sees it.
 func (o options) startInProcess(dir string, round int) (*target, error) {
-	db := filepath.Join(dir, fmt.Sprintf("inproc-%d.db", round))
+	db := filepath.Join(dir, fmt.Sprintf("inproc-%s%d.db", o.scenarioTag(), round))
 	if err := seed(db, o.cfg); err != nil {
 		return nil, err
 	}
