@@ -25,6 +25,7 @@ type writeStmts struct {
 	flushLogs      multiRow
 	maxEntryID     connStmt
 	dataVersion    connStmt
+	setThrough     connStmt
 	logStates      connStmt
 	upsertSession  connStmt
 	upsertTransfer connStmt
@@ -72,14 +73,15 @@ func newWriteStmts() *writeStmts {
 	w := &writeStmts{
 		begin: connStmt{sql: "BEGIN IMMEDIATE"}, commit: connStmt{sql: "COMMIT"}, rollback: connStmt{sql: "ROLLBACK"},
 		maxEntryID: connStmt{sql: sqlMaxEntryID}, dataVersion: connStmt{sql: sqlDataVersion},
-		logStates: connStmt{sql: sqlLogStates}, upsertSession: connStmt{sql: sqlUpsertSession},
+		setThrough: connStmt{sql: sqlSetThrough},
+		logStates:  connStmt{sql: sqlLogStates}, upsertSession: connStmt{sql: sqlUpsertSession},
 		upsertTransfer: connStmt{sql: sqlUpsertTransfer}, insRequest: connStmt{sql: sqlInsRequest},
 		setChosen: connStmt{sql: sqlSetChosen},
 	}
 	w.insEntries.init(13, sqlInsEntries)
 	w.sealTails.init(4, sqlSealTails)
 	w.flushLogs.init(5, sqlFlushLogs)
-	w.list = []*connStmt{&w.begin, &w.commit, &w.rollback, &w.maxEntryID, &w.dataVersion, &w.logStates,
+	w.list = []*connStmt{&w.begin, &w.commit, &w.rollback, &w.maxEntryID, &w.dataVersion, &w.setThrough, &w.logStates,
 		&w.upsertSession, &w.upsertTransfer, &w.insRequest, &w.setChosen}
 	for _, m := range []*multiRow{&w.insEntries, &w.sealTails, &w.flushLogs} {
 		for i := range m.stmts {
@@ -130,7 +132,7 @@ func (s *SQLite) Apply(ctx context.Context, effects []chat.Effect) (err error) {
 	defer c.Close()
 	a := &s.applier
 	*a = applier{ctx: ctx, c: c, st: s.st, cache: &s.logs,
-		dirty: a.dirty[:0], pending: a.pending[:0], args: a.args[:0], logs: a.logs[:0], named: a.named[:0], tails: a.tails}
+		pending: a.pending[:0], args: a.args[:0], logs: a.logs[:0], named: a.named[:0], tails: a.tails}
 	defer func() {
 		if err != nil {
 			s.logs.forget() // it may hold what was rolled back
@@ -155,7 +157,12 @@ func (s *SQLite) Apply(ctx context.Context, effects []chat.Effect) (err error) {
 		return err
 	}
 	for _, sid := range a.ended {
-		delete(s.logs.states, sid)
+		// An ended chat leaves the cache, once its row holds its log.
+		if st := s.logs.states[sid]; st != nil && st.dirty {
+			st.ended = true
+		} else {
+			delete(s.logs.states, sid)
+		}
 	}
 	if a.nextID != 0 {
 		s.logs.nextID = a.nextID
@@ -172,6 +179,9 @@ func (a *applier) applyAll(effects []chat.Effect) error {
 		if err := a.apply(e); err != nil {
 			return fmt.Errorf("store: apply effect %d (%T): %w", i, e, err)
 		}
+	}
+	if err := a.insertEntries(); err != nil {
+		return fmt.Errorf("store: apply: %w", err)
 	}
 	if err := a.flushLogs(); err != nil {
 		return fmt.Errorf("store: apply: %w", err)
@@ -202,7 +212,6 @@ type applier struct {
 	st  *writeStmts
 
 	cache   *logCache
-	dirty   []chat.SessionID // sessions whose log rows are to be written
 	ended   []chat.SessionID // sessions that ended: they leave the cache
 	nextID  int64            // the id the next entry gets (0: no entries in this batch)
 	pending []pendingEntry   // entries checked, not yet inserted
@@ -294,8 +303,9 @@ func (a *applier) transcript(sid chat.SessionID, ch chat.ChannelID) (string, err
 	case !errors.Is(err, sql.ErrNoRows):
 		return "", err
 	}
-	// The batch's entries so far go to the session rows first.
-	if err := a.flushLogs(); err != nil {
+	// The batch's entries so far go in first; the log's reader finds
+	// them, and those before them, whether or not the session rows do.
+	if err := a.insertEntries(); err != nil {
 		return "", err
 	}
 	entries, err := readEntries(a.ctx, a.c, sid, 0, 0)

@@ -157,13 +157,14 @@ func twoStores(t *testing.T) (*SQLite, *SQLite) {
 }
 
 // TestTwoWriters: another connection (another process) writing the same
-// file is noticed; each sees the other's entries.
+// file is noticed; each sees the other's entries, also those the session
+// rows do not hold yet, and either one's flush writes the other's too.
 func TestTwoWriters(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	s1, s2 := twoStores(t)
 	w := newLogWriter()
-	for i := range 3 * chunkAt {
+	for i := range flushAt + 3*chunkAt {
 		st := s1
 		if i/10%2 == 1 {
 			st = s2

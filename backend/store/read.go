@@ -208,13 +208,19 @@ func loadAgents(ctx context.Context, q queryer) ([]chat.Agent, error) {
 	return out, rows.Err()
 }
 
-// sessionFrom selects sessions (as s) with what their logs moved on since
-// (session_logs, as l).
+// sessionFrom selects sessions (as s) with what their logs moved on since:
+// as far as their rows hold (session_logs, as l), then the entries after
+// those (u; see "How session logs are kept").
 const sessionFrom = `SELECT s.id, s.channel, s.state, s.visitor_name, s.visitor_email, s.question, s.token_hash, s.owner,
-	s.listeners, s.pending, s.rank, max(s.seq, coalesce(l.seq, 0)), s.created_at, s.queued_at, s.answered_at,
-	s.ended_at, s.ended_by, max(s.last_visitor, coalesce(l.last_visitor, 0)),
-	max(s.last_agent, coalesce(l.last_agent, 0)), s.warned
-FROM sessions s LEFT JOIN session_logs l ON l.session = s.id`
+	s.listeners, s.pending, s.rank, max(s.seq, coalesce(l.seq, 0), coalesce(u.seq, 0)), s.created_at, s.queued_at,
+	s.answered_at, s.ended_at, s.ended_by, max(s.last_visitor, coalesce(l.last_visitor, 0), coalesce(u.last_visitor, 0)),
+	max(s.last_agent, coalesce(l.last_agent, 0), coalesce(u.last_agent, 0)), s.warned
+FROM sessions s LEFT JOIN session_logs l ON l.session = s.id
+LEFT JOIN (SELECT e.session, max(e.seq) AS seq,
+		max(CASE e.author_kind WHEN 'visitor' THEN e.at ELSE 0 END) AS last_visitor,
+		max(CASE e.author_kind WHEN 'agent' THEN e.at ELSE 0 END) AS last_agent
+	FROM entries e WHERE e.id > (SELECT value FROM meta WHERE key = 'logs_through') GROUP BY e.session) u
+	ON u.session = s.id`
 
 func scanSession(sc interface{ Scan(...any) error }) (chat.Session, error) {
 	var (
