@@ -123,6 +123,9 @@ type Config struct {
 	// many percent over what is live before a collection; 0 leaves it to
 	// GOGC (default 100).
 	GCPercent int
+	// GCFloor is the least heap, in bytes, the collector lets grow before
+	// it collects (0: none): see gcFloorLoop.
+	GCFloor int64
 	// StoreCacheKiB and StoreReaderCacheKiB size SQLite's page caches: the
 	// writer's, and each reader's (0: the store's defaults).
 	StoreCacheKiB       int

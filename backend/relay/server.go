@@ -171,6 +171,10 @@ func (s *Server) Start() {
 	go func() { defer s.wg.Done(); s.directoryLoop() }()
 	s.wg.Add(1)
 	go func() { defer s.wg.Done(); s.outboxLoop() }()
+	if base := s.cfg.gcBase(); s.cfg.GCFloor > 0 && base > 0 {
+		s.wg.Add(1)
+		go func() { defer s.wg.Done(); gcFloorLoop(s.cfg.GCFloor, base, 100*time.Millisecond, s.stop) }()
+	}
 }
 
 // Handler serves the websocket endpoint, health and metrics.

@@ -103,6 +103,7 @@ type Settings struct {
 	Memory struct {
 		LimitMiB       int64 `mapstructure:"limit_mib"`
 		GCPercent      int   `mapstructure:"gc_percent"`
+		GCFloorMiB     int64 `mapstructure:"gc_floor_mib"`
 		CacheKiB       int   `mapstructure:"cache_kib"`
 		ReaderCacheKiB int   `mapstructure:"reader_cache_kib"`
 	} `mapstructure:"memory"`
@@ -196,6 +197,7 @@ func settingsTable() []setting {
 		{"files.s3.tls", true, "reach the object store over https"},
 		{"memory.limit_mib", int64(0), "soft memory limit of the Go runtime in MiB (as GOMEMLIMIT; 0 = GOMEMLIMIT or none): the collector runs more often near it; SQLite's caches come on top"},
 		{"memory.gc_percent", 50, "the collector's target as GOGC: the heap may grow this many percent over what is live before a collection (0 = GOGC, or Go's 100)"},
+		{"memory.gc_floor_mib", int64(32), "the collector lets the heap grow to at least this many MiB before a collection, however little is live (0 = no floor): fewer collections at moderate load"},
 		{"memory.cache_kib", store.DefaultCacheKiB, "SQLite page cache of the writer connection, in KiB"},
 		{"memory.reader_cache_kib", store.DefaultReaderCacheKiB, "SQLite page cache of each of the max(4, cores) reader connections, in KiB"},
 		{"log.level", "info", "log level: debug, info, warn, error"},
@@ -381,8 +383,8 @@ func (st Settings) validate() error {
 			errs = append(errs, errors.New("webhook.url needs webhook.secret_file"))
 		}
 	}
-	if st.Memory.LimitMiB < 0 || st.Memory.GCPercent < 0 || st.Memory.CacheKiB < 64 || st.Memory.ReaderCacheKiB < 64 {
-		errs = append(errs, errors.New("memory: limit_mib and gc_percent >= 0 (0 = the runtime's), cache_kib and reader_cache_kib >= 64"))
+	if st.Memory.LimitMiB < 0 || st.Memory.GCPercent < 0 || st.Memory.GCFloorMiB < 0 || st.Memory.CacheKiB < 64 || st.Memory.ReaderCacheKiB < 64 {
+		errs = append(errs, errors.New("memory: limit_mib, gc_percent and gc_floor_mib >= 0 (0 = the runtime's, no floor), cache_kib and reader_cache_kib >= 64"))
 	}
 	if st.Outbox.Poll <= 0 || st.Outbox.RetryMin <= 0 || st.Outbox.RetryMax < st.Outbox.RetryMin ||
 		st.Outbox.MailAttempts < 1 || st.Outbox.WebhookAttempts < 1 || st.Webhook.Timeout <= 0 {
@@ -436,7 +438,7 @@ func (st Settings) relayConfig(version string) relay.Config {
 	c.IdleTimeout = st.HTTP.IdleTimeout
 	c.MaxHeaderBytes = st.HTTP.MaxHeaderBytes
 	c.Version = version
-	c.MemoryLimit, c.GCPercent = st.Memory.LimitMiB<<20, st.Memory.GCPercent
+	c.MemoryLimit, c.GCPercent, c.GCFloor = st.Memory.LimitMiB<<20, st.Memory.GCPercent, st.Memory.GCFloorMiB<<20
 	c.StoreCacheKiB, c.StoreReaderCacheKiB = st.Memory.CacheKiB, st.Memory.ReaderCacheKiB
 	c.Mail = mail.Config{Host: st.Mail.Host, Port: st.Mail.Port, Security: st.Mail.Security, User: st.Mail.User,
 		PasswordFile: st.Mail.PasswordFile, From: st.Mail.From, CAFile: st.Mail.CAFile}

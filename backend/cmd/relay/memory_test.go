@@ -29,19 +29,19 @@ func TestMemorySettings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c := st.relayConfig("t"); c.MemoryLimit != 0 || c.GCPercent != 50 || c.StoreOptions().CacheKiB != 4096 || c.StoreOptions().ReaderCacheKiB != 1024 {
+	if c := st.relayConfig("t"); c.MemoryLimit != 0 || c.GCPercent != 50 || c.GCFloor != 32<<20 || c.StoreOptions().CacheKiB != 4096 || c.StoreOptions().ReaderCacheKiB != 1024 {
 		t.Fatalf("defaults: limit %d, store %+v", c.MemoryLimit, c.StoreOptions())
 	}
 	t.Setenv("SWITCHBOARD_MEMORY_READER_CACHE_KIB", "512")
-	st, err = load(t, "--memory-limit-mib", "64", "--memory-gc-percent", "50", "--memory-cache-kib", "2048")
+	st, err = load(t, "--memory-limit-mib", "64", "--memory-gc-percent", "50", "--memory-gc-floor-mib", "0", "--memory-cache-kib", "2048")
 	if err != nil {
 		t.Fatal(err)
 	}
 	c := st.relayConfig("t")
-	if c.MemoryLimit != 64<<20 || c.GCPercent != 50 || c.StoreOptions().CacheKiB != 2048 || c.StoreOptions().ReaderCacheKiB != 512 {
+	if c.MemoryLimit != 64<<20 || c.GCPercent != 50 || c.GCFloor != 0 || c.StoreOptions().CacheKiB != 2048 || c.StoreOptions().ReaderCacheKiB != 512 {
 		t.Fatalf("set: limit %d, store %+v", c.MemoryLimit, c.StoreOptions())
 	}
-	for _, bad := range [][]string{{"--memory-limit-mib", "-1"}, {"--memory-gc-percent", "-5"}, {"--memory-cache-kib", "10"}, {"--memory-reader-cache-kib", "0"}} {
+	for _, bad := range [][]string{{"--memory-limit-mib", "-1"}, {"--memory-gc-percent", "-5"}, {"--memory-gc-floor-mib", "-1"}, {"--memory-cache-kib", "10"}, {"--memory-reader-cache-kib", "0"}} {
 		if _, err := load(t, bad...); err == nil {
 			t.Errorf("%v accepted", bad)
 		}
