@@ -27,6 +27,19 @@ func logRow(t *testing.T, s *SQLite, sid chat.SessionID) (through, seq int64, ta
 	return through, seq, len(pairs)
 }
 
+// storeWithChats opens a store with the fixture and the chats sids queued.
+func storeWithChats(t *testing.T, sids ...chat.SessionID) *SQLite {
+	t.Helper()
+	s, _ := openTest(t)
+	fixture(t, s)
+	var fx []chat.Effect
+	for _, sid := range sids {
+		fx = append(fx, chat.SessionChanged{Session: queued(sid, at(0))})
+	}
+	must(t, s.Apply(context.Background(), fx))
+	return s
+}
+
 // lastTimes is the newest visitor and agent message times w wrote to sid.
 func (w *logWriter) lastTimes(sid chat.SessionID) (visitor, agent time.Time) {
 	for _, e := range w.all[sid] {
@@ -86,10 +99,7 @@ func (w *logWriter) checkSession(t *testing.T, s *SQLite, sid chat.SessionID) {
 func TestSessionRowsLag(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	s, _ := openTest(t)
-	fixture(t, s)
-	must(t, s.Apply(ctx, []chat.Effect{chat.SessionChanged{Session: queued("a", at(0))},
-		chat.SessionChanged{Session: queued("b", at(0))}}))
+	s := storeWithChats(t, "a", "b")
 	w := newLogWriter()
 	n := 0
 	write := func(sid chat.SessionID) {
@@ -129,12 +139,9 @@ func TestSessionRowsLag(t *testing.T) {
 func TestUnflushedEntriesAfterARestart(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	s1, path := openTest(t)
-	fixture(t, s1)
 	sids := []chat.SessionID{"a", "b", "c"}
-	for _, sid := range sids {
-		must(t, s1.Apply(ctx, []chat.Effect{chat.SessionChanged{Session: queued(sid, at(0))}}))
-	}
+	s1 := storeWithChats(t, sids...)
+	path := s1.path
 	w := newLogWriter()
 	for i := range 40 {
 		var batch []chat.Effect
@@ -191,10 +198,7 @@ func TestUnflushedEntriesAfterARestart(t *testing.T) {
 func TestEndedChatKeepsItsRow(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	s, _ := openTest(t)
-	fixture(t, s)
-	must(t, s.Apply(ctx, []chat.Effect{chat.SessionChanged{Session: queued("a", at(0))},
-		chat.SessionChanged{Session: queued("c", at(0))}}))
+	s := storeWithChats(t, "a", "c")
 	w := newLogWriter()
 	for i := range 5 {
 		must(t, s.Apply(ctx, []chat.Effect{w.next("c", fmt.Sprint("c", i))}))

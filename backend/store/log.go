@@ -167,28 +167,41 @@ func sessionTail(ctx context.Context, q queryer, sid chat.SessionID) ([]tailPair
 	if err != nil {
 		return nil, err
 	}
-	rows, err := q.QueryContext(ctx, sqlUnflushed+` AND e.session = ? ORDER BY e.id`, string(sid))
+	unflushed, err := unflushedEntries(ctx, q, ` AND e.session = ?`, string(sid))
+	for _, u := range unflushed {
+		tail = append(tail, tailPair{uint64(u.seq), u.id})
+	}
+	return tail, err
+}
+
+// unflushedEntry is an entry after logs_through.
+type unflushedEntry struct {
+	sid         chat.SessionID
+	seq, id, at int64
+	kind        string
+}
+
+// unflushedEntries reads the entries after logs_through that cond (more of
+// the WHERE clause, with args) selects, in id order.
+func unflushedEntries(ctx context.Context, q queryer, cond string, args ...any) ([]unflushedEntry, error) {
+	rows, err := q.QueryContext(ctx, sqlUnflushed+cond+` ORDER BY e.id`, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
+	var out []unflushedEntry
 	for rows.Next() {
 		var (
-			u       unflushed
-			session string
+			u   unflushedEntry
+			sid string
 		)
-		if err := rows.Scan(&session, &u.seq, &u.id, &u.at, &u.kind); err != nil {
+		if err := rows.Scan(&sid, &u.seq, &u.id, &u.at, &u.kind); err != nil {
 			return nil, err
 		}
-		tail = append(tail, tailPair{uint64(u.seq), u.id})
+		u.sid = chat.SessionID(sid)
+		out = append(out, u)
 	}
-	return tail, rows.Err()
-}
-
-// unflushed is one row of sqlUnflushed.
-type unflushed struct {
-	seq, id, at int64
-	kind        string
+	return out, rows.Err()
 }
 
 // readEntries reads a session's log after seq, in order, at most limit
@@ -490,7 +503,8 @@ func (a *applier) loadLogStates(effects []chat.Effect) error {
 	// those of a run that stopped before it wrote the rows.
 	var fold []unflushedEntry
 	if !a.cache.folded {
-		if fold, err = a.readUnflushed(); err != nil {
+		// Fewer than flushAt and a batch, unless the writer stopped in between.
+		if fold, err = unflushedEntries(a.ctx, a.c, ""); err != nil {
 			return err
 		}
 		for _, u := range fold {
@@ -514,35 +528,6 @@ func (a *applier) loadLogStates(effects []chat.Effect) error {
 	}
 	a.cache.folded = true
 	return nil
-}
-
-// unflushedEntry is an entry after logs_through.
-type unflushedEntry struct {
-	sid chat.SessionID
-	unflushed
-}
-
-// readUnflushed reads every entry after logs_through, in id order. There are
-// fewer than flushAt and a batch, unless the writer stopped in between.
-func (a *applier) readUnflushed() ([]unflushedEntry, error) {
-	rows, err := a.c.QueryContext(a.ctx, sqlUnflushed+` ORDER BY e.id`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []unflushedEntry
-	for rows.Next() {
-		var (
-			u   unflushedEntry
-			sid string
-		)
-		if err := rows.Scan(&sid, &u.seq, &u.id, &u.at, &u.kind); err != nil {
-			return nil, err
-		}
-		u.sid = chat.SessionID(sid)
-		out = append(out, u)
-	}
-	return out, rows.Err()
 }
 
 // readLogStates adds sids, which the cache does not hold, as their rows say.
