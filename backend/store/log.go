@@ -45,7 +45,7 @@ import (
 // entries after logs_through from entries itself (at most flushAt rows to
 // look at), so what they see is the same; after a crash, or another
 // writer's commit, the writer gathers those entries again the same way
-// (foldUnflushed). Nothing durable depends on the session rows being
+// (loadLogStates). Nothing durable depends on the session rows being
 // current: they are an index that entries can always complete.
 //
 // When a tail reaches chunkAt pairs, the next write of its row seals it
@@ -368,7 +368,7 @@ type logCache struct {
 }
 
 // forget empties the cache: what it held is read from the database again,
-// the entries its session rows do not hold included (foldUnflushed).
+// the entries its session rows do not hold included (loadLogStates).
 func (c *logCache) forget() {
 	clear(c.states)
 	c.nextID = 0
