@@ -359,17 +359,19 @@ func (h *harness) checkViews() {
 // send writes as an agent (a != 0) or the visitor, and checks who may:
 // only the owner of an active chat and the visitor of an open one add a
 // line; anyone else is refused, unless it is a resend of what they stored
-// earlier, which returns that seq and changes nothing.
+// earlier, which returns that seq and changes nothing. A disabled agent is
+// refused everything, resends included: the admin revoked them.
 func (h *harness) send(a AgentID, id SessionID, cid, text string) ([]Effect, *Error) {
 	t := h.t
 	s := h.d.sessions[id]
 	var mayWrite bool
+	ag := h.d.agents[a]
+	revoked := a != 0 && (ag == nil || ag.Disabled)
 	if s != nil {
 		if a == 0 {
 			mayWrite = s.State != Ended
 		} else {
-			ag := h.d.agents[a]
-			mayWrite = ag != nil && !ag.Disabled && s.State == Active && s.Owner == a
+			mayWrite = !revoked && s.State == Active && s.Owner == a
 		}
 	}
 	key := fmt.Sprintf("%s/%d/%s", id, a, cid)
@@ -402,7 +404,7 @@ func (h *harness) send(a AgentID, id SessionID, cid, text string) ([]Effect, *Er
 		}
 		h.stored[key] = seq
 	default:
-		if sent && s != nil {
+		if sent && s != nil && !revoked {
 			t.Errorf("Send(%d, %s, %s): a resend of seq %d was refused: %v", a, id, cid, prev, err)
 		}
 	}
