@@ -171,9 +171,11 @@ func (s *Server) Start() {
 	go func() { defer s.wg.Done(); s.directoryLoop() }()
 	s.wg.Add(1)
 	go func() { defer s.wg.Done(); s.outboxLoop() }()
-	if base := s.cfg.gcBase(); s.cfg.GCFloor > 0 && base > 0 {
-		s.wg.Add(1)
-		go func() { defer s.wg.Done(); gcFloorLoop(s.cfg.GCFloor, base, 100*time.Millisecond, s.stop) }()
+	if s.cfg.GCFloor > 0 {
+		if base := s.cfg.gcBase(); base > 0 { // GOGC=off stays off
+			s.wg.Add(1)
+			go func() { defer s.wg.Done(); gcFloorLoop(s.cfg.GCFloor, base, 100*time.Millisecond, s.stop) }()
+		}
 	}
 }
 

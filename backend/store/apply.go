@@ -38,7 +38,8 @@ type writeStmts struct {
 
 const (
 	// Entries move a session's seq and message times on in session_logs
-	// (see log.go); readers take the larger of the two.
+	// and, until those rows are written, in entries themselves (see log.go);
+	// readers take the largest.
 	sqlUpsertSession = `INSERT INTO sessions (id, channel, state, visitor_name, visitor_email, question, token_hash, owner,
 	listeners, pending, rank, seq, created_at, queued_at, answered_at, ended_at, ended_by, last_visitor, last_agent, warned)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)

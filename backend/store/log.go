@@ -619,11 +619,9 @@ func (a *applier) insertEntries() error {
 // tails into chunks, and moves logs_through to the last entry: once flushAt
 // entries have gathered (see "How session logs are kept").
 func (a *applier) flushLogs() error {
-	last := a.nextID
-	if last == 0 {
-		last = a.cache.nextID
-	}
-	if a.cache.unflushed < flushAt || last == 0 {
+	// Only a batch with entries brings unflushed to flushAt (every batch
+	// that does writes the rows), so nextID is known here.
+	if a.cache.unflushed < flushAt {
 		return nil
 	}
 	dirty := a.cache.dirty
@@ -661,7 +659,7 @@ func (a *applier) flushLogs() error {
 	if err := a.execRows(&a.st.flushLogs, logs); err != nil {
 		return err
 	}
-	return a.exec(&a.st.setThrough, last-1)
+	return a.exec(&a.st.setThrough, a.nextID-1)
 }
 
 // appendJSONStrings writes a JSON array of strings.

@@ -182,8 +182,12 @@ func (e *env) healthy() bool {
 	return resp.StatusCode == http.StatusOK
 }
 
-func (e *env) metric(name string) string {
-	resp, err := (&http.Client{Timeout: 2 * time.Second}).Get("http://" + e.args.Addr + "/metrics")
+func (e *env) metric(name string) string { return metricLine(e.args.Addr, name) }
+
+// metricLine is the line of metric name in the /metrics of the relay at
+// addr ("" if it is not there or the relay does not answer).
+func metricLine(addr, name string) string {
+	resp, err := (&http.Client{Timeout: 2 * time.Second}).Get("http://" + addr + "/metrics")
 	if err != nil {
 		return ""
 	}

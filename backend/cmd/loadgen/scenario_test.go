@@ -1,11 +1,8 @@
 package main
 
 import (
-	"io"
-	"net/http"
 	"strings"
 	"testing"
-	"time"
 )
 
 // The latency scenario's relay starts on a database of its own, as each
@@ -44,18 +41,10 @@ func TestEachScenarioStartsOnAFreshDatabase(t *testing.T) {
 // sessionsHeld reads the relay's switchboard_sessions_held gauge.
 func sessionsHeld(t *testing.T, wsURL string) string {
 	t.Helper()
-	base := "http://" + strings.TrimSuffix(strings.TrimPrefix(wsURL, "ws://"), "/ws")
-	resp, err := (&http.Client{Timeout: 5 * time.Second}).Get(base + "/metrics")
-	if err != nil {
-		t.Fatal(err)
+	addr := strings.TrimSuffix(strings.TrimPrefix(wsURL, "ws://"), "/ws")
+	v, ok := strings.CutPrefix(metricLine(addr, "switchboard_sessions_held"), "switchboard_sessions_held ")
+	if !ok {
+		t.Fatalf("no switchboard_sessions_held in the /metrics of %s", addr)
 	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "switchboard_sessions_held "); ok {
-			return v
-		}
-	}
-	t.Fatalf("no switchboard_sessions_held in /metrics:\n%s", b)
-	return ""
+	return v
 }
