@@ -131,11 +131,14 @@ test-schema-client: relay ## Drive a demo relay with the schema-only Node client
 	build/scripts/schema-client.sh $(RELAY_BIN)
 
 FUZZTIME ?= 5s
+# Each new interesting input is minimized first, for up to a minute by
+# default: a short run would spend all its time there and execute nothing.
+FUZZMINIMIZE ?= 200x
 
 .PHONY: test-fuzz
 test-fuzz: ## Run each fuzz target briefly (FUZZTIME=5s)
-	$(GO) test -run '^$$' -fuzz '^FuzzDecodeCommand$$' -fuzztime $(FUZZTIME) ./backend/protocol/
-	$(GO) test -run '^$$' -fuzz '^FuzzDesk$$' -fuzztime $(FUZZTIME) ./backend/chat/
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeCommand$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINIMIZE) ./backend/protocol/
+	$(GO) test -run '^$$' -fuzz '^FuzzDesk$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINIMIZE) ./backend/chat/
 
 .PHONY: bench
 bench: ## Run the relay's and the store's benchmarks
