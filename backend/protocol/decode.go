@@ -13,17 +13,35 @@ const MaxIDLen = 128
 // *Error with a stable code, and the id is returned when it could be read so
 // the reply can name it.
 func DecodeCommand(frame []byte) (Command, *Error) {
-	var c Command
+	trimmed, perr := checkFrame(frame)
+	if perr != nil {
+		return Command{}, perr
+	}
+	if c, ok := decodeSendFrame(trimmed); ok {
+		return c, nil
+	}
+	return decodeFrame(trimmed)
+}
+
+// checkFrame refuses a frame too large, not UTF-8 or not an object; it
+// returns the frame without surrounding space.
+func checkFrame(frame []byte) ([]byte, *Error) {
 	if len(frame) > MaxFrameBytes {
-		return c, Errorf(CodeTooLarge, "frame of %d bytes exceeds %d", len(frame), MaxFrameBytes)
+		return nil, Errorf(CodeTooLarge, "frame of %d bytes exceeds %d", len(frame), MaxFrameBytes)
 	}
 	if !utf8.Valid(frame) {
-		return c, Errorf(CodeMalformed, "frame is not valid UTF-8")
+		return nil, Errorf(CodeMalformed, "frame is not valid UTF-8")
 	}
 	trimmed := bytes.TrimSpace(frame)
 	if len(trimmed) == 0 || trimmed[0] != '{' {
-		return c, Errorf(CodeMalformed, "frame is not a JSON object")
+		return nil, Errorf(CodeMalformed, "frame is not a JSON object")
 	}
+	return trimmed, nil
+}
+
+// decodeFrame is DecodeCommand for a frame that has passed checkFrame.
+func decodeFrame(trimmed []byte) (Command, *Error) {
+	var c Command
 	if err := json.Unmarshal(trimmed, &c); err != nil {
 		// Salvage the id for the reply when only the payload is broken.
 		var idOnly struct {
@@ -47,6 +65,15 @@ func DecodeCommand(frame []byte) (Command, *Error) {
 		return c, Errorf(CodeBadRequest, "command has no name")
 	}
 	return c, nil
+}
+
+// DecodeSend is message.send's payload: decoded with the frame when
+// DecodeCommand could, else from Data.
+func DecodeSend(c Command) (MessageSend, *Error) {
+	if c.send != nil {
+		return *c.send, nil
+	}
+	return DecodeData[MessageSend](c.Data)
 }
 
 // DecodeData parses a command's payload into T. An absent payload decodes to

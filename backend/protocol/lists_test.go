@@ -55,7 +55,7 @@ func TestEveryListTypeIsChecked(t *testing.T) {
 				return true
 			}
 			st, ok := ts.Type.(*ast.StructType)
-			if !ok {
+			if !ok || !ts.Name.IsExported() { // unexported types never go on the wire
 				return false
 			}
 			for _, fl := range st.Fields.List {

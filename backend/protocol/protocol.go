@@ -35,6 +35,10 @@ type Command struct {
 	ID   string          `json:"id"`
 	Cmd  string          `json:"cmd"`
 	Data json.RawMessage `json:"data,omitempty"`
+
+	// send is message.send's payload when DecodeCommand decoded it with
+	// the frame; Data is then nil, so read that payload with DecodeSend.
+	send *MessageSend
 }
 
 // Reply answers one command.

@@ -30,9 +30,7 @@ func (c *conn) answer(id string, data any) {
 // commit queues a decision; the reply follows its commit, or the refusal
 // its failure. Caller holds s.mu.
 func (c *conn) commit(id string, fx []chat.Effect, data any) {
-	reply := encodeReply(id, data, nil)
-	c.srv.pipe.push(&job{fx: fx, pre: func() { c.enqueue(reply); c.done() },
-		fail: func(perr *protocol.Error) { c.fail(id, perr) }})
+	c.srv.pipe.push(&job{fx: fx, c: c, id: id, reply: encodeReply(id, data, nil)})
 }
 
 // decide runs one desk command under the lock and commits its effects.
@@ -256,11 +254,22 @@ func (c *conn) handle(cmd protocol.Command) {
 // payload decodes a command's data or answers malformed.
 func payload[T any](c *conn, cmd protocol.Command) (T, bool) {
 	v, perr := protocol.DecodeData[T](cmd.Data)
+	return v, c.accepted(cmd.ID, perr)
+}
+
+// sendPayload is payload for message.send, whose data is usually decoded
+// with the frame already (protocol.DecodeSend).
+func sendPayload(c *conn, cmd protocol.Command) (protocol.MessageSend, bool) {
+	v, perr := protocol.DecodeSend(cmd)
+	return v, c.accepted(cmd.ID, perr)
+}
+
+// accepted answers a payload's refusal; it reports whether there was none.
+func (c *conn) accepted(id string, perr *protocol.Error) bool {
 	if perr != nil {
-		c.fail(cmd.ID, perr)
-		return v, false
+		c.fail(id, perr)
 	}
-	return v, true
+	return perr == nil
 }
 
 func (c *conn) handleVisitor(cmd protocol.Command) {
@@ -290,7 +299,7 @@ func (c *conn) handleVisitor(cmd protocol.Command) {
 			return fx, protocol.RequestCreated{Number: n}, err
 		})
 	case protocol.CmdMessageSend:
-		p, ok := payload[protocol.MessageSend](c, cmd)
+		p, ok := sendPayload(c, cmd)
 		if !ok {
 			return
 		}
@@ -500,7 +509,7 @@ func (c *conn) handleAgent(cmd protocol.Command) {
 		}
 		c.readLog(cmd.ID, chat.SessionID(p.Session), p.After)
 	case protocol.CmdMessageSend:
-		p, ok := payload[protocol.MessageSend](c, cmd)
+		p, ok := sendPayload(c, cmd)
 		if !ok {
 			return
 		}

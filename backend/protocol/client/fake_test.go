@@ -224,7 +224,7 @@ func TestRateLimitWithoutIDRestartsAndResends(t *testing.T) {
 	id, _ = c2.hello()
 	c2.welcome(id, "", "s1")
 	cmd = c2.read()
-	m, _ := protocol.DecodeData[protocol.MessageSend](cmd.Data)
+	m, _ := protocol.DecodeSend(cmd)
 	if cmd.Cmd != protocol.CmdMessageSend || m.ClientID != cid || m.Text != "hi" {
 		t.Fatalf("resend: %s %+v", cmd.Cmd, m)
 	}
