@@ -272,24 +272,34 @@ func (d *Desk) Load(id AgentID) int { return d.load[id] }
 // Recipients lists the agents who receive a session's log live: the owner,
 // the listeners and the receiver of a pending transfer.
 func (d *Desk) Recipients(s *Session) []AgentID {
-	out := make([]AgentID, 0, 2+len(s.Listeners))
+	return d.appendRecipients(make([]AgentID, 0, 2+len(s.Listeners)), s)
+}
+
+func (d *Desk) appendRecipients(out []AgentID, s *Session) []AgentID {
+	n := len(out)
 	if s.Owner != 0 {
 		out = append(out, s.Owner)
 	}
 	out = append(out, s.Listeners...)
-	if t := d.transfers[s.Pending]; t != nil && s.Pending != 0 {
-		out = appendUnique(out, t.To)
+	if t := d.transfers[s.Pending]; t != nil && s.Pending != 0 && !slices.Contains(out[n:], t.To) {
+		out = append(out, t.To)
 	}
 	return out
 }
 
 // RecipientsOf is Recipients by id.
 func (d *Desk) RecipientsOf(id SessionID) []AgentID {
+	return d.AppendRecipientsOf(nil, id)
+}
+
+// AppendRecipientsOf appends RecipientsOf(id) to dst: a caller that reuses
+// dst for every message allocates nothing.
+func (d *Desk) AppendRecipientsOf(dst []AgentID, id SessionID) []AgentID {
 	s, ok := d.sessions[id]
 	if !ok {
-		return nil
+		return dst
 	}
-	return d.Recipients(s)
+	return d.appendRecipients(dst, s)
 }
 
 // involved is everyone told of a session change: recipients plus the starter

@@ -141,6 +141,11 @@ func (q *sendQueue) take(spare [][]byte) ([][]byte, bool, bool) {
 	defer q.mu.Unlock()
 	if len(q.frames) == 0 && !q.ping {
 		q.writing = false
+		if q.frames == nil {
+			// The next push reuses the writer's emptied batch: a writer
+			// starts and ends with nearly every frame at moderate load.
+			q.frames = spare[:0]
+		}
 		if q.stopped {
 			q.once.Do(func() { close(q.drained) })
 		}
@@ -486,7 +491,7 @@ func (c *conn) reply(id string, data any, perr *protocol.Error) {
 
 func encodeReply(id string, data any, perr *protocol.Error) []byte {
 	if ack, ok := data.(protocol.MessageAck); ok && perr == nil {
-		return appendAckReply(make([]byte, 0, 48+len(id)), id, ack)
+		return appendAckReply(make([]byte, 0, ackReplySize+len(id)), id, ack)
 	}
 	r := protocol.Reply{Re: id, OK: perr == nil, Data: data, Error: perr}
 	b, err := json.Marshal(r)
@@ -506,6 +511,10 @@ func encodeEvent(ev string, session chat.SessionID, seq uint64, data any) []byte
 // reflection was a tenth of its time. The output is byte for byte what
 // encoding/json writes for the same values (encode_test.go checks).
 
+// ackReplySize is an ack's length without its id (at a seq of 20 digits):
+// enough that the buffer is allocated once.
+const ackReplySize = len(`{"re":"","ok":true,"data":{"seq":,"duplicate":false}}`) + 20
+
 // appendAckReply is encodeReply of a MessageAck.
 func appendAckReply(b []byte, id string, ack protocol.MessageAck) []byte {
 	b = append(b, `{"re":`...)
@@ -517,6 +526,19 @@ func appendAckReply(b []byte, id string, ack protocol.MessageAck) []byte {
 	return append(b, `}}`...)
 }
 
+// entryFrameSize is what encodeEntry writes besides the numbers and
+// strings: every key, quote and brace, and the time at its longest.
+const entryFrameSize = len(`{"ev":"entry","session":"","seq":,"data":{"seq":,"at":"","kind":"","from":{"kind":"","id":,"name":""},"client_id":"","text":"","staff":true,"note":""}}`) +
+	len("2006-01-02T15:04:05.999999999-07:00")
+
+func decimalLen(n uint64) int {
+	d := 1
+	for ; n >= 10; n /= 10 {
+		d++
+	}
+	return d
+}
+
 // encodeEntry is encodeEvent(EvEntry, sid, e.Seq, chat.EntryInfo(e)).
 func encodeEntry(sid chat.SessionID, e chat.Entry) []byte {
 	if e.Params != (chat.NoteParams{}) || e.File != nil {
@@ -524,7 +546,9 @@ func encodeEntry(sid chat.SessionID, e chat.Entry) []byte {
 		// writes them.
 		return encodeEvent(protocol.EvEntry, sid, e.Seq, chat.EntryInfo(e))
 	}
-	b := make([]byte, 0, 256+len(sid)+len(e.AuthorName)+len(e.ClientID)+len(e.Text))
+	// Sized to fit unless a string needs escapes: fewer bytes to collect.
+	b := make([]byte, 0, entryFrameSize+2*decimalLen(e.Seq)+decimalLen(uint64(e.Author))+
+		len(sid)+len(e.Kind)+len(e.AuthorKind)+len(e.AuthorName)+len(e.ClientID)+len(e.Text)+len(e.Note))
 	b = append(b, `{"ev":"entry"`...)
 	if sid != "" {
 		b = append(b, `,"session":`...)

@@ -27,7 +27,8 @@ func (s *Server) deliver(fx []chat.Effect, entries [][]byte, queue *queueNews) [
 			} else {
 				frame = encodeEntry(e.Session, e.Entry)
 			}
-			for _, a := range s.desk.RecipientsOf(e.Session) {
+			s.recipients = s.desk.AppendRecipientsOf(s.recipients[:0], e.Session)
+			for _, a := range s.recipients {
 				for c := range s.agentConns[a] {
 					c.deliverEntry(e.Session, e.Entry.Seq, e.Entry.Staff, frame)
 				}

@@ -46,6 +46,26 @@ func TestHandEncodersMatchJSON(t *testing.T) {
 	}
 }
 
+// An entry or ack whose strings need no escape is written into the buffer
+// first allocated: a buffer that grows is garbage twice over.
+func TestHandEncodersAllocateOnce(t *testing.T) {
+	at := time.Date(2026, 12, 7, 23, 59, 58, 123456789, time.FixedZone("", -12600))
+	for _, e := range []chat.Entry{
+		{Seq: 1, At: at, Kind: chat.KindMessage, AuthorKind: chat.ByVisitor, ClientID: "m", Text: "hi"},
+		{Seq: 1<<64 - 1, At: at, Kind: chat.KindNote, AuthorKind: chat.ByAgent, Author: 1<<63 - 1, AuthorName: "Mia Holm",
+			ClientID: "c-123456789", Text: "a longer note", Staff: true, Note: chat.NoteJoined},
+	} {
+		if n := testing.AllocsPerRun(20, func() { encodeEntry("s-9fQabcdefghijklmn", e) }); n != 1 {
+			t.Errorf("entry %d: %.0f allocations", e.Seq, n)
+		}
+	}
+	if n := testing.AllocsPerRun(20, func() {
+		encodeReply("lg-17-4711", protocol.MessageAck{Seq: 1<<64 - 1, Duplicate: false}, nil)
+	}); n != 1 {
+		t.Errorf("ack: %.0f allocations", n)
+	}
+}
+
 func BenchmarkEncodeEntry(b *testing.B) {
 	e := chat.Entry{Seq: 12, At: time.Now(), Kind: chat.KindMessage, AuthorKind: chat.ByVisitor, AuthorName: "Vera",
 		ClientID: "m-42", Text: "Hello, I have a question about my order number 12345."}

@@ -14,6 +14,13 @@ import (
 // timer) caused, and what to do once they are durable.
 type job struct {
 	fx []chat.Effect
+	// A command's answer (conn.commit): after the commit, reply goes to c
+	// before anything else; refused, an error naming id instead. Fields, not
+	// closures: most jobs are messages, and two closures cost each one three
+	// allocations.
+	c     *conn
+	id    string
+	reply []byte
 	// pre runs under the server lock after the commit and before the effects
 	// are delivered: replies go first, so a client hears "ok" before events.
 	pre func()
@@ -26,6 +33,17 @@ type job struct {
 	fail func(perr *protocol.Error)
 	// marker jobs carry a channel closed once everything before them is done.
 	done chan struct{}
+}
+
+// refuse answers a job that will not be committed (see fail). Caller holds
+// s.mu.
+func (j *job) refuse(perr *protocol.Error) {
+	if j.c != nil {
+		j.c.fail(j.id, perr)
+	}
+	if j.fail != nil {
+		j.fail(perr)
+	}
 }
 
 // pipeline is an unbounded FIFO of jobs. Jobs are pushed under the server
@@ -221,6 +239,10 @@ func (s *Server) deliverBatch(batch []*job, frames [][]byte) [][]byte {
 	next := frames
 	var queue queueNews
 	for _, j := range batch {
+		if j.c != nil {
+			j.c.enqueue(j.reply)
+			j.c.done()
+		}
 		if j.pre != nil {
 			j.pre()
 		}

@@ -35,6 +35,7 @@ type Server struct {
 	visitorConns  map[chat.SessionID]map[*conn]struct{}
 	visitorTokens map[string]chat.SessionID // token hash -> session
 	committed     map[chat.SessionID]uint64 // highest seq durable and delivered
+	recipients    []chat.AgentID            // deliver's, reused from entry to entry
 	watchers      map[*conn]struct{}        // dashboard subscribers
 	open          map[*conn]struct{}        // every connection, also before hello: Shutdown closes them all
 	dashDirty     bool

@@ -96,9 +96,7 @@ func (s *Server) commitFailed(batch []*job, err error, d *deliveries) {
 	refused := append(batch, s.pipe.takeAll()...)
 	perr := storeUnavailable(s.fault.reason)
 	for _, j := range refused {
-		if j.fail != nil {
-			j.fail(perr)
-		}
+		j.refuse(perr)
 	}
 	switch {
 	case already:

@@ -133,7 +133,8 @@ func (s *SQLite) Apply(ctx context.Context, effects []chat.Effect) (err error) {
 	defer c.Close()
 	a := &s.applier
 	*a = applier{ctx: ctx, c: c, st: s.st, cache: &s.logs,
-		pending: a.pending[:0], args: a.args[:0], logs: a.logs[:0], named: a.named[:0], tails: a.tails}
+		pending: a.pending[:0], args: a.args[:0], logs: a.logs[:0], named: a.named[:0], tails: a.tails,
+		seen: a.seen, sids: a.sids[:0]}
 	defer func() {
 		if err != nil {
 			s.logs.forget() // it may hold what was rolled back
@@ -144,6 +145,12 @@ func (s *SQLite) Apply(ctx context.Context, effects []chat.Effect) (err error) {
 		clear(a.args[:cap(a.args)])
 		clear(a.logs[:cap(a.logs)])
 		clear(a.named[:cap(a.named)])
+		clear(a.sids[:cap(a.sids)])
+		if len(a.seen) > 256 {
+			a.seen = nil // a burst's map would keep its size
+		} else {
+			clear(a.seen)
+		}
 		a.ctx, a.c = nil, nil
 	}()
 	if err := a.exec(&a.st.begin); err != nil {
@@ -221,6 +228,8 @@ type applier struct {
 	args, logs []any
 	named      []driver.NamedValue
 	tails      []byte
+	seen       map[chat.SessionID]bool // loadLogStates: the batch's sessions
+	sids       []string                // loadLogStates: those to read
 }
 
 func (a *applier) apply(e chat.Effect) error {

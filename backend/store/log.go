@@ -465,8 +465,11 @@ func (a *applier) execRows(c *multiRow, args []any) error {
 // loadLogStates makes sure the cache knows, as of before the batch, every
 // session whose log the batch extends, and where entry ids continue.
 func (a *applier) loadLogStates(effects []chat.Effect) error {
-	var sids []string
-	seen := make(map[chat.SessionID]bool)
+	if a.seen == nil {
+		a.seen = make(map[chat.SessionID]bool)
+	}
+	seen, sids := a.seen, a.sids
+	defer func() { a.sids = sids }()
 	for _, e := range effects {
 		if e, ok := e.(chat.EntryAdded); ok && !seen[e.Session] {
 			seen[e.Session] = true
