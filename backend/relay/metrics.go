@@ -3,6 +3,7 @@ package relay
 import (
 	"fmt"
 	"net/http"
+	rtmetrics "runtime/metrics"
 	"sort"
 	"strings"
 	"sync"
@@ -118,6 +119,13 @@ func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) {
 	counter("switchboard_store_write_failures_total", "Commits and probe writes the database refused (disk full, read-only, I/O error).", m.writeFailures.Load())
 	fmt.Fprintf(&b, "# HELP switchboard_store_degraded_seconds_total Time spent refusing writes because the database did not take them.\n# TYPE switchboard_store_degraded_seconds_total counter\nswitchboard_store_degraded_seconds_total %g\n", degradedFor)
 	counter("switchboard_address_refused_total", "Websocket handshakes refused: too many connections from the address.", m.addrRefused.Load())
+	// The collector's work follows what is allocated: bytes allocated per
+	// delivered entry is the figure to watch (docs/performance.md).
+	rt := []rtmetrics.Sample{{Name: "/gc/heap/allocs:bytes"}, {Name: "/gc/heap/allocs:objects"}, {Name: "/gc/cycles/total:gc-cycles"}}
+	rtmetrics.Read(rt)
+	counter("switchboard_heap_allocated_bytes_total", "Bytes the relay has allocated on its heap.", int64(rt[0].Value.Uint64()))
+	counter("switchboard_heap_allocations_total", "Objects the relay has allocated on its heap.", int64(rt[1].Value.Uint64()))
+	counter("switchboard_gc_cycles_total", "Garbage collections completed.", int64(rt[2].Value.Uint64()))
 	s.writeRequestMetrics(&b)
 	codes := m.errors.snapshot()
 	keys := make([]string, 0, len(codes))
