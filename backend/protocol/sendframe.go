@@ -30,24 +30,26 @@ func decodeSendFrame(frame []byte) (c Command, ok bool) {
 			return sc.first(&keys, 1<<1) && sc.str(&cmd)
 		case "data":
 			return sc.first(&keys, 1<<2) && sc.object(func(key []byte) bool {
-				var v []byte
+				var field *string
+				var bit uint8
 				switch string(key) {
 				case "session":
-					ok = sc.first(&keys, 1<<3) && sc.str(&v)
-					m.Session = string(v)
+					field, bit = &m.Session, 1<<3
 				case "client_id":
-					ok = sc.first(&keys, 1<<4) && sc.str(&v)
-					m.ClientID = string(v)
+					field, bit = &m.ClientID, 1<<4
 				case "text":
-					ok = sc.first(&keys, 1<<5) && sc.str(&v)
-					m.Text = string(v)
+					field, bit = &m.Text, 1<<5
 				case "file":
-					ok = sc.first(&keys, 1<<6) && sc.str(&v)
-					m.File = string(v)
+					field, bit = &m.File, 1<<6
 				default:
 					return false
 				}
-				return ok
+				var v []byte
+				if !sc.first(&keys, bit) || !sc.str(&v) {
+					return false
+				}
+				*field = string(v)
+				return true
 			})
 		}
 		return false
