@@ -31,7 +31,7 @@ func (c Config) StoreOptions() store.Options {
 // stop closes. Paced by the GC percent alone, the goal follows the live
 // heap: at 12,500 deliveries a second the relay holds about 12 MB, so with
 // the default of 50 % it collected every 0.37 s, and on two cores a mark
-// phase takes half the CPU for 5 to 20 ms; the slowest deliveries were the
+// phase takes half a core for 5 to 20 ms; the slowest deliveries were the
 // ones caught in one (docs/performance.md, "A floor under the heap goal").
 // After each collection this sets the percent that puts the next goal at
 // the larger of the usual one and floor. Under full load the live heap is

@@ -62,10 +62,13 @@ const chunkAt = 64
 // those the rows do not hold yet.
 const flushAt = 256
 
-// sqlUnflushed selects the entries after logs_through, the part of every
-// session's log its session row does not hold yet.
+// afterLogsThrough picks from entries (as e) those after logs_through, the
+// part of every session's log its session row does not hold yet.
+const afterLogsThrough = `e.id > (SELECT value FROM meta WHERE key = 'logs_through')`
+
+// sqlUnflushed selects the entries after logs_through.
 const sqlUnflushed = `SELECT e.session, e.seq, e.id, e.at, e.author_kind FROM entries e
-WHERE e.id > (SELECT value FROM meta WHERE key = 'logs_through')`
+WHERE ` + afterLogsThrough
 
 // tailPair locates one entry of a session: its seq and its id in entries.
 type tailPair struct {

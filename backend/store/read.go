@@ -219,7 +219,7 @@ FROM sessions s LEFT JOIN session_logs l ON l.session = s.id
 LEFT JOIN (SELECT e.session, max(e.seq) AS seq,
 		max(CASE e.author_kind WHEN 'visitor' THEN e.at ELSE 0 END) AS last_visitor,
 		max(CASE e.author_kind WHEN 'agent' THEN e.at ELSE 0 END) AS last_agent
-	FROM entries e WHERE e.id > (SELECT value FROM meta WHERE key = 'logs_through') GROUP BY e.session) u
+	FROM entries e WHERE ` + afterLogsThrough + ` GROUP BY e.session) u
 	ON u.session = s.id`
 
 func scanSession(sc interface{ Scan(...any) error }) (chat.Session, error) {
